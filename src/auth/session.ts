@@ -1,0 +1,120 @@
+// The signed-in state: the token in SecretStorage (keyed by endpoint so sandbox and production
+// tokens never mix), and the non-secret account facts in globalState so the status bar can show
+// the user at startup without a request.
+import * as vscode from 'vscode';
+import { SynapseClient } from '../core/synapse/client';
+import { normalizeEndpoint } from '../core/synapse/endpoint';
+import { TokenClaims } from '../core/synapse/pat';
+import { verifyToken, VerifiedToken } from '../core/synapse/signIn';
+import { Logger } from '../core/util/log';
+import { SynapseSettings } from '../settings';
+
+export interface Account {
+  userName: string;
+  ownerId: string;
+  endpoint: string;
+  scopes: string[];
+}
+
+export class NotSignedInError extends Error {
+  constructor() {
+    super(vscode.l10n.t('Sign in to Synapse first.'));
+    this.name = 'NotSignedInError';
+  }
+}
+
+const SIGNED_IN_CONTEXT = 'synapseDocker.signedIn';
+
+export class SynapseSession implements vscode.Disposable {
+  private current: Account | undefined;
+  private cachedClient: SynapseClient | undefined;
+  private readonly changed = new vscode.EventEmitter<Account | undefined>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly memento: vscode.Memento,
+    private readonly settings: () => SynapseSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  get account(): Account | undefined {
+    return this.current;
+  }
+
+  get endpoint(): string {
+    return normalizeEndpoint(this.settings().endpoint);
+  }
+
+  /** Restores the account for the configured endpoint from storage; makes no request. */
+  async restore(): Promise<void> {
+    const endpoint = this.endpoint;
+    const token = await this.secrets.get(secretKey(endpoint));
+    const account = this.memento.get<Account>(accountKey(endpoint));
+    await this.setAccount(token && account ? account : undefined);
+  }
+
+  async hasStoredToken(): Promise<boolean> {
+    return (await this.secrets.get(secretKey(this.endpoint))) !== undefined;
+  }
+
+  /** Verifies the token with Synapse, then stores it. Throws SignInError with a user-facing message. */
+  async signIn(token: string, signal?: AbortSignal): Promise<VerifiedToken> {
+    const endpoint = this.endpoint;
+    const verified = await verifyToken(token, { endpoint, logger: this.logger }, signal);
+    const account: Account = {
+      userName: verified.profile.userName,
+      ownerId: verified.profile.ownerId,
+      endpoint,
+      scopes: verified.claims.scopes,
+    };
+    await this.secrets.store(secretKey(endpoint), token.trim());
+    await this.memento.update(accountKey(endpoint), account);
+    await this.setAccount(account);
+    this.logger.info(`Signed in to ${endpoint} as ${account.userName} (${account.ownerId}); token scopes: ${account.scopes.join(', ')}`);
+    return verified;
+  }
+
+  async signOut(): Promise<void> {
+    const endpoint = this.endpoint;
+    await this.secrets.delete(secretKey(endpoint));
+    await this.memento.update(accountKey(endpoint), undefined);
+    const previous = this.current;
+    await this.setAccount(undefined);
+    if (previous) this.logger.info(`Signed out ${previous.userName} from ${endpoint}`);
+  }
+
+  /** A client carrying the stored token; throws NotSignedInError when there is none. */
+  async client(): Promise<SynapseClient> {
+    const endpoint = this.endpoint;
+    if (this.cachedClient?.endpoint === endpoint) return this.cachedClient;
+    const token = await this.secrets.get(secretKey(endpoint));
+    if (!token || !this.current) throw new NotSignedInError();
+    this.cachedClient = new SynapseClient({ endpoint, token, logger: this.logger });
+    return this.cachedClient;
+  }
+
+  /** The token claims are not secret, but the token is: callers get scopes, never the token. */
+  scopes(): TokenClaims['scopes'] {
+    return this.current?.scopes ?? [];
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  private async setAccount(account: Account | undefined): Promise<void> {
+    this.current = account;
+    this.cachedClient = undefined;
+    await vscode.commands.executeCommand('setContext', SIGNED_IN_CONTEXT, account !== undefined);
+    this.changed.fire(account);
+  }
+}
+
+function secretKey(endpoint: string): string {
+  return `synapseDocker.token:${endpoint}`;
+}
+
+function accountKey(endpoint: string): string {
+  return `synapseDocker.account:${endpoint}`;
+}

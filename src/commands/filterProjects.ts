@@ -1,0 +1,25 @@
+// Narrow the projects (loaded now and loaded later) by name or synID.
+import * as vscode from 'vscode';
+import { CommandDefinition, CommandServices } from './command';
+
+export function applyProjectFilter({ tree, treeView }: CommandServices, text: string): void {
+  tree.model.setFilter(text);
+  treeView.description = tree.model.filter ? vscode.l10n.t('Filter: {0}', tree.model.filter) : undefined;
+  void vscode.commands.executeCommand('setContext', 'synapseDocker.filtered', tree.model.filter !== '');
+  tree.rerender();
+}
+
+export const filterProjectsCommand: CommandDefinition = {
+  id: 'synapseDocker.filterProjects',
+  run: async (services, text?: unknown) => {
+    const value =
+      typeof text === 'string'
+        ? text
+        : await vscode.window.showInputBox({
+            title: vscode.l10n.t('Filter Synapse Projects'),
+            prompt: vscode.l10n.t('Show projects whose name or synID contains this text. Empty clears the filter.'),
+            value: services.tree.model.filter,
+          });
+    if (value !== undefined) applyProjectFilter(services, value);
+  },
+};

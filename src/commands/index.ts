@@ -1,0 +1,33 @@
+// Every command the extension contributes, registered from this one list.
+import { CommandDefinition } from './command';
+import { clearFilterCommand } from './clearFilter';
+import { copyDigestReferenceCommand } from './copyDigestReference';
+import { copyImageReferenceCommand } from './copyImageReference';
+import { copyPullCommandCommand } from './copyPullCommand';
+import { filterProjectsCommand } from './filterProjects';
+import { loadMoreCommand } from './loadMore';
+import { openInSynapseCommand } from './openInSynapse';
+import { addProjectCommand } from './addProject';
+import { removeProjectCommand } from './removeProject';
+import { refreshCommand } from './refresh';
+import { showAccountCommand } from './showAccount';
+import { showLogCommand } from './showLog';
+import { signInCommand } from './signIn';
+import { signOutCommand } from './signOut';
+
+export const allCommands: readonly CommandDefinition[] = [
+  signInCommand,
+  signOutCommand,
+  showAccountCommand,
+  showLogCommand,
+  refreshCommand,
+  loadMoreCommand,
+  filterProjectsCommand,
+  clearFilterCommand,
+  addProjectCommand,
+  removeProjectCommand,
+  copyImageReferenceCommand,
+  copyDigestReferenceCommand,
+  copyPullCommandCommand,
+  openInSynapseCommand,
+];

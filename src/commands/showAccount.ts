@@ -1,0 +1,21 @@
+// The status bar item's menu: who is signed in, and the ways to change that.
+import * as vscode from 'vscode';
+import { CommandDefinition } from './command';
+
+export const showAccountCommand: CommandDefinition = {
+  id: 'synapseDocker.showAccount',
+  run: async ({ session }) => {
+    const account = session.account;
+    if (!account) return vscode.commands.executeCommand('synapseDocker.signIn');
+    const actions = [
+      { label: `$(sign-out) ${vscode.l10n.t('Sign Out')}`, command: 'synapseDocker.signOut' },
+      { label: `$(account) ${vscode.l10n.t('Switch Account…')}`, command: 'synapseDocker.signIn' },
+      { label: `$(output) ${vscode.l10n.t('Show Log')}`, command: 'synapseDocker.showLog' },
+    ];
+    const picked = await vscode.window.showQuickPick(actions, {
+      title: vscode.l10n.t('Synapse: {0} ({1})', account.userName, account.endpoint),
+      placeHolder: vscode.l10n.t('Token scopes: {0}', account.scopes.join(', ')),
+    });
+    if (picked) await vscode.commands.executeCommand(picked.command);
+  },
+};

@@ -1,0 +1,6 @@
+import { CommandDefinition } from './command';
+
+export const showLogCommand: CommandDefinition = {
+  id: 'synapseDocker.showLog',
+  run: ({ output }) => output.show(true),
+};

@@ -1,0 +1,102 @@
+// Sign in with a personal access token: a discovered one (~/.synapseConfig or
+// SYNAPSE_AUTH_TOKEN) or one pasted into a password box. The token is verified before it is
+// stored. Automation may pass the token as the first argument.
+import * as vscode from 'vscode';
+import { discoverToken, DiscoveredToken } from '../core/credentials';
+import { SignInError } from '../core/synapse/signIn';
+import { describeMissingScopes, missingScopes, readTokenClaims } from '../core/synapse/pat';
+import { CommandDefinition, CommandServices } from './command';
+import { abortSignalFor, showError } from '../ui/errors';
+
+export const signInCommand: CommandDefinition = {
+  id: 'synapseDocker.signIn',
+  run: async (services: CommandServices, tokenArgument?: unknown) => {
+    const token = typeof tokenArgument === 'string' ? tokenArgument : await askForToken(services);
+    if (token === undefined) return false;
+    return signInWith(services, token);
+  },
+};
+
+async function signInWith(services: CommandServices, token: string): Promise<boolean> {
+  try {
+    const verified = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the token with Synapse…'), cancellable: true },
+      (_progress, cancellation) => services.session.signIn(token, abortSignalFor(cancellation)),
+    );
+    const limitation = verified.limitations.at(-1);
+    if (limitation) {
+      void vscode.window.showWarningMessage(
+        vscode.l10n.t('Signed in to Synapse as {0}. {1}', verified.profile.userName, limitation.message),
+        vscode.l10n.t('Create a Token'),
+      ).then((choice) => {
+        if (choice) void openTokenPage(services);
+      });
+    } else {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to Synapse as {0}.', verified.profile.userName));
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof SignInError) {
+      const retry = vscode.l10n.t('Try Another Token');
+      const create = vscode.l10n.t('Create a Token');
+      const choice = await vscode.window.showErrorMessage(error.message, retry, create);
+      if (choice === retry) await vscode.commands.executeCommand(signInCommand.id);
+      if (choice === create) await openTokenPage(services);
+      return false;
+    }
+    await showError(services, vscode.l10n.t('Sign-in failed'), error);
+    return false;
+  }
+}
+
+async function askForToken(services: CommandServices): Promise<string | undefined> {
+  const discovery = await discoverToken();
+  for (const problem of discovery.problems) services.logger.warn(problem);
+  if (discovery.found) {
+    const choice = await pickTokenSource(discovery.found);
+    if (choice === undefined) return undefined;
+    if (choice === 'discovered') return discovery.found.token;
+  }
+  return vscode.window.showInputBox({
+    title: vscode.l10n.t('Sign in to Synapse'),
+    prompt: vscode.l10n.t(
+      'Paste a Synapse personal access token with the view, download and modify scopes (Account Settings → Personal Access Tokens).',
+    ),
+    placeHolder: 'eyJ…',
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: validateTokenInput,
+  });
+}
+
+async function pickTokenSource(found: DiscoveredToken): Promise<'discovered' | 'enter' | undefined> {
+  const items: Array<vscode.QuickPickItem & { value: 'discovered' | 'enter' }> = [
+    {
+      label: `$(key) ${vscode.l10n.t('Use the token from {0}', found.description)}`,
+      description: found.userName,
+      value: 'discovered',
+    },
+    { label: `$(edit) ${vscode.l10n.t('Enter a personal access token…')}`, value: 'enter' },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Sign in to Synapse'), ignoreFocusOut: true });
+  return picked?.value;
+}
+
+/** Inline feedback while typing: shape and scopes are checked locally, the server check follows. */
+function validateTokenInput(value: string): vscode.InputBoxValidationMessage | undefined {
+  const trimmed = value.trim();
+  if (!trimmed) return undefined;
+  const claims = readTokenClaims(trimmed);
+  if (!claims) {
+    return { message: vscode.l10n.t('Not a Synapse personal access token: expected three dot-separated parts, like eyJ…'), severity: vscode.InputBoxValidationSeverity.Error };
+  }
+  const missingView = missingScopes(claims, 'browse');
+  if (missingView.length > 0) return { message: describeMissingScopes(missingView, 'browse'), severity: vscode.InputBoxValidationSeverity.Error };
+  const missingPush = missingScopes(claims, 'push');
+  if (missingPush.length > 0) return { message: describeMissingScopes(missingPush, 'push'), severity: vscode.InputBoxValidationSeverity.Warning };
+  return undefined;
+}
+
+export function openTokenPage(services: CommandServices): Thenable<boolean> {
+  return vscode.env.openExternal(vscode.Uri.parse(`${services.settings().portalUrl}/PersonalAccessTokens:0`));
+}

@@ -1,0 +1,11 @@
+import * as vscode from 'vscode';
+import { CommandDefinition } from './command';
+
+export const signOutCommand: CommandDefinition = {
+  id: 'synapseDocker.signOut',
+  run: async ({ session }) => {
+    const user = session.account?.userName;
+    await session.signOut();
+    if (user) void vscode.window.showInformationMessage(vscode.l10n.t('Signed out {0} from Synapse. The token was removed from this machine.', user));
+  },
+};

@@ -1,0 +1,83 @@
+// Where the Docker engine is, resolved like the docker CLI does, without touching process.env:
+// the extension's setting, then DOCKER_HOST, then DOCKER_CONTEXT, then the config file's
+// currentContext, then the platform default.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface DockerEndpoint {
+  /** unix:///path, npipe:////./pipe/x, tcp://host:port or ssh://... — never a secret. */
+  host: string;
+  /** How it was found, for the log and error messages. */
+  source: 'setting' | 'DOCKER_HOST' | 'DOCKER_CONTEXT' | 'config currentContext' | 'default';
+  contextName?: string;
+  tls?: { ca?: string; cert?: string; key?: string; verify: boolean };
+}
+
+export interface EndpointInputs {
+  setting?: string;
+  env?: NodeJS.ProcessEnv;
+  homeDir?: string;
+  platform?: NodeJS.Platform;
+}
+
+interface ContextMeta {
+  Name?: string;
+  Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } };
+}
+
+export async function resolveDockerEndpoint(inputs: EndpointInputs = {}): Promise<DockerEndpoint> {
+  const env = inputs.env ?? process.env;
+  const platform = inputs.platform ?? process.platform;
+  if (inputs.setting?.trim()) return { host: inputs.setting.trim(), source: 'setting' };
+  if (env.DOCKER_HOST?.trim()) {
+    const certPath = env.DOCKER_CERT_PATH?.trim();
+    const tls = certPath ? await readTlsFiles(certPath, env.DOCKER_TLS_VERIFY === '1') : undefined;
+    return { host: env.DOCKER_HOST.trim(), source: 'DOCKER_HOST', tls };
+  }
+
+  const configDir = env.DOCKER_CONFIG?.trim() || join(inputs.homeDir ?? homedir(), '.docker');
+  let contextName = env.DOCKER_CONTEXT?.trim();
+  let source: DockerEndpoint['source'] = 'DOCKER_CONTEXT';
+  if (!contextName) {
+    contextName = await readCurrentContext(configDir);
+    source = 'config currentContext';
+  }
+  if (contextName && contextName !== 'default') {
+    return readContext(configDir, contextName, source);
+  }
+  return { host: platform === 'win32' ? 'npipe:////./pipe/docker_engine' : 'unix:///var/run/docker.sock', source: 'default' };
+}
+
+async function readCurrentContext(configDir: string): Promise<string | undefined> {
+  try {
+    const config = JSON.parse(await readFile(join(configDir, 'config.json'), 'utf8')) as { currentContext?: unknown };
+    return typeof config.currentContext === 'string' ? config.currentContext : undefined;
+  } catch {
+    return undefined; // no config file, or unreadable: the CLI falls back to the default too
+  }
+}
+
+async function readContext(configDir: string, name: string, source: DockerEndpoint['source']): Promise<DockerEndpoint> {
+  // The CLI stores each context under the SHA-256 of its name.
+  const id = createHash('sha256').update(name).digest('hex');
+  const metaPath = join(configDir, 'contexts', 'meta', id, 'meta.json');
+  let meta: ContextMeta;
+  try {
+    meta = JSON.parse(await readFile(metaPath, 'utf8')) as ContextMeta;
+  } catch (error) {
+    throw new Error(`Docker context "${name}" (from ${source}) was not found at ${metaPath}: ${(error as Error).message}`);
+  }
+  const host = meta.Endpoints?.docker?.Host;
+  if (!host) throw new Error(`Docker context "${name}" has no docker endpoint in ${metaPath}.`);
+  const tlsDir = join(configDir, 'contexts', 'tls', id, 'docker');
+  const tls = await readTlsFiles(tlsDir, !meta.Endpoints?.docker?.SkipTLSVerify);
+  return { host, source, contextName: name, tls };
+}
+
+async function readTlsFiles(dir: string, verify: boolean): Promise<DockerEndpoint['tls']> {
+  const read = (file: string) => readFile(join(dir, file), 'utf8').catch(() => undefined);
+  const [ca, cert, key] = await Promise.all([read('ca.pem'), read('cert.pem'), read('key.pem')]);
+  return ca || cert || key ? { ca, cert, key, verify } : undefined;
+}

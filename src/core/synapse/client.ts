@@ -1,0 +1,187 @@
+// Typed methods for the Synapse endpoints this extension uses (synapse-api.md §2).
+import { SynapseError } from './errors';
+import { pagesByOffset, pagesByToken, TokenPage } from './paging';
+import { SynapseTransport, TransportOptions } from './transport';
+import {
+  DockerCommit,
+  DockerRepository,
+  DockerTagSort,
+  Entity,
+  EntityChildrenResponse,
+  EntityHeader,
+  isDockerRepository,
+  PaginatedResults,
+  PassingRecord,
+  ProjectHeader,
+  ProjectHeaderList,
+  ProjectListFilter,
+  ProjectListSort,
+  SortDirection,
+  UserBundle,
+  UserEntityPermissions,
+  UserProfile,
+} from './types';
+
+export interface ProjectQuery {
+  filter?: ProjectListFilter;
+  sort?: ProjectListSort;
+  sortDirection?: SortDirection;
+}
+
+export interface ChildrenQuery {
+  sortBy?: 'NAME' | 'CREATED_ON' | 'MODIFIED_ON';
+  sortDirection?: SortDirection;
+}
+
+export interface TagQuery {
+  sort?: DockerTagSort;
+  /** Synapse's default is false: newest (or last in name order) first. */
+  ascending?: boolean;
+}
+
+/**
+ * Remembers resolved repositories by id and the `modifiedOn` of their child header, so a
+ * repository that did not change since is not fetched again.
+ */
+export interface RepositoryCache {
+  get(id: string, modifiedOn: string | undefined): DockerRepository | undefined;
+  set(repository: DockerRepository, modifiedOn: string | undefined): void;
+}
+
+const USER_BUNDLE_CERTIFIED = 0x8;
+
+export class SynapseClient {
+  private readonly transport: SynapseTransport;
+
+  constructor(options: TransportOptions) {
+    this.transport = new SynapseTransport(options);
+  }
+
+  get endpoint(): string {
+    return this.transport.endpoint;
+  }
+
+  /** The caller's profile; the anonymous user (273950) when no token was given. */
+  getUserProfile(signal?: AbortSignal): Promise<UserProfile> {
+    return this.transport.request('/repo/v1/userProfile', { signal });
+  }
+
+  async isCertified(signal?: AbortSignal): Promise<boolean> {
+    const bundle = await this.transport.request<UserBundle>('/repo/v1/user/bundle', { query: { mask: USER_BUNDLE_CERTIFIED }, signal });
+    return bundle.isCertified === true;
+  }
+
+  /** The certification quiz record, or undefined when the user never took the quiz. */
+  async getCertificationRecord(ownerId: string, signal?: AbortSignal): Promise<PassingRecord | undefined> {
+    return this.undefinedIfNotFound(() =>
+      this.transport.request<PassingRecord>(`/repo/v1/user/${encodeURIComponent(ownerId)}/certifiedUserPassingRecord`, { signal }),
+    );
+  }
+
+  async listProjects(query: ProjectQuery, nextPageToken?: string, signal?: AbortSignal): Promise<TokenPage<ProjectHeader>> {
+    const list = await this.transport.request<ProjectHeaderList>('/repo/v1/projects', {
+      query: { filter: query.filter, sort: query.sort, sortDirection: query.sortDirection, nextPageToken },
+      signal,
+    });
+    return { items: list.results, nextPageToken: list.nextPageToken };
+  }
+
+  projectPages(query: ProjectQuery = {}, signal?: AbortSignal): AsyncGenerator<ProjectHeader[]> {
+    return pagesByToken((token) => this.listProjects(query, token, signal));
+  }
+
+  /** One page of the DockerRepository children of a project (headers only). */
+  async listDockerRepositoryHeaders(
+    projectId: string,
+    nextPageToken?: string,
+    query: ChildrenQuery = {},
+    signal?: AbortSignal,
+  ): Promise<TokenPage<EntityHeader>> {
+    const response = await this.transport.request<EntityChildrenResponse>('/repo/v1/entity/children', {
+      method: 'POST',
+      body: {
+        parentId: projectId,
+        includeTypes: ['dockerrepo'],
+        sortBy: query.sortBy ?? 'NAME',
+        sortDirection: query.sortDirection ?? 'ASC',
+        nextPageToken: nextPageToken ?? null,
+      },
+      signal,
+    });
+    return { items: response.page, nextPageToken: response.nextPageToken };
+  }
+
+  /**
+   * One page of a project's Docker repositories, each header resolved to its entity (for
+   * `repositoryName`). The transport keeps the lookups to 3 in flight; a cache skips
+   * repositories whose header shows no change.
+   */
+  async listDockerRepositories(
+    projectId: string,
+    nextPageToken?: string,
+    options: { query?: ChildrenQuery; cache?: RepositoryCache; signal?: AbortSignal } = {},
+  ): Promise<TokenPage<DockerRepository>> {
+    const page = await this.listDockerRepositoryHeaders(projectId, nextPageToken, options.query, options.signal);
+    const repositories = await Promise.all(
+      page.items.map(async (header) => {
+        const cached = options.cache?.get(header.id, header.modifiedOn);
+        if (cached) return cached;
+        const entity = await this.getEntity(header.id, options.signal);
+        if (!isDockerRepository(entity)) {
+          throw new SynapseError('badRequest', `${header.id} is listed as a Docker repository but is a ${entity.concreteType}.`);
+        }
+        options.cache?.set(entity, header.modifiedOn);
+        return entity;
+      }),
+    );
+    return { items: repositories, nextPageToken: page.nextPageToken };
+  }
+
+  dockerRepositoryPages(projectId: string, options: { query?: ChildrenQuery; cache?: RepositoryCache; signal?: AbortSignal } = {}) {
+    return pagesByToken((token) => this.listDockerRepositories(projectId, token, options));
+  }
+
+  getEntity(id: string, signal?: AbortSignal): Promise<Entity> {
+    return this.transport.request<Entity>(`/repo/v1/entity/${encodeURIComponent(id)}`, { signal });
+  }
+
+  /** The entity id of a managed repository, by its full name with the registry host; undefined if none. */
+  async findDockerRepositoryId(repositoryName: string, signal?: AbortSignal): Promise<string | undefined> {
+    const found = await this.undefinedIfNotFound(() =>
+      this.transport.request<{ id: string }>('/repo/v1/entity/dockerRepo/id', { query: { repositoryName }, signal }),
+    );
+    return found?.id;
+  }
+
+  async listDockerTags(
+    repositoryId: string,
+    page: { limit: number; offset: number },
+    query: TagQuery = {},
+    signal?: AbortSignal,
+  ): Promise<PaginatedResults<DockerCommit>> {
+    return this.transport.request<PaginatedResults<DockerCommit>>(`/repo/v1/entity/${encodeURIComponent(repositoryId)}/dockerTag`, {
+      query: { sort: query.sort ?? 'CREATED_ON', ascending: query.ascending ?? false, limit: page.limit, offset: page.offset },
+      signal,
+    });
+  }
+
+  dockerTagPages(repositoryId: string, pageSize: number, query: TagQuery = {}, signal?: AbortSignal): AsyncGenerator<DockerCommit[]> {
+    return pagesByOffset(
+      async (offset, limit) => (await this.listDockerTags(repositoryId, { limit, offset }, query, signal)).results,
+      pageSize,
+    );
+  }
+
+  getPermissions(entityId: string, signal?: AbortSignal): Promise<UserEntityPermissions> {
+    return this.transport.request<UserEntityPermissions>(`/repo/v1/entity/${encodeURIComponent(entityId)}/permissions`, { signal });
+  }
+
+  private async undefinedIfNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof SynapseError && error.kind === 'notFound' && !error.inTrash) return undefined;
+      throw error;
+    }
+  }
+}

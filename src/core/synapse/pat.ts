@@ -1,0 +1,51 @@
+// Reads the scopes a personal access token carries, to explain a refusal before the server
+// gives one. The token is a JWT; its payload is not secret, but the token as a whole is.
+
+export type SynapseScope = 'openid' | 'email' | 'profile' | 'view' | 'download' | 'modify' | 'authorize' | 'offline_access';
+
+/** What each action needs (synapse-api.md §1.2, §3.4). */
+export const REQUIRED_SCOPES = {
+  browse: ['view'],
+  pull: ['view', 'download'],
+  push: ['view', 'download', 'modify'],
+} as const satisfies Record<string, readonly SynapseScope[]>;
+
+export type TokenAction = keyof typeof REQUIRED_SCOPES;
+
+export interface TokenClaims {
+  subject?: string;
+  scopes: string[];
+  tokenType?: string;
+}
+
+/** Decodes the JWT payload; undefined when the string is not a JWT with an `access.scope` list. */
+export function readTokenClaims(token: string): TokenClaims | undefined {
+  const parts = token.trim().split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as {
+      sub?: unknown;
+      token_type?: unknown;
+      access?: { scope?: unknown };
+    };
+    const scopes = payload.access?.scope;
+    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) return undefined;
+    return {
+      subject: typeof payload.sub === 'string' ? payload.sub : undefined,
+      tokenType: typeof payload.token_type === 'string' ? payload.token_type : undefined,
+      scopes,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The scopes an action needs that the token lacks (empty when it has them all). */
+export function missingScopes(claims: TokenClaims, action: TokenAction): SynapseScope[] {
+  return REQUIRED_SCOPES[action].filter((scope) => !claims.scopes.includes(scope));
+}
+
+export function describeMissingScopes(missing: readonly string[], action: TokenAction): string {
+  const list = missing.join(' and ');
+  return `This personal access token lacks the ${list} scope${missing.length > 1 ? 's' : ''}, which ${action === 'browse' ? 'browsing Synapse' : `a ${action}`} needs. Create a token with the view, download and modify scopes.`;
+}

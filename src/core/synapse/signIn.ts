@@ -1,0 +1,62 @@
+// Checks a personal access token before it is stored: its shape and scopes first (no request
+// needed to explain a missing `view`), then GET /userProfile, refusing anonymous and 401.
+import { SynapseClient } from './client';
+import { SynapseError } from './errors';
+import { describeMissingScopes, missingScopes, readTokenClaims, TokenAction, TokenClaims } from './pat';
+import { TransportOptions } from './transport';
+import { ANONYMOUS_PRINCIPAL_ID, UserProfile } from './types';
+
+export class SignInError extends Error {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'SignInError';
+  }
+}
+
+export interface VerifiedToken {
+  profile: UserProfile;
+  claims: TokenClaims;
+  /** Actions the token's scopes do not allow, with the sentence that explains each. */
+  limitations: Array<{ action: TokenAction; message: string }>;
+}
+
+export async function verifyToken(
+  token: string,
+  options: Omit<TransportOptions, 'token'>,
+  signal?: AbortSignal,
+): Promise<VerifiedToken> {
+  const trimmed = token.trim();
+  if (!trimmed) throw new SignInError('The token is empty. Paste a Synapse personal access token.');
+  const claims = readTokenClaims(trimmed);
+  if (!claims) {
+    throw new SignInError(
+      'This is not a Synapse personal access token (expected three dot-separated parts, like eyJ…). Copy the whole token from your Synapse account settings.',
+    );
+  }
+  const missingView = missingScopes(claims, 'browse');
+  if (missingView.length > 0) throw new SignInError(describeMissingScopes(missingView, 'browse'));
+
+  let profile: UserProfile;
+  try {
+    profile = await new SynapseClient({ ...options, token: trimmed }).getUserProfile(signal);
+  } catch (error) {
+    if (error instanceof SynapseError && error.kind === 'unauthenticated') {
+      throw new SignInError(
+        `Synapse refused this token (${error.reason ?? 'invalid access token'}). It may have been revoked, or gone unused for 180 days. Create a new personal access token.`,
+        error,
+      );
+    }
+    throw error;
+  }
+  if (profile.ownerId === ANONYMOUS_PRINCIPAL_ID) {
+    throw new SignInError('Synapse treated this token as the anonymous user. Create a personal access token while signed in to your account.');
+  }
+  const limitations = (['pull', 'push'] as const)
+    .map((action) => ({ action, missing: missingScopes(claims, action) }))
+    .filter(({ missing }) => missing.length > 0)
+    .map(({ action, missing }) => ({ action, message: describeMissingScopes(missing, action) }));
+  return { profile, claims, limitations };
+}

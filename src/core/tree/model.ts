@@ -1,0 +1,195 @@
+// The projects → repositories → tags tree without any VS Code types, so it can be tested in
+// plain Node against the sandbox. Each container node owns a paged Listing; nothing loads until
+// the user expands it.
+import { RepositoryCache, SynapseClient } from '../synapse/client';
+import { SynapseError } from '../synapse/errors';
+import { DockerCommit, DockerRepository, DockerTagSort, ProjectHeader, ProjectListFilter, ProjectListSort } from '../synapse/types';
+import { Listing } from './listing';
+import { containerKey, ContainerNode, LoadMoreNode, MessageNode, ProjectNode, RepositoryNode, TagNode, TreeNode } from './nodes';
+
+export interface TreeSettings {
+  projectFilter: ProjectListFilter;
+  projectSort: ProjectListSort;
+  tagSort: DockerTagSort;
+  registry: string;
+}
+
+export interface PinnedProject {
+  id: string;
+  name: string;
+}
+
+export interface TreeModelDependencies {
+  /** A client for the signed-in user, or undefined when signed out. */
+  client(): Promise<SynapseClient | undefined>;
+  settings(): TreeSettings;
+  pinnedProjects(): PinnedProject[];
+  repositoryCache?: RepositoryCache;
+}
+
+export const TAG_PAGE_SIZE = 20;
+
+type AnyListing = Listing<ProjectHeader, string> | Listing<DockerRepository, string> | Listing<DockerCommit, number>;
+
+export class ProjectsTreeModel {
+  private readonly listings = new Map<string, AnyListing>();
+  private nameFilter = '';
+
+  constructor(private readonly deps: TreeModelDependencies) {}
+
+  get filter(): string {
+    return this.nameFilter;
+  }
+
+  /** Narrows the loaded (and later loaded) projects by name or synID; '' clears it. */
+  setFilter(text: string): void {
+    this.nameFilter = text.trim();
+  }
+
+  /** Forgets what was loaded under a node (everything when undefined), so the next expand reloads. */
+  reset(node?: ContainerNode): void {
+    if (!node) {
+      this.listings.clear();
+      return;
+    }
+    this.listings.delete(containerKey(node));
+    if (node.kind === 'project') {
+      // Tags of its repositories are keyed by repository id; drop those too.
+      const repositories = this.listings.get(node.project.id) as Listing<DockerRepository, string> | undefined;
+      for (const repository of repositories?.items ?? []) this.listings.delete(repository.id);
+    }
+  }
+
+  async children(parent?: TreeNode): Promise<TreeNode[]> {
+    const client = await this.deps.client();
+    if (!client) return [];
+    if (!parent) return this.rootChildren(client);
+    if (parent.kind === 'project') return this.repositoryChildren(client, parent);
+    if (parent.kind === 'repository') return this.tagChildren(client, parent);
+    return [];
+  }
+
+  /** Loads the next page under the load-more node's parent. */
+  async loadMore(node: LoadMoreNode): Promise<void> {
+    const client = await this.deps.client();
+    if (!client) return;
+    await this.listingFor(client, node.parent).loadMore();
+  }
+
+  private async rootChildren(client: SynapseClient): Promise<TreeNode[]> {
+    const listing = this.listingFor(client, undefined) as Listing<ProjectHeader, string>;
+    await listing.ensureFirstPage();
+    const pinned = this.deps.pinnedProjects();
+    const pinnedIds = new Set(pinned.map((p) => p.id));
+    const loadedById = new Map(listing.items.map((p) => [p.id, p]));
+    const nodes: TreeNode[] = [
+      ...pinned.map((p) => projectNode(loadedById.get(p.id) ?? { id: p.id, name: p.name }, true)),
+      ...listing.items.filter((p) => !pinnedIds.has(p.id)).map((p) => projectNode(p, false)),
+    ].filter((node) => this.matchesFilter(node.project));
+    return [...nodes, ...this.pagingNodes(listing, undefined, nodes.length === 0 ? this.emptyRootMessage() : undefined)];
+  }
+
+  private async repositoryChildren(client: SynapseClient, project: ProjectNode): Promise<TreeNode[]> {
+    const listing = this.listingFor(client, project) as Listing<DockerRepository, string>;
+    await listing.ensureFirstPage();
+    const nodes = listing.items.map((repository) => this.repositoryNode(repository, project));
+    const empty = messageNode(project, 'info', `No Docker repositories in this project yet — push one`, 'pushHere');
+    return [...nodes, ...this.pagingNodes(listing, project, nodes.length === 0 ? empty : undefined)];
+  }
+
+  private async tagChildren(client: SynapseClient, repository: RepositoryNode): Promise<TreeNode[]> {
+    const listing = this.listingFor(client, repository) as Listing<DockerCommit, number>;
+    await listing.ensureFirstPage();
+    const nodes = listing.items.map((commit): TagNode => ({ kind: 'tag', id: `tag:${repository.repository.id}:${commit.tag}`, commit, parent: repository }));
+    const empty = messageNode(repository, 'info', 'No tags in this repository');
+    return [...nodes, ...this.pagingNodes(listing, repository, nodes.length === 0 ? empty : undefined)];
+  }
+
+  /** The trailing node of a listing: its error, a load-more, or (when it holds nothing) an empty-state message. */
+  private pagingNodes(listing: AnyListing, parent: ContainerNode | undefined, emptyMessage: MessageNode | undefined): TreeNode[] {
+    if (listing.error) return [errorNode(listing.error, parent)];
+    if (listing.hasMore) return [{ kind: 'loadMore', id: `more:${containerKey(parent)}`, parent }];
+    return emptyMessage ? [emptyMessage] : [];
+  }
+
+  private emptyRootMessage(): MessageNode {
+    return this.nameFilter
+      ? messageNode(undefined, 'info', `No loaded project matches "${this.nameFilter}"`, 'clearFilter')
+      : messageNode(undefined, 'info', 'You are not a member of any Synapse project yet');
+  }
+
+  private matchesFilter(project: ProjectHeader): boolean {
+    if (!this.nameFilter) return true;
+    const needle = this.nameFilter.toLowerCase();
+    return project.name.toLowerCase().includes(needle) || project.id.toLowerCase() === needle || project.id.toLowerCase().includes(needle);
+  }
+
+  private repositoryNode(repository: DockerRepository, parent: ProjectNode): RepositoryNode {
+    return { kind: 'repository', id: `repo:${parent.project.id}/${repository.id}`, repository, label: repositoryLabel(repository), parent };
+  }
+
+  private listingFor(client: SynapseClient, node: ContainerNode | undefined): AnyListing {
+    const key = containerKey(node);
+    let listing = this.listings.get(key);
+    if (listing) return listing;
+    const settings = this.deps.settings();
+    if (!node) {
+      listing = new Listing<ProjectHeader, string>(async (token) => {
+        const page = await client.listProjects({ filter: settings.projectFilter, sort: settings.projectSort, sortDirection: settings.projectSort === 'PROJECT_NAME' ? 'ASC' : 'DESC' }, token);
+        return { items: page.items, next: page.nextPageToken };
+      });
+    } else if (node.kind === 'project') {
+      listing = new Listing<DockerRepository, string>(async (token) => {
+        const page = await client.listDockerRepositories(node.project.id, token, { cache: this.deps.repositoryCache });
+        return { items: page.items, next: page.nextPageToken };
+      });
+    } else {
+      listing = new Listing<DockerCommit, number>(async (offset = 0) => {
+        const page = await client.listDockerTags(node.repository.id, { limit: TAG_PAGE_SIZE, offset }, { sort: settings.tagSort, ascending: settings.tagSort === 'TAG' });
+        // Totals are estimates: a short page is the last one.
+        return { items: page.results, next: page.results.length < TAG_PAGE_SIZE ? undefined : offset + TAG_PAGE_SIZE };
+      });
+    }
+    this.listings.set(key, listing);
+    return listing;
+  }
+}
+
+export function projectNode(project: ProjectHeader, pinned: boolean): ProjectNode {
+  return { kind: 'project', id: `project:${project.id}`, project, pinned };
+}
+
+/** syn123/my-tool for managed repositories (the path after the registry host); the own name for external ones. */
+export function repositoryLabel(repository: DockerRepository): string {
+  if (!repository.isManaged) return repository.name;
+  const slash = repository.repositoryName.indexOf('/');
+  return slash >= 0 ? repository.repositoryName.slice(slash + 1) : repository.repositoryName;
+}
+
+function messageNode(parent: ContainerNode | undefined, severity: MessageNode['severity'], text: string, action?: MessageNode['action']): MessageNode {
+  return { kind: 'message', id: `msg:${containerKey(parent)}:${severity}`, parent, severity, text, action };
+}
+
+function errorNode(error: unknown, parent: ContainerNode | undefined): MessageNode {
+  if (error instanceof SynapseError) {
+    switch (error.kind) {
+      case 'unauthenticated':
+        return messageNode(parent, 'error', 'Synapse no longer accepts your token — Sign in again', 'signIn');
+      case 'forbidden':
+        return messageNode(parent, 'error', `You don't have access to ${describe(parent)}: ${error.reason ?? 'forbidden'}`);
+      case 'notFound':
+        return messageNode(parent, 'error', error.inTrash ? `${describe(parent)} is in the trash can` : `${describe(parent)} was not found: ${error.reason ?? ''}`.trim(), 'retry');
+      case 'aborted':
+        return messageNode(parent, 'info', 'Loading was cancelled — Retry', 'retry');
+      default:
+        if (error.retryable) return messageNode(parent, 'error', `Couldn't reach Synapse (${error.reason ?? error.kind}) — Retry`, 'retry');
+        return messageNode(parent, 'error', `${error.reason ?? error.message} — Retry`, 'retry');
+    }
+  }
+  return messageNode(parent, 'error', `${error instanceof Error ? error.message : String(error)} — Retry`, 'retry');
+}
+
+function describe(node: ContainerNode | undefined): string {
+  if (!node) return 'the project list';
+  return node.kind === 'project' ? `${node.project.name} (${node.project.id})` : `${node.label} (${node.repository.id})`;
+}

@@ -1,0 +1,50 @@
+// Composition root: builds every collaborator once and hands them over through constructors.
+// Activation makes no request and loads no Docker code; that happens on first use.
+import * as vscode from 'vscode';
+import { SynapseDockerApi } from './api';
+import { SynapseSession } from './auth/session';
+import { allCommands } from './commands';
+import { CommandServices } from './commands/command';
+import { createLogger } from './log';
+import { onDidChangeConnectionSettings, onDidChangeTreeSettings, readSettings, readTreeSettings } from './settings';
+import { AccountStatusBar } from './statusBar';
+import { PinnedProjects } from './tree/pins';
+import { ProjectsTreeProvider } from './tree/provider';
+import { PersistentRepositoryCache } from './tree/repositoryCache';
+
+export async function activate(context: vscode.ExtensionContext): Promise<SynapseDockerApi> {
+  const started = Date.now();
+  const output = vscode.window.createOutputChannel('Synapse Docker', { log: true });
+  const logger = createLogger(output);
+  const session = new SynapseSession(context.secrets, context.globalState, readSettings, logger);
+  const endpoint = () => session.endpoint;
+  const pins = new PinnedProjects(context.globalState, endpoint);
+  const repositoryCache = new PersistentRepositoryCache(context.globalState, endpoint);
+  const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl);
+  const treeView = vscode.window.createTreeView('synapseDocker.projects', { treeDataProvider: tree, showCollapseAll: true });
+  const services: CommandServices = { session, logger, output, settings: readSettings, tree, treeView, pins };
+
+  context.subscriptions.push(
+    output,
+    session,
+    new AccountStatusBar(session),
+    repositoryCache,
+    tree,
+    treeView,
+    ...allCommands.map((command) => vscode.commands.registerCommand(command.id, (...args: unknown[]) => command.run(services, ...args))),
+    onDidChangeConnectionSettings(() => void session.restore()),
+    onDidChangeTreeSettings(() => tree.refresh()),
+  );
+
+  await session.restore();
+  logger.info(`Activated in ${Date.now() - started} ms (endpoint ${session.endpoint}, ${session.account ? `signed in as ${session.account.userName}` : 'signed out'})`);
+
+  return {
+    currentUser: () => (session.account ? { userName: session.account.userName, ownerId: session.account.ownerId } : undefined),
+    hasStoredToken: () => session.hasStoredToken(),
+  };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

@@ -1,0 +1,144 @@
+// The VS Code side of the projects tree: maps the core model's nodes to TreeItems (in this one
+// place), and tells the view which node changed so only that part re-renders.
+import * as vscode from 'vscode';
+import { SynapseSession } from '../auth/session';
+import { portalEntityUrl, shortDigest } from '../core/references';
+import { RepositoryCache } from '../core/synapse/client';
+import { ProjectsTreeModel, TreeSettings } from '../core/tree/model';
+import { ContainerNode, LoadMoreNode, MessageNode, TreeNode } from '../core/tree/nodes';
+import { relativeTime } from '../core/util/time';
+import { PinnedProjects } from './pins';
+
+export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  readonly model: ProjectsTreeModel;
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    session: SynapseSession,
+    settings: () => TreeSettings,
+    private readonly pins: PinnedProjects,
+    repositoryCache: RepositoryCache,
+    private readonly portalUrl: () => string,
+  ) {
+    this.model = new ProjectsTreeModel({
+      client: async () => (session.account ? session.client() : undefined),
+      settings,
+      pinnedProjects: () => pins.list(),
+      repositoryCache,
+    });
+    this.subscriptions.push(session.onDidChange(() => this.refresh()));
+  }
+
+  /** Reloads a node's children, or the whole tree. */
+  refresh(node?: ContainerNode): void {
+    this.model.reset(node);
+    this.changed.fire(node);
+  }
+
+  /** Re-renders without reloading (pins and filters change what is shown, not what is loaded). */
+  rerender(): void {
+    this.changed.fire(undefined);
+  }
+
+  async loadMore(node: LoadMoreNode): Promise<void> {
+    await this.model.loadMore(node);
+    this.changed.fire(node.parent);
+  }
+
+  getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    return this.model.children(node);
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    return node.parent;
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'project': {
+        const item = new vscode.TreeItem(node.project.name, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = node.id;
+        item.description = node.project.id;
+        item.iconPath = new vscode.ThemeIcon(node.pinned ? 'pinned' : 'project');
+        item.contextValue = node.pinned ? 'synapse:project+pinned' : 'synapse:project';
+        item.tooltip = markdown([
+          `**${node.project.name}** · ${node.project.id}`,
+          node.pinned ? vscode.l10n.t('Pinned project') : '',
+          node.project.lastActivity ? vscode.l10n.t('Last activity {0} ({1})', relativeTime(node.project.lastActivity), node.project.lastActivity) : '',
+        ]);
+        return item;
+      }
+      case 'repository': {
+        const { repository } = node;
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = node.id;
+        item.description = repository.isManaged
+          ? vscode.l10n.t('pushed {0}', relativeTime(repository.modifiedOn))
+          : vscode.l10n.t('external · {0}', repository.repositoryName);
+        item.iconPath = new vscode.ThemeIcon(repository.isManaged ? 'package' : 'link-external');
+        item.contextValue = repository.isManaged ? 'synapse:repository+managed' : 'synapse:repository+external';
+        item.tooltip = markdown([
+          `**${repository.repositoryName}**`,
+          `${repository.id} · ${repository.isManaged ? vscode.l10n.t('managed by the Synapse registry') : vscode.l10n.t('external repository (not hosted by Synapse)')}`,
+          repository.modifiedOn ? vscode.l10n.t('Last pushed {0}', repository.modifiedOn) : '',
+          `[${vscode.l10n.t('Open in Synapse')}](${portalEntityUrl(this.portalUrl(), repository.id)})`,
+        ]);
+        return item;
+      }
+      case 'tag': {
+        const { commit } = node;
+        const item = new vscode.TreeItem(commit.tag, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.description = `${relativeTime(commit.createdOn)} · ${shortDigest(commit.digest)}`;
+        item.iconPath = new vscode.ThemeIcon('tag');
+        item.contextValue = 'synapse:tag';
+        item.tooltip = markdown([`**${node.parent.repository.repositoryName}:${commit.tag}**`, `\`${commit.digest}\``, commit.createdOn]);
+        return item;
+      }
+      case 'loadMore': {
+        const item = new vscode.TreeItem(vscode.l10n.t('Load more…'), vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.contextValue = 'synapse:loadMore';
+        item.command = { command: 'synapseDocker.loadMore', title: vscode.l10n.t('Load more…'), arguments: [node] };
+        return item;
+      }
+      case 'message':
+        return messageItem(node);
+    }
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+    for (const subscription of this.subscriptions) subscription.dispose();
+  }
+}
+
+const SEVERITY_ICONS: Record<MessageNode['severity'], vscode.ThemeIcon> = {
+  info: new vscode.ThemeIcon('info'),
+  warning: new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')),
+  error: new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground')),
+};
+
+const MESSAGE_COMMANDS: Record<NonNullable<MessageNode['action']>, (node: MessageNode) => vscode.Command> = {
+  signIn: () => ({ command: 'synapseDocker.signIn', title: vscode.l10n.t('Sign in again') }),
+  retry: (node) => ({ command: 'synapseDocker.refresh', title: vscode.l10n.t('Retry'), arguments: node.parent ? [node.parent] : [] }),
+  pushHere: (node) => ({ command: 'synapseDocker.pushImage', title: vscode.l10n.t('Push an image'), arguments: node.parent ? [node.parent] : [] }),
+  clearFilter: () => ({ command: 'synapseDocker.clearFilter', title: vscode.l10n.t('Clear filter') }),
+};
+
+function messageItem(node: MessageNode): vscode.TreeItem {
+  const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.iconPath = SEVERITY_ICONS[node.severity];
+  item.contextValue = `synapse:message+${node.severity}`;
+  item.tooltip = node.text;
+  if (node.action) item.command = MESSAGE_COMMANDS[node.action](node);
+  return item;
+}
+
+function markdown(lines: string[]): vscode.MarkdownString {
+  return new vscode.MarkdownString(lines.filter(Boolean).join('\n\n'));
+}

@@ -1,0 +1,29 @@
+// How failures reach the user: a short notification with the next action, the details in the
+// log. Cancellation is not a failure and shows nothing.
+import * as vscode from 'vscode';
+import { SynapseError } from '../core/synapse/errors';
+import { CommandServices } from '../commands/command';
+
+export function isCancellation(error: unknown): boolean {
+  return (
+    (error instanceof SynapseError && error.kind === 'aborted') ||
+    (error instanceof Error && (error.name === 'AbortError' || error instanceof vscode.CancellationError))
+  );
+}
+
+export async function showError(services: Pick<CommandServices, 'logger' | 'output'>, what: string, error: unknown): Promise<void> {
+  if (isCancellation(error)) return;
+  const detail = error instanceof Error ? error.message : String(error);
+  services.logger.error(`${what}: ${detail}`);
+  const showLog = vscode.l10n.t('Show Log');
+  const choice = await vscode.window.showErrorMessage(`${what}: ${detail}`, showLog);
+  if (choice === showLog) services.output.show(true);
+}
+
+/** Bridges a VS Code cancellation token to the AbortSignal the core takes. */
+export function abortSignalFor(cancellation: vscode.CancellationToken): AbortSignal {
+  const controller = new AbortController();
+  if (cancellation.isCancellationRequested) controller.abort();
+  cancellation.onCancellationRequested(() => controller.abort());
+  return controller.signal;
+}
