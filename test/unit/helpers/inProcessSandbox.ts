@@ -1,0 +1,43 @@
+// Starts the Synapse sandbox inside the test process on a free loopback port, with the default
+// seed, and gives tests its admin API.
+import { loadSeed, RunningSandbox, startSandbox } from '../../sandbox/server';
+
+export interface TestSandbox {
+  sandbox: RunningSandbox;
+  url: string;
+  token(userName: string): string;
+  admin<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  close(): Promise<void>;
+}
+
+export const TEST_REGISTRY = '127.0.0.1:5999';
+
+export async function startTestSandbox(): Promise<TestSandbox> {
+  const sandbox = await startSandbox({ seed: loadSeed(), registryHost: TEST_REGISTRY, port: 0 });
+  const admin = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${sandbox.url}/__admin/${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${await response.text()}`);
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  return {
+    sandbox,
+    url: sandbox.url,
+    token: (userName) => {
+      const user = sandbox.users().find((u) => u.userName === userName);
+      if (!user) throw new Error(`no seeded user ${userName}`);
+      return user.token;
+    },
+    admin,
+    close: () => sandbox.close(),
+  };
+}
+
+export interface RequestStats {
+  requests: Array<{ method: string; path: string; userId?: string; status: number; startedAt: number; endedAt: number }>;
+  maxConcurrentByUser: Record<string, number>;
+}
