@@ -1,7 +1,7 @@
 // One build script: bundles the extension (two entry points, so the Docker stack loads only on
 // first use) and transpiles the tests and the sandbox to out/ for mocha and node.
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = new Set(process.argv.slice(2));
@@ -16,6 +16,15 @@ function tsFilesUnder(dir) {
     else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) found.push(path);
   }
   return found;
+}
+
+function removeOrphans(dir, expected) {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) removeOrphans(path, expected);
+    else if (path.endsWith('.js') && !expected.has(path)) rmSync(path);
+  }
 }
 
 if (!testsOnly) {
@@ -37,9 +46,11 @@ if (!testsOnly) {
 }
 
 // Tests, the sandbox and the core are transpiled file by file (types are checked by tsc).
-rmSync('out', { recursive: true, force: true });
+// out/ is not wiped (a running sandbox executes from it); only outputs whose source is gone go.
+const sources = [...tsFilesUnder('src'), ...tsFilesUnder('test')];
+removeOrphans('out', new Set(sources.map((file) => join('out', file.replace(/\.ts$/, '.js')))));
 await esbuild.build({
-  entryPoints: [...tsFilesUnder('src'), ...tsFilesUnder('test')],
+  entryPoints: sources,
   outdir: 'out',
   outbase: '.',
   platform: 'node',
