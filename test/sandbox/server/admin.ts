@@ -1,0 +1,107 @@
+// The admin API tests drive the sandbox with (CONTRACTS.md): loopback peers only, JSON in and out.
+import type { IncomingMessage } from 'node:http';
+import { ApiError, badRequest, isLoopback, notFound, parseJsonObject, readBody } from './http';
+import { OAUTH_SCOPES, OAuthScope } from './model';
+import { TrafficControl } from './control';
+
+export interface SandboxUserInfo {
+  userName: string;
+  ownerId: string;
+  token: string;
+  certified: boolean;
+  scopes: string[];
+}
+
+export interface SandboxProjectInfo {
+  id: string;
+  name: string;
+  inTrash: boolean;
+  /** userName → access types the project's ACL grants that user (directly, via teams or public groups). */
+  access: { [userName: string]: string[] };
+}
+
+/** What the admin API operates on. */
+export interface AdminTarget {
+  control: TrafficControl;
+  reset(): void;
+  state(): { users: SandboxUserInfo[]; projects: SandboxProjectInfo[] };
+  mintToken(userName: string, scopes: OAuthScope[]): string;
+  setTrashed(id: string, trashed: boolean): void;
+}
+
+type Json = Record<string, unknown>;
+
+function nonNegativeInteger(body: Json, name: string, fallback?: number): number {
+  const value = body[name] ?? fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw badRequest(`${name} must be a non-negative integer`);
+  return value;
+}
+
+function optionalString(body: Json, name: string): string | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw badRequest(`${name} must be a string`);
+  return value;
+}
+
+function requiredString(body: Json, name: string): string {
+  const value = optionalString(body, name);
+  if (value === undefined || value === '') throw badRequest(`${name} is required`);
+  return value;
+}
+
+function scopesOf(body: Json): OAuthScope[] {
+  const value = body.scopes ?? ['view', 'download', 'modify'];
+  if (!Array.isArray(value)) throw badRequest('scopes must be an array');
+  return value.map((scope) => {
+    if (!(OAUTH_SCOPES as readonly string[]).includes(String(scope))) throw badRequest(`Unknown scope: ${String(scope)}`);
+    return scope as OAuthScope;
+  });
+}
+
+/** Answers an admin request with a JSON value (errors are thrown as ApiError). */
+export async function handleAdminRequest(target: AdminTarget, req: IncomingMessage, path: string): Promise<unknown> {
+  if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, 'The admin API only answers loopback peers.');
+  const route = `${req.method} ${path}`;
+  const body = req.method === 'POST' ? parseJsonObject((await readBody(req)) || '{}') : {};
+  const { control } = target;
+  switch (route) {
+    case 'POST /__admin/reset':
+      target.reset();
+      return { ok: true };
+    case 'POST /__admin/latency':
+      control.latencyMs = nonNegativeInteger(body, 'ms');
+      return { ms: control.latencyMs };
+    case 'POST /__admin/fail': {
+      const status = nonNegativeInteger(body, 'status', 500);
+      if (status < 400 || status > 599) throw badRequest('status must be an HTTP error status (400-599)');
+      control.addFail({
+        remaining: nonNegativeInteger(body, 'count', 1), status,
+        pathPrefix: optionalString(body, 'pathPrefix'), reason: optionalString(body, 'reason'),
+      });
+      return { ok: true };
+    }
+    case 'POST /__admin/drop':
+      control.addDrop({ remaining: nonNegativeInteger(body, 'count', 1), pathPrefix: optionalString(body, 'pathPrefix') });
+      return { ok: true };
+    case 'POST /__admin/throttle':
+      if (typeof body.enabled !== 'boolean') throw badRequest('enabled must be a boolean');
+      control.throttleEnabled = body.enabled;
+      return { enabled: control.throttleEnabled };
+    case 'POST /__admin/tokens':
+      return { token: target.mintToken(requiredString(body, 'userName'), scopesOf(body)) };
+    case 'GET /__admin/state':
+      return target.state();
+    case 'GET /__admin/stats':
+      return control.stats();
+    case 'POST /__admin/stats/reset':
+      control.resetStats();
+      return { ok: true };
+    case 'POST /__admin/trash':
+    case 'POST /__admin/restore':
+      target.setTrashed(requiredString(body, 'id'), path === '/__admin/trash');
+      return { ok: true };
+    default:
+      throw notFound(`No admin API for: ${route}`);
+  }
+}

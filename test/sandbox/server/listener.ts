@@ -1,0 +1,61 @@
+// POST /dockerRegistryListener/v1/events: the registry tells Synapse about pushes (synapse-api.md §3.7).
+import { SandboxModel } from './model';
+
+/** Manifest media types whose push events create commits (layer blobs and the rest are ignored). */
+export const MANIFEST_MEDIA_TYPES = new Set([
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+]);
+
+interface RegistryEvent {
+  action?: string;
+  target?: { mediaType?: string; repository?: string; tag?: string; digest?: string };
+  request?: { host?: string };
+  actor?: { name?: string };
+}
+
+/**
+ * Applies the events of one notification. Like DockerManagerImpl, a failing event is reported (returned)
+ * and the rest still run; the HTTP answer is always 204.
+ */
+export function processRegistryEvents(model: SandboxModel, registryHost: string, body: unknown): string[] {
+  const errors: string[] = [];
+  const events = (body as { events?: unknown } | null)?.events;
+  if (!Array.isArray(events)) return ['The notification has no events array.'];
+  for (const event of events as RegistryEvent[]) {
+    try {
+      processPush(model, registryHost, event);
+    } catch (error) {
+      errors.push((error as Error).message);
+    }
+  }
+  return errors;
+}
+
+function processPush(model: SandboxModel, registryHost: string, event: RegistryEvent): void {
+  if (event.action !== 'push') return; // pull and mount need nothing
+  const target = event.target ?? {};
+  if (!target.mediaType || !MANIFEST_MEDIA_TYPES.has(target.mediaType)) return;
+  const host = event.request?.host;
+  if (host !== registryHost) return; // not our registry
+  const userId = event.actor?.name ?? '';
+  if (!model.users.has(userId)) throw new Error(`Unknown actor "${userId}" in push event.`);
+  const path = target.repository ?? '';
+  const repositoryName = `${host}/${path}`;
+  const parentId = path.split('/')[0];
+  if (!/^syn\d+$/.test(parentId)) throw new Error(`Invalid Entity ID: ${parentId}`);
+  if (!target.digest) throw new Error(`Push event for ${repositoryName} has no digest.`);
+
+  const existingId = model.managedRepositories.get(repositoryName);
+  let repository = existingId ? model.entities.get(existingId) : undefined;
+  if (!repository) {
+    const parent = model.entities.get(parentId);
+    if (!parent) throw new Error(`parentId ${parentId} does not exist.`);
+    if (parent.kind !== 'project') throw new Error('Parent must be a project.');
+    repository = model.createManagedRepository(repositoryName, parentId, userId);
+  }
+  // A push by digest only has no tag; Synapse's tag listing never shows such commits.
+  if (target.tag) model.addCommit(repository, target.tag, target.digest, userId);
+}
