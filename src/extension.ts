@@ -7,6 +7,9 @@ import { allCommands } from './commands';
 import { CommandServices } from './commands/command';
 import { createLogger } from './log';
 import { onDidChangeConnectionSettings, onDidChangeTreeSettings, readSettings, readTreeSettings } from './settings';
+import { DockerAccess } from './docker/dockerAccess';
+import { LocalImageIndex } from './docker/localImages';
+import { verifyRegistryLogin } from './docker/registryLogin';
 import { AccountStatusBar } from './statusBar';
 import { PinnedProjects } from './tree/pins';
 import { ProjectsTreeProvider } from './tree/provider';
@@ -20,9 +23,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   const endpoint = () => session.endpoint;
   const pins = new PinnedProjects(context.globalState, endpoint);
   const repositoryCache = new PersistentRepositoryCache(context.globalState, endpoint);
-  const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl);
+  const docker = new DockerAccess(logger);
+  const localImages = new LocalImageIndex();
+  const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl, docker, localImages);
   const treeView = vscode.window.createTreeView('synapseDocker.projects', { treeDataProvider: tree, showCollapseAll: true });
-  const services: CommandServices = { session, logger, output, settings: readSettings, tree, treeView, pins };
+  const services: CommandServices = {
+    session,
+    logger,
+    output,
+    settings: readSettings,
+    tree,
+    treeView,
+    pins,
+    docker,
+    localImages,
+    workspaceState: context.workspaceState,
+  };
 
   context.subscriptions.push(
     output,
@@ -34,7 +50,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     ...allCommands.map((command) => vscode.commands.registerCommand(command.id, (...args: unknown[]) => command.run(services, ...args))),
     onDidChangeConnectionSettings(() => void session.restore()),
     onDidChangeTreeSettings(() => tree.refresh()),
+    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('synapseDocker.dockerHost') && docker.reset()),
   );
+
+  // The engine and registry login are checked when the view is first seen signed in (or at
+  // sign-in), never during activation.
+  let dockerChecked = false;
+  const checkDockerOnce = () => {
+    if (dockerChecked || !session.account || !treeView.visible) return;
+    dockerChecked = true;
+    void verifyRegistryLogin(services);
+  };
+  context.subscriptions.push(treeView.onDidChangeVisibility(checkDockerOnce), session.onDidChange(() => (dockerChecked = session.account !== undefined)));
 
   await session.restore();
   logger.info(`Activated in ${Date.now() - started} ms (endpoint ${session.endpoint}, ${session.account ? `signed in as ${session.account.userName}` : 'signed out'})`);

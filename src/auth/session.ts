@@ -99,6 +99,17 @@ export class SynapseSession implements vscode.Disposable {
     return this.current?.scopes ?? [];
   }
 
+  /**
+   * Credentials for the registry, handed to the Docker engine in the X-Registry-Auth header of a
+   * single push, pull or login call. They are never written to disk, a command line or an
+   * environment.
+   */
+  async registryAuth(registry: string): Promise<{ username: string; password: string; serveraddress: string }> {
+    const token = await this.secrets.get(secretKey(this.endpoint));
+    if (!token || !this.current) throw new NotSignedInError();
+    return { username: this.current.userName, password: token, serveraddress: registry };
+  }
+
   dispose(): void {
     this.changed.dispose();
   }

@@ -4,6 +4,8 @@ import { SynapseSession } from '../auth/session';
 import { TreeNode } from '../core/tree/nodes';
 import { Logger } from '../core/util/log';
 import { SynapseSettings } from '../settings';
+import { DockerAccess } from '../docker/dockerAccess';
+import { LocalImageIndex } from '../docker/localImages';
 import { PinnedProjects } from '../tree/pins';
 import { ProjectsTreeProvider } from '../tree/provider';
 
@@ -16,6 +18,10 @@ export interface CommandServices {
   tree: ProjectsTreeProvider;
   treeView: vscode.TreeView<TreeNode>;
   pins: PinnedProjects;
+  docker: DockerAccess;
+  localImages: LocalImageIndex;
+  /** Per-workspace memory, e.g. the last tag used for each Dockerfile. */
+  workspaceState: vscode.Memento;
 }
 
 export interface CommandDefinition {

@@ -8,6 +8,12 @@ import { filterProjectsCommand } from './filterProjects';
 import { loadMoreCommand } from './loadMore';
 import { openInSynapseCommand } from './openInSynapse';
 import { addProjectCommand } from './addProject';
+import { buildImageCommand } from './buildImage';
+import { loginDockerCliCommand } from './loginDockerCli';
+import { pullImageCommand } from './pullImage';
+import { pushImageCommand } from './pushImage';
+import { retryDockerCommand } from './retryDocker';
+import { tagImageCommand } from './tagImage';
 import { removeProjectCommand } from './removeProject';
 import { refreshCommand } from './refresh';
 import { showAccountCommand } from './showAccount';
@@ -30,4 +36,10 @@ export const allCommands: readonly CommandDefinition[] = [
   copyDigestReferenceCommand,
   copyPullCommandCommand,
   openInSynapseCommand,
+  buildImageCommand,
+  tagImageCommand,
+  pushImageCommand,
+  pullImageCommand,
+  loginDockerCliCommand,
+  retryDockerCommand,
 ];

@@ -7,6 +7,7 @@ import { SignInError } from '../core/synapse/signIn';
 import { describeMissingScopes, missingScopes, readTokenClaims } from '../core/synapse/pat';
 import { CommandDefinition, CommandServices } from './command';
 import { abortSignalFor, showError } from '../ui/errors';
+import { verifyRegistryLogin } from '../docker/registryLogin';
 
 export const signInCommand: CommandDefinition = {
   id: 'synapseDocker.signIn',
@@ -23,6 +24,7 @@ async function signInWith(services: CommandServices, token: string): Promise<boo
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the token with Synapse…'), cancellable: true },
       (_progress, cancellation) => services.session.signIn(token, abortSignalFor(cancellation)),
     );
+    void verifyRegistryLogin(services);
     const limitation = verified.limitations.at(-1);
     if (limitation) {
       void vscode.window.showWarningMessage(

@@ -7,6 +7,8 @@ import { RepositoryCache } from '../core/synapse/client';
 import { ProjectsTreeModel, TreeSettings } from '../core/tree/model';
 import { ContainerNode, LoadMoreNode, MessageNode, TreeNode } from '../core/tree/nodes';
 import { relativeTime } from '../core/util/time';
+import { DockerAccess } from '../docker/dockerAccess';
+import { LocalImageIndex } from '../docker/localImages';
 import { PinnedProjects } from './pins';
 
 export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
@@ -18,9 +20,11 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   constructor(
     session: SynapseSession,
     settings: () => TreeSettings,
-    private readonly pins: PinnedProjects,
+    pins: PinnedProjects,
     repositoryCache: RepositoryCache,
     private readonly portalUrl: () => string,
+    private readonly docker: DockerAccess,
+    private readonly localImages: LocalImageIndex,
   ) {
     this.model = new ProjectsTreeModel({
       client: async () => (session.account ? session.client() : undefined),
@@ -28,7 +32,11 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       pinnedProjects: () => pins.list(),
       repositoryCache,
     });
-    this.subscriptions.push(session.onDidChange(() => this.refresh()));
+    this.subscriptions.push(
+      session.onDidChange(() => this.refresh()),
+      docker.onDidChangeReachability(() => this.rerender()),
+      localImages.onDidChange(() => this.rerender()),
+    );
   }
 
   /** Reloads a node's children, or the whole tree. */
@@ -47,8 +55,14 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     this.changed.fire(node.parent);
   }
 
-  getChildren(node?: TreeNode): Promise<TreeNode[]> {
-    return this.model.children(node);
+  async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    const children = await this.model.children(node);
+    // An unreachable engine is said at the top, with Retry, rather than failing later.
+    const reason = this.docker.unreachableReason;
+    if (!node && reason && children.length > 0) {
+      return [{ kind: 'message', id: 'msg:docker', severity: 'warning', text: `${reason} — Retry`, action: 'retryDocker' }, ...children];
+    }
+    return children;
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
@@ -89,12 +103,18 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       }
       case 'tag': {
         const { commit } = node;
+        const local = this.localImages.has(node.parent.repository.repositoryName, commit.digest);
         const item = new vscode.TreeItem(commit.tag, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
-        item.description = `${relativeTime(commit.createdOn)} · ${shortDigest(commit.digest)}`;
-        item.iconPath = new vscode.ThemeIcon('tag');
-        item.contextValue = 'synapse:tag';
-        item.tooltip = markdown([`**${node.parent.repository.repositoryName}:${commit.tag}**`, `\`${commit.digest}\``, commit.createdOn]);
+        item.description = `${local ? `${vscode.l10n.t('local')} · ` : ''}${relativeTime(commit.createdOn)} · ${shortDigest(commit.digest)}`;
+        item.iconPath = local ? new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('tag');
+        item.contextValue = local ? 'synapse:tag+local' : 'synapse:tag';
+        item.tooltip = markdown([
+          `**${node.parent.repository.repositoryName}:${commit.tag}**`,
+          `\`${commit.digest}\``,
+          commit.createdOn,
+          local ? vscode.l10n.t('This image is present locally.') : '',
+        ]);
         return item;
       }
       case 'loadMore': {
@@ -127,6 +147,7 @@ const MESSAGE_COMMANDS: Record<NonNullable<MessageNode['action']>, (node: Messag
   retry: (node) => ({ command: 'synapseDocker.refresh', title: vscode.l10n.t('Retry'), arguments: node.parent ? [node.parent] : [] }),
   pushHere: (node) => ({ command: 'synapseDocker.pushImage', title: vscode.l10n.t('Push an image'), arguments: node.parent ? [node.parent] : [] }),
   clearFilter: () => ({ command: 'synapseDocker.clearFilter', title: vscode.l10n.t('Clear filter') }),
+  retryDocker: () => ({ command: 'synapseDocker.retryDocker', title: vscode.l10n.t('Retry') }),
 };
 
 function messageItem(node: MessageNode): vscode.TreeItem {

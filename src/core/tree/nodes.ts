@@ -36,7 +36,7 @@ export interface LoadMoreNode {
 }
 
 /** What a message node offers to do when clicked. */
-export type MessageAction = 'signIn' | 'retry' | 'pushHere' | 'clearFilter';
+export type MessageAction = 'signIn' | 'retry' | 'pushHere' | 'clearFilter' | 'retryDocker';
 
 export interface MessageNode {
   kind: 'message';

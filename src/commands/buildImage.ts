@@ -1,0 +1,182 @@
+// Build an image from a Dockerfile for a Synapse project: project → repository → tag → options
+// (each step with Back), then a cancellable build whose full output goes to the log.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { synapseImageName } from '../core/naming';
+import { showError } from '../ui/errors';
+import { abortSignalFor, isCancellation } from '../ui/errors';
+import { ImageTarget, projectStep, repositoryStep, tagStep } from '../ui/targetSteps';
+import { input, pick, StepInfo, runWizard } from '../ui/wizard';
+import { CommandDefinition, CommandServices } from './command';
+
+interface BuildPlan extends ImageTarget {
+  buildArgs: Record<string, string>;
+  target?: string;
+  platform?: string;
+  noCache: boolean;
+}
+
+const DOCKERFILE_GLOB = '**/{Dockerfile,Dockerfile.*,*.Dockerfile,*.dockerfile}';
+
+export const buildImageCommand: CommandDefinition = {
+  id: 'synapseDocker.buildImage',
+  run: async (services, argument?: unknown) => {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Building images is disabled in Restricted Mode: a Dockerfile can run any command. Trust this workspace to build.'));
+      return undefined;
+    }
+    const dockerfile = argument instanceof vscode.Uri ? argument : await pickDockerfile();
+    if (!dockerfile) return undefined;
+    try {
+      const plan = await planBuild(services, dockerfile);
+      return plan ? await runBuild(services, dockerfile, plan) : undefined;
+    } catch (error) {
+      await showError(services, vscode.l10n.t('Build failed'), error);
+      return undefined;
+    }
+  },
+};
+
+async function pickDockerfile(): Promise<vscode.Uri | undefined> {
+  const files = await vscode.workspace.findFiles(DOCKERFILE_GLOB, '**/node_modules/**', 200);
+  if (files.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No Dockerfile in this workspace.'));
+    return undefined;
+  }
+  if (files.length === 1) return files[0];
+  const picked = await vscode.window.showQuickPick(
+    files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
+    { title: vscode.l10n.t('Build an image for Synapse'), placeHolder: vscode.l10n.t('Dockerfile') },
+  );
+  return picked?.uri;
+}
+
+function lastTagKey(dockerfile: vscode.Uri): string {
+  return `synapseDocker.lastTag:${dockerfile.toString()}`;
+}
+
+async function planBuild(services: CommandServices, dockerfile: vscode.Uri): Promise<BuildPlan | undefined> {
+  const client = await services.session.client();
+  const config = vscode.workspace.getConfiguration('synapseDocker.build', dockerfile);
+  const remembered = services.workspaceState.get<ImageTarget>(lastTagKey(dockerfile));
+  const folderName = path.basename(path.dirname(dockerfile.fsPath));
+  const plan: BuildPlan = {
+    ...remembered,
+    tag: undefined,
+    buildArgs: config.get<Record<string, string>>('args', {}),
+    target: config.get<string>('target') || undefined,
+    platform: config.get<string>('platform') || undefined,
+    noCache: config.get<boolean>('noCache', false),
+  };
+  return runWizard<BuildPlan>(vscode.l10n.t('Build {0} for Synapse', vscode.workspace.asRelativePath(dockerfile)), plan, [
+    projectStep(client, services.pins.list()),
+    repositoryStep(client, services.settings().registry, folderName),
+    tagStep(remembered?.tag ?? 'latest'),
+    optionsStep,
+  ]);
+}
+
+/** "Build now", or adjust build args, target stage, platform and no-cache first. */
+async function optionsStep(plan: BuildPlan, info: StepInfo): Promise<void> {
+  for (;;) {
+    const args = Object.entries(plan.buildArgs).map(([k, v]) => `${k}=${v}`).join(' ');
+    const items = [
+      { label: `$(play) ${vscode.l10n.t('Build now')}`, id: 'build' },
+      { label: vscode.l10n.t('Build arguments'), description: args || vscode.l10n.t('none'), id: 'args' },
+      { label: vscode.l10n.t('Target stage'), description: plan.target ?? vscode.l10n.t('last stage'), id: 'target' },
+      { label: vscode.l10n.t('Platform'), description: plan.platform ?? vscode.l10n.t("the engine's"), id: 'platform' },
+      { label: vscode.l10n.t('Use the build cache'), description: plan.noCache ? vscode.l10n.t('no (--no-cache)') : vscode.l10n.t('yes'), id: 'cache' },
+    ];
+    const chosen = await pick(info, { placeholder: vscode.l10n.t('More options, or build'), items });
+    const sub: StepInfo = { ...info, step: info.step, totalSteps: info.totalSteps };
+    switch (chosen.id) {
+      case 'build':
+        return;
+      case 'args':
+        plan.buildArgs = parseBuildArgs(await input(sub, { prompt: vscode.l10n.t('Build arguments as KEY=VALUE separated by spaces'), value: args, validate: (v) => (parseBuildArgs(v) ? undefined : vscode.l10n.t('Expected KEY=VALUE pairs separated by spaces')) })) ?? {};
+        break;
+      case 'target':
+        plan.target = (await input(sub, { prompt: vscode.l10n.t('Target stage (empty for the last stage)'), value: plan.target })).trim() || undefined;
+        break;
+      case 'platform':
+        plan.platform = (await input(sub, { prompt: vscode.l10n.t('Platform, e.g. linux/amd64 (empty for the engine default)'), value: plan.platform, validate: (v) => (v.trim() === '' || /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(v.trim()) ? undefined : vscode.l10n.t('Expected os/arch, e.g. linux/amd64')) })).trim() || undefined;
+        break;
+      case 'cache':
+        plan.noCache = !plan.noCache;
+        break;
+    }
+  }
+}
+
+export function parseBuildArgs(text: string): Record<string, string> | undefined {
+  const result: Record<string, string> = {};
+  for (const pair of text.trim().split(/\s+/).filter(Boolean)) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(pair);
+    if (!match) return undefined;
+    result[match[1]] = match[2];
+  }
+  return result;
+}
+
+function contextDirectory(dockerfile: vscode.Uri): string {
+  const setting = vscode.workspace.getConfiguration('synapseDocker.build', dockerfile).get<string>('context', '');
+  if (!setting) return path.dirname(dockerfile.fsPath);
+  const folder = vscode.workspace.getWorkspaceFolder(dockerfile)?.uri.fsPath ?? path.dirname(dockerfile.fsPath);
+  return path.resolve(folder, setting);
+}
+
+async function runBuild(services: CommandServices, dockerfile: vscode.Uri, plan: BuildPlan): Promise<string | undefined> {
+  const registry = services.settings().registry;
+  const reference = synapseImageName(registry, plan.project!.id, plan.repositoryName!, plan.tag!);
+  await services.workspaceState.update(lastTagKey(dockerfile), { project: plan.project, repositoryName: plan.repositoryName, tag: plan.tag });
+  const connection = await services.docker.connect();
+  const { logger, output } = services;
+  logger.info(`Building ${reference} from ${dockerfile.fsPath}`);
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Building {0}', reference), cancellable: true },
+      (progress, cancellation) => {
+        let reported = 0;
+        return connection.module.buildImage({
+          docker: connection.docker,
+          endpoint: connection.endpoint,
+          contextDir: contextDirectory(dockerfile),
+          dockerfile: dockerfile.fsPath,
+          tags: [reference],
+          buildArgs: plan.buildArgs,
+          target: plan.target,
+          platform: plan.platform,
+          noCache: plan.noCache,
+          signal: abortSignalFor(cancellation),
+          onContext: (summary) => logger.info(`Build context: ${JSON.stringify(summary)}`),
+          onOutput: (line) => output.info(line),
+          onProgress: (p) => {
+            const percent = Math.floor(p.fraction * 100);
+            progress.report({ message: p.stepText, increment: Math.max(0, percent - reported) });
+            reported = Math.max(reported, percent);
+          },
+        });
+      },
+    );
+    logger.info(`Built ${reference} (${result.imageId}) in ${result.durationMs} ms`);
+    void services.localImages.refresh(connection, registry).catch(() => undefined);
+    const push = vscode.l10n.t('Push');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Built {0}.', reference), push).then((choice) => {
+      if (choice === push) void vscode.commands.executeCommand('synapseDocker.pushImage', reference);
+    });
+    return reference;
+  } catch (error) {
+    if (isCancellation(error)) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Build of {0} cancelled.', reference));
+      return undefined;
+    }
+    const showOutput = vscode.l10n.t('Show Output');
+    const failed = error as { name?: string; step?: string; raw?: string; message: string };
+    logger.error(`Build of ${reference} failed: ${failed.message}`);
+    const message = failed.name === 'BuildFailedError' && failed.step
+      ? vscode.l10n.t('Build failed at {0}: {1}', failed.step, failed.raw ?? '')
+      : vscode.l10n.t('Build of {0} failed: {1}', reference, failed.message);
+    void vscode.window.showErrorMessage(message, showOutput).then((choice) => choice === showOutput && output.show(true));
+    return undefined;
+  }
+}

@@ -1,0 +1,32 @@
+// Adds exactly one tag, `<registry>/<synID>/<name>:<tag>`, to a local image; nothing else changes.
+import * as vscode from 'vscode';
+import { synapseImageName } from '../core/naming';
+import { pickLocalImage } from '../ui/localImagePicker';
+import { showError } from '../ui/errors';
+import { chooseTarget } from './pushImage';
+import { CommandDefinition } from './command';
+
+export const tagImageCommand: CommandDefinition = {
+  id: 'synapseDocker.tagImage',
+  run: async (services) => {
+    try {
+      const connection = await services.docker.connect();
+      const registry = services.settings().registry;
+      const choice = await pickLocalImage(connection, registry, vscode.l10n.t('Tag an image for Synapse'));
+      if (!choice) return undefined;
+      const target = await chooseTarget(services, undefined, choice.reference);
+      if (!target) return undefined;
+      const reference = synapseImageName(registry, target.project!.id, target.repositoryName!, target.tag!);
+      await connection.module.tagImage(connection.docker, choice.image.id, reference);
+      services.logger.info(`Tagged ${choice.reference} as ${reference}`);
+      const push = vscode.l10n.t('Push');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Tagged {0} as {1}.', choice.reference, reference), push).then((picked) => {
+        if (picked === push) void vscode.commands.executeCommand('synapseDocker.pushImage', reference);
+      });
+      return reference;
+    } catch (error) {
+      await showError(services, vscode.l10n.t('Tagging failed'), error);
+      return undefined;
+    }
+  },
+};

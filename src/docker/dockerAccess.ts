@@ -1,0 +1,73 @@
+// The lazily loaded Docker side: dist/docker.js (dockerode, tar-fs, …) is required on the first
+// Docker action, never at activation. The engine endpoint is resolved once and logged once.
+import * as vscode from 'vscode';
+import type Docker from 'dockerode';
+import type { DockerEndpoint } from '../core/docker/endpoint';
+import { Logger } from '../core/util/log';
+
+export type DockerModule = typeof import('../core/docker');
+
+export interface DockerConnection {
+  docker: Docker;
+  endpoint: DockerEndpoint;
+  module: DockerModule;
+}
+
+export class DockerAccess {
+  private loadedModule: DockerModule | undefined;
+  private connection: Promise<DockerConnection> | undefined;
+  private readonly reachabilityChanged = new vscode.EventEmitter<void>();
+  /** Fires when the engine turns out unreachable, or reachable again. */
+  readonly onDidChangeReachability = this.reachabilityChanged.event;
+  private lastError: Error | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** The reason the engine was unreachable at the last attempt, if it was. */
+  get unreachableReason(): string | undefined {
+    return this.lastError?.message;
+  }
+
+  get loaded(): boolean {
+    return this.loadedModule !== undefined;
+  }
+
+  module(): DockerModule {
+    // A plain require of the sibling bundle: esbuild leaves './docker.js' external.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.loadedModule ??= require('./docker.js') as DockerModule;
+    return this.loadedModule;
+  }
+
+  /** Connects (and pings) once; a failure is remembered for the view and retried on the next call. */
+  connect(): Promise<DockerConnection> {
+    this.connection ??= this.open().catch((error: unknown) => {
+      this.connection = undefined;
+      this.lastError = error as Error;
+      this.reachabilityChanged.fire();
+      throw error;
+    });
+    return this.connection;
+  }
+
+  /** Forgets the connection, e.g. after the dockerHost setting changed or on Retry. */
+  reset(): void {
+    this.connection = undefined;
+    this.lastError = undefined;
+    this.reachabilityChanged.fire();
+  }
+
+  private async open(): Promise<DockerConnection> {
+    const module = this.module();
+    const setting = vscode.workspace.getConfiguration('synapseDocker').get<string>('dockerHost', '');
+    const endpoint = await module.resolveDockerEndpoint({ setting });
+    const docker = module.createDockerClient(endpoint);
+    const version = await module.pingDocker(docker, endpoint);
+    this.logger.info(`Docker engine ${version.version} (API ${version.apiVersion}) at ${endpoint.host} (from ${endpoint.source})`);
+    if (this.lastError) {
+      this.lastError = undefined;
+      this.reachabilityChanged.fire();
+    }
+    return { docker, endpoint, module };
+  }
+}

@@ -1,0 +1,36 @@
+// "Log in with the stored token": once signed in and the engine is reachable, the engine checks
+// the token against the registry (POST /auth), so a refusal shows up now, not mid-push.
+import * as vscode from 'vscode';
+import { CommandServices } from '../commands/command';
+import { isCancellation } from '../ui/errors';
+
+export async function verifyRegistryLogin(services: CommandServices): Promise<boolean> {
+  const { docker, session, logger, settings, localImages } = services;
+  if (!session.account) return false;
+  const registry = settings().registry;
+  let connection;
+  try {
+    connection = await docker.connect();
+  } catch (error) {
+    // The tree shows the reason with Retry; nothing else to do until the engine is back.
+    logger.warn(`Docker engine unreachable: ${(error as Error).message}`);
+    return false;
+  }
+  try {
+    await localImages.refresh(connection, registry);
+    const result = await connection.module.checkRegistryAuth(connection.docker, await session.registryAuth(registry));
+    logger.info(`Registry ${registry} accepted the token of ${session.account.userName}: ${result.status}`);
+    return true;
+  } catch (error) {
+    if (isCancellation(error)) return false;
+    const signIn = vscode.l10n.t('Sign In Again');
+    const reason = (error as { raw?: string }).raw ?? (error as Error).message;
+    logger.error(`Registry ${registry} refused the token: ${reason}`);
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('The Docker registry {0} refused your Synapse token ({1}). Pushes and pulls will fail until you sign in with a valid token.', registry, reason),
+      signIn,
+    );
+    if (choice === signIn) await vscode.commands.executeCommand('synapseDocker.signIn');
+    return false;
+  }
+}

@@ -1,0 +1,200 @@
+// Push and pull as the user experiences them: preflight against Synapse before any byte moves,
+// a cancellable notification with bytes across layers, the registry's bare "denied" explained,
+// and, after a push, the new tag found in Synapse, revealed and selected in the tree.
+import * as vscode from 'vscode';
+import type { PreflightRefusal, PreflightResult, TransferProgress } from '../core/docker';
+import { digestReference, portalEntityUrl } from '../core/references';
+import { ImageReference, NameError, parseImageReference } from '../core/naming';
+import { SynapseClient } from '../core/synapse/client';
+import { DockerCommit, DockerRepository, isDockerRepository } from '../core/synapse/types';
+import { projectNode, repositoryLabel } from '../core/tree/model';
+import { RepositoryNode, TagNode } from '../core/tree/nodes';
+import { sleep } from '../core/util/abort';
+import { formatBytes } from '../core/util/bytes';
+import { CommandServices } from '../commands/command';
+import { abortSignalFor, isCancellation, showError } from '../ui/errors';
+
+const SYNAPSE_LISTING_TIMEOUT_MS = 30_000;
+
+/** Parses a reference for the configured registry; shows the broken rule and returns undefined when invalid. */
+export function parseForRegistry(services: CommandServices, text: string): ImageReference | undefined {
+  const parsed = parseImageReference(text.trim(), { registry: services.settings().registry });
+  if (parsed instanceof NameError) {
+    void vscode.window.showErrorMessage(parsed.message);
+    return undefined;
+  }
+  return parsed;
+}
+
+/** Shows the first refusal with its fix, and offers the page that helps. Returns false when refused. */
+async function explainRefusals(services: CommandServices, result: PreflightResult, action: 'push' | 'pull'): Promise<boolean> {
+  if (result.allowed) return true;
+  const [first, ...others] = result.refusals;
+  for (const refusal of result.refusals) services.logger.warn(`Preflight (${action}) refused: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
+  await showRefusal(services, first, others.length);
+  return false;
+}
+
+async function showRefusal(services: CommandServices, refusal: PreflightRefusal, more: number): Promise<void> {
+  const open = refusal.link ? vscode.l10n.t('Open in Browser') : undefined;
+  const signIn = refusal.code === 'not-signed-in' || refusal.code === 'token-invalid' || refusal.code === 'token-scope' ? vscode.l10n.t('Sign In with Another Token') : undefined;
+  const suffix = more > 0 ? ` ${vscode.l10n.t('({0} more in the log)', more)}` : '';
+  const choice = await vscode.window.showErrorMessage(`${refusal.message} ${refusal.fix}${suffix}`, ...[open, signIn].filter((x): x is string => !!x));
+  if (choice === open && refusal.link) await vscode.env.openExternal(vscode.Uri.parse(refusal.link));
+  if (choice === signIn) await vscode.commands.executeCommand('synapseDocker.signIn');
+}
+
+function reportTransfer(progress: vscode.Progress<{ message?: string; increment?: number }>) {
+  let reported = 0;
+  return (p: TransferProgress) => {
+    const percent = Math.floor(p.fraction * 100);
+    const bytes = p.bytesTotal > 0 ? `${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}` : '';
+    const layers = vscode.l10n.t('{0}/{1} layers', p.layersDone, p.layersTotal);
+    progress.report({ message: [bytes, layers].filter(Boolean).join(' · '), increment: Math.max(0, percent - reported) });
+    reported = Math.max(reported, percent);
+  };
+}
+
+export async function pushReference(services: CommandServices, text: string): Promise<boolean> {
+  const reference = parseForRegistry(services, text);
+  if (!reference) return false;
+  const { session, docker, logger, settings } = services;
+  const full = `${reference.registry}/${reference.path}:${reference.tag ?? 'latest'}`;
+  try {
+    const client = await session.client();
+    const connection = await docker.connect();
+    const preflight = await connection.module.checkPushAllowed({ client, reference, scopes: session.scopes(), portalUrl: settings().portalUrl });
+    if (!(await explainRefusals(services, preflight, 'push'))) return false;
+    const auth = await session.registryAuth(reference.registry);
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Pushing {0}', full), cancellable: true },
+      (progress, cancellation) =>
+        connection.module.pushImage({ docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal: abortSignalFor(cancellation), onProgress: reportTransfer(progress) }),
+    );
+    logger.info(`Pushed ${result.reference} as ${result.digest} in ${result.durationMs} ms`);
+    void services.localImages.refresh(connection, reference.registry).catch(() => undefined);
+    await announcePush(services, client, reference, result.digest);
+    return true;
+  } catch (error) {
+    if (isCancellation(error)) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Push of {0} cancelled. The local image and its tags are unchanged.', full));
+      return false;
+    }
+    if (error instanceof Error && error.name === 'RegistryDeniedError') return explainDenial(services, reference, 'push', error);
+    await showError(services, vscode.l10n.t('Push of {0} failed', full), error);
+    return false;
+  }
+}
+
+/** The registry only says "denied": ask Synapse why (the same checks as preflight), and say that. */
+async function explainDenial(services: CommandServices, reference: ImageReference, action: 'push' | 'pull', error: Error): Promise<boolean> {
+  services.logger.error(`The registry refused the ${action}: ${error.message}`);
+  try {
+    const connection = await services.docker.connect();
+    const client = await services.session.client();
+    const check = action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
+    const result = await check({ client, reference, scopes: services.session.scopes(), portalUrl: services.settings().portalUrl });
+    if (!result.allowed) {
+      await showRefusal(services, result.refusals[0], result.refusals.length - 1);
+      return false;
+    }
+  } catch (diagnosisError) {
+    services.logger.warn(`Couldn't find out why the registry refused: ${(diagnosisError as Error).message}`);
+  }
+  await showError(
+    services,
+    vscode.l10n.t('The registry refused the {0}', action),
+    new Error(vscode.l10n.t('{0} Synapse reports no permission problem; your token may have expired or been revoked — sign in again.', (error as { raw?: string }).raw ?? error.message)),
+  );
+  return false;
+}
+
+/** Waits (up to 30 s) for Synapse to list the pushed commit, then reveals it in the tree. */
+async function announcePush(services: CommandServices, client: SynapseClient, reference: ImageReference, digest: string): Promise<void> {
+  const repositoryName = `${reference.registry}/${reference.path}`;
+  const tag = reference.tag ?? 'latest';
+  const found = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Waiting for Synapse to list {0}:{1}…', repositoryName, tag), cancellable: true },
+    (_progress, cancellation) => waitForCommit(client, repositoryName, tag, digest, abortSignalFor(cancellation)),
+  );
+  if (!found) {
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t('Pushed {0}:{1} ({2}), but Synapse has not listed it yet. It usually appears within a minute; refresh the tree later.', repositoryName, tag, digest),
+    );
+    return;
+  }
+  const repository = await client.getEntity(found.repositoryId);
+  if (isDockerRepository(repository)) await revealTag(services, reference, repository, found.commit);
+  const copy = vscode.l10n.t('Copy Digest Reference');
+  const open = vscode.l10n.t('Open in Synapse');
+  const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Pushed {0}:{1} to Synapse.', repositoryName, tag), copy, open);
+  if (choice === copy && isDockerRepository(repository)) await vscode.env.clipboard.writeText(digestReference(repository, found.commit));
+  if (choice === open) await vscode.env.openExternal(vscode.Uri.parse(portalEntityUrl(services.settings().portalUrl, found.repositoryId)));
+}
+
+async function waitForCommit(client: SynapseClient, repositoryName: string, tag: string, digest: string, signal: AbortSignal) {
+  const deadline = Date.now() + SYNAPSE_LISTING_TIMEOUT_MS;
+  let repositoryId: string | undefined;
+  while (Date.now() < deadline && !signal.aborted) {
+    try {
+      repositoryId ??= await client.findDockerRepositoryId(repositoryName, signal);
+      if (repositoryId) {
+        const tags = await client.listDockerTags(repositoryId, { limit: 20, offset: 0 }, {}, signal);
+        const commit = tags.results.find((c) => c.tag === tag && c.digest === digest);
+        if (commit) return { repositoryId, commit };
+      }
+      await sleep(1000, signal);
+    } catch {
+      if (signal.aborted) return undefined;
+      await sleep(1000, signal).catch(() => undefined);
+    }
+  }
+  return undefined;
+}
+
+/** Refreshes only the project node, then reveals and selects the new tag. */
+async function revealTag(services: CommandServices, reference: ImageReference, repository: DockerRepository, commit: DockerCommit): Promise<void> {
+  const { tree, treeView } = services;
+  const project = projectNode({ id: reference.projectId, name: reference.projectId }, services.pins.has(reference.projectId));
+  tree.refresh(project);
+  const repositoryNode: RepositoryNode = { kind: 'repository', id: `repo:${reference.projectId}/${repository.id}`, repository, label: repositoryLabel(repository), parent: project };
+  const tagNode: TagNode = { kind: 'tag', id: `tag:${repository.id}:${commit.tag}`, commit, parent: repositoryNode };
+  try {
+    await treeView.reveal(tagNode, { select: true, focus: false, expand: true });
+  } catch (error) {
+    services.logger.warn(`Couldn't reveal ${reference.path}:${commit.tag} in the tree: ${(error as Error).message}`);
+  }
+}
+
+export async function pullReference(services: CommandServices, text: string): Promise<boolean> {
+  const reference = parseForRegistry(services, text);
+  if (!reference) return false;
+  const { session, docker, logger, settings } = services;
+  const shown = text.trim();
+  try {
+    const client = await session.client();
+    const connection = await docker.connect();
+    const preflight = await connection.module.checkPullAllowed({ client, reference, scopes: session.scopes(), portalUrl: settings().portalUrl });
+    if (!(await explainRefusals(services, preflight, 'pull'))) return false;
+    const auth = await session.registryAuth(reference.registry);
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Pulling {0}', shown), cancellable: true },
+      (progress, cancellation) =>
+        connection.module.pullImage({ docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal: abortSignalFor(cancellation), onProgress: reportTransfer(progress) }),
+    );
+    logger.info(`Pulled ${result.reference} (${result.digest}) in ${result.durationMs} ms`);
+    await services.localImages.refresh(connection, reference.registry);
+    void vscode.window.showInformationMessage(
+      result.downloaded ? vscode.l10n.t('Pulled {0}.', shown) : vscode.l10n.t('{0} is already up to date locally.', shown),
+    );
+    return true;
+  } catch (error) {
+    if (isCancellation(error)) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Pull of {0} cancelled.', shown));
+      return false;
+    }
+    if (error instanceof Error && error.name === 'RegistryDeniedError') return explainDenial(services, reference, 'pull', error);
+    await showError(services, vscode.l10n.t('Pull of {0} failed', shown), error);
+    return false;
+  }
+}

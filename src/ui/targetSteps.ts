@@ -1,0 +1,123 @@
+// The wizard steps shared by build, tag and push: which project, which repository in it, which
+// tag. Each validates as the user types and explains a rejected name with the rule it broke.
+import * as vscode from 'vscode';
+import { SynapseClient } from '../core/synapse/client';
+import { validateProjectId, validateRepositoryName, validateTag, suggestRepositoryName } from '../core/naming';
+import { repositoryLabel } from '../core/tree/model';
+import { PinnedProject } from '../core/tree/model';
+import { ConcurrencyLimiter } from '../core/util/limiter';
+import { input, pick, StepInfo, WizardStep } from './wizard';
+
+export interface ImageTarget {
+  project?: { id: string; name: string };
+  /** The repository name after the synID, e.g. my-tool. */
+  repositoryName?: string;
+  /** Whether the repository already exists in Synapse (push needs edit rights, not create). */
+  repositoryExists?: boolean;
+  tag?: string;
+}
+
+interface ProjectItem extends vscode.QuickPickItem {
+  project: { id: string; name: string };
+  canAdd?: boolean;
+}
+
+interface RepositoryItem extends vscode.QuickPickItem {
+  repositoryName: string;
+  exists: boolean;
+}
+
+/** Projects: pinned ones and the first page of the user's, those the user can add to first; or a typed synID. */
+export function projectStep<S extends ImageTarget>(client: SynapseClient, pinned: PinnedProject[]): WizardStep<S> {
+  return async (state: S, info: StepInfo) => {
+    const page = await client.listProjects({ sort: 'LAST_ACTIVITY' });
+    const seen = new Set<string>();
+    const items: ProjectItem[] = [...pinned, ...page.items]
+      .filter((p) => !seen.has(p.id) && seen.add(p.id))
+      .map((p) => ({ label: p.name, description: p.id, project: { id: p.id, name: p.name } }));
+    const chosen = await pick<ProjectItem>(info, {
+      placeholder: vscode.l10n.t('Synapse project to push to (or type a synID)'),
+      items,
+      activeItem: items.find((i) => i.project.id === state.project?.id),
+      refine: (update) => sortByAddPermission(client, items, update),
+      itemsForValue: (value) => typedProjectItem(value, items),
+    });
+    if (chosen.canAdd === undefined && !items.includes(chosen)) {
+      // A typed synID: make sure it is a project the user can see before going on.
+      const entity = await client.getEntity(chosen.project.id);
+      chosen.project.name = entity.name;
+    }
+    if (state.project?.id !== chosen.project.id) state.repositoryName = undefined;
+    state.project = chosen.project;
+  };
+}
+
+/** Checks canAddChild for the listed projects (3 at a time) and puts the writable ones first. */
+async function sortByAddPermission(client: SynapseClient, items: ProjectItem[], update: (items: ProjectItem[]) => void): Promise<void> {
+  const limiter = new ConcurrencyLimiter(3);
+  await Promise.all(
+    items.map((item) =>
+      limiter.run(async () => {
+        try {
+          item.canAdd = (await client.getPermissions(item.project.id)).canAddChild;
+        } catch {
+          item.canAdd = false;
+        }
+        if (!item.canAdd) item.detail = `$(lock) ${vscode.l10n.t('You cannot push to this project')}`;
+      }),
+    ),
+  );
+  update([...items].sort((a, b) => Number(b.canAdd) - Number(a.canAdd)));
+}
+
+function typedProjectItem(value: string, items: ProjectItem[]): ProjectItem[] {
+  const typed = value.trim().toLowerCase();
+  if (!/^syn/.test(typed) || items.some((i) => i.project.id === typed)) return [];
+  const problem = validateProjectId(typed);
+  if (problem) return [{ label: `$(error) ${problem.message}`, project: { id: '', name: '' }, kind: vscode.QuickPickItemKind.Separator }];
+  return [{ label: vscode.l10n.t('Use project {0}', typed), description: vscode.l10n.t('typed synID'), project: { id: typed, name: typed }, alwaysShow: true }];
+}
+
+/** Repositories: the project's existing managed ones, or a new name validated as typed. */
+export function repositoryStep<S extends ImageTarget>(client: SynapseClient, registry: string, suggestion?: string): WizardStep<S> {
+  return async (state: S, info: StepInfo) => {
+    const project = state.project!;
+    const page = await client.listDockerRepositories(project.id);
+    const prefix = `${project.id}/`;
+    const items: RepositoryItem[] = page.items
+      .filter((r) => r.isManaged)
+      .map((r) => {
+        const path = repositoryLabel(r);
+        return { label: path.startsWith(prefix) ? path.slice(prefix.length) : path, description: vscode.l10n.t('existing repository'), repositoryName: path.slice(prefix.length), exists: true };
+      });
+    const suggested = suggestion ? suggestRepositoryName(suggestion) : '';
+    const chosen = await pick<RepositoryItem>(info, {
+      placeholder: vscode.l10n.t('Repository in {0} — pick one or type a new name', project.name),
+      items,
+      activeItem: items.find((i) => i.repositoryName === state.repositoryName),
+      itemsForValue: (value) => newRepositoryItem(value || suggested, items, { registry, projectId: project.id }),
+    });
+    state.repositoryName = chosen.repositoryName;
+    state.repositoryExists = chosen.exists;
+  };
+}
+
+function newRepositoryItem(value: string, items: RepositoryItem[], within: { registry: string; projectId: string }): RepositoryItem[] {
+  const name = value.trim();
+  if (!name || items.some((i) => i.repositoryName === name)) return [];
+  const problem = validateRepositoryName(name, within);
+  if (problem) {
+    return [{ label: `$(error) ${problem.message}`, repositoryName: '', exists: false, kind: vscode.QuickPickItemKind.Separator }];
+  }
+  return [{ label: `$(add) ${name}`, description: vscode.l10n.t('new repository {0}/{1}/{2}', within.registry, within.projectId, name), repositoryName: name, exists: false, alwaysShow: true }];
+}
+
+export function tagStep<S extends ImageTarget>(defaultTag: string): WizardStep<S> {
+  return async (state: S, info: StepInfo) => {
+    state.tag = await input(info, {
+      prompt: vscode.l10n.t('Tag for {0}/{1}', state.project!.id, state.repositoryName!),
+      value: state.tag ?? defaultTag,
+      validate: (value) => validateTag(value)?.message,
+    });
+  };
+}
