@@ -1,6 +1,14 @@
-// What activate() returns: enough for tests and other extensions to see the signed-in state,
-// never the token itself.
+// What activate() returns: enough for tests and other extensions to see the signed-in state and
+// walk the registered tree, never the token itself.
+import type * as vscode from 'vscode';
+import type { TreeNode } from './core/tree/nodes';
+
 export interface SynapseDockerApi {
   currentUser(): { userName: string; ownerId: string } | undefined;
   hasStoredToken(): Promise<boolean>;
+  /** The registered projects tree's data provider. */
+  tree: {
+    getChildren(node?: TreeNode): Promise<TreeNode[]>;
+    getTreeItem(node: TreeNode): vscode.TreeItem;
+  };
 }

@@ -69,6 +69,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   return {
     currentUser: () => (session.account ? { userName: session.account.userName, ownerId: session.account.ownerId } : undefined),
     hasStoredToken: () => session.hasStoredToken(),
+    tree: { getChildren: (node) => tree.getChildren(node), getTreeItem: (node) => tree.getTreeItem(node) },
   };
 }
 

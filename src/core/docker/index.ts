@@ -3,3 +3,37 @@
 export { resolveDockerEndpoint } from './endpoint';
 export type { DockerEndpoint, EndpointInputs } from './endpoint';
 export { createDockerClient, pingDocker, explainConnectionError, DockerUnreachableError } from './engine';
+export { createBuildContext, parseDockerignore, BuildContextError } from './buildContext';
+export type { BuildContext, BuildContextOptions, BuildContextSummary } from './buildContext';
+export { NdjsonParser, BuildProgressTracker, TransferProgressTracker, eventError } from './progress';
+export type { StreamEvent, BuildProgress, TransferProgress, LayerProgress, LayerPhase } from './progress';
+export {
+  buildImage,
+  tagImage,
+  pushImage,
+  pullImage,
+  listLocalImages,
+  imageExists,
+  checkRegistryAuth,
+  registryDenialKind,
+  DockerOperationError,
+  RegistryDeniedError,
+  BuildFailedError,
+  DockerCancelledError,
+  ImageNotFoundError,
+} from './operations';
+export type {
+  DockerOperation,
+  RegistryAuth,
+  RegistryDenialKind,
+  BuildImageOptions,
+  BuildResult,
+  TransferOptions,
+  PushResult,
+  PullResult,
+  RegistryAuthResult,
+  LocalImage,
+  ListLocalImagesOptions,
+} from './operations';
+export { checkPushAllowed, checkPullAllowed } from './preflight';
+export type { PreflightCode, PreflightRefusal, PreflightOptions, PreflightResult } from './preflight';
