@@ -1,0 +1,394 @@
+// The local test stack: a Docker engine, the Synapse sandbox and a Docker registry wired to it.
+//   node out/test/sandbox/stack.js up|down|status [--quiet]   (SYNAPSE_SANDBOX_SEED=<file> picks another seed)
+// `up` is idempotent and records every process it starts (by pid) in .synapse-sandbox/stack.json;
+// `down` stops exactly those, never an engine it found already running.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  EngineRecord, engineIsUp, ensureBaseImage, findRunningEngine, startEngine, stopEngine, unmountUnder,
+} from './docker-engine';
+import {
+  ProcessRecord, freeLoopbackPort, isRunning, localRequest, sleep, spawnDetached, stopProcess, waitUntil, writeFileAtomic,
+} from './processes';
+import { RegistryRecord, generateTokenKeyPair, newListenerSecret, registryChallenge, startRegistry } from './registry';
+
+const SANDBOX_START_TIMEOUT_MS = 20_000;
+const SERVICE_STOP_TIMEOUT_MS = 10_000;
+const LOCK_TIMEOUT_MS = 120_000;
+
+/** The project root: the nearest folder above this file holding package.json (works from out/ too). */
+function findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${start}`);
+  }
+}
+
+export const projectRoot = findProjectRoot(__dirname);
+export const stateDir = path.join(projectRoot, '.synapse-sandbox');
+export const sandboxInfoFile = path.join(stateDir, 'sandbox.json');
+const stackStateFile = path.join(stateDir, 'stack.json');
+const lockFile = path.join(stateDir, 'stack.lock');
+const logDir = path.join(stateDir, 'logs');
+const sandboxMain = path.join(projectRoot, 'out', 'test', 'sandbox', 'main.js');
+const defaultSeed = path.join(projectRoot, 'test', 'sandbox', 'seed', 'default.json');
+
+/** `.synapse-sandbox/sandbox.json`, as in docs/CONTRACTS.md. */
+export interface SandboxInfo {
+  synapseEndpoint: string;
+  portalUrl: string;
+  registry: string;
+  dockerHost: string;
+  users: SandboxUser[];
+  projects: SandboxProject[];
+  codeServerUrl?: string;
+  [otherKey: string]: unknown;
+}
+export interface SandboxUser { userName: string; ownerId: string; token: string; certified: boolean; scopes: string[] }
+export interface SandboxProject { id: string; name: string; inTrash: boolean; access: Record<string, string[]> }
+
+/** The keys of sandbox.json this script owns; other scripts may add their own beside them. */
+const OWN_INFO_KEYS = ['synapseEndpoint', 'portalUrl', 'registry', 'dockerHost', 'users', 'projects'] as const;
+
+/** What the sandbox CLI writes to its ready file once it listens. */
+interface SandboxReady { url: string; port: number; issuer: string; users: SandboxUser[]; projects: SandboxProject[] }
+
+interface SandboxRecord { process: ProcessRecord; port: number; url: string; readyFile: string }
+
+/** Everything `up` started or found, so `down` and `status` know what is ours. */
+interface StackState {
+  /** Short `mktemp -d` directory: engine sockets and data, registry storage. Removed by `down`. */
+  runDir?: string;
+  engine?: EngineRecord;
+  sandbox?: SandboxRecord;
+  registry?: RegistryRecord;
+}
+
+export interface StackUpResult {
+  info: SandboxInfo;
+  /** Services this call started (engine, sandbox, registry); empty when everything was up already. */
+  started: string[];
+  timingsMs: Record<string, number>;
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function readState(): StackState {
+  return readJson<StackState>(stackStateFile) ?? {};
+}
+
+function saveState(state: StackState): void {
+  writeFileAtomic(stackStateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The contents of sandbox.json while the stack is up (written by `up`), else undefined. */
+export function readStackInfo(): SandboxInfo | undefined {
+  const info = readJson<SandboxInfo>(sandboxInfoFile);
+  return info && typeof info.synapseEndpoint === 'string' ? info : undefined;
+}
+
+/** Serialises concurrent up/down calls (test.sh and a host runner may both ask for the stack). */
+async function withLock<T>(action: () => Promise<T>): Promise<T> {
+  fs.mkdirSync(stateDir, { recursive: true });
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  for (;;) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(fs.readFileSync(lockFile, 'utf8').trim());
+      if (!holder || !isRunning({ pid: holder, log: '', command: [] })) {
+        fs.rmSync(lockFile, { force: true }); // left by a process that died
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`stack is locked by pid ${holder} (${lockFile})`);
+      await sleep(200);
+    }
+  }
+  try {
+    return await action();
+  } finally {
+    fs.rmSync(lockFile, { force: true });
+  }
+}
+
+/** A fresh short directory for sockets: the kernel caps unix socket paths at 108 bytes. */
+function makeRunDir(): string {
+  const base = os.tmpdir().length <= 40 ? os.tmpdir() : '/tmp';
+  return fs.mkdtempSync(path.join(base, 'syn-'));
+}
+
+async function sandboxAnswers(sandbox: SandboxRecord): Promise<boolean> {
+  try {
+    return (await localRequest({ url: `${sandbox.url}/__admin/state` })).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function registryAnswers(registry: RegistryRecord): Promise<boolean> {
+  try {
+    return (await registryChallenge(registry.address)) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+async function startSandbox(port: number, registryAddress: string, keyFile: string, certFile: string,
+  listener: { user: string; password: string }): Promise<{ record: SandboxRecord; ready: SandboxReady }> {
+  if (!fs.existsSync(sandboxMain)) {
+    throw new Error(`sandbox CLI missing: ${path.relative(projectRoot, sandboxMain)} (build first: node scripts/build.mjs --tests-only)`);
+  }
+  const readyFile = path.join(stateDir, 'sandbox-ready.json');
+  fs.rmSync(readyFile, { force: true });
+  const log = path.join(logDir, 'sandbox.log');
+  const processRecord = spawnDetached(process.execPath, [
+    sandboxMain,
+    '--seed', process.env.SYNAPSE_SANDBOX_SEED ?? defaultSeed,
+    '--registry', registryAddress,
+    '--port', String(port),
+    '--token-key', keyFile,
+    '--token-cert', certFile,
+    '--listener-secret', `${listener.user}:${listener.password}`,
+    '--ready-file', readyFile,
+  ], log, { secrets: [listener.password] });
+  const record: SandboxRecord = { process: processRecord, port, url: `http://127.0.0.1:${port}`, readyFile };
+  const ready = await waitUntil(async () => {
+    const written = readJson<SandboxReady>(readyFile);
+    return written && (await sandboxAnswers(record)) ? written : undefined;
+  }, { service: `Synapse sandbox (port ${port})`, timeoutMs: SANDBOX_START_TIMEOUT_MS, process: processRecord });
+  record.url = ready.url;
+  return { record, ready };
+}
+
+/** Two distinct free loopback ports (the sandbox and the registry each need the other's). */
+async function pickPorts(): Promise<[number, number]> {
+  const first = await freeLoopbackPort();
+  let second = await freeLoopbackPort();
+  while (second === first) second = await freeLoopbackPort();
+  return [first, second];
+}
+
+/** Merges our keys into sandbox.json, keeping keys other scripts added (e.g. codeServerUrl). */
+function writeSandboxInfo(own: Pick<SandboxInfo, (typeof OWN_INFO_KEYS)[number]>): SandboxInfo {
+  const info: SandboxInfo = { ...(readJson<Record<string, unknown>>(sandboxInfoFile) ?? {}), ...own };
+  writeFileAtomic(sandboxInfoFile, `${JSON.stringify(info, null, 2)}\n`);
+  return info;
+}
+
+/** Removes our keys from sandbox.json (the whole file when nothing else is left in it). */
+function clearSandboxInfo(): void {
+  const info = readJson<Record<string, unknown>>(sandboxInfoFile);
+  if (!info) return;
+  for (const key of OWN_INFO_KEYS) delete info[key];
+  if (Object.keys(info).length === 0) fs.rmSync(sandboxInfoFile, { force: true });
+  else writeFileAtomic(sandboxInfoFile, `${JSON.stringify(info, null, 2)}\n`);
+}
+
+async function timed<T>(timings: Record<string, number>, name: string, action: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await action();
+  } finally {
+    timings[name] = Date.now() - started;
+  }
+}
+
+/** Brings the whole stack up, starting only what is not already running. */
+export function stackUp(): Promise<StackUpResult> {
+  return withLock(async () => {
+    const upStarted = Date.now();
+    const timingsMs: Record<string, number> = {};
+    const started: string[] = [];
+    const state = readState();
+    fs.mkdirSync(logDir, { recursive: true });
+    try {
+      if (!state.runDir || !fs.existsSync(state.runDir)) state.runDir = makeRunDir();
+      saveState(state);
+      const runDir = state.runDir;
+
+      // 1. Engine: ours if still up, else someone else's that answers, else a new private dockerd.
+      if (!(await engineIsUp(state.engine))) {
+        if (state.engine?.mode === 'started') await stopEngine(state.engine);
+        const reusable = await findRunningEngine(state.engine?.dockerHost);
+        if (reusable) {
+          state.engine = { mode: 'reused', dockerHost: reusable };
+        } else {
+          const engineDir = path.join(runDir, 'engine');
+          unmountUnder(engineDir);
+          fs.rmSync(engineDir, { recursive: true, force: true }); // fresh state for each start
+          state.engine = await timed(timingsMs, 'engine', () => startEngine(engineDir, path.join(logDir, 'dockerd.log')));
+          started.push('engine');
+        }
+        saveState(state);
+      }
+      const engine = state.engine as EngineRecord;
+      await timed(timingsMs, 'baseImage', () => ensureBaseImage(engine.dockerHost));
+
+      // 2-4. Sandbox and registry know each other's address, so they are (re)started together.
+      const sandboxUp = isRunning(state.sandbox?.process) && !!state.sandbox && (await sandboxAnswers(state.sandbox));
+      const registryUp = isRunning(state.registry?.process) && !!state.registry && (await registryAnswers(state.registry));
+      let ready: SandboxReady | undefined = state.sandbox ? readJson<SandboxReady>(state.sandbox.readyFile) : undefined;
+      if (!sandboxUp || !registryUp || !ready) {
+        await stopSandboxAndRegistry(state);
+        const [sandboxPort, registryPort] = await pickPorts();
+        const registryAddress = `127.0.0.1:${registryPort}`;
+        const { keyFile, certFile } = await generateTokenKeyPair(stateDir);
+        const listener = newListenerSecret();
+        const sandbox = await timed(timingsMs, 'sandbox', () => startSandbox(sandboxPort, registryAddress, keyFile, certFile, listener));
+        state.sandbox = sandbox.record;
+        ready = sandbox.ready;
+        saveState(state);
+        started.push('sandbox');
+        state.registry = await timed(timingsMs, 'registry', () => startRegistry({
+          port: registryPort,
+          sandboxUrl: sandbox.record.url,
+          issuer: ready!.issuer,
+          certFile,
+          listener,
+          storageDir: path.join(runDir, 'registry'),
+          configFile: path.join(stateDir, 'registry.yml'),
+          log: path.join(logDir, 'registry.log'),
+        }));
+        saveState(state);
+        started.push('registry');
+      }
+
+      // 5. The file tests and the other scripts read.
+      const sandboxUrl = (state.sandbox as SandboxRecord).url;
+      const info = writeSandboxInfo({
+        synapseEndpoint: sandboxUrl,
+        portalUrl: `${sandboxUrl}/portal`,
+        registry: (state.registry as RegistryRecord).address,
+        dockerHost: engine.dockerHost,
+        users: ready.users,
+        projects: ready.projects,
+      });
+      timingsMs.total = Date.now() - upStarted;
+      return { info, started, timingsMs };
+    } catch (error) {
+      // Leave nothing half-started behind: stop what this call started, keep what was already up.
+      if (started.includes('registry') || started.includes('sandbox')) await stopSandboxAndRegistry(state);
+      if (started.includes('engine') && state.engine) {
+        await stopEngine(state.engine);
+        state.engine = undefined;
+      }
+      if (state.engine?.mode === 'started' || state.sandbox || state.registry) {
+        saveState(state);
+      } else {
+        removeRunState(state); // nothing of ours runs: no run dir or record to keep
+      }
+      throw error;
+    }
+  });
+}
+
+async function stopSandboxAndRegistry(state: StackState): Promise<string[]> {
+  const report: string[] = [];
+  if (state.registry) report.push(`registry ${await stopProcess(state.registry.process, SERVICE_STOP_TIMEOUT_MS)} (pid ${state.registry.process.pid})`);
+  if (state.sandbox) report.push(`sandbox ${await stopProcess(state.sandbox.process, SERVICE_STOP_TIMEOUT_MS)} (pid ${state.sandbox.process.pid})`);
+  state.registry = undefined;
+  state.sandbox = undefined;
+  return report;
+}
+
+/** Removes the run directory and the per-run files; logs stay for whoever looks into a failure. */
+function removeRunState(state: StackState): void {
+  if (state.runDir) {
+    unmountUnder(state.runDir);
+    fs.rmSync(state.runDir, { recursive: true, force: true });
+  }
+  for (const file of ['registry.yml', 'sandbox-ready.json', 'token-key.pem', 'token-cert.pem', 'stack.json']) {
+    fs.rmSync(path.join(stateDir, file), { force: true });
+  }
+}
+
+/** Stops exactly what `up` started (by recorded pid) and removes the run directory. Safe to repeat. */
+export function stackDown(): Promise<string[]> {
+  return withLock(async () => {
+    const state = readState();
+    const report = await stopSandboxAndRegistry(state);
+    if (state.engine) {
+      const outcome = await stopEngine(state.engine);
+      report.push(state.engine.mode === 'started' ? `engine ${outcome} (pid ${state.engine.process?.pid})` : `engine ${state.engine.dockerHost} ${outcome}`);
+    }
+    removeRunState(state);
+    clearSandboxInfo();
+    return report;
+  });
+}
+
+/** One line per service; `allUp` is true when every part answers. */
+export async function stackStatus(): Promise<{ allUp: boolean; lines: string[] }> {
+  const state = readState();
+  const engineUp = await engineIsUp(state.engine);
+  const sandboxUp = !!state.sandbox && isRunning(state.sandbox.process) && (await sandboxAnswers(state.sandbox));
+  const registryUp = !!state.registry && isRunning(state.registry.process) && (await registryAnswers(state.registry));
+  const describe = (up: boolean, known: boolean): string => (up ? 'up  ' : known ? 'DOWN' : 'off ');
+  const engine = state.engine;
+  const lines = [
+    `engine    ${describe(engineUp, !!engine)} ${engine ? `${engine.mode}${engine.process ? ` pid ${engine.process.pid}` : ''} ${engine.dockerHost}` : ''}`,
+    `sandbox   ${describe(sandboxUp, !!state.sandbox)} ${state.sandbox ? `pid ${state.sandbox.process.pid} ${state.sandbox.url}` : ''}`,
+    `registry  ${describe(registryUp, !!state.registry)} ${state.registry ? `pid ${state.registry.process.pid} ${state.registry.address}` : ''}`,
+  ].map((line) => line.trimEnd());
+  return { allUp: engineUp && sandboxUp && registryUp, lines };
+}
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command] = argv;
+  const quiet = argv.includes('--quiet');
+  switch (command) {
+    case 'up': {
+      const result = await stackUp();
+      const state = readState();
+      const status = await stackStatus();
+      console.log(`stack up${seconds(result.timingsMs.total)}: ${result.started.length ? `started ${result.started.join(', ')}` : 'everything was already running'}`);
+      console.log(`  ${status.lines[0]}${seconds(result.timingsMs.engine)}`);
+      console.log(`  ${status.lines[1]}${seconds(result.timingsMs.sandbox)}`);
+      console.log(`  ${status.lines[2]}${seconds(result.timingsMs.registry)}`);
+      console.log(`  users: ${result.info.users.map((u) => u.userName).join(', ')}; projects: ${result.info.projects.length}`);
+      console.log(`  info: ${path.relative(process.cwd(), sandboxInfoFile)}; logs: ${path.relative(process.cwd(), logDir)}/`);
+      console.log(`  export DOCKER_HOST=${state.engine?.dockerHost}`);
+      return 0;
+    }
+    case 'down': {
+      const report = await stackDown();
+      console.log(report.length ? `stack down: ${report.join('; ')}` : 'stack down: nothing was running');
+      return 0;
+    }
+    case 'status': {
+      const status = await stackStatus();
+      if (!quiet) {
+        console.log(status.lines.join('\n'));
+        const info = readStackInfo();
+        if (info) console.log(`info      ${path.relative(process.cwd(), sandboxInfoFile)}`);
+      }
+      return status.allUp ? 0 : 3;
+    }
+    default:
+      console.error('usage: node out/test/sandbox/stack.js up|down|status [--quiet]');
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`stack: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
