@@ -20,11 +20,7 @@ node -e '
 ' || fail "install Node.js 20.19 or later"
 
 say "system packages"
-if [[ -f scripts/ensure-system.sh ]]; then
-  bash scripts/ensure-system.sh
-else
-  echo "scripts/ensure-system.sh not found: checking only what code-server needs"
-fi
+bash scripts/ensure-system.sh
 
 say "npm dependencies"
 if [[ ! -d node_modules ]]; then

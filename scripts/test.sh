@@ -12,6 +12,13 @@ stack() {
 }
 
 problems=()
+# A fresh clone on a machine with only Node: install what is missing first (Debian packages when
+# root; npm dependencies). code-server is installed by the host and e2e runners on first use.
+echo "== system packages"
+bash scripts/ensure-system.sh
+echo "== npm dependencies"
+if [[ ! -d node_modules ]]; then npm ci --no-audit --no-fund; else echo "node_modules present"; fi
+
 echo "== build"
 node scripts/build.mjs
 # Type and lint errors fail the run, but the tests still run so one run shows everything.
@@ -69,21 +76,11 @@ run_suite() {
 }
 
 run_suite unit npx mocha --config .mocharc.json
-skipped=()
-if [[ -f out/test/host/runCodeServer.js ]]; then
-  run_suite host node out/test/host/runCodeServer.js
-else
-  skipped+=("host (no out/test/host/runCodeServer.js)")
-fi
-if [[ -f out/test/e2e/run.js ]]; then
-  run_suite e2e node out/test/e2e/run.js
-else
-  skipped+=("e2e (no out/test/e2e/run.js)")
-fi
+run_suite host node out/test/host/runCodeServer.js
+run_suite e2e node out/test/e2e/run.js
 
 echo "== summary"
 echo "suites ran: ${suites_ran[*]}"
-if [[ ${#skipped[@]} -gt 0 ]]; then echo "suites not present: ${skipped[*]}"; fi
 for problem in "${problems[@]+"${problems[@]}"}"; do echo "problem: $problem"; done
 echo "tests: $total_passed passed, $total_failed failed"
 [[ ${#problems[@]} -eq 0 ]]

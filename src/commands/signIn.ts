@@ -12,13 +12,15 @@ import { verifyRegistryLogin } from '../docker/registryLogin';
 export const signInCommand: CommandDefinition = {
   id: 'synapseDocker.signIn',
   run: async (services: CommandServices, tokenArgument?: unknown) => {
-    const token = typeof tokenArgument === 'string' ? tokenArgument : await askForToken(services);
+    const automated = typeof tokenArgument === 'string';
+    const token = automated ? tokenArgument : await askForToken(services);
     if (token === undefined) return false;
-    return signInWith(services, token);
+    return signInWith(services, token, automated);
   },
 };
 
-async function signInWith(services: CommandServices, token: string): Promise<boolean> {
+/** `automated`: the token came as an argument, so nobody waits on the notification's buttons. */
+async function signInWith(services: CommandServices, token: string, automated: boolean): Promise<boolean> {
   try {
     const verified = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the token with Synapse…'), cancellable: true },
@@ -39,11 +41,14 @@ async function signInWith(services: CommandServices, token: string): Promise<boo
     return true;
   } catch (error) {
     if (error instanceof SignInError) {
+      services.logger.warn(`Sign-in refused: ${error.message}`);
       const retry = vscode.l10n.t('Try Another Token');
       const create = vscode.l10n.t('Create a Token');
-      const choice = await vscode.window.showErrorMessage(error.message, retry, create);
-      if (choice === retry) await vscode.commands.executeCommand(signInCommand.id);
-      if (choice === create) await openTokenPage(services);
+      const answered = vscode.window.showErrorMessage(error.message, retry, create).then(async (choice) => {
+        if (choice === retry) await vscode.commands.executeCommand(signInCommand.id);
+        if (choice === create) await openTokenPage(services);
+      });
+      if (!automated) await answered;
       return false;
     }
     await showError(services, vscode.l10n.t('Sign-in failed'), error);
