@@ -21,6 +21,7 @@ export {
   BuildFailedError,
   DockerCancelledError,
   ImageNotFoundError,
+  RegistryMismatchError,
 } from './operations';
 export type {
   DockerOperation,
@@ -29,11 +30,9 @@ export type {
   BuildImageOptions,
   BuildResult,
   TransferOptions,
-  PushResult,
-  PullResult,
   RegistryAuthResult,
   LocalImage,
   ListLocalImagesOptions,
 } from './operations';
-export { checkPushAllowed, checkPullAllowed } from './preflight';
+export { checkPushAllowed, checkPullAllowed, inspectPush, inspectPull } from './preflight';
 export type { PreflightCode, PreflightRefusal, PreflightOptions, PreflightResult } from './preflight';

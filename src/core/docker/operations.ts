@@ -1,0 +1,550 @@
+// Build, tag, push and pull through the Engine API (dockerode), each with progress and
+// cancellation. The engine answers 200 for build/push/pull and reports failure inside the stream,
+// so every event is scanned; registry refusals become a typed RegistryDeniedError.
+// Nothing here ever removes or re-tags an image on failure: a failed or cancelled push leaves
+// the local image and all its tags exactly as they were.
+import type Docker from 'dockerode';
+import type { IncomingMessage } from 'node:http';
+import { formatImageReference, ImageReference, NameError, parseImageReference } from '../naming';
+import { BuildContextSummary, createBuildContext } from './buildContext';
+import { DockerEndpoint } from './endpoint';
+import { explainConnectionError } from './engine';
+import {
+  BuildProgress,
+  BuildProgressTracker,
+  NdjsonParser,
+  StreamEvent,
+  TransferProgress,
+  TransferProgressTracker,
+} from './progress';
+
+export type DockerOperation = 'build' | 'tag' | 'push' | 'pull' | 'login' | 'list' | 'inspect';
+
+/** Registry credentials; they only ever travel in the X-Registry-Auth header (`authconfig`). */
+export interface RegistryAuth {
+  username: string;
+  /** For Synapse: a personal access token. */
+  password: string;
+  /** The registry host, e.g. docker.synapse.org or 127.0.0.1:5000. */
+  serveraddress: string;
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+/** A failure the engine reported (in the stream, or as an HTTP error). `raw` is its own text. */
+export class DockerOperationError extends Error {
+  constructor(
+    readonly operation: DockerOperation,
+    message: string,
+    readonly raw: string,
+    readonly statusCode?: number,
+  ) {
+    super(message);
+    this.name = 'DockerOperationError';
+  }
+}
+
+export type RegistryDenialKind = 'denied' | 'unauthorized' | 'insufficient_scope';
+
+/**
+ * The registry refused the operation. For Synapse this always means the bearer token granted no
+ * access; the VS Code layer adds the Synapse-side cause (preflight) to `raw`.
+ */
+export class RegistryDeniedError extends DockerOperationError {
+  constructor(
+    operation: DockerOperation,
+    readonly reference: string,
+    readonly kind: RegistryDenialKind,
+    raw: string,
+    statusCode?: number,
+  ) {
+    super(operation, `The registry refused the ${operation} of ${reference}: ${raw}`, raw, statusCode);
+    this.name = 'RegistryDeniedError';
+  }
+}
+
+/** A build step failed: `step` is the step line ("Step 3/5 : RUN false"), `outputTail` its last output. */
+export class BuildFailedError extends DockerOperationError {
+  constructor(
+    raw: string,
+    readonly step: string | undefined,
+    readonly outputTail: string[],
+  ) {
+    super('build', step ? `The build failed at ${step}: ${raw}` : `The build failed: ${raw}`, raw);
+    this.name = 'BuildFailedError';
+  }
+}
+
+/** The operation was cancelled through its AbortSignal (the engine stops when the connection drops). */
+export class DockerCancelledError extends Error {
+  readonly cancelled = true;
+  constructor(readonly operation: DockerOperation) {
+    super(`The ${operation} was cancelled.`);
+    this.name = 'DockerCancelledError';
+  }
+}
+
+export class ImageNotFoundError extends DockerOperationError {
+  constructor(
+    operation: DockerOperation,
+    readonly reference: string,
+  ) {
+    super(operation, `There is no local image ${reference}.`, `No such image: ${reference}`, 404);
+    this.name = 'ImageNotFoundError';
+  }
+}
+
+const DENIAL_PATTERNS: Array<[RegExp, RegistryDenialKind]> = [
+  [/insufficient_scope/i, 'insufficient_scope'],
+  [/denied: requested access to the resource is denied|pull access denied|\bdenied:/i, 'denied'],
+  [/unauthorized: |authentication required|\bunauthorized\b|401 Unauthorized/i, 'unauthorized'],
+];
+
+/** Which kind of registry refusal a raw engine message is, if it is one. */
+export function registryDenialKind(raw: string): RegistryDenialKind | undefined {
+  return DENIAL_PATTERNS.find(([pattern]) => pattern.test(raw))?.[1];
+}
+
+/** The engine's own text of an HTTP error from docker-modem ("(HTTP code 404) unexpected - …"). */
+function engineMessage(error: unknown): string {
+  const json = (error as { json?: unknown }).json;
+  if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') {
+    return ((json as { message: string }).message).trim();
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+}
+
+const CONNECTION_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH']);
+
+/** Turns whatever dockerode rejected with into one of the errors above. */
+function translateError(
+  error: unknown,
+  operation: DockerOperation,
+  context: { signal?: AbortSignal; reference?: string; endpoint?: DockerEndpoint },
+): Error {
+  if (error instanceof DockerOperationError || error instanceof DockerCancelledError) return error;
+  if (context.signal?.aborted) return new DockerCancelledError(operation);
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code && CONNECTION_CODES.has(code) && context.endpoint && (error as { statusCode?: number }).statusCode === undefined) {
+    return explainConnectionError(error, context.endpoint);
+  }
+  const statusCode = (error as { statusCode?: number }).statusCode;
+  if (statusCode === undefined) return error instanceof Error ? error : new Error(String(error));
+  const raw = engineMessage(error);
+  const kind = registryDenialKind(raw);
+  if (kind && context.reference && operation !== 'build') return new RegistryDeniedError(operation, context.reference, kind, raw, statusCode);
+  if (statusCode === 404 && context.reference && (operation === 'tag' || operation === 'push' || operation === 'inspect')) {
+    return new ImageNotFoundError(operation, context.reference);
+  }
+  return new DockerOperationError(operation, `Docker ${operation} failed: ${raw}`, raw, statusCode);
+}
+
+// ---- streams --------------------------------------------------------------------------------
+
+/**
+ * Reads an engine stream to its end, feeding each event to `consume`. Rejects with
+ * DockerCancelledError as soon as the signal aborts (the connection is dropped, which stops the
+ * engine), or when the connection breaks.
+ */
+function followStream(
+  stream: NodeJS.ReadableStream,
+  operation: DockerOperation,
+  consume: (event: StreamEvent) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const response = stream as IncomingMessage;
+  // A client-wide idle timeout (createDockerClient sets one) must not cut a long, silent build
+  // step or a slow layer: once the engine has answered, only the user cancels.
+  response.socket?.setTimeout?.(0);
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const parser = new NdjsonParser((event) => {
+      try {
+        consume(event);
+      } catch (error) {
+        fail(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    const cleanup = () => {
+      signal?.removeEventListener('abort', onAbort);
+      response.removeListener('data', onData);
+      response.removeListener('end', onEnd);
+      response.removeListener('error', onError);
+      response.removeListener('aborted', onAborted);
+    };
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      response.destroy?.();
+      reject(error);
+    };
+    const onAbort = () => fail(new DockerCancelledError(operation));
+    const onData = (chunk: Buffer | string) => {
+      if (!settled) parser.push(chunk);
+    };
+    const onEnd = () => {
+      if (settled) return;
+      parser.end();
+      if (response.complete === false) {
+        fail(new DockerOperationError(operation, `The connection to the Docker engine broke during the ${operation}.`, 'connection closed'));
+        return;
+      }
+      settled = true;
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error) => {
+      if (signal?.aborted) return fail(new DockerCancelledError(operation));
+      fail(new DockerOperationError(operation, `The connection to the Docker engine broke during the ${operation}: ${error.message}`, error.message));
+    };
+    const onAborted = () => onError(new Error('aborted'));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    response.on('data', onData);
+    response.on('end', onEnd);
+    response.on('error', onError);
+    response.on('aborted', onAborted);
+  });
+}
+
+// ---- references -----------------------------------------------------------------------------
+
+function parseOrThrow(reference: string | ImageReference): ImageReference {
+  if (typeof reference !== 'string') return reference;
+  const parsed = parseImageReference(reference);
+  if (parsed instanceof NameError) throw parsed;
+  return parsed;
+}
+
+/** repository (host/path) and tag, as the engine's push/pull/tag parameters want them. */
+function repositoryAndTag(reference: ImageReference, operation: DockerOperation): { repository: string; tag: string; full: string } {
+  if (reference.digest && operation !== 'pull') {
+    throw new NameError('digest', `A ${operation} needs a tag, not a digest (${formatImageReference(reference)}).`);
+  }
+  const repository = `${reference.registry}/${reference.path}`;
+  const tag = reference.tag ?? 'latest';
+  return { repository, tag, full: `${repository}:${tag}` };
+}
+
+// ---- build ----------------------------------------------------------------------------------
+
+export interface BuildImageOptions {
+  docker: Docker;
+  contextDir: string;
+  /** Absolute, or relative to contextDir; default `Dockerfile`. May lie outside the context. */
+  dockerfile?: string;
+  /** References to tag the result with (the engine applies them only if the build succeeds). */
+  tags: string[];
+  buildArgs?: Record<string, string>;
+  /** Multi-stage target. */
+  target?: string;
+  /** e.g. linux/amd64. */
+  platform?: string;
+  noCache?: boolean;
+  /** Always try to pull a newer base image. */
+  pull?: boolean;
+  labels?: Record<string, string>;
+  signal?: AbortSignal;
+  onProgress?: (progress: BuildProgress) => void;
+  /** Every output line of the build, for the log. */
+  onOutput?: (line: string) => void;
+  /** Called once the context is walked, before any byte is sent. */
+  onContext?: (summary: BuildContextSummary) => void;
+  /** For error messages when the engine cannot be reached. */
+  endpoint?: DockerEndpoint;
+}
+
+export interface BuildResult {
+  /** sha256:… */
+  imageId: string;
+  tags: string[];
+  context: BuildContextSummary;
+  durationMs: number;
+}
+
+export async function buildImage(options: BuildImageOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const { docker, signal } = options;
+  if (signal?.aborted) throw new DockerCancelledError('build');
+  let context;
+  try {
+    context = await createBuildContext({ contextDir: options.contextDir, dockerfile: options.dockerfile, signal });
+  } catch (error) {
+    if (signal?.aborted) throw new DockerCancelledError('build');
+    throw error;
+  }
+  options.onContext?.(context.summary);
+  const tracker = new BuildProgressTracker({ onProgress: options.onProgress, onOutput: options.onOutput });
+  const buildOptions: Record<string, unknown> = {
+    dockerfile: context.dockerfile,
+    t: options.tags,
+    // Intermediate containers go away even when a step fails or the build is cancelled.
+    rm: true,
+    forcerm: true,
+    abortSignal: signal,
+  };
+  if (options.buildArgs && Object.keys(options.buildArgs).length) buildOptions.buildargs = options.buildArgs;
+  if (options.labels && Object.keys(options.labels).length) buildOptions.labels = options.labels;
+  if (options.target) buildOptions.target = options.target;
+  if (options.platform) buildOptions.platform = options.platform;
+  if (options.noCache) buildOptions.nocache = true;
+  if (options.pull) buildOptions.pull = true;
+
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await docker.buildImage(context.stream, buildOptions as Docker.ImageBuildOptions);
+  } catch (error) {
+    context.stream.destroy();
+    throw translateError(error, 'build', { signal, endpoint: options.endpoint });
+  }
+  try {
+    await followStream(stream, 'build', (event) => tracker.consume(event), signal);
+  } catch (error) {
+    context.stream.destroy();
+    throw translateError(error, 'build', { signal, endpoint: options.endpoint });
+  }
+  tracker.finish();
+  if (tracker.error !== undefined) throw new BuildFailedError(tracker.error, tracker.progress.stepText, tracker.outputTail);
+  let imageId = tracker.imageId;
+  if (!imageId && options.tags.length) {
+    imageId = (await docker.getImage(options.tags[0]).inspect().catch(() => undefined))?.Id;
+  }
+  if (!imageId) throw new DockerOperationError('build', 'The build ended without reporting an image.', tracker.outputTail.join('\n'));
+  if (!imageId.startsWith('sha256:') && /^[0-9a-f]{64}$/.test(imageId)) imageId = `sha256:${imageId}`;
+  return { imageId, tags: [...options.tags], context: context.summary, durationMs: Date.now() - started };
+}
+
+// ---- tag ------------------------------------------------------------------------------------
+
+/**
+ * Adds exactly one tag to a local image (`source`: an id or any local reference). The new
+ * reference must be a valid Synapse image name; a missing tag means `latest`, as with `docker tag`.
+ * Returns the full reference that was added.
+ */
+export async function tagImage(docker: Docker, source: string, reference: string | ImageReference): Promise<string> {
+  const target = repositoryAndTag(parseOrThrow(reference), 'tag');
+  try {
+    await docker.getImage(source).tag({ repo: target.repository, tag: target.tag });
+  } catch (error) {
+    throw translateError(error, 'tag', { reference: source });
+  }
+  return target.full;
+}
+
+// ---- push / pull ----------------------------------------------------------------------------
+
+export interface TransferOptions {
+  docker: Docker;
+  /** host/synID/name[:tag] (pull also accepts @digest); a missing tag means `latest`. */
+  reference: string | ImageReference;
+  auth: RegistryAuth;
+  signal?: AbortSignal;
+  onProgress?: (progress: TransferProgress) => void;
+  endpoint?: DockerEndpoint;
+}
+
+function authConfig(auth: RegistryAuth): Docker.AuthConfig {
+  return { username: auth.username, password: auth.password, serveraddress: auth.serveraddress };
+}
+
+/**
+ * The engine sends X-Registry-Auth to whatever registry the reference names, whatever
+ * `serveraddress` says: refuse to hand a Synapse token to another registry.
+ */
+export class RegistryMismatchError extends Error {
+  constructor(
+    readonly reference: string,
+    readonly registry: string,
+  ) {
+    super(`${reference} is not on ${registry}; the credentials for ${registry} are only ever sent there.`);
+    this.name = 'RegistryMismatchError';
+  }
+}
+
+function assertSameRegistry(reference: ImageReference, auth: RegistryAuth): void {
+  const strip = (host: string) => host.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+  if (strip(reference.registry) !== strip(auth.serveraddress)) {
+    throw new RegistryMismatchError(formatImageReference(reference), auth.serveraddress);
+  }
+}
+
+function streamFailure(operation: 'push' | 'pull', reference: string, raw: string): DockerOperationError {
+  const kind = registryDenialKind(raw);
+  if (kind) return new RegistryDeniedError(operation, reference, kind, raw);
+  return new DockerOperationError(operation, `The ${operation} of ${reference} failed: ${raw}`, raw);
+}
+
+/**
+ * Pushes one tag (never the repository's other tags) and returns the manifest digest the
+ * registry stored (sha256:…). On failure or cancel, the local image and its tags are untouched.
+ */
+export async function pushImage(options: TransferOptions): Promise<string> {
+  const { docker, signal } = options;
+  const parsed = parseOrThrow(options.reference);
+  assertSameRegistry(parsed, options.auth);
+  const { repository, tag, full } = repositoryAndTag(parsed, 'push');
+  if (signal?.aborted) throw new DockerCancelledError('push');
+  // A clear error for a reference that was never tagged locally (the engine's is cryptic).
+  if (!(await imageExists(docker, full, signal).catch((error) => {
+    throw translateError(error, 'push', { signal, reference: full, endpoint: options.endpoint });
+  }))) {
+    throw new ImageNotFoundError('push', full);
+  }
+  const tracker = new TransferProgressTracker('push', options.onProgress);
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await docker.getImage(repository).push({ tag, authconfig: authConfig(options.auth), abortSignal: signal });
+  } catch (error) {
+    throw translateError(error, 'push', { signal, reference: full, endpoint: options.endpoint });
+  }
+  try {
+    await followStream(stream, 'push', (event) => tracker.consume(event), signal);
+  } catch (error) {
+    throw translateError(error, 'push', { signal, reference: full, endpoint: options.endpoint });
+  }
+  tracker.finish();
+  if (tracker.error !== undefined) throw streamFailure('push', full, tracker.error);
+  if (!tracker.digest) {
+    throw new DockerOperationError('push', `The push of ${full} ended without a digest from the registry.`, tracker.messages.join('\n'));
+  }
+  return tracker.digest;
+}
+
+/** Pulls one tag (or digest) and returns the manifest digest (sha256:…). */
+export async function pullImage(options: TransferOptions): Promise<string> {
+  const { docker, signal } = options;
+  const parsed = parseOrThrow(options.reference);
+  assertSameRegistry(parsed, options.auth);
+  const repository = `${parsed.registry}/${parsed.path}`;
+  // By digest when there is one (exactly what was asked for), else by tag; never without either,
+  // which would pull every tag of the repository.
+  const tagOrDigest = parsed.digest ?? parsed.tag ?? 'latest';
+  const full = parsed.digest ? `${repository}@${parsed.digest}` : `${repository}:${tagOrDigest}`;
+  if (signal?.aborted) throw new DockerCancelledError('pull');
+  const tracker = new TransferProgressTracker('pull', options.onProgress);
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await docker.createImage({
+      fromImage: repository,
+      tag: tagOrDigest,
+      authconfig: authConfig(options.auth),
+      abortSignal: signal,
+    });
+  } catch (error) {
+    throw translateError(error, 'pull', { signal, reference: full, endpoint: options.endpoint });
+  }
+  try {
+    await followStream(stream, 'pull', (event) => tracker.consume(event), signal);
+  } catch (error) {
+    throw translateError(error, 'pull', { signal, reference: full, endpoint: options.endpoint });
+  }
+  tracker.finish();
+  if (tracker.error !== undefined) throw streamFailure('pull', full, tracker.error);
+  let digest = tracker.digest ?? parsed.digest;
+  if (!digest) {
+    const inspected = await docker.getImage(full).inspect().catch(() => undefined);
+    digest = inspected?.RepoDigests?.find((d) => d.startsWith(`${repository}@`))?.split('@')[1];
+  }
+  if (!digest) throw new DockerOperationError('pull', `The pull of ${full} ended without a digest.`, tracker.messages.join('\n'));
+  return digest;
+}
+
+// ---- auth -----------------------------------------------------------------------------------
+
+export interface RegistryAuthResult {
+  /** "Login Succeeded" */
+  status: string;
+  identityToken?: string;
+}
+
+/**
+ * Asks the engine to log in to the registry with these credentials (POST /auth). For Synapse,
+ * this proves the token works with the registry's token service; it says nothing about push or
+ * pull rights on a particular repository. Rejects with RegistryDeniedError when refused.
+ */
+export async function checkRegistryAuth(docker: Docker, auth: RegistryAuth, signal?: AbortSignal): Promise<RegistryAuthResult> {
+  if (signal?.aborted) throw new DockerCancelledError('login');
+  try {
+    const result = (await docker.checkAuth({ ...authConfig(auth), abortSignal: signal } as unknown as Docker.AuthConfig)) as {
+      Status?: string;
+      IdentityToken?: string;
+    };
+    return { status: result?.Status ?? 'Login Succeeded', identityToken: result?.IdentityToken || undefined };
+  } catch (error) {
+    if (signal?.aborted) throw new DockerCancelledError('login');
+    const statusCode = (error as { statusCode?: number }).statusCode;
+    if (statusCode !== undefined) {
+      const raw = engineMessage(error);
+      const kind = registryDenialKind(raw) ?? (statusCode === 401 ? 'unauthorized' : undefined);
+      if (kind) throw new RegistryDeniedError('login', auth.serveraddress, kind, raw, statusCode);
+    }
+    throw translateError(error, 'login', { signal, reference: auth.serveraddress });
+  }
+}
+
+// ---- local images ---------------------------------------------------------------------------
+
+export interface LocalImage {
+  /** sha256:… */
+  id: string;
+  /** host/path:tag references (no "<none>:<none>"). */
+  repoTags: string[];
+  /** host/path@sha256:… references the image was pushed or pulled as. */
+  repoDigests: string[];
+  /** ISO date. */
+  created: string;
+  size: number;
+}
+
+export interface ListLocalImagesOptions {
+  /** Only images with a tag on this registry (host[:port]); their repoTags are narrowed to it. */
+  registry?: string;
+  /** Also list images without any tag (default false). */
+  includeUntagged?: boolean;
+  signal?: AbortSignal;
+}
+
+export async function listLocalImages(docker: Docker, options: ListLocalImagesOptions = {}): Promise<LocalImage[]> {
+  let images: Docker.ImageInfo[];
+  try {
+    images = await docker.listImages({ abortSignal: options.signal } as Docker.ListImagesOptions);
+  } catch (error) {
+    throw translateError(error, 'list', { signal: options.signal });
+  }
+  const prefix = options.registry ? `${options.registry}/` : undefined;
+  const result: LocalImage[] = [];
+  for (const image of images) {
+    let repoTags = (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+    let repoDigests = (image.RepoDigests ?? []).filter((digest) => !digest.startsWith('<none>@'));
+    if (prefix) {
+      repoTags = repoTags.filter((tag) => tag.startsWith(prefix));
+      repoDigests = repoDigests.filter((digest) => digest.startsWith(prefix));
+      if (!repoTags.length) continue;
+    } else if (!repoTags.length && !options.includeUntagged) {
+      continue;
+    }
+    result.push({
+      id: image.Id,
+      repoTags: repoTags.sort(),
+      repoDigests: repoDigests.sort(),
+      created: new Date(image.Created * 1000).toISOString(),
+      size: image.Size,
+    });
+  }
+  return result.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+}
+
+/** True when the engine has an image by this reference or id. */
+export async function imageExists(docker: Docker, reference: string, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) throw new DockerCancelledError('inspect');
+  try {
+    // (The engine's inspect takes no abort signal; it answers at once.)
+    await docker.getImage(reference).inspect();
+    return true;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return false;
+    throw translateError(error, 'inspect', { signal });
+  }
+}

@@ -1,0 +1,313 @@
+// Building images through the Engine API against the stack's real engine: the build context
+// (.dockerignore with exceptions, Dockerfiles in subfolders and outside the context), build args,
+// target stages, failing steps, cancellation, and memory use on a large context.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type Docker from 'dockerode';
+import * as tar from 'tar-fs';
+import {
+  BuildFailedError,
+  BuildProgress,
+  BuildProgressTracker,
+  buildImage,
+  createBuildContext,
+  createDockerClient,
+  DockerCancelledError,
+  imageExists,
+} from '../../src/core/docker';
+import { BASE_IMAGE, ImageJanitor, makeTree, runInImage, stackEngine, StackEngine, uniqueId } from './helpers/docker-fixtures';
+
+/** The names inside the tar a context produces (files, and directories with a trailing "/"). */
+async function tarEntries(stream: NodeJS.ReadableStream): Promise<string[]> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ctx-out-'));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const extract = tar.extract(out);
+      extract.on('finish', resolve);
+      extract.on('error', reject);
+      stream.on('error', reject);
+      stream.pipe(extract as unknown as NodeJS.WritableStream);
+    });
+    const found: string[] = [];
+    const walk = (dir: string, prefix: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const relative = `${prefix}${entry.name}`;
+        if (entry.isDirectory()) {
+          found.push(`${relative}/`);
+          walk(path.join(dir, entry.name), `${relative}/`);
+        } else found.push(relative);
+      }
+    };
+    walk(out, '');
+    return found.sort();
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+describe('docker build (real engine)', function () {
+  this.timeout(120_000);
+  let stack: StackEngine;
+  let docker: Docker;
+  const janitor = new ImageJanitor(() => docker);
+  const dirs: string[] = [];
+  const run = uniqueId();
+  let counter = 0;
+  const nextTag = () => `synapse-test/build-${run}:t${++counter}`;
+
+  before(async () => {
+    stack = await stackEngine();
+    docker = stack.docker;
+  });
+
+  after(async () => {
+    await janitor.cleanUp();
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function tree(files: Record<string, string | Buffer>): string {
+    const dir = makeTree(files);
+    dirs.push(dir);
+    return dir;
+  }
+
+  describe('build context', () => {
+    it('applies .dockerignore with ! exceptions and always keeps the Dockerfile and .dockerignore', async () => {
+      const dir = tree({
+        Dockerfile: 'FROM scratch\n',
+        '.dockerignore': '# comment\n*.env\nlogs\n!logs/keep.log\nnode_modules\nDockerfile\n.dockerignore\nsrc/**/*.tmp\n',
+        'a.txt': 'a',
+        'secret.env': 'SECRET=1',
+        'logs/x.log': 'x',
+        'logs/keep.log': 'keep',
+        'node_modules/m/index.js': 'module',
+        'src/main.c': 'int main;',
+        'src/deep/scratch.tmp': 'tmp',
+        'sub/secret.env': 'not matched: *.env only matches at the root',
+      });
+      const context = await createBuildContext({ contextDir: dir });
+      assert.equal(context.dockerfile, 'Dockerfile');
+      const entries = await tarEntries(context.stream);
+      assert.deepEqual(entries, [
+        '.dockerignore', 'Dockerfile', 'a.txt', 'logs/', 'logs/keep.log', 'src/', 'src/deep/', 'src/main.c', 'sub/', 'sub/secret.env',
+      ]);
+      const summary = context.summary;
+      assert.equal(summary.filesIncluded, 6);
+      assert.equal(summary.filesExcluded, 3); // secret.env, logs/x.log, src/deep/scratch.tmp
+      assert.equal(summary.directoriesExcluded, 1); // node_modules, not even walked
+      const included = ['.dockerignore', 'Dockerfile', 'a.txt', 'logs/keep.log', 'src/main.c', 'sub/secret.env'];
+      assert.equal(summary.bytesIncluded, included.reduce((sum, file) => sum + fs.statSync(path.join(dir, file)).size, 0));
+      assert.equal(summary.ignoreFile, path.join(dir, '.dockerignore'));
+    });
+
+    it('keeps a Dockerfile in an ignored subfolder and prefers <Dockerfile>.dockerignore', async () => {
+      const dir = tree({
+        'build/Dockerfile': 'FROM scratch\n',
+        'build/Dockerfile.dockerignore': 'build\nb.txt\n',
+        '.dockerignore': 'a.txt\n',
+        'a.txt': 'a',
+        'b.txt': 'b',
+        'build/other.txt': 'other',
+      });
+      const context = await createBuildContext({ contextDir: dir, dockerfile: 'build/Dockerfile' });
+      assert.equal(context.dockerfile, 'build/Dockerfile');
+      assert.equal(context.summary.ignoreFile, path.join(dir, 'build', 'Dockerfile.dockerignore'));
+      // (build/ itself is not in the tar; extracting creates it for its Dockerfile.)
+      assert.deepEqual(await tarEntries(context.stream), ['.dockerignore', 'a.txt', 'build/', 'build/Dockerfile']);
+      assert.equal(context.summary.filesExcluded, 3); // b.txt, build/other.txt, build/Dockerfile.dockerignore
+    });
+
+    it('streams a 1 GB context without holding it in memory', async function () {
+      this.timeout(180_000);
+      const dir = tree({ Dockerfile: 'FROM scratch\n' });
+      const big = path.join(dir, 'big.bin');
+      fs.closeSync(fs.openSync(big, 'w'));
+      fs.truncateSync(big, 1024 ** 3); // sparse: 1 GiB of zeros without using the disk
+      global.gc?.();
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      const started = Date.now();
+      try {
+        const context = await createBuildContext({ contextDir: dir });
+        assert.equal(context.summary.bytesIncluded, 1024 ** 3 + 'FROM scratch\n'.length);
+        let bytes = 0;
+        for await (const chunk of context.stream) bytes += (chunk as Buffer).length;
+        assert.ok(bytes > 1024 ** 3, `the tar has ${bytes} bytes`);
+      } finally {
+        clearInterval(sampler);
+      }
+      const grownMb = (peak - before) / 1024 ** 2;
+      console.log(`      1 GiB context streamed in ${Date.now() - started} ms; RSS grew by ${grownMb.toFixed(1)} MB`);
+      assert.ok(grownMb < 150, `RSS grew by ${grownMb.toFixed(1)} MB while streaming a 1 GiB context`);
+    });
+  });
+
+  describe('build stream parsing', () => {
+    it('follows steps, strips colour codes, keeps the failing step and its output tail', () => {
+      const progress: BuildProgress[] = [];
+      const output: string[] = [];
+      const tracker = new BuildProgressTracker({ onProgress: (p) => progress.push(p), onOutput: (l) => output.push(l) });
+      for (const chunk of [
+        'Step 1/3 : FROM local/busybox:1\n', ' ---> 662e5ba282b6\n', 'Step 2/3 : RUN ma', 'ke\n', ' ---> Running in 1a2b3c4d5e6f\n',
+        'compiling\n', '\u001b[91mwarning: x\n\u001b[0m', 'progress 10%\rprogress 100%\n',
+      ]) tracker.consume({ stream: chunk });
+      tracker.consume({ errorDetail: { code: 2, message: "The command '/bin/sh -c make' returned a non-zero code: 2" }, error: 'x' });
+      tracker.finish();
+      assert.deepEqual(progress.map((p) => [p.step, p.totalSteps, p.instruction]), [[1, 3, 'FROM local/busybox:1'], [2, 3, 'RUN make']]);
+      assert.equal(tracker.progress.stepText, 'Step 2/3 : RUN make');
+      assert.equal(tracker.error, "The command '/bin/sh -c make' returned a non-zero code: 2");
+      assert.deepEqual(tracker.outputTail, ['compiling', 'warning: x', 'progress 100%']);
+      assert.ok(output.includes('warning: x'));
+    });
+
+    it('reads the image id from the aux event and "Successfully built"', () => {
+      const tracker = new BuildProgressTracker();
+      tracker.consume({ aux: { ID: 'sha256:' + 'f'.repeat(64) } });
+      tracker.consume({ stream: 'Successfully built ffffffffffff\nSuccessfully tagged a/b:c\n' });
+      assert.equal(tracker.imageId, 'sha256:' + 'f'.repeat(64));
+      assert.deepEqual(tracker.taggedReferences, ['a/b:c']);
+      assert.equal(tracker.error, undefined);
+    });
+  });
+
+  describe('building', () => {
+    it('leaves .dockerignored files out of the image and brings back ! exceptions', async () => {
+      const dir = tree({
+        Dockerfile: `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`,
+        '.dockerignore': '*.env\nlogs\n!logs/keep.log\n',
+        'a.txt': 'hello',
+        'secret.env': 'SECRET=1',
+        'logs/x.log': 'x',
+        'logs/keep.log': 'kept',
+      });
+      const tag = nextTag();
+      janitor.add(tag);
+      const steps: BuildProgress[] = [];
+      const result = await buildImage({ docker, contextDir: dir, tags: [tag], onProgress: (p) => steps.push(p) });
+      assert.match(result.imageId, /^sha256:[0-9a-f]{64}$/);
+      assert.equal(result.context.filesExcluded, 2);
+      assert.deepEqual([...new Set(steps.map((s) => s.stepText))], [`Step 1/2 : FROM ${BASE_IMAGE}`, 'Step 2/2 : COPY . /ctx/']);
+      assert.deepEqual(steps.map((s) => s.fraction), [0, 0.5, 1]);
+      const listing = (await runInImage(docker, tag, ['find', '/ctx', '-type', 'f'])).split('\n').filter(Boolean).sort();
+      assert.deepEqual(listing, ['/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/a.txt', '/ctx/logs/keep.log']);
+      assert.equal(await runInImage(docker, tag, ['cat', '/ctx/logs/keep.log']), 'kept');
+    });
+
+    it('builds with the Dockerfile in a subfolder and the context at the root', async () => {
+      const dir = tree({
+        'docker/Dockerfile': `FROM ${BASE_IMAGE}\nCOPY app.txt /app.txt\n`,
+        'app.txt': 'from the root',
+      });
+      const tag = nextTag();
+      janitor.add(tag);
+      const result = await buildImage({ docker, contextDir: dir, dockerfile: 'docker/Dockerfile', tags: [tag] });
+      assert.equal(result.context.dockerfileName, 'docker/Dockerfile');
+      assert.equal(await runInImage(docker, tag, ['cat', '/app.txt']), 'from the root');
+    });
+
+    it('builds with a Dockerfile outside the context, which does not end up in the context', async () => {
+      const outside = tree({ 'Dockerfile.custom': `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n` });
+      const dir = tree({ 'data.txt': 'data', '.dockerignore': 'nothing-matches\n' });
+      const tag = nextTag();
+      janitor.add(tag);
+      const result = await buildImage({ docker, contextDir: dir, dockerfile: path.join(outside, 'Dockerfile.custom'), tags: [tag] });
+      assert.equal(result.context.dockerfileOutsideContext, true);
+      assert.match(result.context.dockerfileName, /^\.synapse-dockerfile-[0-9a-f]{16}$/);
+      const listing = (await runInImage(docker, tag, ['ls', '-A', '/ctx'])).split(/\s+/).filter(Boolean).sort();
+      assert.deepEqual(listing, ['.dockerignore', 'data.txt']);
+    });
+
+    it('applies build args and stops at the target stage', async () => {
+      const dir = tree({
+        Dockerfile: [
+          `FROM ${BASE_IMAGE} AS base`,
+          'ARG GREETING=default',
+          'RUN echo "$GREETING" > /greeting',
+          'FROM base AS tested',
+          'RUN echo tested > /stage',
+          'FROM base AS release',
+          'RUN echo release > /stage',
+          '',
+        ].join('\n'),
+      });
+      const tag = nextTag();
+      janitor.add(tag);
+      const output: string[] = [];
+      await buildImage({
+        docker, contextDir: dir, tags: [tag], buildArgs: { GREETING: 'hello synapse' }, target: 'tested',
+        onOutput: (line) => output.push(line),
+      });
+      assert.equal((await runInImage(docker, tag, ['cat', '/greeting'])).trim(), 'hello synapse');
+      assert.equal((await runInImage(docker, tag, ['cat', '/stage'])).trim(), 'tested');
+      assert.ok(!output.some((line) => line.includes('echo release')), 'the release stage after the target was not built');
+    });
+
+    it('reports a failing step with its text and the output tail', async () => {
+      const dir = tree({
+        Dockerfile: [`FROM ${BASE_IMAGE}`, 'RUN echo one', 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false', 'RUN echo never', ''].join('\n'),
+      });
+      const tag = nextTag();
+      janitor.add(tag);
+      // The successful steps stay behind as cache (as with the docker CLI); the janitor removes them.
+      await assert.rejects(buildImage({ docker, contextDir: dir, tags: [tag], onOutput: janitor.outputCollector() }), (error: unknown) => {
+        assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
+        assert.equal(error.step, 'Step 3/4 : RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
+        assert.match(error.message, /Step 3\/4 : RUN echo "about to fail"/);
+        assert.match(error.raw, /returned a non-zero code: 1/);
+        assert.ok(error.outputTail.includes('about to fail'), `tail: ${JSON.stringify(error.outputTail)}`);
+        assert.ok(error.outputTail.includes('oops on stderr'), `tail: ${JSON.stringify(error.outputTail)}`);
+        assert.ok(!error.outputTail.some((line) => line.includes('one') && !line.includes('about')), 'the tail is the failing step only');
+        return true;
+      });
+      assert.equal(await imageExists(docker, tag), false);
+    });
+
+    it('cancels a running build quickly and leaves no tag and no container behind', async () => {
+      const dir = tree({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo started-${run} && sleep 60\nRUN echo never\n` });
+      const tag = nextTag();
+      janitor.add(tag);
+      const controller = new AbortController();
+      let abortedAt = 0;
+      const build = buildImage({
+        docker, contextDir: dir, tags: [tag], noCache: true, signal: controller.signal,
+        onOutput: (line) => {
+          if (line === `started-${run}` && !abortedAt) {
+            abortedAt = Date.now();
+            controller.abort();
+          }
+        },
+      });
+      await assert.rejects(build, (error: unknown) => error instanceof DockerCancelledError && error.operation === 'build');
+      assert.ok(abortedAt > 0, 'the RUN step started before the abort');
+      assert.ok(Date.now() - abortedAt < 2000, `the build took ${Date.now() - abortedAt} ms to stop`);
+      assert.equal(await imageExists(docker, tag), false);
+      // The engine kills the step's container when the connection drops; give it a moment.
+      const deadline = Date.now() + 15_000;
+      let leftovers: Docker.ContainerInfo[] = [];
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const all = await docker.listContainers({ all: true });
+        leftovers = all.filter((c) => c.Command.includes(`started-${run}`));
+      } while (leftovers.length && Date.now() < deadline);
+      assert.deepEqual(leftovers.map((c) => `${c.Id.slice(0, 12)} ${c.State}`), [], 'the sleeping step container is gone');
+    });
+
+    it('survives a step that is silent for longer than the client timeout', async () => {
+      const dir = tree({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN sleep 3 && echo done-${run}\n` });
+      const tag = nextTag();
+      janitor.add(tag);
+      // A client whose idle timeout is shorter than the step.
+      const impatient = createDockerClient(stack.endpoint, 1500);
+      const result = await buildImage({ docker: impatient, contextDir: dir, tags: [tag], noCache: true });
+      assert.equal(await imageExists(docker, result.imageId), true);
+    });
+
+    it('fails clearly when the Dockerfile is missing', async () => {
+      const dir = tree({ 'a.txt': 'a' });
+      await assert.rejects(buildImage({ docker, contextDir: dir, tags: [nextTag()] }), /The Dockerfile .*Dockerfile does not exist/);
+    });
+  });
+});
