@@ -2,7 +2,7 @@
 // a cancellable notification with bytes across layers, the registry's bare "denied" explained,
 // and, after a push, the new tag found in Synapse, revealed and selected in the tree.
 import * as vscode from 'vscode';
-import type { PreflightRefusal, PreflightResult, TransferProgress } from '../core/docker';
+import type { PreflightRefusal, TransferProgress } from '../core/docker';
 import { digestReference, portalEntityUrl } from '../core/references';
 import { ImageReference, NameError, parseImageReference } from '../core/naming';
 import { SynapseClient } from '../core/synapse/client';
@@ -27,10 +27,10 @@ export function parseForRegistry(services: CommandServices, text: string): Image
 }
 
 /** Shows the first refusal with its fix, and offers the page that helps. Returns false when refused. */
-async function explainRefusals(services: CommandServices, result: PreflightResult, action: 'push' | 'pull'): Promise<boolean> {
-  if (result.allowed) return true;
-  const [first, ...others] = result.refusals;
-  for (const refusal of result.refusals) services.logger.warn(`Preflight (${action}) refused: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
+async function explainRefusals(services: CommandServices, refusals: PreflightRefusal[], action: 'push' | 'pull'): Promise<boolean> {
+  if (refusals.length === 0) return true;
+  const [first, ...others] = refusals;
+  for (const refusal of refusals) services.logger.warn(`Preflight (${action}) refused: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
   await showRefusal(services, first, others.length);
   return false;
 }
@@ -66,14 +66,15 @@ export async function pushReference(services: CommandServices, text: string): Pr
     const preflight = await connection.module.checkPushAllowed({ client, reference, scopes: session.scopes(), portalUrl: settings().portalUrl });
     if (!(await explainRefusals(services, preflight, 'push'))) return false;
     const auth = await session.registryAuth(reference.registry);
-    const result = await vscode.window.withProgress(
+    const started = Date.now();
+    const digest = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Pushing {0}', full), cancellable: true },
       (progress, cancellation) =>
         connection.module.pushImage({ docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal: abortSignalFor(cancellation), onProgress: reportTransfer(progress) }),
     );
-    logger.info(`Pushed ${result.reference} as ${result.digest} in ${result.durationMs} ms`);
+    logger.info(`Pushed ${full} as ${digest} in ${Date.now() - started} ms`);
     void services.localImages.refresh(connection, reference.registry).catch(() => undefined);
-    await announcePush(services, client, reference, result.digest);
+    await announcePush(services, client, reference, digest);
     return true;
   } catch (error) {
     if (isCancellation(error)) {
@@ -93,9 +94,9 @@ async function explainDenial(services: CommandServices, reference: ImageReferenc
     const connection = await services.docker.connect();
     const client = await services.session.client();
     const check = action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
-    const result = await check({ client, reference, scopes: services.session.scopes(), portalUrl: services.settings().portalUrl });
-    if (!result.allowed) {
-      await showRefusal(services, result.refusals[0], result.refusals.length - 1);
+    const refusals = await check({ client, reference, scopes: services.session.scopes(), portalUrl: services.settings().portalUrl });
+    if (refusals.length > 0) {
+      await showRefusal(services, refusals[0], refusals.length - 1);
       return false;
     }
   } catch (diagnosisError) {
@@ -177,16 +178,15 @@ export async function pullReference(services: CommandServices, text: string): Pr
     const preflight = await connection.module.checkPullAllowed({ client, reference, scopes: session.scopes(), portalUrl: settings().portalUrl });
     if (!(await explainRefusals(services, preflight, 'pull'))) return false;
     const auth = await session.registryAuth(reference.registry);
-    const result = await vscode.window.withProgress(
+    const started = Date.now();
+    const digest = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Pulling {0}', shown), cancellable: true },
       (progress, cancellation) =>
         connection.module.pullImage({ docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal: abortSignalFor(cancellation), onProgress: reportTransfer(progress) }),
     );
-    logger.info(`Pulled ${result.reference} (${result.digest}) in ${result.durationMs} ms`);
+    logger.info(`Pulled ${shown} (${digest}) in ${Date.now() - started} ms`);
     await services.localImages.refresh(connection, reference.registry);
-    void vscode.window.showInformationMessage(
-      result.downloaded ? vscode.l10n.t('Pulled {0}.', shown) : vscode.l10n.t('{0} is already up to date locally.', shown),
-    );
+    void vscode.window.showInformationMessage(vscode.l10n.t('Pulled {0} ({1}).', shown, digest));
     return true;
   } catch (error) {
     if (isCancellation(error)) {

@@ -7,6 +7,7 @@ import { CommandServices } from '../commands/command';
 export function isCancellation(error: unknown): boolean {
   return (
     (error instanceof SynapseError && error.kind === 'aborted') ||
+    (error as { cancelled?: unknown })?.cancelled === true || // the Docker core's DockerCancelledError
     (error instanceof Error && (error.name === 'AbortError' || error instanceof vscode.CancellationError))
   );
 }

@@ -52,12 +52,12 @@ export class ProjectsTreeModel {
       this.listings.clear();
       return;
     }
-    this.listings.delete(containerKey(node));
     if (node.kind === 'project') {
       // Tags of its repositories are keyed by repository id; drop those too.
       const repositories = this.listings.get(node.project.id) as Listing<DockerRepository, string> | undefined;
       for (const repository of repositories?.items ?? []) this.listings.delete(repository.id);
     }
+    this.listings.delete(containerKey(node));
   }
 
   async children(parent?: TreeNode): Promise<TreeNode[]> {
