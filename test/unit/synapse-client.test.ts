@@ -4,7 +4,7 @@ import { SynapseError } from '../../src/core/synapse/errors';
 import { collectAll } from '../../src/core/synapse/paging';
 import { verifyToken, SignInError } from '../../src/core/synapse/signIn';
 import { ANONYMOUS_PRINCIPAL_ID, DockerRepository } from '../../src/core/synapse/types';
-import { RequestStats, startTestSandbox, TestSandbox, TEST_REGISTRY } from './helpers/inProcessSandbox';
+import { RequestStats, TestSandbox, useTestSandbox, TEST_REGISTRY } from './helpers/inProcessSandbox';
 
 const FAST_RETRY = { maxRetries: 3, baseDelayMs: 5, maxDelayMs: 20, throttledBaseDelayMs: 5 };
 const MAIN_PROJECT = 'syn1000001';
@@ -13,13 +13,9 @@ describe('Synapse client against the sandbox', function () {
   let env: TestSandbox;
   let alice: SynapseClient;
 
-  before(async () => {
-    env = await startTestSandbox();
-  });
-  after(() => env.close());
-  beforeEach(async () => {
-    await env.admin('POST', 'reset');
-    await env.admin('POST', 'stats/reset');
+  const sandbox = useTestSandbox();
+  beforeEach(() => {
+    env = sandbox();
     alice = new SynapseClient({ endpoint: env.url, token: env.token('alice'), retry: FAST_RETRY });
   });
 

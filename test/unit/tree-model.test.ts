@@ -3,7 +3,7 @@ import { RepositoryCache, SynapseClient } from '../../src/core/synapse/client';
 import { DockerRepository } from '../../src/core/synapse/types';
 import { PinnedProject, ProjectsTreeModel, TreeSettings } from '../../src/core/tree/model';
 import { LoadMoreNode, MessageNode, ProjectNode, RepositoryNode, TagNode, TreeNode } from '../../src/core/tree/nodes';
-import { RequestStats, startTestSandbox, TestSandbox, TEST_REGISTRY } from './helpers/inProcessSandbox';
+import { RequestStats, TestSandbox, useTestSandbox, TEST_REGISTRY } from './helpers/inProcessSandbox';
 
 const NO_RETRY = { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1, throttledBaseDelayMs: 1 };
 
@@ -26,13 +26,9 @@ describe('projects tree model against the sandbox', () => {
   let cache: MapCache;
   let model: ProjectsTreeModel;
 
-  before(async () => {
-    env = await startTestSandbox();
-  });
-  after(() => env.close());
-  beforeEach(async () => {
-    await env.admin('POST', 'reset');
-    await env.admin('POST', 'stats/reset');
+  const sandbox = useTestSandbox();
+  beforeEach(() => {
+    env = sandbox();
     signedIn = new SynapseClient({ endpoint: env.url, token: env.token('alice'), retry: NO_RETRY });
     pins = [];
     settings = { projectFilter: 'ALL', projectSort: 'LAST_ACTIVITY', tagSort: 'CREATED_ON', registry: TEST_REGISTRY };

@@ -41,3 +41,20 @@ export interface RequestStats {
   requests: Array<{ method: string; path: string; userId?: string; status: number; startedAt: number; endedAt: number }>;
   maxConcurrentByUser: Record<string, number>;
 }
+
+/**
+ * Registers mocha hooks for a suite: one sandbox for the suite, reset to the seed (with fresh
+ * stats) before each test. Returns an accessor for the running sandbox.
+ */
+export function useTestSandbox(): () => TestSandbox {
+  let env: TestSandbox | undefined;
+  before(async () => {
+    env = await startTestSandbox();
+  });
+  after(() => env?.close());
+  beforeEach(async () => {
+    await env!.admin('POST', 'reset');
+    await env!.admin('POST', 'stats/reset');
+  });
+  return () => env!;
+}
