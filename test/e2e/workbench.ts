@@ -174,3 +174,217 @@ export async function waitForProgressToFinish(page: Page, timeoutMs = DEFAULT_TI
     return false;
   }
 }
+
+/**
+ * The tree's own rows: sticky scroll repeats the ancestors of the top row above the list
+ * (.monaco-tree-sticky-row, same data-index, no aria-level); those copies are left out.
+ */
+const LIST_ROW = '.monaco-list-row:not(.monaco-tree-sticky-row)';
+
+/** A tree row whose label (not its description) is exactly `label`. */
+export function treeRow(page: Page, viewName: string, label: string): Locator {
+  return viewPane(page, viewName)
+    .locator(LIST_ROW)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) });
+}
+
+/** Expands a collapsible tree item by clicking its row (left as is when already expanded); returns the row. */
+export async function expandTreeItem(page: Page, viewName: string, label: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Locator> {
+  const row = treeRow(page, viewName, label).first();
+  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+  await waitForAttribute(row, 'aria-expanded', 'true', `"${label}" to expand`, timeoutMs);
+  return row;
+}
+
+/** Polls a locator (re-resolved each time: list rows are recycled) until an attribute has a value. */
+async function waitForAttribute(locator: Locator, name: string, value: string, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await locator.getAttribute(name, { timeout: timeoutMs }).catch(() => null)) !== value) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Collapses an expanded tree item by clicking its row (left as is when already collapsed). */
+export async function collapseTreeItem(page: Page, viewName: string, label: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+  const row = treeRow(page, viewName, label).first();
+  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  if ((await row.getAttribute('aria-expanded')) === 'true') await row.click();
+  await waitForAttribute(row, 'aria-expanded', 'false', `"${label}" to collapse`, timeoutMs);
+}
+
+/** The open context menu (right-click menu) of the workbench. */
+export function contextMenu(page: Page): Locator {
+  return page.locator('.context-view .monaco-menu');
+}
+
+/** An entry of the open context menu, by its title. */
+export function contextMenuItem(page: Page, title: string): Locator {
+  return contextMenu(page).getByRole('menuitem', { name: title, exact: true });
+}
+
+/** Right-clicks a tree item by its label and waits for the context menu; returns the menu. */
+export async function openTreeItemContextMenu(page: Page, viewName: string, label: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Locator> {
+  const row = treeRow(page, viewName, label).first();
+  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  await row.click({ button: 'right' });
+  const menu = contextMenu(page);
+  await menu.waitFor({ state: 'visible', timeout: timeoutMs });
+  return menu;
+}
+
+/** Picks an entry of the open context menu and waits for the menu to close. */
+export async function pickContextMenuItem(page: Page, title: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+  const item = contextMenuItem(page, title);
+  await item.waitFor({ state: 'visible', timeout: timeoutMs });
+  await item.click();
+  await contextMenu(page).waitFor({ state: 'hidden', timeout: timeoutMs });
+}
+
+/** One rendered row of a tree: its position in the whole (virtualized) list, depth, label and description. */
+export interface TreeRowInfo {
+  index: number;
+  level: number;
+  label: string;
+  description: string;
+  expanded?: boolean;
+}
+
+/** The rows of a view's tree that are rendered now (the list only renders what is on screen). */
+export async function renderedTreeRows(page: Page, viewName: string): Promise<TreeRowInfo[]> {
+  const rows = await viewPane(page, viewName)
+    .locator(LIST_ROW)
+    .evaluateAll((elements) =>
+      elements.map((el) => ({
+        index: Number(el.getAttribute('data-index')),
+        level: Number(el.getAttribute('aria-level')),
+        label: (el.querySelector('.label-name')?.textContent ?? '').trim(),
+        description: (el.querySelector('.label-description')?.textContent ?? '').trim(),
+        expanded: el.hasAttribute('aria-expanded') ? el.getAttribute('aria-expanded') === 'true' : undefined,
+      })),
+    );
+  return rows.sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Moves the keyboard focus of a view's tree to its first row (Home), which scrolls the list to the
+ * top. The keyboard is used because the list scrolls only ~50 px per mouse-wheel event.
+ */
+export async function scrollTreeToTop(page: Page, viewName: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+  await viewPane(page, viewName).locator('.monaco-list').first().focus();
+  await page.keyboard.press('Home');
+  await viewPane(page, viewName).locator(`${LIST_ROW}[data-index="0"]`).waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+/**
+ * Every row of a view's tree, paging through it with the keyboard (Home, then PageDown) to collect
+ * them: the list is virtualized and renders only what is on screen. Leaves the focus on a late row.
+ */
+export async function readAllTreeRows(page: Page, viewName: string, maxPages = 50): Promise<TreeRowInfo[]> {
+  await scrollTreeToTop(page, viewName);
+  const byIndex = new Map<number, TreeRowInfo>();
+  for (let pageNo = 0; pageNo < maxPages; pageNo++) {
+    const before = byIndex.size;
+    for (const row of await renderedTreeRows(page, viewName)) byIndex.set(row.index, row);
+    if (pageNo > 0 && byIndex.size === before) break; // the last PageDown showed nothing new: at the bottom
+    await page.keyboard.press('PageDown');
+    await page.waitForTimeout(60);
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+}
+
+/** The direct children of the row labelled `parentLabel` among `rows` (as read by readAllTreeRows). */
+export function childRowsOf(rows: TreeRowInfo[], parentLabel: string): TreeRowInfo[] {
+  const at = rows.findIndex((r) => r.label === parentLabel);
+  if (at < 0) return [];
+  const parent = rows[at];
+  const children: TreeRowInfo[] = [];
+  for (const row of rows.slice(at + 1)) {
+    if (row.level <= parent.level) break;
+    if (row.level === parent.level + 1) children.push(row);
+  }
+  return children;
+}
+
+/**
+ * The row at `index` in a view's tree, brought on screen by moving the keyboard focus to it (so it
+ * is rendered and not under the sticky-scroll header). `align: 'top'` scrolls it to the top of the
+ * view instead (to show what follows it). The row gets the keyboard focus, not the selection.
+ */
+export async function treeRowAt(
+  page: Page,
+  viewName: string,
+  index: number,
+  timeoutMs = DEFAULT_TIMEOUT,
+  align: 'bottom' | 'top' = 'bottom',
+): Promise<Locator> {
+  const row = viewPane(page, viewName).locator(`${LIST_ROW}[data-index="${index}"]`);
+  await scrollTreeToTop(page, viewName, timeoutMs);
+  let presses = index;
+  if (align === 'top') {
+    const listHeight = (await viewPane(page, viewName).locator('.monaco-list').first().boundingBox())?.height ?? 0;
+    const rowHeight = (await viewPane(page, viewName).locator(LIST_ROW).first().boundingBox())?.height || 22;
+    const below = Math.max(0, Math.floor(listHeight / rowHeight) - 1);
+    for (let i = 0; i < index + below; i++) await page.keyboard.press('ArrowDown');
+    presses = below;
+    for (let i = 0; i < presses; i++) await page.keyboard.press('ArrowUp');
+  } else {
+    for (let i = 0; i < presses; i++) await page.keyboard.press('ArrowDown');
+  }
+  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  return row;
+}
+
+// ---- Quick picks, notification buttons and palette sign-in (build-push journeys) ----------------
+
+/** Rows of the open quick pick whose text contains `text`. */
+export function quickPickRow(page: Page, text: string | RegExp): Locator {
+  return quickInput(page).locator('.monaco-list-row').filter({ hasText: text });
+}
+
+/** Waits until the open quick input is no longer busy (its progress bar stopped, e.g. after a pick's refine). */
+export async function waitForQuickInputIdle(page: Page, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const bar = document.querySelector('.quick-input-widget .monaco-progress-container');
+      if (!bar || !bar.classList.contains('active')) return true;
+      const box = (bar as HTMLElement).getBoundingClientRect();
+      return box.width === 0 || box.height === 0 || getComputedStyle(bar).visibility === 'hidden' || getComputedStyle(bar).display === 'none';
+    },
+    undefined,
+    { timeout: timeoutMs, polling: 100 },
+  );
+}
+
+/** A button of a notification toast, by its label. */
+export function notificationButton(toast: Locator, label: string): Locator {
+  return toast.getByRole('button', { name: label, exact: true });
+}
+
+/** The message of a notification toast (without its source and buttons), whitespace collapsed. */
+export async function notificationMessage(toast: Locator): Promise<string> {
+  return ((await toast.locator('.notification-list-item-message').first().innerText()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Signs in through the command palette ("Synapse: Sign In", then the token in the password box)
+ * and waits for the user name in the status bar. Expects no token file or variable to be offered.
+ */
+export async function signInThroughPalette(page: Page, token: string, userName: string, timeoutMs = 30_000): Promise<void> {
+  await runCommand(page, 'Synapse: Sign In');
+  const box = await waitForQuickInput(page);
+  if ((await box.getAttribute('type')) !== 'password') throw new Error(`expected the token box, got: ${await quickInputText(page)}`);
+  await box.fill(token);
+  await box.press('Enter');
+  await waitForStatusBarItem(page, new RegExp(`^\\s*\\S*\\s*${escapeRegExp(userName)}\\s*$`), timeoutMs);
+}
+
+/** Signs out through the command palette ("Synapse: Sign Out") and waits for the account to leave the status bar. */
+export async function signOutThroughPalette(page: Page, userName: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+  await runCommand(page, 'Synapse: Sign Out');
+  await statusBarItems(page)
+    .filter({ hasText: new RegExp(`^\\s*\\S*\\s*${escapeRegExp(userName)}\\s*$`) })
+    .first()
+    .waitFor({ state: 'hidden', timeout: timeoutMs });
+}
