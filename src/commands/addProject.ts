@@ -50,7 +50,7 @@ export const addProjectCommand: CommandDefinition = {
         );
         return undefined;
       }
-      await showError(services, vscode.l10n.t("Couldn't add {0}", synId), error);
+      showError(services, vscode.l10n.t("Couldn't add {0}", synId), error);
       return undefined;
     }
   },

@@ -31,7 +31,7 @@ export const buildImageCommand: CommandDefinition = {
       const plan = await planBuild(services, dockerfile);
       return plan ? await runBuild(services, dockerfile, plan) : undefined;
     } catch (error) {
-      await showError(services, vscode.l10n.t('Build failed'), error);
+      showError(services, vscode.l10n.t('Build failed'), error);
       return undefined;
     }
   },

@@ -24,7 +24,7 @@ export const loginDockerCliCommand: CommandDefinition = {
       void vscode.window.showInformationMessage(vscode.l10n.t('The docker CLI is logged in to {0} as {1}.', registry, auth.username));
       return true;
     } catch (error) {
-      await showError(services, vscode.l10n.t('docker login failed'), error);
+      showError(services, vscode.l10n.t('docker login failed'), error);
       return false;
     }
   },

@@ -20,7 +20,7 @@ export const pullImageCommand: CommandDefinition = {
       const reference = repository ? await pickTag(services, repository.repository) : await askForReference(services);
       return reference ? pullReference(services, reference) : false;
     } catch (error) {
-      await showError(services, vscode.l10n.t('Pull failed'), error);
+      showError(services, vscode.l10n.t('Pull failed'), error);
       return false;
     }
   },

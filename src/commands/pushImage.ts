@@ -27,7 +27,7 @@ export const pushImageCommand: CommandDefinition = {
       services.logger.info(`Tagged ${choice.reference} as ${reference}`);
       return pushReference(services, reference);
     } catch (error) {
-      await showError(services, vscode.l10n.t('Push failed'), error);
+      showError(services, vscode.l10n.t('Push failed'), error);
       return false;
     }
   },

@@ -51,7 +51,7 @@ async function signInWith(services: CommandServices, token: string, automated: b
       if (!automated) await answered;
       return false;
     }
-    await showError(services, vscode.l10n.t('Sign-in failed'), error);
+    showError(services, vscode.l10n.t('Sign-in failed'), error);
     return false;
   }
 }

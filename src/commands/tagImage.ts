@@ -25,7 +25,7 @@ export const tagImageCommand: CommandDefinition = {
       });
       return reference;
     } catch (error) {
-      await showError(services, vscode.l10n.t('Tagging failed'), error);
+      showError(services, vscode.l10n.t('Tagging failed'), error);
       return undefined;
     }
   },

@@ -8,7 +8,7 @@ import { ImageReference, NameError, parseImageReference } from '../core/naming';
 import { SynapseClient } from '../core/synapse/client';
 import { DockerCommit, DockerRepository, isDockerRepository } from '../core/synapse/types';
 import { projectNode, repositoryLabel } from '../core/tree/model';
-import { RepositoryNode, TagNode } from '../core/tree/nodes';
+import { ContainerNode, LoadMoreNode, RepositoryNode, TagNode, TreeNode } from '../core/tree/nodes';
 import { sleep } from '../core/util/abort';
 import { formatBytes } from '../core/util/bytes';
 import { CommandServices } from '../commands/command';
@@ -31,17 +31,20 @@ async function explainRefusals(services: CommandServices, refusals: PreflightRef
   if (refusals.length === 0) return true;
   const [first, ...others] = refusals;
   for (const refusal of refusals) services.logger.warn(`Preflight (${action}) refused: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
-  await showRefusal(services, first, others.length);
+  showRefusal(services, first, others.length);
   return false;
 }
 
-async function showRefusal(services: CommandServices, refusal: PreflightRefusal, more: number): Promise<void> {
+/** Shows the refusal; its buttons act when clicked, but the command does not wait for them. */
+function showRefusal(services: CommandServices, refusal: PreflightRefusal, more: number): void {
   const open = refusal.link ? vscode.l10n.t('Open in Browser') : undefined;
   const signIn = refusal.code === 'not-signed-in' || refusal.code === 'token-invalid' || refusal.code === 'token-scope' ? vscode.l10n.t('Sign In with Another Token') : undefined;
   const suffix = more > 0 ? ` ${vscode.l10n.t('({0} more in the log)', more)}` : '';
-  const choice = await vscode.window.showErrorMessage(`${refusal.message} ${refusal.fix}${suffix}`, ...[open, signIn].filter((x): x is string => !!x));
-  if (choice === open && refusal.link) await vscode.env.openExternal(vscode.Uri.parse(refusal.link));
-  if (choice === signIn) await vscode.commands.executeCommand('synapseDocker.signIn');
+  void vscode.window.showErrorMessage(`${refusal.message} ${refusal.fix}${suffix}`, ...[open, signIn].filter((x): x is string => !!x)).then((choice) => {
+    if (choice === undefined) return; // dismissed (open and signIn are undefined when not offered)
+    if (choice === open && refusal.link) void vscode.env.openExternal(vscode.Uri.parse(refusal.link));
+    if (choice === signIn) void vscode.commands.executeCommand('synapseDocker.signIn');
+  });
 }
 
 function reportTransfer(progress: vscode.Progress<{ message?: string; increment?: number }>) {
@@ -73,7 +76,8 @@ export async function pushReference(services: CommandServices, text: string): Pr
         connection.module.pushImage({ docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal: abortSignalFor(cancellation), onProgress: reportTransfer(progress) }),
     );
     logger.info(`Pushed ${full} as ${digest} in ${Date.now() - started} ms`);
-    void services.localImages.refresh(connection, reference.registry).catch(() => undefined);
+    // Awaited: its change re-renders the whole view, which must not land in the middle of the reveal.
+    await services.localImages.refresh(connection, reference.registry).catch(() => undefined);
     await announcePush(services, client, reference, digest);
     return true;
   } catch (error) {
@@ -82,7 +86,7 @@ export async function pushReference(services: CommandServices, text: string): Pr
       return false;
     }
     if (error instanceof Error && error.name === 'RegistryDeniedError') return explainDenial(services, reference, 'push', error);
-    await showError(services, vscode.l10n.t('Push of {0} failed', full), error);
+    showError(services, vscode.l10n.t('Push of {0} failed', full), error);
     return false;
   }
 }
@@ -96,13 +100,13 @@ async function explainDenial(services: CommandServices, reference: ImageReferenc
     const check = action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
     const refusals = await check({ client, reference, scopes: services.session.scopes(), portalUrl: services.settings().portalUrl });
     if (refusals.length > 0) {
-      await showRefusal(services, refusals[0], refusals.length - 1);
+      showRefusal(services, refusals[0], refusals.length - 1);
       return false;
     }
   } catch (diagnosisError) {
     services.logger.warn(`Couldn't find out why the registry refused: ${(diagnosisError as Error).message}`);
   }
-  await showError(
+  showError(
     services,
     vscode.l10n.t('The registry refused the {0}', action),
     new Error(vscode.l10n.t('{0} Synapse reports no permission problem; your token may have expired or been revoked — sign in again.', (error as { raw?: string }).raw ?? error.message)),
@@ -128,9 +132,10 @@ async function announcePush(services: CommandServices, client: SynapseClient, re
   if (isDockerRepository(repository)) await revealTag(services, reference, repository, found.commit);
   const copy = vscode.l10n.t('Copy Digest Reference');
   const open = vscode.l10n.t('Open in Synapse');
-  const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Pushed {0}:{1} to Synapse.', repositoryName, tag), copy, open);
-  if (choice === copy && isDockerRepository(repository)) await vscode.env.clipboard.writeText(digestReference(repository, found.commit));
-  if (choice === open) await vscode.env.openExternal(vscode.Uri.parse(portalEntityUrl(services.settings().portalUrl, found.repositoryId)));
+  void vscode.window.showInformationMessage(vscode.l10n.t('Pushed {0}:{1} to Synapse.', repositoryName, tag), copy, open).then((choice) => {
+    if (choice === copy && isDockerRepository(repository)) void vscode.env.clipboard.writeText(digestReference(repository, found.commit));
+    if (choice === open) void vscode.env.openExternal(vscode.Uri.parse(portalEntityUrl(services.settings().portalUrl, found.repositoryId)));
+  });
 }
 
 async function waitForCommit(client: SynapseClient, repositoryName: string, tag: string, digest: string, signal: AbortSignal) {
@@ -153,17 +158,33 @@ async function waitForCommit(client: SynapseClient, repositoryName: string, tag:
   return undefined;
 }
 
-/** Refreshes only the project node, then reveals and selects the new tag. */
+/** Reloads only the project's repositories (and their tags), then reveals and selects the new tag. */
 async function revealTag(services: CommandServices, reference: ImageReference, repository: DockerRepository, commit: DockerCommit): Promise<void> {
   const { tree, treeView } = services;
   const project = projectNode({ id: reference.projectId, name: reference.projectId }, services.pins.has(reference.projectId));
-  tree.refresh(project);
   const repositoryNode: RepositoryNode = { kind: 'repository', id: `repo:${reference.projectId}/${repository.id}`, repository, label: repositoryLabel(repository), parent: project };
   const tagNode: TagNode = { kind: 'tag', id: `tag:${repository.id}:${commit.tag}`, commit, parent: repositoryNode };
   try {
+    // A new repository sorts last, so it may be past the first page: load pages until it (and the
+    // tag) is listed, then let the view re-read the project.
+    tree.model.reset(project);
+    await loadUntilListed(tree, project, (node) => node.kind === 'repository' && node.repository.id === repository.id);
+    await loadUntilListed(tree, repositoryNode, (node) => node.kind === 'tag' && node.commit.tag === commit.tag);
+    tree.showReloaded(project);
     await treeView.reveal(tagNode, { select: true, focus: false, expand: true });
   } catch (error) {
     services.logger.warn(`Couldn't reveal ${reference.path}:${commit.tag} in the tree: ${(error as Error).message}`);
+  }
+}
+
+/** Loads further pages under `parent` until a child matches (at most 50 pages). */
+async function loadUntilListed(tree: CommandServices['tree'], parent: ContainerNode, listed: (node: TreeNode) => boolean): Promise<void> {
+  for (let pages = 0; pages < 50; pages++) {
+    const children = await tree.getChildren(parent);
+    if (children.some(listed)) return;
+    const more = children.find((node): node is LoadMoreNode => node.kind === 'loadMore');
+    if (!more) return;
+    await tree.model.loadMore(more);
   }
 }
 
@@ -194,7 +215,7 @@ export async function pullReference(services: CommandServices, text: string): Pr
       return false;
     }
     if (error instanceof Error && error.name === 'RegistryDeniedError') return explainDenial(services, reference, 'pull', error);
-    await showError(services, vscode.l10n.t('Pull of {0} failed', shown), error);
+    showError(services, vscode.l10n.t('Pull of {0} failed', shown), error);
     return false;
   }
 }

@@ -16,6 +16,8 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** The element objects the view holds, by id: VS Code finds a changed element by identity. */
+  private readonly rendered = new Map<string, TreeNode>();
 
   constructor(
     session: SynapseSession,
@@ -39,10 +41,21 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     );
   }
 
-  /** Reloads a node's children, or the whole tree. */
+  /** Reloads a node's children (any node with its id, even one built elsewhere), or the whole tree. */
   refresh(node?: ContainerNode): void {
     this.model.reset(node);
-    this.changed.fire(node);
+    if (!node) {
+      this.rendered.clear();
+      this.changed.fire(undefined);
+      return;
+    }
+    this.showReloaded(node); // not shown: nothing on screen to update
+  }
+
+  /** Tells the view a node's children changed after the model reloaded them (no request). */
+  showReloaded(node: ContainerNode): void {
+    const shown = this.rendered.get(node.id);
+    if (shown) this.changed.fire(shown);
   }
 
   /** Re-renders without reloading (pins and filters change what is shown, not what is loaded). */
@@ -52,11 +65,12 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   async loadMore(node: LoadMoreNode): Promise<void> {
     await this.model.loadMore(node);
-    this.changed.fire(node.parent);
+    this.changed.fire(node.parent && (this.rendered.get(node.parent.id) ?? node.parent));
   }
 
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
     const children = await this.model.children(node);
+    for (const child of children) this.rendered.set(child.id, child);
     // An unreachable engine is said at the top, with Retry, rather than failing later.
     const reason = this.docker.unreachableReason;
     if (!node && reason && children.length > 0) {

@@ -12,13 +12,15 @@ export function isCancellation(error: unknown): boolean {
   );
 }
 
-export async function showError(services: Pick<CommandServices, 'logger' | 'output'>, what: string, error: unknown): Promise<void> {
+/** Logs the failure and shows it; the "Show Log" button acts when clicked, nobody waits for it. */
+export function showError(services: Pick<CommandServices, 'logger' | 'output'>, what: string, error: unknown): void {
   if (isCancellation(error)) return;
   const detail = error instanceof Error ? error.message : String(error);
   services.logger.error(`${what}: ${detail}`);
   const showLog = vscode.l10n.t('Show Log');
-  const choice = await vscode.window.showErrorMessage(`${what}: ${detail}`, showLog);
-  if (choice === showLog) services.output.show(true);
+  void vscode.window.showErrorMessage(`${what}: ${detail}`, showLog).then((choice) => {
+    if (choice === showLog) services.output.show(true);
+  });
 }
 
 /** Bridges a VS Code cancellation token to the AbortSignal the core takes. */

@@ -388,3 +388,28 @@ export async function signOutThroughPalette(page: Page, userName: string, timeou
     .first()
     .waitFor({ state: 'hidden', timeout: timeoutMs });
 }
+
+/**
+ * Clears every notification with the command "Notifications: Clear All Notifications" (a toast's
+ * close button is only rendered while hovered) and waits until no toast is left.
+ */
+export async function clearAllNotifications(page: Page, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+  if ((await notificationToasts(page).count()) === 0) return;
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await page.waitForFunction(() => document.querySelectorAll('.notifications-toasts .notification-toast').length === 0, undefined, {
+    timeout: timeoutMs,
+    polling: 100,
+  });
+}
+
+/** Waits until a toast has finished fading in (its opacity has reached 1). */
+export async function waitForToastShown(toast: Locator, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const opacity = await toast.evaluate((el) => Number(getComputedStyle(el.closest('.notification-toast-container') ?? el).opacity)).catch(() => 0);
+    const own = await toast.evaluate((el) => Number(getComputedStyle(el).opacity)).catch(() => 0);
+    if (opacity >= 1 && own >= 1) return;
+    if (Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
