@@ -77,6 +77,9 @@ run_suite() {
 
 run_suite unit npx mocha --config .mocharc.json
 run_suite host node out/test/host/runCodeServer.js
+# The journeys run the packaged .vsix, so a broken .vscodeignore or bundle fails them.
+echo "== package"
+npm run --silent package
 run_suite e2e node out/test/e2e/run.js
 
 echo "== summary"

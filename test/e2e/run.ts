@@ -1,18 +1,18 @@
 // node out/test/e2e/run.js
-// End-to-end journeys: code-server on 127.0.0.1 with the extension loaded from the development
-// folder (?payload=[["extensionDevelopmentPath", …]], no tests path), the workbench in Debian's
-// Chromium driven by playwright-core, journeys in out/test/e2e/*.e2e.js run by mocha in this process.
-// Screenshots go to test-results/e2e/; on a failure also the page's HTML.
+// End-to-end journeys: code-server on 127.0.0.1 with the packaged extension (synapse-docker.vsix,
+// made by `npm run package`) installed through code-server's --install-extension, the workbench in
+// Debian's Chromium driven by playwright-core, journeys in out/test/e2e/*.e2e.js run by mocha in
+// this process. Screenshots go to test-results/e2e/; on a failure also the page's HTML.
 //
-// Environment: SYNAPSE_SANDBOX_JSON, SYNAPSE_DOCKER_EXTENSION_PATH (as for the host tests),
+// Environment: SYNAPSE_SANDBOX_JSON (as for the host tests), SYNAPSE_DOCKER_VSIX (another .vsix),
 // SYNAPSE_DOCKER_E2E_GREP (only journeys whose title matches), SYNAPSE_DOCKER_KEEP=1.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as MochaModule from 'mocha';
-import { ensureCodeServer, outboundAttemptsInLog, repoRoot, startCodeServer } from '../vscode/codeServer';
+import { ensureCodeServer, installVsix, outboundAttemptsInLog, repoRoot, startCodeServer } from '../vscode/codeServer';
 import { launchChromium, workbenchUrl, type RunningBrowser } from '../vscode/browser';
-import { extensionDevelopmentPath, readSandboxInfo, sandboxJsonPath, sandboxSettings } from '../vscode/sandboxInfo';
+import { readSandboxInfo, sandboxJsonPath, sandboxSettings } from '../vscode/sandboxInfo';
 import { setE2EContext } from './context';
 import { waitForWorkbench } from './workbench';
 
@@ -58,7 +58,8 @@ async function main(): Promise<number> {
   const started = Date.now();
   const sandboxFile = sandboxJsonPath(root);
   const sandbox = readSandboxInfo(sandboxFile);
-  const devPath = extensionDevelopmentPath(root);
+  // The journeys run the packaged artifact, installed as a user would install it.
+  const vsix = path.resolve(process.env.SYNAPSE_DOCKER_VSIX ?? path.join(root, 'synapse-docker.vsix'));
   const journeys = fs.existsSync(__dirname)
     ? fs.readdirSync(__dirname).filter((f) => f.endsWith('.e2e.js')).sort().map((f) => path.join(__dirname, f))
     : [];
@@ -78,6 +79,7 @@ async function main(): Promise<number> {
     workspace: path.join(runDir, 'workspace'),
   };
   for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
+  log(`installing ${path.relative(root, vsix)}: ${installVsix(install, vsix, dirs.extensions).split('\n').pop()}`);
   fs.writeFileSync(path.join(dirs.workspace, 'Dockerfile'), 'FROM local/busybox:1\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n');
   fs.writeFileSync(path.join(dirs.workspace, 'hello.txt'), 'hello from the e2e journeys\n');
   cleanups.push(() => {
@@ -134,7 +136,7 @@ async function main(): Promise<number> {
     screenshot,
   });
 
-  const url = workbenchUrl(server.url, dirs.workspace, { extensionDevelopmentPath: devPath });
+  const url = workbenchUrl(server.url, dirs.workspace);
   log(`opening ${url}`);
   await page.goto(url, { waitUntil: 'domcontentloaded' });
   await waitForWorkbench(page);

@@ -333,6 +333,28 @@ export function writeUserSettings(userDataDir: string, settings: Record<string, 
  * seals the browser-side SecretStorage) on 127.0.0.1 with --auth none. Sockets live under a short
  * mktemp -d folder (kernel limit on socket path length).
  */
+/**
+ * Installs a packaged extension (.vsix) into an extensions folder with code-server's own
+ * --install-extension, as a user would: the test then runs what ships, not the source folder.
+ */
+export function installVsix(install: CodeServerInstall, vsix: string, extensionsDir: string): string {
+  if (!fs.existsSync(vsix)) throw new Error(`${vsix} is missing: package the extension first (npm run package)`);
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  const scratch = fs.mkdtempSync(path.join('/tmp', 'csx-'));
+  try {
+    const result = spawnSync(
+      process.execPath,
+      [path.join(install.packageDir, 'out', 'node', 'entry.js'), '--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', scratch],
+      { encoding: 'utf8', env: { ...process.env, EXTENSIONS_GALLERY: '{}' }, timeout: 60_000 },
+    );
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+    if (result.status !== 0) throw new Error(`code-server --install-extension ${vsix} failed (${result.status}): ${output}`);
+    return output;
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 export async function startCodeServer(options: StartOptions): Promise<RunningCodeServer> {
   const install = options.install ?? (await ensureCodeServer());
   const port = options.port ?? (await freePort());
