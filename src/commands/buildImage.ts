@@ -3,8 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { synapseImageName } from '../core/naming';
-import { showError } from '../ui/errors';
-import { abortSignalFor, isCancellation } from '../ui/errors';
+import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { ImageTarget, projectStep, repositoryStep, tagStep } from '../ui/targetSteps';
 import { input, pick, StepInfo, runWizard } from '../ui/wizard';
 import { CommandDefinition, CommandServices } from './command';
@@ -88,18 +87,17 @@ async function optionsStep(plan: BuildPlan, info: StepInfo): Promise<void> {
       { label: vscode.l10n.t('Use the build cache'), description: plan.noCache ? vscode.l10n.t('no (--no-cache)') : vscode.l10n.t('yes'), id: 'cache' },
     ];
     const chosen = await pick(info, { placeholder: vscode.l10n.t('More options, or build'), items });
-    const sub: StepInfo = { ...info, step: info.step, totalSteps: info.totalSteps };
     switch (chosen.id) {
       case 'build':
         return;
       case 'args':
-        plan.buildArgs = parseBuildArgs(await input(sub, { prompt: vscode.l10n.t('Build arguments as KEY=VALUE separated by spaces'), value: args, validate: (v) => (parseBuildArgs(v) ? undefined : vscode.l10n.t('Expected KEY=VALUE pairs separated by spaces')) })) ?? {};
+        plan.buildArgs = parseBuildArgs(await input(info, { prompt: vscode.l10n.t('Build arguments as KEY=VALUE separated by spaces'), value: args, validate: (v) => (parseBuildArgs(v) ? undefined : vscode.l10n.t('Expected KEY=VALUE pairs separated by spaces')) })) ?? {};
         break;
       case 'target':
-        plan.target = (await input(sub, { prompt: vscode.l10n.t('Target stage (empty for the last stage)'), value: plan.target })).trim() || undefined;
+        plan.target = (await input(info, { prompt: vscode.l10n.t('Target stage (empty for the last stage)'), value: plan.target })).trim() || undefined;
         break;
       case 'platform':
-        plan.platform = (await input(sub, { prompt: vscode.l10n.t('Platform, e.g. linux/amd64 (empty for the engine default)'), value: plan.platform, validate: (v) => (v.trim() === '' || /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(v.trim()) ? undefined : vscode.l10n.t('Expected os/arch, e.g. linux/amd64')) })).trim() || undefined;
+        plan.platform = (await input(info, { prompt: vscode.l10n.t('Platform, e.g. linux/amd64 (empty for the engine default)'), value: plan.platform, validate: (v) => (v.trim() === '' || /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(v.trim()) ? undefined : vscode.l10n.t('Expected os/arch, e.g. linux/amd64')) })).trim() || undefined;
         break;
       case 'cache':
         plan.noCache = !plan.noCache;

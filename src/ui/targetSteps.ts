@@ -3,8 +3,7 @@
 import * as vscode from 'vscode';
 import { SynapseClient } from '../core/synapse/client';
 import { validateProjectId, validateRepositoryName, validateTag, suggestRepositoryName } from '../core/naming';
-import { repositoryLabel } from '../core/tree/model';
-import { PinnedProject } from '../core/tree/model';
+import { PinnedProject, repositoryLabel } from '../core/tree/model';
 import { ConcurrencyLimiter } from '../core/util/limiter';
 import { input, pick, StepInfo, WizardStep } from './wizard';
 
@@ -20,6 +19,8 @@ export interface ImageTarget {
 interface ProjectItem extends vscode.QuickPickItem {
   project: { id: string; name: string };
   canAdd?: boolean;
+  /** A synID the user typed, not one of the listed projects. */
+  typed?: boolean;
 }
 
 interface RepositoryItem extends vscode.QuickPickItem {
@@ -42,8 +43,8 @@ export function projectStep<S extends ImageTarget>(client: SynapseClient, pinned
       refine: (update) => sortByAddPermission(client, items, update),
       itemsForValue: (value) => typedProjectItem(value, items),
     });
-    if (chosen.canAdd === undefined && !items.includes(chosen)) {
-      // A typed synID: make sure it is a project the user can see before going on.
+    if (chosen.typed) {
+      // Look it up for its name; a typed id that is no project is refused by the push preflight.
       const entity = await client.getEntity(chosen.project.id);
       chosen.project.name = entity.name;
     }
@@ -75,7 +76,7 @@ function typedProjectItem(value: string, items: ProjectItem[]): ProjectItem[] {
   if (!/^syn/.test(typed) || items.some((i) => i.project.id === typed)) return [];
   const problem = validateProjectId(typed);
   if (problem) return [{ label: `$(error) ${problem.message}`, project: { id: '', name: '' }, kind: vscode.QuickPickItemKind.Separator }];
-  return [{ label: vscode.l10n.t('Use project {0}', typed), description: vscode.l10n.t('typed synID'), project: { id: typed, name: typed }, alwaysShow: true }];
+  return [{ label: vscode.l10n.t('Use project {0}', typed), description: vscode.l10n.t('typed synID'), project: { id: typed, name: typed }, typed: true, alwaysShow: true }];
 }
 
 /** Repositories: the project's existing managed ones, or a new name validated as typed. */

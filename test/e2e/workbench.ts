@@ -284,10 +284,13 @@ export async function scrollTreeToTop(page: Page, viewName: string, timeoutMs = 
 export async function readAllTreeRows(page: Page, viewName: string, maxPages = 50): Promise<TreeRowInfo[]> {
   await scrollTreeToTop(page, viewName);
   const byIndex = new Map<number, TreeRowInfo>();
-  for (let pageNo = 0; pageNo < maxPages; pageNo++) {
+  // The first PageDown only moves the focus to the last row on screen; later ones scroll a page.
+  // So the bottom is reached when two PageDowns in a row show nothing new.
+  let idle = 0;
+  for (let pageNo = 0; pageNo < maxPages && idle < 2; pageNo++) {
     const before = byIndex.size;
     for (const row of await renderedTreeRows(page, viewName)) byIndex.set(row.index, row);
-    if (pageNo > 0 && byIndex.size === before) break; // the last PageDown showed nothing new: at the bottom
+    idle = pageNo > 0 && byIndex.size === before ? idle + 1 : 0;
     await page.keyboard.press('PageDown');
     await page.waitForTimeout(60);
   }
@@ -411,5 +414,87 @@ export async function waitForToastShown(toast: Locator, timeoutMs = 5_000): Prom
     if (opacity >= 1 && own >= 1) return;
     if (Date.now() > deadline) return;
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// ---- View title actions, the view description, the account item, rows by position ---------------
+
+/**
+ * A button of a view's title bar, by its title. A view alone in its container has its header
+ * merged into the side bar's title ("Synapse Docker: Projects"): its actions are there.
+ */
+export function viewTitleAction(page: Page, viewName: string, title: string): Locator {
+  const merged = page.locator('.part.sidebar .composite.title .title-actions');
+  const own = viewPane(page, viewName).locator('.pane-header:not(.hidden) .actions');
+  return merged.or(own).getByRole('button', { name: title, exact: true });
+}
+
+/** Hovers a view's title (its actions show while it is hovered) and clicks the action titled `title`. */
+export async function clickViewTitleAction(page: Page, viewName: string, title: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+  await (await viewTitleArea(page, viewName)).hover();
+  const action = viewTitleAction(page, viewName, title);
+  await action.waitFor({ state: 'visible', timeout: timeoutMs });
+  await action.click();
+}
+
+/** Where a view's title shows: its own pane header, or the side bar's title when merged into it. */
+export async function viewTitleArea(page: Page, viewName: string): Promise<Locator> {
+  const header = viewPane(page, viewName).locator('.pane-header').first();
+  const merged = ((await header.getAttribute('class')) ?? '').split(/\s+/).includes('hidden');
+  return merged ? page.locator('.part.sidebar .composite.title') : header;
+}
+
+/**
+ * The description of a view (TreeView.description), as the workbench holds it in the view's pane
+ * header ('' when none), and whether it is on screen: a view alone in its container has its header
+ * merged into the side bar's title, which shows no description (microsoft/vscode#166000).
+ */
+export async function viewDescription(page: Page, viewName: string): Promise<{ text: string; visible: boolean }> {
+  const description = viewPane(page, viewName).locator('.pane-header .description').first();
+  if ((await description.count()) === 0) return { text: '', visible: false };
+  const text = ((await description.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  return { text, visible: text !== '' && (await description.isVisible()) };
+}
+
+/** The status bar item of the Synapse account (present only while someone is signed in). */
+export function accountStatusBarItem(page: Page): Locator {
+  return page.locator('.part.statusbar .statusbar-item[id$="synapseDocker.account"]');
+}
+
+/** The (rendered) row at a position of a view's tree. */
+export function treeRowByIndex(page: Page, viewName: string, index: number): Locator {
+  return viewPane(page, viewName).locator(`${LIST_ROW}[data-index="${index}"]`);
+}
+
+/**
+ * Finds the child labelled `label` of the row labelled `parentLabel` (expanded), clicking the
+ * parent's "Load more…" while it is not among the loaded children; brings it on screen (keyboard
+ * focus) and returns its position.
+ */
+export async function revealChildRow(page: Page, viewName: string, parentLabel: string, label: string, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await readAllTreeRows(page, viewName, 200);
+    const children = childRowsOf(rows, parentLabel);
+    const found = children.find((r) => r.label === label);
+    if (found) {
+      await treeRowAt(page, viewName, found.index);
+      return found.index;
+    }
+    if (Date.now() > deadline) throw new Error(`"${label}" not under "${parentLabel}": ${children.map((r) => r.label).join(', ')}`);
+    const more = children.at(-1);
+    if (more?.label === 'Load more…') {
+      await (await treeRowAt(page, viewName, more.index)).click();
+      // Wait for the "Load more…" row to be replaced (the next page loaded).
+      // Wait for the next page to take the "Load more…" row's place.
+      const atMore = treeRowByIndex(page, viewName, more.index).locator('.label-name');
+      const until = Date.now() + 20_000;
+      while (Date.now() < until && ((await atMore.textContent({ timeout: 1_000 }).catch(() => 'Load more…')) ?? '').trim() === 'Load more…') {
+        await page.waitForTimeout(200);
+      }
+      await waitForProgressToFinish(page, 15_000);
+    } else {
+      await page.waitForTimeout(300); // still loading
+    }
   }
 }
