@@ -5,6 +5,8 @@ import { CommandDefinition, CommandServices } from './command';
 export function applyProjectFilter({ tree, treeView }: CommandServices, text: string): void {
   tree.model.setFilter(text);
   treeView.description = tree.model.filter ? vscode.l10n.t('Filter: {0}', tree.model.filter) : undefined;
+  // A lone view's description is hidden in the merged sidebar title, so say it in the view too.
+  treeView.message = tree.model.filter ? vscode.l10n.t('Projects whose name or synID contains "{0}". Clear the filter in the view title.', tree.model.filter) : undefined;
   void vscode.commands.executeCommand('setContext', 'synapseDocker.filtered', tree.model.filter !== '');
   tree.rerender();
 }

@@ -1,5 +1,5 @@
-// What test/e2e/run.ts sets up for the journeys (*.e2e.ts): one code-server with the extension
-// loaded from the development folder, one workbench page in Chromium, the sandbox's users.
+// What test/e2e/run.ts sets up for the journeys (*.e2e.ts): one code-server with the packaged
+// extension (synapse-docker.vsix) installed, one workbench page in Chromium, the sandbox's users.
 import type { Page } from 'playwright-core';
 import type { RunningCodeServer } from '../vscode/codeServer';
 import type { SandboxInfo } from '../vscode/sandboxInfo';

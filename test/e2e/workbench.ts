@@ -226,6 +226,7 @@ export function contextMenuItem(page: Page, title: string): Locator {
 
 /** Right-clicks a tree item by its label and waits for the context menu; returns the menu. */
 export async function openTreeItemContextMenu(page: Page, viewName: string, label: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Locator> {
+  await closeContextMenu(page);
   const row = treeRow(page, viewName, label).first();
   await row.waitFor({ state: 'visible', timeout: timeoutMs });
   await row.click({ button: 'right' });
@@ -234,11 +235,31 @@ export async function openTreeItemContextMenu(page: Page, viewName: string, labe
   return menu;
 }
 
-/** Picks an entry of the open context menu and waits for the menu to close. */
+/**
+ * Picks an entry of the open context menu and waits for the menu to close. A click that lands
+ * while the menu is still fading in can be dropped (the menu stays open, nothing runs): the click
+ * is then repeated, at most twice.
+ */
 export async function pickContextMenuItem(page: Page, title: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
   const item = contextMenuItem(page, title);
   await item.waitFor({ state: 'visible', timeout: timeoutMs });
-  await item.click();
+  await page.waitForTimeout(250); // the menu fades in
+  for (let attempt = 1; ; attempt++) {
+    await item.hover();
+    await item.click();
+    const closed = await contextMenu(page)
+      .waitFor({ state: 'hidden', timeout: attempt < 3 ? 3_000 : timeoutMs })
+      .then(() => true, () => false);
+    if (closed) return;
+    if (attempt >= 3) throw new Error(`the context menu stayed open after clicking "${title}" ${attempt} times`);
+    process.stderr.write(`[e2e] the context menu ignored a click on "${title}": clicking again\n`);
+  }
+}
+
+/** Closes the context menu if one is open. */
+export async function closeContextMenu(page: Page, timeoutMs = 5_000): Promise<void> {
+  if (!(await contextMenu(page).isVisible().catch(() => false))) return;
+  await page.keyboard.press('Escape');
   await contextMenu(page).waitFor({ state: 'hidden', timeout: timeoutMs });
 }
 
@@ -497,4 +518,37 @@ export async function revealChildRow(page: Page, viewName: string, parentLabel: 
       await page.waitForTimeout(300); // still loading
     }
   }
+}
+
+/** Collapses a tree item if its row is rendered (on screen) and expanded; quietly does nothing otherwise. */
+export async function collapseTreeItemIfShown(page: Page, viewName: string, label: string, timeoutMs = 5_000): Promise<void> {
+  if ((await treeRow(page, viewName, label).count()) === 0) return;
+  await collapseTreeItem(page, viewName, label, timeoutMs).catch(() => undefined);
+}
+
+/**
+ * Drags the sash between the side bar and the editor so the side bar is about `width` px wide (long
+ * repository names and descriptions then fit in screenshots). The layout is kept across reloads.
+ */
+export async function resizeSideBar(page: Page, width: number, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+  const sidebar = page.locator('.part.sidebar');
+  await sidebar.waitFor({ state: 'visible', timeout: timeoutMs });
+  const box = await sidebar.boundingBox();
+  if (!box || Math.abs(box.width - width) < 4) return;
+  const edge = box.x + box.width;
+  const sashes = await page.locator('.monaco-sash.vertical').evaluateAll((elements) =>
+    elements.map((el) => {
+      const r = el.getBoundingClientRect();
+      return { x: r.x + r.width / 2, y: r.y + r.height / 2, height: r.height };
+    }),
+  );
+  const sash = sashes.filter((s) => Math.abs(s.x - edge) <= 4 && s.height > box.height / 2).sort((a, b) => b.height - a.height)[0];
+  if (!sash) throw new Error(`no sash at the side bar's edge (x = ${edge})`);
+  await page.mouse.move(sash.x, sash.y);
+  await page.mouse.down();
+  await page.mouse.move(sash.x + (width - box.width) / 2, sash.y, { steps: 5 });
+  await page.mouse.move(box.x + width, sash.y, { steps: 5 });
+  await page.mouse.up();
+  const after = await sidebar.boundingBox();
+  if (!after || Math.abs(after.width - width) > 8) throw new Error(`the side bar is ${after?.width} px wide, not ${width}`);
 }
