@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as MochaModule from 'mocha';
+import { createRunnerCleanup } from '../vscode/cleanup';
 import { ensureCodeServer, installVsix, outboundAttemptsInLog, repoRoot, startCodeServer } from '../vscode/codeServer';
 import { launchChromium, workbenchUrl, type RunningBrowser } from '../vscode/browser';
 import { readSandboxInfo, sandboxJsonPath, sandboxSettings } from '../vscode/sandboxInfo';
@@ -25,30 +26,7 @@ const Mocha: MochaClass =
 const root = repoRoot();
 const resultsDir = path.join(root, 'test-results', 'e2e');
 
-function log(message: string): void {
-  process.stderr.write(`[e2e] ${message}\n`);
-}
-
-const cleanups: (() => Promise<void> | void)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch (error) {
-        log(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: stopping`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const { log, cleanups, cleanup } = createRunnerCleanup('e2e');
 
 function safeName(title: string): string {
   return title.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'test';

@@ -15,6 +15,7 @@ import Docker from 'dockerode';
 import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../src/api';
 import type { LoadMoreNode, ProjectNode, RepositoryNode, TagNode, TreeNode } from '../../src/core/tree/nodes';
+import { readSandbox, runCommand, sandboxUser, sleep, waitFor, type RestTag, type SandboxInfo, type StatsRequest } from './helpers';
 
 const EXTENSION_ID = 'sage-synapse-tools.synapse-docker';
 const BASE_IMAGE = 'local/busybox:1';
@@ -22,67 +23,16 @@ const PROJECT = 'syn1000001'; // Alice Main Project: alice ADMIN, bob READ+DOWNL
 const FOLDER = 'syn1000104'; // the folder "Data" inside it
 const ANONYMOUS = '273950';
 const TOKEN_SERVER = '/docker/v1/bearerToken';
+/** How long a command may take (a push or a pull goes through the real engine and registry). */
+const COMMAND_TIMEOUT_MS = 60_000;
+/** How long to wait for the extension's state to follow. */
+const WAIT_MS = 15_000;
 
-interface SandboxUser {
-  userName: string;
-  ownerId: string;
-  token: string;
-}
-interface SandboxJson {
-  synapseEndpoint: string;
-  registry: string;
-  dockerHost?: string;
-  users: SandboxUser[];
-}
-interface RestTag {
-  tag: string;
-  digest: string;
-}
-interface StatsRequest {
-  method: string;
-  path: string;
-  userId: string | null;
-  status: number;
-  startedAt: number;
-  endedAt: number | null;
-}
 /** A notification the extension showed while a step ran. */
 interface Shown {
   kind: 'error' | 'warning' | 'info';
   message: string;
   items: string[];
-}
-
-function readSandbox(): SandboxJson {
-  const file = process.env.SYNAPSE_SANDBOX_JSON;
-  if (!file) throw new Error('SYNAPSE_SANDBOX_JSON is not set: the runner must pass the path of sandbox.json');
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as SandboxJson;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!last && Date.now() < deadline) {
-    await sleep(100);
-    last = await probe();
-  }
-  if (!last) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-  return last as NonNullable<T>;
-}
-
-/** Runs a command; fails the test instead of hanging when it does not finish. */
-async function run<T = unknown>(command: string, args: unknown[] = [], timeoutMs = 60_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${command} did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([Promise.resolve(vscode.commands.executeCommand<T>(command, ...args)), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 type MessageFunction = (message: string, ...rest: unknown[]) => Thenable<unknown>;
@@ -130,7 +80,7 @@ const loadMores = (nodes: TreeNode[]) => nodes.filter((n): n is LoadMoreNode => 
 describe('Docker push and pull through the extension (real engine, registry and sandbox)', function () {
   this.timeout(120_000);
   let api: SynapseDockerApi;
-  let sandbox: SandboxJson;
+  let sandbox: SandboxInfo;
   let docker: Docker;
   const runId = `${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
   const imageIds = new Set<string>();
@@ -140,11 +90,7 @@ describe('Docker push and pull through the extension (real engine, registry and 
   let reference = '';
   let lastDigest = '';
 
-  const user = (userName: string) => {
-    const found = sandbox.users.find((u) => u.userName === userName);
-    if (!found) throw new Error(`sandbox.json has no user "${userName}"`);
-    return found;
-  };
+  const user = (userName: string) => sandboxUser(sandbox, userName);
   const imageName = (projectId: string, name: string, tag: string) => `${sandbox.registry}/${projectId}/${name}:${tag}`;
 
   /** Builds FROM the stack's base image with a file whose content is unique, so the digest is new; returns the image id. */
@@ -172,10 +118,10 @@ describe('Docker push and pull through the extension (real engine, registry and 
   async function signInAs(userName: string): Promise<number> {
     const started = Date.now();
     if (api.currentUser()?.userName === userName) return started;
-    if (api.currentUser()) await run('synapseDocker.signOut');
-    const ok = await run<boolean>('synapseDocker.signIn', [user(userName).token], 20_000);
+    if (api.currentUser()) await runCommand('synapseDocker.signOut', [], COMMAND_TIMEOUT_MS);
+    const ok = await runCommand<boolean>('synapseDocker.signIn', [user(userName).token], 20_000);
     assert.equal(ok, true, `signing in as ${userName} failed`);
-    await waitFor(`currentUser() to be ${userName}`, () => api.currentUser()?.userName === userName);
+    await waitFor(`currentUser() to be ${userName}`, () => api.currentUser()?.userName === userName, WAIT_MS);
     return started;
   }
 
@@ -226,7 +172,7 @@ describe('Docker push and pull through the extension (real engine, registry and 
       const children = await api.tree.getChildren(node);
       const more = loadMores(children)[0];
       if (!more) return children;
-      await run('synapseDocker.loadMore', [more], 20_000);
+      await runCommand('synapseDocker.loadMore', [more], 20_000);
     }
     throw new Error(`"Load more…" never went away under ${node?.id ?? 'the root'}`);
   }
@@ -250,7 +196,7 @@ describe('Docker push and pull through the extension (real engine, registry and 
   async function expectRefusedPush(userName: string, target: string, expected: RegExp): Promise<string> {
     const signedInAt = await signInAs(userName);
     const since = await registryLoginSettled(userName, signedInAt);
-    const { result, shown } = await withNotifications(() => run<boolean>('synapseDocker.pushImage', [target]));
+    const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pushImage', [target], COMMAND_TIMEOUT_MS));
     assert.equal(result, false, `the push of ${target} as ${userName} must be refused; notifications:\n${describeShown(shown)}`);
     const errors = shown.filter((s) => s.kind === 'error');
     assert.equal(errors.length, 1, `expected one error notification, got:\n${describeShown(shown)}`);
@@ -287,7 +233,7 @@ describe('Docker push and pull through the extension (real engine, registry and 
 
   after(async function () {
     this.timeout(60_000);
-    if (api?.currentUser()) await run('synapseDocker.signOut').catch(() => undefined);
+    if (api?.currentUser()) await runCommand('synapseDocker.signOut', [], COMMAND_TIMEOUT_MS).catch(() => undefined);
     // By id with force: a pushed or pulled image keeps a repo digest that would otherwise hold it.
     for (let pass = 0; pass < 3 && imageIds.size > 0; pass++) {
       for (const id of [...imageIds]) {
@@ -305,7 +251,7 @@ describe('Docker push and pull through the extension (real engine, registry and 
   it('as alice, pushes an image by reference: the command resolves true and announces the push', async () => {
     await signInAs('alice');
     await buildImage(reference);
-    const { result, shown } = await withNotifications(() => run<boolean>('synapseDocker.pushImage', [reference]));
+    const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pushImage', [reference], COMMAND_TIMEOUT_MS));
     assert.equal(result, true, `pushImage(${reference}) must resolve true; notifications:\n${describeShown(shown)}`);
     assert.deepEqual(shown.filter((s) => s.kind !== 'info'), [], 'a successful push shows no warning or error');
     const pushed = shown.find((s) => s.message === `Pushed ${reference} to Synapse.`);
@@ -342,7 +288,7 @@ describe('Docker push and pull through the extension (real engine, registry and 
   it('pushing the same tag again with new content moves the tag to the new digest', async () => {
     const previous = lastDigest;
     await buildImage(reference); // same name, new content: the tag now names a new image
-    const { result, shown } = await withNotifications(() => run<boolean>('synapseDocker.pushImage', [reference]));
+    const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pushImage', [reference], COMMAND_TIMEOUT_MS));
     assert.equal(result, true, `the second push must resolve true; notifications:\n${describeShown(shown)}`);
     const listed = await sandboxRepository(repositoryName);
     const v1 = listed?.tags.filter((t) => t.tag === 'v1') ?? [];
@@ -374,7 +320,7 @@ describe('Docker push and pull through the extension (real engine, registry and 
     const existingTarget = `${aligner}:host-test-${runId}`;
     await tagAs(newTarget, existingTarget);
     const since = Date.now();
-    const { result, shown } = await withNotifications(() => run<boolean>('synapseDocker.pushImage', [existingTarget]));
+    const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pushImage', [existingTarget], COMMAND_TIMEOUT_MS));
     assert.equal(result, false, `dave's push to ${aligner} must be refused:\n${describeShown(shown)}`);
     const errors = shown.filter((s) => s.kind === 'error');
     assert.equal(errors.length, 1, `expected one error notification:\n${describeShown(shown)}`);
@@ -397,7 +343,7 @@ describe('Docker push and pull through the extension (real engine, registry and 
     const targets = [imageName(PROJECT, `host-test-${runId}-a`, 'one'), imageName(PROJECT, `host-test-${runId}-b`, 'two')];
     const ids = await Promise.all(targets.map((t) => buildImage(t)));
     assert.notEqual(ids[0], ids[1], 'the two images must differ');
-    const { result, shown } = await withNotifications(() => Promise.all(targets.map((t) => run<boolean>('synapseDocker.pushImage', [t], 90_000))));
+    const { result, shown } = await withNotifications(() => Promise.all(targets.map((t) => runCommand<boolean>('synapseDocker.pushImage', [t], 90_000))));
     assert.deepEqual(result, [true, true], `both pushes must resolve true; notifications:\n${describeShown(shown)}`);
     for (const target of targets) {
       assert.ok(shown.some((s) => s.message === `Pushed ${target} to Synapse.`), `no "Pushed ${target}" notification:\n${describeShown(shown)}`);
@@ -419,11 +365,11 @@ describe('Docker push and pull through the extension (real engine, registry and 
     await docker.getImage(localId).remove({ force: true });
     await assert.rejects(docker.getImage(reference).inspect(), `${reference} must be gone before the pull`);
     await signInAs('bob');
-    const tag = await waitFor(`bob's tree to show ${reference}`, () => treeTag(repositoryName, 'v1'));
+    const tag = await waitFor(`bob's tree to show ${reference}`, () => treeTag(repositoryName, 'v1'), WAIT_MS);
     assert.equal(tag.commit.digest, lastDigest);
     // Bob's sign-in re-read the local images (without this one), so the tag is not local yet.
-    await waitFor('the tag to show as not local before the pull', () => api.tree.getTreeItem(tag).contextValue === 'synapse:tag');
-    const { result, shown } = await withNotifications(() => run<boolean>('synapseDocker.pullImage', [tag]));
+    await waitFor('the tag to show as not local before the pull', () => api.tree.getTreeItem(tag).contextValue === 'synapse:tag', WAIT_MS);
+    const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pullImage', [tag], COMMAND_TIMEOUT_MS));
     assert.equal(result, true, `pullImage(tag node) must resolve true; notifications:\n${describeShown(shown)}`);
     assert.ok(shown.some((s) => s.kind === 'info' && s.message === `Pulled ${reference} (${lastDigest}).`), `expected "Pulled ${reference} (${lastDigest}).":\n${describeShown(shown)}`);
     const pulled = await docker.getImage(reference).inspect();

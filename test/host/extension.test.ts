@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findFiles, scanForSecret } from '../vscode/secretScan';
+import { readSandbox, runCommandDismissingPrompts, sandboxUser, sleep, waitFor, type SandboxInfo, type SandboxUser } from './helpers';
 
 const EXTENSION_ID = 'sage-synapse-tools.synapse-docker';
 const LOG_CHANNEL_NAME = 'Synapse Docker';
@@ -19,69 +20,8 @@ interface ExtensionApi {
   currentUser(): { userName: string; ownerId: string } | undefined;
   hasStoredToken(): Promise<boolean>;
 }
-interface SandboxUser {
-  userName: string;
-  ownerId: string;
-  token: string;
-  certified?: boolean;
-  scopes?: string[];
-}
-interface SandboxJson {
-  synapseEndpoint: string;
-  portalUrl: string;
-  registry: string;
-  dockerHost?: string;
-  users: SandboxUser[];
-}
-
-function readSandbox(): SandboxJson {
-  const file = process.env.SYNAPSE_SANDBOX_JSON;
-  if (!file) throw new Error('SYNAPSE_SANDBOX_JSON is not set: the runner must pass the path of sandbox.json');
-  if (!fs.existsSync(file)) throw new Error(`SYNAPSE_SANDBOX_JSON points to a missing file: ${file}`);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as SandboxJson;
-}
-
 function listFromEnv(name: string): string[] {
   return (process.env[name] ?? '').split(path.delimiter).filter((p) => p.length > 0);
-}
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!last && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    last = await probe();
-  }
-  if (!last) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-  return last as NonNullable<T>;
-}
-
-const sleep = (ms: number) => new Promise<'slept'>((r) => setTimeout(() => r('slept'), ms));
-
-/**
- * Runs a command. A command may wait on the user (an error notification's buttons, an input box);
- * after a short while those are dismissed, as a user would, and the command must then finish.
- */
-async function runCommand(
-  command: string,
-  args: unknown[] = [],
-  patienceMs = 3_000,
-): Promise<{ error?: unknown; timedOut: boolean; dismissed: boolean }> {
-  let settled: { error?: unknown } | undefined;
-  const done = Promise.resolve(vscode.commands.executeCommand(command, ...args)).then(
-    () => (settled = {}),
-    (error: unknown) => (settled = { error }),
-  );
-  await Promise.race([done, sleep(patienceMs)]);
-  let dismissed = false;
-  if (!settled) {
-    dismissed = true;
-    await vscode.commands.executeCommand('notifications.clearAll');
-    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-    await Promise.race([done, sleep(10_000)]);
-  }
-  const outcome = settled as { error?: unknown } | undefined;
-  return { error: outcome?.error, timedOut: !outcome, dismissed };
 }
 
 /** Gives the log service time to write what the extension logged. */
@@ -92,14 +32,12 @@ function flushLogs(): Promise<void> {
 describe('Synapse Docker in a real VS Code extension host', function () {
   this.timeout(60_000);
   let api: ExtensionApi;
-  let sandbox: SandboxJson;
+  let sandbox: SandboxInfo;
   let alice: SandboxUser;
 
   before(async () => {
     sandbox = readSandbox();
-    const found = sandbox.users.find((u) => u.userName === 'alice');
-    if (!found) throw new Error(`sandbox.json has no user "alice" (users: ${sandbox.users.map((u) => u.userName).join(', ')})`);
-    alice = found;
+    alice = sandboxUser(sandbox, 'alice');
   });
 
   it('activates and returns its test API', async () => {
@@ -111,7 +49,7 @@ describe('Synapse Docker in a real VS Code extension host', function () {
     assert.equal(typeof exports?.hasStoredToken, 'function', 'activate() must return hasStoredToken()');
     api = exports;
     // A fresh host starts signed out; make sure of it so the next tests mean something.
-    if (await api.hasStoredToken()) await runCommand('synapseDocker.signOut');
+    if (await api.hasStoredToken()) await runCommandDismissingPrompts('synapseDocker.signOut');
     assert.equal(await api.hasStoredToken(), false, 'a fresh host must start without a stored token');
   });
 
@@ -136,7 +74,7 @@ describe('Synapse Docker in a real VS Code extension host', function () {
 
   it('refuses a bad token and stores nothing', async () => {
     const badToken = `not-a-synapse-token-${crypto.randomBytes(12).toString('hex')}`;
-    const outcome = await runCommand('synapseDocker.signIn', [badToken]);
+    const outcome = await runCommandDismissingPrompts('synapseDocker.signIn', [badToken]);
     assert.equal(outcome.timedOut, false, 'signIn with a bad token must finish once its message is dismissed');
     await sleep(500);
     assert.equal(api.currentUser(), undefined, 'a bad token must not sign anyone in');
@@ -144,7 +82,7 @@ describe('Synapse Docker in a real VS Code extension host', function () {
   });
 
   it("signs in with alice's token", async () => {
-    const outcome = await runCommand('synapseDocker.signIn', [alice.token], 15_000);
+    const outcome = await runCommandDismissingPrompts('synapseDocker.signIn', [alice.token], 15_000);
     assert.equal(outcome.timedOut, false, 'signIn with a token argument must not wait for user input');
     assert.equal(outcome.dismissed, false, 'signIn with a good token argument must finish within 15 s without any user action');
     assert.equal(outcome.error, undefined, `signIn failed: ${String(outcome.error)}`);
@@ -188,7 +126,7 @@ describe('Synapse Docker in a real VS Code extension host', function () {
   });
 
   it('signs out and forgets the token', async () => {
-    const outcome = await runCommand('synapseDocker.signOut');
+    const outcome = await runCommandDismissingPrompts('synapseDocker.signOut');
     assert.equal(outcome.timedOut, false, 'signOut must finish (a confirmation, if any, is dismissed after 3 s)');
     assert.equal(outcome.error, undefined, `signOut failed: ${String(outcome.error)}`);
     await waitFor('hasStoredToken() to be false', async () => !(await api.hasStoredToken()));

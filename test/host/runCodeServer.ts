@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createRunnerCleanup } from '../vscode/cleanup';
 import { ensureCodeServer, outboundAttemptsInLog, repoRoot, sleep, startCodeServer, type RunningCodeServer } from '../vscode/codeServer';
 import { launchChromium, workbenchUrl, type RunningBrowser } from '../vscode/browser';
 import { formatDuration, printMochaStyle, type ReportedTest } from '../vscode/report';
@@ -20,30 +21,7 @@ import type { HostTestResults } from './index';
 const root = repoRoot();
 const resultsDir = path.join(root, 'test-results', 'host');
 
-function log(message: string): void {
-  process.stderr.write(`[host] ${message}\n`);
-}
-
-const cleanups: (() => Promise<void> | void)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch (error) {
-        log(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: stopping`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const { log, cleanups, cleanup } = createRunnerCleanup('host');
 
 async function waitForResults(file: string, server: RunningCodeServer, timeoutMs: number): Promise<HostTestResults> {
   const deadline = Date.now() + timeoutMs;

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
+import { createRunnerCleanup } from '../vscode/cleanup';
 import { repoRoot, writeUserSettings } from '../vscode/codeServer';
 import { formatDuration, printMochaStyle } from '../vscode/report';
 import { extensionDevelopmentPath, readSandboxInfo, sandboxJsonPath, sandboxSettings } from '../vscode/sandboxInfo';
@@ -13,6 +14,8 @@ import type { HostTestResults } from './index';
 
 const root = repoRoot();
 const resultsDir = path.join(root, 'test-results', 'desktop');
+
+const { log, cleanups, cleanup } = createRunnerCleanup('desktop');
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -41,6 +44,13 @@ async function main(): Promise<number> {
     workspace: path.join(runDir, 'workspace'),
   };
   for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
+  cleanups.push(() => {
+    if (fs.existsSync(path.join(dirs.userData, 'logs'))) {
+      fs.cpSync(path.join(dirs.userData, 'logs'), path.join(resultsDir, 'vscode-logs'), { recursive: true });
+    }
+    if (process.env.SYNAPSE_DOCKER_KEEP === '1') log(`kept ${runDir}`);
+    else fs.rmSync(runDir, { recursive: true, force: true });
+  });
   fs.writeFileSync(path.join(dirs.workspace, 'Dockerfile'), 'FROM local/busybox:1\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n');
   fs.writeFileSync(path.join(dirs.workspace, 'hello.txt'), 'hello from the desktop host tests\n');
   writeUserSettings(dirs.userData, sandboxSettings(sandbox));
@@ -80,10 +90,7 @@ async function main(): Promise<number> {
   } catch (error) {
     runError = error;
   } finally {
-    if (fs.existsSync(path.join(dirs.userData, 'logs'))) {
-      fs.cpSync(path.join(dirs.userData, 'logs'), path.join(resultsDir, 'vscode-logs'), { recursive: true });
-    }
-    if (process.env.SYNAPSE_DOCKER_KEEP !== '1') fs.rmSync(runDir, { recursive: true, force: true });
+    await cleanup(); // VS Code has exited: keep its logs, remove the run folder
   }
 
   if (!fs.existsSync(resultsFile)) {
@@ -103,13 +110,17 @@ async function main(): Promise<number> {
   const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as HostTestResults;
   const tally = printMochaStyle(results.tests, Date.now() - started);
   if (results.error) console.log(`  error: ${results.error}`);
-  console.error(`[desktop] done in ${formatDuration(Date.now() - started)}`);
+  log(`done in ${formatDuration(Date.now() - started)}`);
   return tally.failing === 0 && tally.passing > 0 && !results.error ? 0 : 1;
 }
 
 main()
-  .then((code) => process.exit(code))
-  .catch((error: unknown) => {
+  .then(async (code) => {
+    await cleanup();
+    process.exit(code);
+  })
+  .catch(async (error: unknown) => {
     console.error(`\n  desktop host tests could not run: ${error instanceof Error ? error.message : String(error)}\n`);
+    await cleanup();
     process.exit(1);
   });

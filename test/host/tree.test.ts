@@ -3,68 +3,12 @@
 // through vscode.commands.executeCommand, as the view's menus run it.
 // Environment (set by the runners): SYNAPSE_SANDBOX_JSON, the path of .synapse-sandbox/sandbox.json.
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../src/api';
 import type { LoadMoreNode, MessageNode, ProjectNode, RepositoryNode, TagNode, TreeNode } from '../../src/core/tree/nodes';
+import { readSandbox, runCommand, sandboxUser, waitFor, type RestTag, type SandboxInfo, type SandboxUser, type StatsRequest } from './helpers';
 
 const EXTENSION_ID = 'sage-synapse-tools.synapse-docker';
-
-interface SandboxUser {
-  userName: string;
-  ownerId: string;
-  token: string;
-}
-interface SandboxJson {
-  synapseEndpoint: string;
-  portalUrl: string;
-  registry: string;
-  users: SandboxUser[];
-}
-interface RestTag {
-  tag: string;
-  digest: string;
-  createdOn: string;
-}
-interface StatsRequest {
-  method: string;
-  path: string;
-  userId: string | null;
-  status: number;
-  startedAt: number;
-}
-
-function readSandbox(): SandboxJson {
-  const file = process.env.SYNAPSE_SANDBOX_JSON;
-  if (!file) throw new Error('SYNAPSE_SANDBOX_JSON is not set: the runner must pass the path of sandbox.json');
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as SandboxJson;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!last && Date.now() < deadline) {
-    await sleep(100);
-    last = await probe();
-  }
-  if (!last) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-  return last as NonNullable<T>;
-}
-
-/** Runs a command but never lets a test hang on it. */
-async function run<T = unknown>(command: string, ...args: unknown[]): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${command} did not finish within 15 s`)), 15_000);
-  });
-  try {
-    return await Promise.race([Promise.resolve(vscode.commands.executeCommand<T>(command, ...args)), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function labelOf(item: vscode.TreeItem): string {
   const label = item.label;
@@ -84,7 +28,7 @@ const messages = (nodes: TreeNode[]) => nodes.filter((n): n is MessageNode => n.
 describe('Projects tree: projects → repositories → tags (alice, registered provider)', function () {
   this.timeout(60_000);
   let api: SynapseDockerApi;
-  let sandbox: SandboxJson;
+  let sandbox: SandboxInfo;
   let alice: SandboxUser;
 
   /** The sandbox answered directly (not through the extension), as the reference for what the tree must show. */
@@ -113,7 +57,7 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
       const nodes = await root();
       const more = loadMores(nodes)[0];
       if (!more) return projects(nodes);
-      await run('synapseDocker.loadMore', more);
+      await runCommand('synapseDocker.loadMore', [more]);
     }
     throw new Error('"Load more…" never went away at the root');
   }
@@ -130,7 +74,7 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
       const nodes = await api.tree.getChildren(node);
       const more = loadMores(nodes)[0];
       if (!more) return nodes;
-      await run('synapseDocker.loadMore', more);
+      await runCommand('synapseDocker.loadMore', [more]);
     }
     throw new Error(`"Load more…" never went away under ${node.id}`);
   }
@@ -150,20 +94,18 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
   }
 
   async function unpinEverything(): Promise<void> {
-    for (const pinned of projects(await root()).filter((p) => p.pinned)) await run('synapseDocker.removeProject', pinned);
+    for (const pinned of projects(await root()).filter((p) => p.pinned)) await runCommand('synapseDocker.removeProject', [pinned]);
   }
 
   before(async () => {
     sandbox = readSandbox();
-    const found = sandbox.users.find((u) => u.userName === 'alice');
-    if (!found) throw new Error('sandbox.json has no user "alice"');
-    alice = found;
+    alice = sandboxUser(sandbox, 'alice');
     const extension = vscode.extensions.getExtension<SynapseDockerApi>(EXTENSION_ID);
     assert.ok(extension, `extension ${EXTENSION_ID} is not loaded`);
     api = await extension.activate();
     assert.equal(typeof api?.tree?.getChildren, 'function', 'activate() must return tree.getChildren()');
-    if (api.currentUser()) await run('synapseDocker.signOut');
-    const signedIn = await run<boolean>('synapseDocker.signIn', alice.token);
+    if (api.currentUser()) await runCommand('synapseDocker.signOut');
+    const signedIn = await runCommand<boolean>('synapseDocker.signIn', [alice.token]);
     assert.equal(signedIn, true, "signIn with alice's token must succeed");
     await waitFor('currentUser() to be alice', () => api.currentUser()?.userName === 'alice');
   });
@@ -171,17 +113,17 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
   after(async () => {
     // Leave the host as found: no filter, no pins, signed out.
     if (!api) return;
-    await run('synapseDocker.clearFilter').catch(() => undefined);
+    await runCommand('synapseDocker.clearFilter').catch(() => undefined);
     if (api.currentUser()) await unpinEverything().catch(() => undefined);
-    await run('synapseDocker.signOut').catch(() => undefined);
+    await runCommand('synapseDocker.signOut').catch(() => undefined);
     await waitFor('signed out', () => api.currentUser() === undefined).catch(() => undefined);
   });
 
   it('shows nothing while signed out, and alice’s projects once she signs in', async () => {
-    await run('synapseDocker.signOut');
+    await runCommand('synapseDocker.signOut');
     await waitFor('signed out', () => api.currentUser() === undefined);
     assert.deepEqual(projects(await root()), [], 'no project may be listed while signed out');
-    assert.equal(await run<boolean>('synapseDocker.signIn', alice.token), true);
+    assert.equal(await runCommand<boolean>('synapseDocker.signIn', [alice.token]), true);
     await waitFor('currentUser() to be alice', () => api.currentUser()?.userName === 'alice');
     const nodes = projects(await root());
     assert.ok(nodes.length > 0, 'no projects at the root after sign-in');
@@ -189,7 +131,7 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
   });
 
   it('shows the first 50 projects then "Load more…", which loads the other 7', async () => {
-    await run('synapseDocker.refresh'); // back to the first page, whatever ran before
+    await runCommand('synapseDocker.refresh'); // back to the first page, whatever ran before
     const first = await root();
     const firstProjects = projects(first);
     assert.equal(firstProjects.length, 50, `first page: ${firstProjects.length} projects`);
@@ -206,7 +148,7 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
     assert.equal(moreItem.command?.command, 'synapseDocker.loadMore');
     assert.equal(moreItem.collapsibleState, vscode.TreeItemCollapsibleState.None);
 
-    await run('synapseDocker.loadMore', ...(moreItem.command?.arguments ?? []));
+    await runCommand('synapseDocker.loadMore', moreItem.command?.arguments ?? []);
     const all = await root();
     const allIds = projects(all).map((p) => p.project.id);
     assert.equal(allIds.length, 57, `after "Load more…": ${allIds.length} projects`);
@@ -277,11 +219,11 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
 
   it('pages variant-caller’s 30 tags: 20, then "Load more…" brings the other 10', async () => {
     const node = await repository('syn1000001', 'syn1000001/variant-caller');
-    await run('synapseDocker.refresh', node);
+    await runCommand('synapseDocker.refresh', [node]);
     const first = await api.tree.getChildren(node);
     assert.equal(tags(first).length, 20);
     assert.equal(loadMores(first).length, 1);
-    await run('synapseDocker.loadMore', loadMores(first)[0]);
+    await runCommand('synapseDocker.loadMore', [loadMores(first)[0]]);
     const all = await api.tree.getChildren(node);
     const names = tags(all).map((t) => t.commit.tag);
     assert.equal(names.length, 30);
@@ -310,48 +252,48 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
     for (const [command, expected] of cases) {
       it(`${command} puts exactly the reference on the clipboard`, async () => {
         await vscode.env.clipboard.writeText('(clipboard before the copy)');
-        await run(command, v11);
+        await runCommand(command, [v11]);
         assert.equal(await vscode.env.clipboard.readText(), expected(sandbox.registry, digest));
       });
     }
 
     it('copies nothing when not given a tag', async () => {
       await vscode.env.clipboard.writeText('(untouched)');
-      await run('synapseDocker.copyDigestReference', await project('syn1000001'));
-      await run('synapseDocker.copyImageReference');
+      await runCommand('synapseDocker.copyDigestReference', [await project('syn1000001')]);
+      await runCommand('synapseDocker.copyImageReference');
       assert.equal(await vscode.env.clipboard.readText(), '(untouched)');
     });
   });
 
   describe('filter', () => {
     afterEach(async () => {
-      await run('synapseDocker.clearFilter');
+      await runCommand('synapseDocker.clearFilter');
     });
 
     it('filterProjects with a text narrows the root by name or synID; clearFilter restores it', async () => {
       const before = (await allProjects()).map((p) => p.project.id);
       assert.equal(before.length, 57);
 
-      await run('synapseDocker.filterProjects', 'lab 0');
+      await runCommand('synapseDocker.filterProjects', ['lab 0']);
       const labs = projects(await root()).map((p) => p.project.name);
       assert.deepEqual(labs, Array.from({ length: 9 }, (_, i) => `Alice Lab 0${9 - i}`), 'case-insensitive name match, order kept');
 
-      await run('synapseDocker.filterProjects', 'syn1000004');
+      await runCommand('synapseDocker.filterProjects', ['syn1000004']);
       assert.deepEqual(projects(await root()).map((p) => p.project.name), ['Aligners Team Project'], 'match by synID');
 
-      await run('synapseDocker.clearFilter');
+      await runCommand('synapseDocker.clearFilter');
       assert.deepEqual(projects(await root()).map((p) => p.project.id), before, 'clearFilter shows every loaded project again');
     });
 
     it('says so, with a Clear action, when nothing matches', async () => {
-      await run('synapseDocker.filterProjects', 'no project is called this');
+      await runCommand('synapseDocker.filterProjects', ['no project is called this']);
       const nodes = await root();
       assert.deepEqual(projects(nodes), []);
       const [message] = messages(nodes).filter((m) => m.id !== 'msg:docker');
       assert.ok(message, 'expected a message node when the filter matches nothing');
       assert.match(message.text, /No loaded project matches "no project is called this"/);
       assert.equal(api.tree.getTreeItem(message).command?.command, 'synapseDocker.clearFilter');
-      await run('synapseDocker.filterProjects', '');
+      await runCommand('synapseDocker.filterProjects', ['']);
       assert.equal(projects(await root()).length, 57, 'an empty filter text clears the filter');
     });
   });
@@ -375,13 +317,13 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
 
     it('addProject syn1000003 pins the public project on top; expanding it works; removeProject unpins it', async () => {
       assert.equal(projects(await root()).some((p) => p.project.id === 'syn1000003'), false, 'not listed before pinning');
-      const added = await run<string | undefined>('synapseDocker.addProject', 'syn1000003');
+      const added = await runCommand<string | undefined>('synapseDocker.addProject', ['syn1000003']);
       assert.equal(added, 'syn1000003');
       const pinned = await expectPublicProjectPinned();
       const repos = repositories(await api.tree.getChildren(pinned)).map((r) => labelOf(api.tree.getTreeItem(r)));
       assert.ok(repos.includes('syn1000003/reference-tool'), `repositories of the pinned project: ${repos.join(', ')}`);
 
-      await run('synapseDocker.removeProject', pinned);
+      await runCommand('synapseDocker.removeProject', [pinned]);
       const after = projects(await root());
       assert.ok(!after.some((p) => p.project.id === 'syn1000003'), 'removeProject must unpin it');
       assert.ok(!after.some((p) => p.pinned), 'nothing stays pinned');
@@ -391,14 +333,14 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
     it('addProject accepts a Synapse URL (…/Synapse:syn1000003)', async () => {
       const url = `${sandbox.portalUrl}/Synapse:syn1000003`;
       assert.match(url, /^http:\/\/.+\/Synapse:syn1000003$/);
-      const added = await run<string | undefined>('synapseDocker.addProject', url);
+      const added = await runCommand<string | undefined>('synapseDocker.addProject', [url]);
       assert.equal(added, 'syn1000003');
       await expectPublicProjectPinned();
     });
 
     it('addProject refuses a folder (syn1000104) and pins nothing', async () => {
       const before = projects(await root()).map((p) => p.project.id);
-      const added = await run<string | undefined>('synapseDocker.addProject', 'syn1000104');
+      const added = await runCommand<string | undefined>('synapseDocker.addProject', ['syn1000104']);
       assert.equal(added, undefined, 'a folder must not be added');
       const after = projects(await root());
       assert.deepEqual(after.filter((p) => p.pinned).map((p) => p.project.id), [], 'nothing pinned');
@@ -416,7 +358,7 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
       assert.equal(tags(await api.tree.getChildren(aligner))[0].commit, alignerTags[0].commit, 'expanding again must not reload');
 
       const since = Date.now();
-      await run('synapseDocker.refresh', aligner);
+      await runCommand('synapseDocker.refresh', [aligner]);
       const reloaded = tags(await api.tree.getChildren(aligner));
       assert.notEqual(reloaded[0].commit, alignerTags[0].commit, 'after refresh the tags must be loaded again');
       assert.deepEqual(reloaded.map((t) => t.commit), alignerTags.map((t) => t.commit), 'same tags after the reload');
@@ -433,7 +375,7 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
       const aligner = await repository('syn1000001', 'syn1000001/aligner');
       const alignerTags = tags(await api.tree.getChildren(aligner));
       const since = Date.now();
-      await run('synapseDocker.refresh', main);
+      await runCommand('synapseDocker.refresh', [main]);
       const reloaded = repositories(await allChildren(main));
       const children = await waitFor('a new POST /entity/children', async () => {
         const found = await requestsSince(since, '/repo/v1/entity/children');
