@@ -12,6 +12,7 @@ import { ContainerNode, LoadMoreNode, RepositoryNode, TagNode, TreeNode } from '
 import { sleep } from '../core/util/abort';
 import { formatBytes } from '../core/util/bytes';
 import { CommandServices } from '../commands/command';
+import { DockerConnection, DockerModule } from './dockerAccess';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 
 const SYNAPSE_LISTING_TIMEOUT_MS = 30_000;
@@ -27,7 +28,7 @@ export function parseForRegistry(services: CommandServices, text: string): Image
 }
 
 /** Shows the first refusal with its fix, and offers the page that helps. Returns false when refused. */
-async function explainRefusals(services: CommandServices, refusals: PreflightRefusal[], action: 'push' | 'pull'): Promise<boolean> {
+function explainRefusals(services: CommandServices, refusals: PreflightRefusal[], action: 'push' | 'pull'): boolean {
   if (refusals.length === 0) return true;
   const [first, ...others] = refusals;
   for (const refusal of refusals) services.logger.warn(`Preflight (${action}) refused: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
@@ -58,35 +59,83 @@ function reportTransfer(progress: vscode.Progress<{ message?: string; increment?
   };
 }
 
-export async function pushReference(services: CommandServices, text: string): Promise<boolean> {
-  const reference = parseForRegistry(services, text);
-  if (!reference) return false;
-  const { session, docker, logger, settings } = services;
-  const full = `${reference.registry}/${reference.path}:${reference.tag ?? 'latest'}`;
-  try {
-    const client = await session.client();
-    const connection = await docker.connect();
-    const preflight = await connection.module.checkPushAllowed({ client, reference, scopes: session.scopes(), portalUrl: settings().portalUrl });
-    if (!(await explainRefusals(services, preflight, 'push'))) return false;
-    const auth = await session.registryAuth(reference.registry);
-    const started = Date.now();
-    const digest = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Pushing {0}', full), cancellable: true },
-      (progress, cancellation) =>
-        connection.module.pushImage({ docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal: abortSignalFor(cancellation), onProgress: reportTransfer(progress) }),
-    );
-    logger.info(`Pushed ${full} as ${digest} in ${Date.now() - started} ms`);
+/** What differs between a push and a pull; everything else is one flow (`transfer`). */
+interface TransferKind {
+  action: 'push' | 'pull';
+  /** The name shown to the user: the tag reference for a push, what was asked for a pull. */
+  shownName(reference: ImageReference, text: string): string;
+  progressTitle(name: string): string;
+  cancelledMessage(name: string): string;
+  failedTitle(name: string): string;
+  run(connection: DockerConnection, options: Parameters<DockerModule['pushImage']>[0]): Promise<string>;
+  /** After the bytes moved: make the result visible. */
+  succeeded(services: CommandServices, connection: DockerConnection, client: SynapseClient, reference: ImageReference, name: string, digest: string): Promise<void>;
+}
+
+const PUSH: TransferKind = {
+  action: 'push',
+  shownName: (reference) => `${reference.registry}/${reference.path}:${reference.tag ?? 'latest'}`,
+  progressTitle: (name) => vscode.l10n.t('Pushing {0}', name),
+  cancelledMessage: (name) => vscode.l10n.t('Push of {0} cancelled. The local image and its tags are unchanged.', name),
+  failedTitle: (name) => vscode.l10n.t('Push of {0} failed', name),
+  run: (connection, options) => connection.module.pushImage(options),
+  succeeded: async (services, connection, client, reference, _name, digest) => {
     // Awaited: its change re-renders the whole view, which must not land in the middle of the reveal.
     await services.localImages.refresh(connection, reference.registry).catch(() => undefined);
     await announcePush(services, client, reference, digest);
+  },
+};
+
+const PULL: TransferKind = {
+  action: 'pull',
+  shownName: (_reference, text) => text.trim(),
+  progressTitle: (name) => vscode.l10n.t('Pulling {0}', name),
+  cancelledMessage: (name) => vscode.l10n.t('Pull of {0} cancelled.', name),
+  failedTitle: (name) => vscode.l10n.t('Pull of {0} failed', name),
+  run: (connection, options) => connection.module.pullImage(options),
+  succeeded: async (services, connection, _client, reference, name, digest) => {
+    await services.localImages.refresh(connection, reference.registry);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Pulled {0} ({1}).', name, digest));
+  },
+};
+
+export function pushReference(services: CommandServices, text: string): Promise<boolean> {
+  return transfer(services, text, PUSH);
+}
+
+export function pullReference(services: CommandServices, text: string): Promise<boolean> {
+  return transfer(services, text, PULL);
+}
+
+/** Preflight against Synapse, then the transfer with progress and Cancel, then the result shown. */
+async function transfer(services: CommandServices, text: string, kind: TransferKind): Promise<boolean> {
+  const reference = parseForRegistry(services, text);
+  if (!reference) return false;
+  const { session, docker, logger, settings } = services;
+  const name = kind.shownName(reference, text);
+  try {
+    const client = await session.client();
+    const connection = await docker.connect();
+    const check = kind.action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
+    const refusals = await check({ client, reference, scopes: session.scopes(), portalUrl: settings().portalUrl });
+    if (!explainRefusals(services, refusals, kind.action)) return false;
+    const auth = await session.registryAuth(reference.registry);
+    const started = Date.now();
+    const digest = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: kind.progressTitle(name), cancellable: true },
+      (progress, cancellation) =>
+        kind.run(connection, { docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal: abortSignalFor(cancellation), onProgress: reportTransfer(progress) }),
+    );
+    logger.info(`${kind.action === 'push' ? 'Pushed' : 'Pulled'} ${name} (${digest}) in ${Date.now() - started} ms`);
+    await kind.succeeded(services, connection, client, reference, name, digest);
     return true;
   } catch (error) {
     if (isCancellation(error)) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Push of {0} cancelled. The local image and its tags are unchanged.', full));
+      void vscode.window.showInformationMessage(kind.cancelledMessage(name));
       return false;
     }
-    if (error instanceof Error && error.name === 'RegistryDeniedError') return explainDenial(services, reference, 'push', error);
-    showError(services, vscode.l10n.t('Push of {0} failed', full), error);
+    if (error instanceof Error && error.name === 'RegistryDeniedError') return explainDenial(services, reference, kind.action, error);
+    showError(services, kind.failedTitle(name), error);
     return false;
   }
 }
@@ -185,37 +234,5 @@ async function loadUntilListed(tree: CommandServices['tree'], parent: ContainerN
     const more = children.find((node): node is LoadMoreNode => node.kind === 'loadMore');
     if (!more) return;
     await tree.model.loadMore(more);
-  }
-}
-
-export async function pullReference(services: CommandServices, text: string): Promise<boolean> {
-  const reference = parseForRegistry(services, text);
-  if (!reference) return false;
-  const { session, docker, logger, settings } = services;
-  const shown = text.trim();
-  try {
-    const client = await session.client();
-    const connection = await docker.connect();
-    const preflight = await connection.module.checkPullAllowed({ client, reference, scopes: session.scopes(), portalUrl: settings().portalUrl });
-    if (!(await explainRefusals(services, preflight, 'pull'))) return false;
-    const auth = await session.registryAuth(reference.registry);
-    const started = Date.now();
-    const digest = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Pulling {0}', shown), cancellable: true },
-      (progress, cancellation) =>
-        connection.module.pullImage({ docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal: abortSignalFor(cancellation), onProgress: reportTransfer(progress) }),
-    );
-    logger.info(`Pulled ${shown} (${digest}) in ${Date.now() - started} ms`);
-    await services.localImages.refresh(connection, reference.registry);
-    void vscode.window.showInformationMessage(vscode.l10n.t('Pulled {0} ({1}).', shown, digest));
-    return true;
-  } catch (error) {
-    if (isCancellation(error)) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Pull of {0} cancelled.', shown));
-      return false;
-    }
-    if (error instanceof Error && error.name === 'RegistryDeniedError') return explainDenial(services, reference, 'pull', error);
-    showError(services, vscode.l10n.t('Pull of {0} failed', shown), error);
-    return false;
   }
 }
