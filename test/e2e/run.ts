@@ -7,10 +7,9 @@
 // Environment: SYNAPSE_SANDBOX_JSON (as for the host tests), SYNAPSE_DOCKER_VSIX (another .vsix),
 // SYNAPSE_DOCKER_E2E_GREP (only journeys whose title matches), SYNAPSE_DOCKER_KEEP=1.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as MochaModule from 'mocha';
-import { createRunnerCleanup } from '../vscode/cleanup';
+import { createRunFolders, createRunnerCleanup } from '../vscode/cleanup';
 import { ensureCodeServer, installVsix, outboundAttemptsInLog, repoRoot, startCodeServer } from '../vscode/codeServer';
 import { launchChromium, workbenchUrl, type RunningBrowser } from '../vscode/browser';
 import { readSandboxInfo, sandboxJsonPath, sandboxSettings } from '../vscode/sandboxInfo';
@@ -45,28 +44,8 @@ async function main(): Promise<number> {
 
   const install = await ensureCodeServer();
   log(`code-server ${install.version} ${install.reused ? '(reused)' : `installed in ${install.seconds} s`}`);
-  fs.rmSync(resultsDir, { recursive: true, force: true });
-  fs.mkdirSync(resultsDir, { recursive: true });
-
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-'));
-  const dirs = {
-    userData: path.join(runDir, 'user-data'),
-    extensions: path.join(runDir, 'extensions'),
-    serverData: path.join(runDir, 'server-data'),
-    browser: path.join(runDir, 'browser'),
-    workspace: path.join(runDir, 'workspace'),
-  };
-  for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
+  const dirs = createRunFolders({ log, cleanups }, { prefix: 'sde-', resultsDir, greeting: 'hello from the e2e journeys' });
   log(`installing ${path.relative(root, vsix)}: ${installVsix(install, vsix, dirs.extensions).split('\n').pop()}`);
-  fs.writeFileSync(path.join(dirs.workspace, 'Dockerfile'), 'FROM local/busybox:1\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n');
-  fs.writeFileSync(path.join(dirs.workspace, 'hello.txt'), 'hello from the e2e journeys\n');
-  cleanups.push(() => {
-    if (fs.existsSync(path.join(dirs.userData, 'logs'))) {
-      fs.cpSync(path.join(dirs.userData, 'logs'), path.join(resultsDir, 'vscode-logs'), { recursive: true });
-    }
-    if (process.env.SYNAPSE_DOCKER_KEEP === '1') log(`kept ${runDir}`);
-    else fs.rmSync(runDir, { recursive: true, force: true });
-  });
 
   const server = await startCodeServer({
     install,

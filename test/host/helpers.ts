@@ -14,14 +14,7 @@ export interface RestTag {
 }
 
 /** A request the sandbox recorded (GET /__admin/stats). */
-export interface StatsRequest {
-  method: string;
-  path: string;
-  userId: string | null;
-  status: number;
-  startedAt: number;
-  endedAt: number | null;
-}
+export type { RequestStat as StatsRequest } from '../sandbox/server/control';
 
 /** The sandbox the runner pointed the host at ($SYNAPSE_SANDBOX_JSON), checked by readSandboxInfo. */
 export function readSandbox(): SandboxInfo {

@@ -8,9 +8,8 @@
 // extension folder), SYNAPSE_DOCKER_HOST_TIMEOUT (seconds to wait for the results, default 240),
 // SYNAPSE_DOCKER_TEST_GREP (only tests whose title matches), SYNAPSE_DOCKER_KEEP=1 (keep the run folder).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { createRunnerCleanup } from '../vscode/cleanup';
+import { createRunFolders, createRunnerCleanup } from '../vscode/cleanup';
 import { ensureCodeServer, outboundAttemptsInLog, repoRoot, sleep, startCodeServer, type RunningCodeServer } from '../vscode/codeServer';
 import { launchChromium, workbenchUrl, type RunningBrowser } from '../vscode/browser';
 import { formatDuration, printMochaStyle, type ReportedTest } from '../vscode/report';
@@ -37,10 +36,6 @@ async function waitForResults(file: string, server: RunningCodeServer, timeoutMs
   }
 }
 
-function copyDir(from: string, to: string): void {
-  if (fs.existsSync(from)) fs.cpSync(from, to, { recursive: true, dereference: false, errorOnExist: false, force: true });
-}
-
 async function main(): Promise<number> {
   const started = Date.now();
   const sandboxFile = sandboxJsonPath(root);
@@ -53,29 +48,9 @@ async function main(): Promise<number> {
   const install = await ensureCodeServer();
   log(`code-server ${install.version} ${install.reused ? '(reused)' : `installed in ${install.seconds} s`}`);
 
-  fs.rmSync(resultsDir, { recursive: true, force: true });
-  fs.mkdirSync(resultsDir, { recursive: true });
-  const resultsFile = path.join(resultsDir, 'results.json');
-
   // Fresh state for every run, under a short folder (socket paths).
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdh-'));
-  const dirs = {
-    userData: path.join(runDir, 'user-data'),
-    extensions: path.join(runDir, 'extensions'),
-    serverData: path.join(runDir, 'server-data'),
-    browser: path.join(runDir, 'browser'),
-    workspace: path.join(runDir, 'workspace'),
-  };
-  for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dirs.workspace, 'Dockerfile'), 'FROM local/busybox:1\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n');
-  fs.writeFileSync(path.join(dirs.workspace, 'hello.txt'), 'hello from the host tests\n');
-  const keep = process.env.SYNAPSE_DOCKER_KEEP === '1';
-  cleanups.push(() => {
-    // VS Code's logs (server, extension host, the extension's output channel) outlive the run.
-    copyDir(path.join(dirs.userData, 'logs'), path.join(resultsDir, 'vscode-logs'));
-    if (keep) log(`kept ${runDir}`);
-    else fs.rmSync(runDir, { recursive: true, force: true });
-  });
+  const dirs = createRunFolders({ log, cleanups }, { prefix: 'sdh-', resultsDir, greeting: 'hello from the host tests' });
+  const resultsFile = path.join(resultsDir, 'results.json');
 
   const server = await startCodeServer({
     install,
