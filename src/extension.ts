@@ -14,9 +14,11 @@ import { AccountStatusBar } from './statusBar';
 import { PinnedProjects } from './tree/pins';
 import { ProjectsTreeProvider } from './tree/provider';
 import { PersistentRepositoryCache } from './tree/repositoryCache';
+import { useTranslations } from './core/util/translations';
 
 export async function activate(context: vscode.ExtensionContext): Promise<SynapseDockerApi> {
   const started = Date.now();
+  useTranslations(vscode.l10n.bundle, vscode.env.language);
   const output = vscode.window.createOutputChannel('Synapse Docker', { log: true });
   const logger = createLogger(output);
   const session = new SynapseSession(context.secrets, context.globalState, readSettings, logger);

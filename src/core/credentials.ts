@@ -1,5 +1,6 @@
 // Finds a Synapse token the way Synapse's Python client does (synapse-api.md §5.1): the
 // config file ~/.synapseConfig first, then the SYNAPSE_AUTH_TOKEN environment variable.
+import * as l10n from '@vscode/l10n';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +62,7 @@ export async function discoverToken(environment: DiscoveryEnvironment = {}): Pro
   try {
     text = await readFile(configPath, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`Couldn't read ~/.synapseConfig: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(l10n.t('Couldn\'t read ~/.synapseConfig: {0}', (error as Error).message));
   }
   if (text !== undefined) {
     const fromFile = tokenFromConfig(parseIni(text), env.SYNAPSE_PROFILE);
@@ -86,7 +87,14 @@ function tokenFromConfig(
   let label = `[${sectionName}]`;
   if (!section) {
     if (profile !== 'default') {
-      return { problem: `~/.synapseConfig has no [${sectionName}] section (SYNAPSE_PROFILE=${profile}).` };
+      // Here sectionName is always "profile <profile>".
+      return {
+        problem: l10n.t({
+          message: '~/.synapseConfig has no [profile {0}] section (SYNAPSE_PROFILE={0}).',
+          args: [profile],
+          comment: ['{0}: a profile name. Keep "[profile {0}]" and "SYNAPSE_PROFILE={0}" as they are: a section of the config file and an environment variable.'],
+        }),
+      };
     }
     section = sections.get('authentication');
     label = '[authentication]';

@@ -4,6 +4,8 @@
 //   reference := host "/" synID "/" name [":" tag] ["@" digest]
 // Matching is done with the anchored regexes below; only when one fails do we look closer, to say
 // which rule was broken, by which character, at which (1-based) position.
+// Messages go through @vscode/l10n, one whole sentence per variant, so translators never see fragments.
+import * as l10n from '@vscode/l10n';
 
 /** A short, stable code for the rule a name broke. */
 export type NameRule =
@@ -92,8 +94,20 @@ export function parseImageReference(text: string, options: { registry?: string }
   const first = slash < 0 ? '' : nameAndTag.slice(0, slash);
   const hasHost = /[.:]/.test(first) || first === 'localhost';
   if (!hasHost || (options.registry !== undefined && first !== options.registry)) {
-    const expected = options.registry ?? '<registry host>';
-    return new NameError('registry-mismatch', `Images for Synapse must be named ${expected}/<project synID>/<name>; ${q(text)} is not.`);
+    return new NameError(
+      'registry-mismatch',
+      options.registry === undefined
+        ? l10n.t({
+            message: 'Images for Synapse must be named <registry host>/<project synID>/<name>; {0} is not.',
+            args: [q(text)],
+            comment: ['The <…> parts stand for the parts of an image name. {0} is the name given, quoted.'],
+          })
+        : l10n.t({
+            message: 'Images for Synapse must be named {0}/<project synID>/<name>; {1} is not.',
+            args: [options.registry, q(text)],
+            comment: ['{0} is the registry host, e.g. docker.synapse.org. The <…> parts stand for the rest of an image name. {1} is the name given, quoted.'],
+          }),
+    );
   }
   const registry = first;
   const hostError = validateRegistryHost(registry);
@@ -108,14 +122,27 @@ export function parseImageReference(text: string, options: { registry?: string }
   const split = path.indexOf('/');
   const projectId = split < 0 ? path : path.slice(0, split);
   const name = split < 0 ? '' : path.slice(split + 1);
-  if (path === '') return new NameError('synid', `${q(text)} has no project ID (expected ${registry}/<project synID>/<name>).`);
-  if (projectId === '') return new NameError('empty-component', `${q(`${registry}/${path}`)} has an empty path component.`);
+  if (path === '') {
+    return new NameError(
+      'synid',
+      l10n.t({
+        message: '{0} has no project ID (expected {1}/<project synID>/<name>).',
+        args: [q(text), registry],
+        comment: ['{0} is the image name given, quoted; {1} is its registry host. The <…> parts stand for the rest of an image name.'],
+      }),
+    );
+  }
+  if (projectId === '') return new NameError('empty-component', l10n.t('{0} has an empty path component.', q(`${registry}/${path}`)));
   const error =
     validateProjectId(projectId) ??
     (name === ''
       ? new NameError(
           'missing-name',
-          `${q(`${registry}/${projectId}`)} has no repository name after the project ID (expected ${registry}/${projectId}/<name>).`,
+          l10n.t({
+            message: '{0} has no repository name after the project ID (expected {1}/{2}/<name>).',
+            args: [q(`${registry}/${projectId}`), registry, projectId],
+            comment: ['{0} is the image name given, quoted; {1} is its registry host and {2} its project synID. <name> stands for a repository name.'],
+          }),
         )
       : undefined) ??
     validateRepositoryName(name) ??
@@ -156,35 +183,63 @@ export function validateRepositoryName(name: string, within?: { registry: string
 
 export function validateProjectId(id: string): NameError | undefined {
   if (PROJECT_ID_RE.test(id)) return undefined;
-  if (id === '') return new NameError('synid', 'A Synapse project ID is required, e.g. "syn123".');
+  if (id === '') return new NameError('synid', l10n.t('A Synapse project ID is required, e.g. "syn123".'));
   const chars = Array.from(id);
   const i = chars.findIndex((c, i) => (i < 3 ? c !== 'syn'[i] : !/[0-9]/.test(c)));
-  const why = /^[0-9]+$/.test(id)
-    ? `did you mean "syn${id}"?`
+  // One whole sentence per reason, so a translation can reorder it. (l10n-dev only reads a comment written inline.)
+  const message = /^[0-9]+$/.test(id)
+    ? l10n.t({
+        message: '{0} is not a Synapse project ID: expected "syn" followed by digits (did you mean {1}?).',
+        args: [q(id), q(`syn${id}`)],
+        comment: ['"syn" is literal: keep it. {0} is the ID given, quoted; {1} is the suggested ID, quoted.'],
+      })
     : i < 0
-      ? 'the digits are missing'
-      : i < 3
-        ? `${q(chars[i])} at position ${i + 1} should be ${chars[i].toLowerCase() === 'syn'[i] ? 'lowercase ' : ''}${q('syn'[i])}`
-        : `${q(chars[i])} at position ${i + 1} is not a digit`;
-  return new NameError('synid', `${q(id)} is not a Synapse project ID: expected "syn" followed by digits (${why}).`);
+      ? l10n.t({
+          message: '{0} is not a Synapse project ID: expected "syn" followed by digits (the digits are missing).',
+          args: [q(id)],
+          comment: ['"syn" is literal: keep it. {0} is the ID given, quoted.'],
+        })
+      : i >= 3
+        ? l10n.t({
+            message: '{0} is not a Synapse project ID: expected "syn" followed by digits ({1} at position {2} is not a digit).',
+            args: [q(id), q(chars[i]), i + 1],
+            comment: ['"syn" is literal: keep it. {0} is the ID given, quoted; {1} is one of its characters, quoted, at 1-based position {2}.'],
+          })
+        : chars[i].toLowerCase() === 'syn'[i]
+          ? l10n.t({
+              message: '{0} is not a Synapse project ID: expected "syn" followed by digits ({1} at position {2} should be lowercase {3}).',
+              args: [q(id), q(chars[i]), i + 1, q('syn'[i])],
+              comment: ['"syn" is literal: keep it. {0} is the ID given, quoted; {1} is one of its characters, quoted, at 1-based position {2}; {3} is the letter of "syn" expected there, quoted.'],
+            })
+          : l10n.t({
+              message: '{0} is not a Synapse project ID: expected "syn" followed by digits ({1} at position {2} should be {3}).',
+              args: [q(id), q(chars[i]), i + 1, q('syn'[i])],
+              comment: ['"syn" is literal: keep it. {0} is the ID given, quoted; {1} is one of its characters, quoted, at 1-based position {2}; {3} is the letter of "syn" expected there, quoted.'],
+            });
+  return new NameError('synid', message);
 }
 
 export function validateTag(tag: string): NameError | undefined {
   if (TAG_RE.test(tag)) return undefined;
-  if (tag === '') return new NameError('tag-syntax', "A tag can't be empty.");
-  if (/^[.-]/.test(tag)) return new NameError('tag-syntax', `A tag can't start with ${q(tag[0])} (${q(tag)}).`);
+  if (tag === '') return new NameError('tag-syntax', l10n.t("A tag can't be empty."));
+  if (/^[.-]/.test(tag)) {
+    return new NameError(
+      'tag-syntax',
+      l10n.t({ message: "A tag can't start with {0} ({1}).", args: [q(tag[0]), q(tag)], comment: ['{0} is a character, quoted; {1} is the whole tag.'] }),
+    );
+  }
   const chars = Array.from(tag);
   const bad = chars.findIndex((c) => !/[A-Za-z0-9_.-]/.test(c));
   if (bad >= 0) {
     return new NameError(
       'tag-syntax',
-      `Tags can only contain letters, digits, "_", "." and "-": ${q(chars[bad])} at position ${bad + 1} of ${q(tag)} is not allowed.`,
+      l10n.t('Tags can only contain letters, digits, "_", "." and "-": {0} at position {1} of {2} is not allowed.', q(chars[bad]), bad + 1, q(tag)),
     );
   }
   if (tag.length > MAX_TAG_LENGTH) {
-    return new NameError('length', `A tag can be at most ${MAX_TAG_LENGTH} characters; ${q(shortened(tag))} is ${tag.length}.`);
+    return new NameError('length', l10n.t('A tag can be at most {0} characters; {1} is {2}.', MAX_TAG_LENGTH, q(shortened(tag)), tag.length));
   }
-  return new NameError('syntax', `${q(tag)} is not a valid tag.`);
+  return new NameError('syntax', l10n.t('{0} is not a valid tag.', q(tag)));
 }
 
 /** `algorithm:hex`, as docker's grammar has it; sha256/384/512 must also have their exact length in lowercase hex. */
@@ -195,46 +250,60 @@ export function validateDigest(digest: string): NameError | undefined {
   const length = DIGEST_HEX_LENGTH.get(algorithm);
   if (DIGEST_RE.test(digest) && (length === undefined || new RegExp(`^[a-f0-9]{${length}}$`).test(hex))) return undefined;
   if (colon < 0 || !ALGORITHM_RE.test(algorithm)) {
-    return new NameError('digest', `${q(digest)} is not a digest: expected "sha256:" followed by 64 hexadecimal digits.`);
+    return new NameError('digest', l10n.t('{0} is not a digest: expected "sha256:" followed by 64 hexadecimal digits.', q(digest)));
   }
   const chars = Array.from(hex);
   const bad = chars.findIndex((c) => !(length ? /[a-f0-9]/ : /[a-fA-F0-9]/).test(c));
   if (bad >= 0) {
-    const kind = length ? 'lowercase hexadecimal digit' : 'hexadecimal digit';
-    return new NameError('digest', `${q(chars[bad])} at position ${colon + 2 + bad} of ${q(digest)} is not a ${kind}.`);
+    const position = colon + 2 + bad;
+    return new NameError(
+      'digest',
+      length
+        ? l10n.t('{0} at position {1} of {2} is not a lowercase hexadecimal digit.', q(chars[bad]), position, q(digest))
+        : l10n.t('{0} at position {1} of {2} is not a hexadecimal digit.', q(chars[bad]), position, q(digest)),
+    );
   }
   return new NameError(
     'digest',
     length
-      ? `A ${algorithm} digest has ${length} hexadecimal digits; ${q(shortened(digest))} has ${hex.length}.`
-      : `A digest needs at least 32 hexadecimal digits; ${q(digest)} has ${hex.length}.`,
+      ? l10n.t({
+          message: 'A {0} digest has {1} hexadecimal digits; {2} has {3}.',
+          args: [algorithm, length, q(shortened(digest)), hex.length],
+          comment: ['{0} is a digest algorithm (sha256, sha384 or sha512); {2} is the digest given, quoted.'],
+        })
+      : l10n.t('A digest needs at least 32 hexadecimal digits; {0} has {1}.', q(digest), hex.length),
   );
 }
 
 /** host[:port] as docker accepts it (no IPv6 literals). */
 export function validateRegistryHost(host: string): NameError | undefined {
   if (HOST_RE.test(host)) return undefined;
-  const fail = (why: string) => new NameError('host', `${q(host)} is not a valid registry host: ${why}.`);
-  if (host === '') return fail('it is empty');
+  // Each reason is its own whole message (the host comes first in all of them).
+  const fail = (message: string) => new NameError('host', message);
+  if (host === '') return fail(l10n.t('{0} is not a valid registry host: it is empty.', q(host)));
   const colon = host.indexOf(':');
   const hostname = colon < 0 ? host : host.slice(0, colon);
   const chars = Array.from(hostname);
   const bad = chars.findIndex((c) => !/[A-Za-z0-9.-]/.test(c));
-  if (bad >= 0) return fail(`${q(chars[bad])} at position ${bad + 1} is not allowed`);
+  if (bad >= 0) return fail(l10n.t('{0} is not a valid registry host: {1} at position {2} is not allowed.', q(host), q(chars[bad]), bad + 1));
   let start = 0; // hostname is ASCII from here on, so string indices are positions
   for (const label of hostname.split('.')) {
-    if (label === '') return fail(`it has an empty label at position ${start + 1}`);
+    if (label === '') return fail(l10n.t('{0} is not a valid registry host: it has an empty label at position {1}.', q(host), start + 1));
     const edge = label.startsWith('-') ? 0 : label.endsWith('-') ? label.length - 1 : -1;
-    if (edge >= 0) return fail(`"-" at position ${start + edge + 1} can't start or end a label`);
+    if (edge >= 0) {
+      return fail(l10n.t('{0} is not a valid registry host: "-" at position {1} can\'t start or end a label.', q(host), start + edge + 1));
+    }
     start += label.length + 1;
   }
   if (colon >= 0) {
     const port = Array.from(host.slice(colon + 1));
-    if (port.length === 0) return fail('the port number after ":" is missing');
+    if (port.length === 0) return fail(l10n.t('{0} is not a valid registry host: the port number after ":" is missing.', q(host)));
     const i = port.findIndex((c) => !/[0-9]/.test(c));
-    if (i >= 0) return fail(`${q(port[i])} at position ${colon + 2 + i} is not a digit of the port number`);
+    if (i >= 0) {
+      return fail(l10n.t('{0} is not a valid registry host: {1} at position {2} is not a digit of the port number.', q(host), q(port[i]), colon + 2 + i));
+    }
   }
-  return new NameError('syntax', `${q(host)} is not a valid registry host.`);
+  return new NameError('syntax', l10n.t('{0} is not a valid registry host.', q(host)));
 }
 
 /**
@@ -263,27 +332,37 @@ export function suggestRepositoryName(text: string): string {
 // ---- Diagnosis of an invalid repository name ----
 
 function diagnoseName(name: string): NameError {
-  if (name === '') return new NameError('missing-name', 'A repository name is required, e.g. "my-tool".');
+  if (name === '') return new NameError('missing-name', l10n.t('A repository name is required, e.g. "my-tool".'));
   const chars = Array.from(name);
   for (const [i, c] of chars.entries()) {
     if (/[A-Z]/.test(c)) {
-      return new NameError('uppercase', `Repository names must be lowercase: ${q(c)} at position ${i + 1} of ${q(name)} is uppercase.`);
+      return new NameError('uppercase', l10n.t('Repository names must be lowercase: {0} at position {1} of {2} is uppercase.', q(c), i + 1, q(name)));
     }
     if (!/[a-z0-9._/-]/.test(c)) {
       return new NameError(
         'character',
-        `Repository names can only contain lowercase letters, digits, "/" and the separators ".", "_" and "-": ${q(c)} at position ${i + 1} of ${q(name)} is not allowed.`,
+        l10n.t(
+          'Repository names can only contain lowercase letters, digits, "/" and the separators ".", "_" and "-": {0} at position {1} of {2} is not allowed.',
+          q(c),
+          i + 1,
+          q(name),
+        ),
       );
     }
   }
   let start = 0; // the name is ASCII from here on, so string indices are positions
   for (const part of name.split('/')) {
-    if (part === '') return new NameError('empty-component', `${q(name)} has an empty path component.`);
+    if (part === '') return new NameError('empty-component', l10n.t('{0} has an empty path component.', q(name)));
     const edge = /^[._-]/.test(part) ? 0 : /[._-]$/.test(part) ? part.length - 1 : -1;
     if (edge >= 0) {
       return new NameError(
         'separator',
-        `Each part of a repository name must start and end with a letter or digit: ${q(part[edge])} at position ${start + edge + 1} of ${q(name)} is a separator.`,
+        l10n.t(
+          'Each part of a repository name must start and end with a letter or digit: {0} at position {1} of {2} is a separator.',
+          q(part[edge]),
+          start + edge + 1,
+          q(name),
+        ),
       );
     }
     for (const run of part.matchAll(/[._-]+/g)) {
@@ -292,16 +371,21 @@ function diagnoseName(name: string): NameError {
       if (k < 0) continue;
       return new NameError(
         'separator',
-        `Repository names join letters and digits with a single ".", "_" or "__", or a run of "-": ${q(run[0][k])} at position ${start + (run.index ?? 0) + k + 1} of ${q(name)} can't follow ${q(run[0].slice(0, k))}.`,
+        l10n.t({
+          message:
+            'Repository names join letters and digits with a single ".", "_" or "__", or a run of "-": {0} at position {1} of {2} can\'t follow {3}.',
+          args: [q(run[0][k]), start + (run.index ?? 0) + k + 1, q(name), q(run[0].slice(0, k))],
+          comment: ['{0} is a separator character, quoted; {2} is the repository name; {3} is the separators just before {0}, quoted.'],
+        }),
       );
     }
     start += part.length + 1;
   }
-  return new NameError('syntax', `${q(name)} is not a valid repository name.`);
+  return new NameError('syntax', l10n.t('{0} is not a valid repository name.', q(name)));
 }
 
 function checkLength(fullName: string): NameError | undefined {
   return fullName.length > MAX_NAME_LENGTH
-    ? new NameError('length', `The full image name is ${fullName.length} characters; the limit is ${MAX_NAME_LENGTH}.`)
+    ? new NameError('length', l10n.t('The full image name is {0} characters; the limit is {1}.', fullName.length, MAX_NAME_LENGTH))
     : undefined;
 }

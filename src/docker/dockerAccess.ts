@@ -33,9 +33,12 @@ export class DockerAccess {
   }
 
   module(): DockerModule {
-    // A plain require of the sibling bundle: esbuild leaves './docker.js' external.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    this.loadedModule ??= require('./docker.js') as DockerModule;
+    if (!this.loadedModule) {
+      // A plain require of the sibling bundle: esbuild leaves './docker.js' external.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      this.loadedModule = require('./docker.js') as DockerModule;
+      this.loadedModule.useTranslations(vscode.l10n.bundle, vscode.env.language); // its own copy of @vscode/l10n
+    }
     return this.loadedModule;
   }
 

@@ -40,8 +40,8 @@ function explainRefusals(services: CommandServices, refusals: PreflightRefusal[]
 function showRefusal(services: CommandServices, refusal: PreflightRefusal, more: number): void {
   const open = refusal.link ? vscode.l10n.t('Open in Browser') : undefined;
   const signIn = refusal.code === 'not-signed-in' || refusal.code === 'token-invalid' || refusal.code === 'token-scope' ? vscode.l10n.t('Sign In with Another Token') : undefined;
-  const suffix = more > 0 ? ` ${vscode.l10n.t('({0} more in the log)', more)}` : '';
-  void vscode.window.showErrorMessage(`${refusal.message} ${refusal.fix}${suffix}`, ...[open, signIn].filter((x): x is string => !!x)).then((choice) => {
+  const text = more > 0 ? vscode.l10n.t('{0} {1} ({2} more in the log)', refusal.message, refusal.fix, more) : vscode.l10n.t('{0} {1}', refusal.message, refusal.fix);
+  void vscode.window.showErrorMessage(text, ...[open, signIn].filter((x): x is string => !!x)).then((choice) => {
     if (choice === undefined) return; // dismissed (open and signIn are undefined when not offered)
     if (choice === open && refusal.link) void vscode.env.openExternal(vscode.Uri.parse(refusal.link));
     if (choice === signIn) void vscode.commands.executeCommand('synapseDocker.signIn');

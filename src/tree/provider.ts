@@ -74,7 +74,7 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     // An unreachable engine is said at the top, with Retry, rather than failing later.
     const reason = this.docker.unreachableReason;
     if (!node && reason && children.length > 0) {
-      return [{ kind: 'message', id: 'msg:docker', severity: 'warning', text: `${reason} — Retry`, action: 'retryDocker' }, ...children];
+      return [{ kind: 'message', id: 'msg:docker', severity: 'warning', text: vscode.l10n.t('{0} — Retry', reason), action: 'retryDocker' }, ...children];
     }
     return children;
   }

@@ -18,7 +18,7 @@ export function showError(services: Pick<CommandServices, 'logger' | 'output'>, 
   const detail = error instanceof Error ? error.message : String(error);
   services.logger.error(`${what}: ${detail}`);
   const showLog = vscode.l10n.t('Show Log');
-  void vscode.window.showErrorMessage(`${what}: ${detail}`, showLog).then((choice) => {
+  void vscode.window.showErrorMessage(vscode.l10n.t('{0}: {1}', what, detail), showLog).then((choice) => {
     if (choice === showLog) services.output.show(true);
   });
 }

@@ -3,6 +3,7 @@
 // Dockerfile and `.dockerignore`, and pack the rest as a tar *stream* (never the whole context in
 // memory). A Dockerfile outside the context is added under a generated name.
 import ignore from '@balena/dockerignore';
+import * as l10n from '@vscode/l10n';
 import { createHash } from 'node:crypto';
 import { Dirent, Stats } from 'node:fs';
 import { lstat, opendir, readFile, stat } from 'node:fs/promises';
@@ -83,12 +84,12 @@ async function readIgnoreFile(file: string): Promise<string[] | undefined> {
     return parseDockerignore(await readFile(file, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new BuildContextError(`Couldn't read ${file}: ${(error as Error).message}`, file);
+    throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', file, (error as Error).message), file);
   }
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('The build was cancelled.');
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(l10n.t('The build was cancelled.'));
 }
 
 /**
@@ -101,18 +102,18 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
   try {
     contextStat = await stat(contextDir);
   } catch (error) {
-    throw new BuildContextError(`The build context ${contextDir} does not exist: ${(error as Error).message}`, contextDir);
+    throw new BuildContextError(l10n.t('The build context {0} does not exist: {1}', contextDir, (error as Error).message), contextDir);
   }
-  if (!contextStat.isDirectory()) throw new BuildContextError(`The build context ${contextDir} is not a folder.`, contextDir);
+  if (!contextStat.isDirectory()) throw new BuildContextError(l10n.t('The build context {0} is not a folder.', contextDir), contextDir);
 
   const dockerfilePath = path.resolve(contextDir, options.dockerfile ?? 'Dockerfile');
   let dockerfileStat: Stats;
   try {
     dockerfileStat = await stat(dockerfilePath);
   } catch {
-    throw new BuildContextError(`The Dockerfile ${dockerfilePath} does not exist.`, dockerfilePath);
+    throw new BuildContextError(l10n.t('The Dockerfile {0} does not exist.', dockerfilePath), dockerfilePath);
   }
-  if (!dockerfileStat.isFile()) throw new BuildContextError(`The Dockerfile ${dockerfilePath} is not a file.`, dockerfilePath);
+  if (!dockerfileStat.isFile()) throw new BuildContextError(l10n.t('The Dockerfile {0} is not a file.', dockerfilePath), dockerfilePath);
 
   const inside = isInside(contextDir, dockerfilePath);
   let dockerfileName: string;
@@ -174,7 +175,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
     try {
       dir = await opendir(absoluteDir);
     } catch (error) {
-      throw new BuildContextError(`Couldn't read ${absoluteDir}: ${(error as Error).message}`, absoluteDir);
+      throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', absoluteDir, (error as Error).message), absoluteDir);
     }
     const children: Dirent[] = [];
     for await (const child of dir) children.push(child);
@@ -203,7 +204,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
       }
       if (child.isFile()) {
         const info = await lstat(path.join(absoluteDir, child.name)).catch((error: Error) => {
-          throw new BuildContextError(`Couldn't read ${path.join(absoluteDir, child.name)}: ${error.message}`);
+          throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', path.join(absoluteDir, child.name), error.message));
         });
         entries.push(relative);
         summary.filesIncluded++;

@@ -1,6 +1,7 @@
 // Where the Docker engine is, resolved like the docker CLI does, without touching process.env:
 // the extension's setting, then DOCKER_HOST, then DOCKER_CONTEXT, then the config file's
 // currentContext, then the platform default.
+import * as l10n from '@vscode/l10n';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -67,10 +68,16 @@ async function readContext(configDir: string, name: string, source: DockerEndpoi
   try {
     meta = JSON.parse(await readFile(metaPath, 'utf8')) as ContextMeta;
   } catch (error) {
-    throw new Error(`Docker context "${name}" (from ${source}) was not found at ${metaPath}: ${(error as Error).message}`);
+    throw new Error(
+      l10n.t({
+        message: 'Docker context "{0}" (from {1}) was not found at {2}: {3}',
+        args: [name, source, metaPath, (error as Error).message],
+        comment: ['{0}: the Docker context name. {1}: where the name came from, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: a file path. {3}: the error message from the system.'],
+      }),
+    );
   }
   const host = meta.Endpoints?.docker?.Host;
-  if (!host) throw new Error(`Docker context "${name}" has no docker endpoint in ${metaPath}.`);
+  if (!host) throw new Error(l10n.t('Docker context "{0}" has no docker endpoint in {1}.', name, metaPath));
   const tlsDir = join(configDir, 'contexts', 'tls', id, 'docker');
   const tls = await readTlsFiles(tlsDir, !meta.Endpoints?.docker?.SkipTLSVerify);
   return { host, source, contextName: name, tls };

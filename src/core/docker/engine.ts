@@ -1,5 +1,6 @@
 // One place that turns a resolved endpoint into a dockerode client and explains, in words a
 // user can act on, why the engine cannot be reached.
+import * as l10n from '@vscode/l10n';
 import Docker from 'dockerode';
 import { DockerEndpoint } from './endpoint';
 
@@ -34,7 +35,7 @@ export function createDockerClient(endpoint: DockerEndpoint, timeoutMs = 15_000)
         timeout: timeoutMs,
       });
     default:
-      throw new Error(`Unsupported Docker host "${endpoint.host}" (expected unix://, npipe://, tcp:// or ssh://).`);
+      throw new Error(l10n.t('Unsupported Docker host "{0}" (expected unix://, npipe://, tcp:// or ssh://).', endpoint.host));
   }
 }
 
@@ -51,22 +52,88 @@ export class DockerUnreachableError extends Error {
 /** Translates a connection failure into a message that says what to do. */
 export function explainConnectionError(error: unknown, endpoint: DockerEndpoint): DockerUnreachableError {
   const code = (error as NodeJS.ErrnoException)?.code;
-  const where = `${endpoint.host} (${endpoint.source}${endpoint.contextName ? ` "${endpoint.contextName}"` : ''})`;
+  // Where the engine was looked for, "<host> (<source>)" or "<host> (<source> "<context>")": each
+  // message comes in both variants, so translators always get a whole sentence.
+  const { host, source, contextName } = endpoint;
   switch (code) {
     case 'ENOENT':
-      return new DockerUnreachableError(`Docker is not running: there is no socket at ${where}. Start Docker, or set synapseDocker.dockerHost.`, code);
+      return new DockerUnreachableError(
+        contextName
+          ? l10n.t({
+              message: 'Docker is not running: there is no socket at {0} ({1} "{2}"). Start Docker, or set synapseDocker.dockerHost.',
+              args: [host, source, contextName],
+              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: the Docker context name.'],
+            })
+          : l10n.t({
+              message: 'Docker is not running: there is no socket at {0} ({1}). Start Docker, or set synapseDocker.dockerHost.',
+              args: [host, source],
+              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default).'],
+            }),
+        code,
+      );
     case 'ECONNREFUSED':
-      return new DockerUnreachableError(`Nothing is listening at ${where}. Is the Docker engine running there?`, code);
+      return new DockerUnreachableError(
+        contextName
+          ? l10n.t({
+              message: 'Nothing is listening at {0} ({1} "{2}"). Is the Docker engine running there?',
+              args: [host, source, contextName],
+              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: the Docker context name.'],
+            })
+          : l10n.t({
+              message: 'Nothing is listening at {0} ({1}). Is the Docker engine running there?',
+              args: [host, source],
+              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default).'],
+            }),
+        code,
+      );
     case 'EACCES':
       return new DockerUnreachableError(
-        `No permission to use the Docker socket ${where}. Add your user to the docker group (sudo usermod -aG docker $USER) and log in again.`,
+        contextName
+          ? l10n.t({
+              message: 'No permission to use the Docker socket {0} ({1} "{2}"). Add your user to the docker group (sudo usermod -aG docker $USER) and log in again.',
+              args: [host, source, contextName],
+              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: the Docker context name.'],
+            })
+          : l10n.t({
+              message: 'No permission to use the Docker socket {0} ({1}). Add your user to the docker group (sudo usermod -aG docker $USER) and log in again.',
+              args: [host, source],
+              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default).'],
+            }),
         code,
       );
     case 'ETIMEDOUT':
     case 'ESOCKETTIMEDOUT':
-      return new DockerUnreachableError(`The Docker engine at ${where} did not answer in time.`, code);
-    default:
-      return new DockerUnreachableError(`Couldn't reach the Docker engine at ${where}: ${(error as Error)?.message ?? String(error)}`, code);
+      return new DockerUnreachableError(
+        contextName
+          ? l10n.t({
+              message: 'The Docker engine at {0} ({1} "{2}") did not answer in time.',
+              args: [host, source, contextName],
+              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: the Docker context name.'],
+            })
+          : l10n.t({
+              message: 'The Docker engine at {0} ({1}) did not answer in time.',
+              args: [host, source],
+              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default).'],
+            }),
+        code,
+      );
+    default: {
+      const detail = (error as Error)?.message ?? String(error);
+      return new DockerUnreachableError(
+        contextName
+          ? l10n.t({
+              message: 'Couldn\'t reach the Docker engine at {0} ({1} "{2}"): {3}',
+              args: [host, source, contextName, detail],
+              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: the Docker context name. {3}: the error message from the system.'],
+            })
+          : l10n.t({
+              message: 'Couldn\'t reach the Docker engine at {0} ({1}): {2}',
+              args: [host, source, detail],
+              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default). {2}: the error message from the system.'],
+            }),
+        code,
+      );
+    }
   }
 }
 

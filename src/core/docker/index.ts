@@ -1,5 +1,6 @@
 // Entry point of dist/docker.js: everything that pulls in dockerode, loaded on first Docker use
 // so activation never pays for it.
+export { useTranslations } from '../util/translations';
 export { resolveDockerEndpoint } from './endpoint';
 export type { DockerEndpoint, EndpointInputs } from './endpoint';
 export { createDockerClient, pingDocker, explainConnectionError, DockerUnreachableError } from './engine';

@@ -3,6 +3,7 @@
 // so every event is scanned; registry refusals become a typed RegistryDeniedError.
 // Nothing here ever removes or re-tags an image on failure: a failed or cancelled push leaves
 // the local image and all its tags exactly as they were.
+import * as l10n from '@vscode/l10n';
 import type Docker from 'dockerode';
 import type { IncomingMessage } from 'node:http';
 import { formatImageReference, ImageReference, NameError, parseImageReference } from '../naming';
@@ -58,7 +59,7 @@ export class RegistryDeniedError extends DockerOperationError {
     raw: string,
     statusCode?: number,
   ) {
-    super(operation, `The registry refused the ${operation} of ${reference}: ${raw}`, raw, statusCode);
+    super(operation, registryRefusedMessage(operation, reference, raw), raw, statusCode);
     this.name = 'RegistryDeniedError';
   }
 }
@@ -70,7 +71,17 @@ export class BuildFailedError extends DockerOperationError {
     readonly step: string | undefined,
     readonly outputTail: string[],
   ) {
-    super('build', step ? `The build failed at ${step}: ${raw}` : `The build failed: ${raw}`, raw);
+    super(
+      'build',
+      step
+        ? l10n.t({
+            message: 'The build failed at {0}: {1}',
+            args: [step, raw],
+            comment: ['{0}: the step line as Docker prints it, e.g. "Step 3/5 : RUN make". {1}: the error Docker reported.'],
+          })
+        : l10n.t('The build failed: {0}', raw),
+      raw,
+    );
     this.name = 'BuildFailedError';
   }
 }
@@ -79,7 +90,7 @@ export class BuildFailedError extends DockerOperationError {
 export class DockerCancelledError extends Error {
   readonly cancelled = true;
   constructor(readonly operation: DockerOperation) {
-    super(`The ${operation} was cancelled.`);
+    super(cancelledMessage(operation));
     this.name = 'DockerCancelledError';
   }
 }
@@ -89,8 +100,123 @@ export class ImageNotFoundError extends DockerOperationError {
     operation: DockerOperation,
     readonly reference: string,
   ) {
-    super(operation, `There is no local image ${reference}.`, `No such image: ${reference}`, 404);
+    super(operation, l10n.t('There is no local image {0}.', reference), `No such image: ${reference}`, 404);
     this.name = 'ImageNotFoundError';
+  }
+}
+
+// Messages that name the operation are whole sentences, one per operation. Where a message's
+// type allows operations that no caller uses today, those share one fallback sentence with the
+// operation's keyword as a placeholder.
+
+function registryRefusedMessage(operation: DockerOperation, reference: string, raw: string): string {
+  switch (operation) {
+    case 'tag':
+      return l10n.t('The registry refused the tag of {0}: {1}', reference, raw);
+    case 'push':
+      return l10n.t('The registry refused the push of {0}: {1}', reference, raw);
+    case 'pull':
+      return l10n.t('The registry refused the pull of {0}: {1}', reference, raw);
+    case 'login':
+      return l10n.t('The registry refused the login of {0}: {1}', reference, raw);
+    default:
+      return l10n.t({
+        message: 'The registry refused the {0} of {1}: {2}',
+        args: [operation, reference, raw],
+        comment: ['{0}: a Docker operation keyword kept in English; no operation uses this sentence today.'],
+      });
+  }
+}
+
+function cancelledMessage(operation: DockerOperation): string {
+  switch (operation) {
+    case 'build':
+      return l10n.t('The build was cancelled.');
+    case 'tag':
+      return l10n.t('The tag was cancelled.');
+    case 'push':
+      return l10n.t('The push was cancelled.');
+    case 'pull':
+      return l10n.t('The pull was cancelled.');
+    case 'login':
+      return l10n.t('The login was cancelled.');
+    case 'list':
+      return l10n.t({ message: 'The list was cancelled.', comment: ['Listing the local Docker images was cancelled.'] });
+    case 'inspect':
+      return l10n.t({ message: 'The inspect was cancelled.', comment: ['Looking up a local Docker image was cancelled.'] });
+  }
+}
+
+function operationFailedMessage(operation: DockerOperation, raw: string): string {
+  switch (operation) {
+    case 'build':
+      return l10n.t('Docker build failed: {0}', raw);
+    case 'tag':
+      return l10n.t('Docker tag failed: {0}', raw);
+    case 'push':
+      return l10n.t('Docker push failed: {0}', raw);
+    case 'pull':
+      return l10n.t('Docker pull failed: {0}', raw);
+    case 'login':
+      return l10n.t('Docker login failed: {0}', raw);
+    case 'list':
+      return l10n.t({ message: 'Docker list failed: {0}', args: [raw], comment: ['Listing the local Docker images failed. {0}: the error Docker reported.'] });
+    case 'inspect':
+      return l10n.t({ message: 'Docker inspect failed: {0}', args: [raw], comment: ['Looking up a local Docker image failed. {0}: the error Docker reported.'] });
+  }
+}
+
+/** Only builds, pushes and pulls stream today. */
+function connectionBrokeMessage(operation: DockerOperation, detail?: string): string {
+  if (detail === undefined) {
+    switch (operation) {
+      case 'build':
+        return l10n.t('The connection to the Docker engine broke during the build.');
+      case 'push':
+        return l10n.t('The connection to the Docker engine broke during the push.');
+      case 'pull':
+        return l10n.t('The connection to the Docker engine broke during the pull.');
+      default:
+        return l10n.t({
+          message: 'The connection to the Docker engine broke during the {0}.',
+          args: [operation],
+          comment: ['{0}: a Docker operation keyword kept in English; no operation uses this sentence today.'],
+        });
+    }
+  }
+  switch (operation) {
+    case 'build':
+      return l10n.t('The connection to the Docker engine broke during the build: {0}', detail);
+    case 'push':
+      return l10n.t('The connection to the Docker engine broke during the push: {0}', detail);
+    case 'pull':
+      return l10n.t('The connection to the Docker engine broke during the pull: {0}', detail);
+    default:
+      return l10n.t({
+        message: 'The connection to the Docker engine broke during the {0}: {1}',
+        args: [operation, detail],
+        comment: ['{0}: a Docker operation keyword kept in English; no operation uses this sentence today. {1}: the error message from the system.'],
+      });
+  }
+}
+
+/** Only tags and pushes can refuse a digest today (a pull accepts one). */
+function needsTagMessage(operation: DockerOperation, reference: string): string {
+  switch (operation) {
+    case 'tag':
+      return l10n.t({
+        message: 'A tag needs a tag, not a digest ({0}).',
+        args: [reference],
+        comment: ['The first "tag" is the operation that names a local image (docker tag), the second an image tag. {0}: an image reference with a digest.'],
+      });
+    case 'push':
+      return l10n.t('A push needs a tag, not a digest ({0}).', reference);
+    default:
+      return l10n.t({
+        message: 'A {0} needs a tag, not a digest ({1}).',
+        args: [operation, reference],
+        comment: ['{0}: a Docker operation keyword kept in English; no operation uses this sentence today.'],
+      });
   }
 }
 
@@ -137,7 +263,7 @@ function translateError(
   if (statusCode === 404 && context.reference && (operation === 'tag' || operation === 'push' || operation === 'inspect')) {
     return new ImageNotFoundError(operation, context.reference);
   }
-  return new DockerOperationError(operation, `Docker ${operation} failed: ${raw}`, raw, statusCode);
+  return new DockerOperationError(operation, operationFailedMessage(operation, raw), raw, statusCode);
 }
 
 // ---- streams --------------------------------------------------------------------------------
@@ -188,7 +314,7 @@ function followStream(
       if (settled) return;
       parser.end();
       if (response.complete === false) {
-        fail(new DockerOperationError(operation, `The connection to the Docker engine broke during the ${operation}.`, 'connection closed'));
+        fail(new DockerOperationError(operation, connectionBrokeMessage(operation), 'connection closed'));
         return;
       }
       settled = true;
@@ -197,7 +323,7 @@ function followStream(
     };
     const onError = (error: Error) => {
       if (signal?.aborted) return fail(new DockerCancelledError(operation));
-      fail(new DockerOperationError(operation, `The connection to the Docker engine broke during the ${operation}: ${error.message}`, error.message));
+      fail(new DockerOperationError(operation, connectionBrokeMessage(operation, error.message), error.message));
     };
     const onAborted = () => onError(new Error('aborted'));
     if (signal?.aborted) return onAbort();
@@ -221,7 +347,7 @@ function parseOrThrow(reference: string | ImageReference): ImageReference {
 /** repository (host/path) and tag, as the engine's push/pull/tag parameters want them. */
 function repositoryAndTag(reference: ImageReference, operation: DockerOperation): { repository: string; tag: string; full: string } {
   if (reference.digest && operation !== 'pull') {
-    throw new NameError('digest', `A ${operation} needs a tag, not a digest (${formatImageReference(reference)}).`);
+    throw new NameError('digest', needsTagMessage(operation, formatImageReference(reference)));
   }
   const repository = `${reference.registry}/${reference.path}`;
   const tag = reference.tag ?? 'latest';
@@ -311,7 +437,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   if (!imageId && options.tags.length) {
     imageId = (await docker.getImage(options.tags[0]).inspect().catch(() => undefined))?.Id;
   }
-  if (!imageId) throw new DockerOperationError('build', 'The build ended without reporting an image.', tracker.outputTail.join('\n'));
+  if (!imageId) throw new DockerOperationError('build', l10n.t('The build ended without reporting an image.'), tracker.outputTail.join('\n'));
   if (!imageId.startsWith('sha256:') && /^[0-9a-f]{64}$/.test(imageId)) imageId = `sha256:${imageId}`;
   return { imageId, tags: [...options.tags], context: context.summary, durationMs: Date.now() - started };
 }
@@ -358,7 +484,13 @@ export class RegistryMismatchError extends Error {
     readonly reference: string,
     readonly registry: string,
   ) {
-    super(`${reference} is not on ${registry}; the credentials for ${registry} are only ever sent there.`);
+    super(
+      l10n.t({
+        message: '{0} is not on {1}; the credentials for {1} are only ever sent there.',
+        args: [reference, registry],
+        comment: ['{0}: an image reference. {1}: a registry host, e.g. docker.synapse.org.'],
+      }),
+    );
     this.name = 'RegistryMismatchError';
   }
 }
@@ -373,7 +505,8 @@ function assertSameRegistry(reference: ImageReference, auth: RegistryAuth): void
 function streamFailure(operation: 'push' | 'pull', reference: string, raw: string): DockerOperationError {
   const kind = registryDenialKind(raw);
   if (kind) return new RegistryDeniedError(operation, reference, kind, raw);
-  return new DockerOperationError(operation, `The ${operation} of ${reference} failed: ${raw}`, raw);
+  const message = operation === 'push' ? l10n.t('The push of {0} failed: {1}', reference, raw) : l10n.t('The pull of {0} failed: {1}', reference, raw);
+  return new DockerOperationError(operation, message, raw);
 }
 
 /**
@@ -407,7 +540,7 @@ export async function pushImage(options: TransferOptions): Promise<string> {
   tracker.finish();
   if (tracker.error !== undefined) throw streamFailure('push', full, tracker.error);
   if (!tracker.digest) {
-    throw new DockerOperationError('push', `The push of ${full} ended without a digest from the registry.`, tracker.messages.join('\n'));
+    throw new DockerOperationError('push', l10n.t('The push of {0} ended without a digest from the registry.', full), tracker.messages.join('\n'));
   }
   return tracker.digest;
 }
@@ -447,7 +580,7 @@ export async function pullImage(options: TransferOptions): Promise<string> {
     const inspected = await docker.getImage(full).inspect().catch(() => undefined);
     digest = inspected?.RepoDigests?.find((d) => d.startsWith(`${repository}@`))?.split('@')[1];
   }
-  if (!digest) throw new DockerOperationError('pull', `The pull of ${full} ended without a digest.`, tracker.messages.join('\n'));
+  if (!digest) throw new DockerOperationError('pull', l10n.t('The pull of {0} ended without a digest.', full), tracker.messages.join('\n'));
   return digest;
 }
 

@@ -2,6 +2,7 @@
 // ever says "denied"; these checks say why, and what to do about it (synapse-api.md §2.7, §3.4, §3.6).
 // Only Synapse's REST API is asked (never the registry), with the few requests needed, in parallel
 // where they are independent (the client keeps Synapse at 3 in flight).
+import * as l10n from '@vscode/l10n';
 import type { ImageReference } from '../naming';
 import type { SynapseClient } from '../synapse/client';
 import { SynapseError } from '../synapse/errors';
@@ -65,12 +66,26 @@ function repositoryName(reference: ImageReference): string {
   return `${reference.registry}/${reference.path}`;
 }
 
+/** The translated names of the entity types a user may mistake for a project (called lazily: l10n is configured at activation). */
+const TYPE_NAMES: Record<string, () => string> = {
+  FileEntity: () => l10n.t({ message: 'File', comment: ['A Synapse entity type, as in "syn123 is a File, not a project."'] }),
+  DockerRepository: () =>
+    l10n.t({ message: 'Docker repository', comment: ['A Synapse entity type, as in "syn123 is a Docker repository, not a project."'] }),
+  EntityView: () => l10n.t({ message: 'View', comment: ['A Synapse entity type (a table view), as in "syn123 is a View, not a project."'] }),
+  Folder: () => l10n.t({ message: 'Folder', comment: ['A Synapse entity type, as in "syn123 is a Folder, not a project."'] }),
+  Link: () => l10n.t({ message: 'Link', comment: ['A Synapse entity type, as in "syn123 is a Link, not a project."'] }),
+  Dataset: () => l10n.t({ message: 'Dataset', comment: ['A Synapse entity type, as in "syn123 is a Dataset, not a project."'] }),
+};
+
 function typeName(entity: Entity): string {
   const simple = entity.concreteType.split('.').pop() ?? entity.concreteType;
-  if (simple === 'FileEntity') return 'File';
-  if (simple === 'DockerRepository') return 'Docker repository';
-  if (simple === 'EntityView') return 'View';
-  return simple;
+  const known = Object.prototype.hasOwnProperty.call(TYPE_NAMES, simple) ? TYPE_NAMES[simple] : undefined;
+  return known ? known() : simple;
+}
+
+/** What to do about a token without the scopes a push or pull needs. */
+function newTokenFix(): string {
+  return l10n.t('Create a personal access token with the view, download and modify scopes and sign in with it.');
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: SynapseError };
@@ -89,16 +104,26 @@ function tokenRefusal(error: SynapseError, options: PreflightOptions): Preflight
   if (error.kind === 'unauthenticated') {
     return {
       code: 'token-invalid',
-      message: `Synapse rejected your personal access token${error.reason ? ` (${error.reason})` : ''}.`,
-      fix: 'Sign in again with a valid personal access token.',
+      message: error.reason
+        ? l10n.t({
+            message: 'Synapse rejected your personal access token ({0}).',
+            args: [error.reason],
+            comment: ['{0} is the reason Synapse gave, in English.'],
+          })
+        : l10n.t('Synapse rejected your personal access token.'),
+      fix: l10n.t('Sign in again with a valid personal access token.'),
       link: portal(options, 'PersonalAccessTokens:0'),
     };
   }
   if (error.missingScope) {
     return {
       code: 'token-scope',
-      message: `Your personal access token lacks a scope Synapse needs: ${error.reason ?? error.message}`,
-      fix: 'Create a personal access token with the view, download and modify scopes and sign in with it.',
+      message: l10n.t({
+        message: 'Your personal access token lacks a scope Synapse needs: {0}',
+        args: [error.reason ?? error.message],
+        comment: ['{0} is the reason Synapse gave, in English.'],
+      }),
+      fix: newTokenFix(),
       link: portal(options, 'PersonalAccessTokens:0'),
     };
   }
@@ -115,13 +140,40 @@ function scopeRefusal(action: 'push' | 'pull', options: PreflightOptions): Prefl
   if (!options.scopes) return undefined;
   const missing = NEEDED_SCOPES[action].filter((scope) => !options.scopes!.includes(scope));
   if (!missing.length) return undefined;
-  const list = missing.join(' and ');
   return {
     code: 'token-scope',
-    message: `Your personal access token lacks the ${list} scope${missing.length > 1 ? 's' : ''}, which a ${action} needs.`,
-    fix: 'Create a personal access token with the view, download and modify scopes and sign in with it.',
+    message: scopeMessage(action, missing),
+    fix: newTokenFix(),
     link: portal(options, 'PersonalAccessTokens:0'),
   };
+}
+
+/** One message per direction and number of missing scopes (at most two: NEEDED_SCOPES). */
+function scopeMessage(action: 'push' | 'pull', missing: readonly string[]): string {
+  if (action === 'push') {
+    return missing.length > 1
+      ? l10n.t({
+          message: 'Your personal access token lacks the {0} and {1} scopes, which a push needs.',
+          args: [missing[0], missing[1]],
+          comment: ['{0} and {1} are token scope names (view, download, modify): Synapse identifiers, keep them as they are.'],
+        })
+      : l10n.t({
+          message: 'Your personal access token lacks the {0} scope, which a push needs.',
+          args: [missing[0]],
+          comment: ['{0} is a token scope name (view, download, modify): a Synapse identifier, keep it as it is.'],
+        });
+  }
+  return missing.length > 1
+    ? l10n.t({
+        message: 'Your personal access token lacks the {0} and {1} scopes, which a pull needs.',
+        args: [missing[0], missing[1]],
+        comment: ['{0} and {1} are token scope names (view, download, modify): Synapse identifiers, keep them as they are.'],
+      })
+    : l10n.t({
+        message: 'Your personal access token lacks the {0} scope, which a pull needs.',
+        args: [missing[0]],
+        comment: ['{0} is a token scope name (view, download, modify): a Synapse identifier, keep it as it is.'],
+      });
 }
 
 function notSignedIn(options: PreflightOptions): PreflightResult {
@@ -130,8 +182,8 @@ function notSignedIn(options: PreflightOptions): PreflightResult {
     refusals: [
       {
         code: 'not-signed-in',
-        message: 'You are not signed in to Synapse; the registry gives anonymous users no access.',
-        fix: 'Sign in with a personal access token that has the view, download and modify scopes.',
+        message: l10n.t('You are not signed in to Synapse; the registry gives anonymous users no access.'),
+        fix: l10n.t('Sign in with a personal access token that has the view, download and modify scopes.'),
         link: portal(options, 'PersonalAccessTokens:0'),
       },
     ],
@@ -141,8 +193,8 @@ function notSignedIn(options: PreflightOptions): PreflightResult {
 function certificationRefusal(options: PreflightOptions): PreflightRefusal {
   return {
     code: 'not-certified',
-    message: 'You are not a certified Synapse user; only certified users can push Docker images.',
-    fix: 'Pass the Synapse certification quiz, then push again.',
+    message: l10n.t('You are not a certified Synapse user; only certified users can push Docker images.'),
+    fix: l10n.t('Pass the Synapse certification quiz, then push again.'),
     link: portal(options, 'Quiz:Certification'),
   };
 }
@@ -163,8 +215,8 @@ function projectRefusals(
         refusals: [
           {
             code: 'project-in-trash',
-            message: `The project ${id} is in the trash can.`,
-            fix: `Restore ${id} from your trash can on Synapse, or use another project.`,
+            message: l10n.t('The project {0} is in the trash can.', id),
+            fix: l10n.t('Restore {0} from your trash can on Synapse, or use another project.', id),
             link: portal(options, 'Trash:0'),
           },
         ],
@@ -175,8 +227,8 @@ function projectRefusals(
         refusals: [
           {
             code: 'project-not-found',
-            message: `There is no Synapse project ${id}.`,
-            fix: 'Check the project ID: the image name must start with the synID of an existing project (registry/synID/name).',
+            message: l10n.t('There is no Synapse project {0}.', id),
+            fix: l10n.t('Check the project ID: the image name must start with the synID of an existing project (registry/synID/name).'),
           },
         ],
       };
@@ -186,8 +238,8 @@ function projectRefusals(
         refusals: [
           {
             code: 'project-not-visible',
-            message: `You don't have access to the project ${id}.`,
-            fix: `Ask an administrator of ${id} to share it with you, or use a project of your own.`,
+            message: l10n.t('You don\'t have access to the project {0}.', id),
+            fix: l10n.t('Ask an administrator of {0} to share it with you, or use a project of your own.', id),
             link: portal(options, `Synapse:${id}`),
           },
         ],
@@ -197,13 +249,23 @@ function projectRefusals(
   }
   const entity = lookup.value;
   if (entity.concreteType !== PROJECT_TYPE) {
-    const parent = entity.parentId ? ` It is inside ${entity.parentId}; use the project's synID instead.` : '';
     return {
       refusals: [
         {
           code: 'not-a-project',
-          message: `${id} is a ${typeName(entity)}, not a project.`,
-          fix: `Docker repositories belong directly to a project: the image name must start with a project's synID (registry/synID/name).${parent}`,
+          message: l10n.t({
+            message: '{0} is a {1}, not a project.',
+            args: [id, typeName(entity)],
+            comment: ['{0} is a Synapse ID (syn123); {1} is an entity type name such as File, Folder or Docker repository.'],
+          }),
+          fix: entity.parentId
+            ? l10n.t({
+                message:
+                  'Docker repositories belong directly to a project: the image name must start with a project\'s synID (registry/synID/name). It is inside {0}; use the project\'s synID instead.',
+                args: [entity.parentId],
+                comment: ['{0} is the Synapse ID (syn123) of the entity\'s parent.'],
+              })
+            : l10n.t('Docker repositories belong directly to a project: the image name must start with a project\'s synID (registry/synID/name).'),
           link: portal(options, `Synapse:${id}`),
         },
       ],
@@ -242,8 +304,8 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
     if (error.inTrash) {
       refusals.push({
         code: 'repository-in-trash',
-        message: `The repository ${repositoryName(reference)} is in the trash can; the registry refuses pushes to it.`,
-        fix: 'Restore the repository from your trash can on Synapse, or push under another name.',
+        message: l10n.t('The repository {0} is in the trash can; the registry refuses pushes to it.', repositoryName(reference)),
+        fix: l10n.t('Restore the repository from your trash can on Synapse, or push under another name.'),
         link: portal(options, 'Trash:0'),
       });
       return { allowed: false, refusals };
@@ -264,8 +326,12 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
       if (permissions.error.inTrash) {
         refusals.push({
           code: 'repository-in-trash',
-          message: `The repository ${repositoryName(reference)} (${repositoryId}) is in the trash can; the registry refuses pushes to it.`,
-          fix: 'Restore the repository from your trash can on Synapse, or push under another name.',
+          message: l10n.t({
+            message: 'The repository {0} ({1}) is in the trash can; the registry refuses pushes to it.',
+            args: [repositoryName(reference), repositoryId],
+            comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'],
+          }),
+          fix: l10n.t('Restore the repository from your trash can on Synapse, or push under another name.'),
           link: portal(options, 'Trash:0'),
         });
       } else {
@@ -289,11 +355,21 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
   if (!p.canAddChild) {
     if (!p.isCertifiedUser) refusals.push(certificationRefusal(options));
     if (!p.canCertifiedUserAddChild || p.isCertifiedUser) {
-      const name = project.project?.name ? ` (${project.project.name})` : '';
+      const projectName = project.project?.name;
       refusals.push({
         code: 'cannot-create-repository',
-        message: `You can't create a repository in ${reference.projectId}${name}: pushing a new repository needs permission to add content to the project.`,
-        fix: `Ask an administrator of ${reference.projectId} for edit access (or push to a project you can edit).`,
+        message: projectName
+          ? l10n.t({
+              message:
+                'You can\'t create a repository in {0} ({1}): pushing a new repository needs permission to add content to the project.',
+              args: [reference.projectId, projectName],
+              comment: ['{0} is the project\'s Synapse ID (syn123); {1} is the project\'s name.'],
+            })
+          : l10n.t(
+              'You can\'t create a repository in {0}: pushing a new repository needs permission to add content to the project.',
+              reference.projectId,
+            ),
+        fix: l10n.t('Ask an administrator of {0} for edit access (or push to a project you can edit).', reference.projectId),
         link: portal(options, `Synapse:${reference.projectId}`),
       });
     }
@@ -305,8 +381,17 @@ function editRefusal(options: PreflightOptions, repositoryId: string | undefined
   const name = repositoryName(options.reference);
   return {
     code: 'cannot-edit-repository',
-    message: `You can't push to ${name}${repositoryId ? ` (${repositoryId})` : ''}: it exists and you don't have edit access to it.`,
-    fix: `Ask a project admin of ${options.reference.projectId} for edit access to the repository, or push under a new name.`,
+    message: repositoryId
+      ? l10n.t({
+          message: 'You can\'t push to {0} ({1}): it exists and you don\'t have edit access to it.',
+          args: [name, repositoryId],
+          comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'],
+        })
+      : l10n.t('You can\'t push to {0}: it exists and you don\'t have edit access to it.', name),
+    fix: l10n.t(
+      'Ask a project admin of {0} for edit access to the repository, or push under a new name.',
+      options.reference.projectId,
+    ),
     link: portal(options, `Synapse:${repositoryId ?? options.reference.projectId}`),
   };
 }
@@ -330,8 +415,8 @@ export async function inspectPull(options: PreflightOptions): Promise<PreflightR
     if (error.inTrash) {
       refusals.push({
         code: 'repository-in-trash',
-        message: `The repository ${name} is in the trash can.`,
-        fix: 'Ask its owner to restore it from the trash can on Synapse.',
+        message: l10n.t('The repository {0} is in the trash can.', name),
+        fix: l10n.t('Ask its owner to restore it from the trash can on Synapse.'),
       });
     } else if (error.kind === 'forbidden' && !error.missingScope) {
       refusals.push(downloadRefusal(options, undefined));
@@ -349,8 +434,12 @@ export async function inspectPull(options: PreflightOptions): Promise<PreflightR
     else {
       refusals.push({
         code: 'repository-not-found',
-        message: `There is no repository ${name} on Synapse.`,
-        fix: `Check the name (and the tag list in ${reference.projectId}'s Docker tab): a repository appears after its first push.`,
+        message: l10n.t('There is no repository {0} on Synapse.', name),
+        fix: l10n.t({
+          message: 'Check the name (and the tag list in {0}\'s Docker tab): a repository appears after its first push.',
+          args: [reference.projectId],
+          comment: ['{0} is the project\'s Synapse ID (syn123); the Docker tab is the project\'s tab on the Synapse website.'],
+        }),
         link: portal(options, `Synapse:${reference.projectId}`),
       });
     }
@@ -362,8 +451,12 @@ export async function inspectPull(options: PreflightOptions): Promise<PreflightR
     if (permissions.error.inTrash) {
       refusals.push({
         code: 'repository-in-trash',
-        message: `The repository ${name} (${repositoryId}) is in the trash can.`,
-        fix: 'Ask its owner to restore it from the trash can on Synapse.',
+        message: l10n.t({
+          message: 'The repository {0} ({1}) is in the trash can.',
+          args: [name, repositoryId],
+          comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'],
+        }),
+        fix: l10n.t('Ask its owner to restore it from the trash can on Synapse.'),
       });
     } else refusals.push(fail(permissions.error, options));
     return { allowed: false, refusals, repositoryId };
@@ -376,8 +469,14 @@ function downloadRefusal(options: PreflightOptions, repositoryId: string | undef
   const name = repositoryName(options.reference);
   return {
     code: 'cannot-download',
-    message: `You don't have download access to ${name}${repositoryId ? ` (${repositoryId})` : ''}.`,
-    fix: `Ask an administrator of ${options.reference.projectId} for download access to the repository.`,
+    message: repositoryId
+      ? l10n.t({
+          message: 'You don\'t have download access to {0} ({1}).',
+          args: [name, repositoryId],
+          comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'],
+        })
+      : l10n.t('You don\'t have download access to {0}.', name),
+    fix: l10n.t('Ask an administrator of {0} for download access to the repository.', options.reference.projectId),
     link: portal(options, `Synapse:${repositoryId ?? options.reference.projectId}`),
   };
 }

@@ -1,4 +1,5 @@
 // Which Synapse endpoints the client may talk to, normalised once.
+import * as l10n from '@vscode/l10n';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -16,16 +17,22 @@ export function normalizeEndpoint(raw: string): string {
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new Error(`The Synapse endpoint "${raw}" is not a URL (expected e.g. https://repo-prod.prod.sagebase.org).`);
+    throw new Error(l10n.t('The Synapse endpoint "{0}" is not a URL (expected e.g. https://repo-prod.prod.sagebase.org).', raw));
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`The Synapse endpoint must use https, not ${url.protocol.replace(':', '')}.`);
+    throw new Error(
+      l10n.t({
+        message: 'The Synapse endpoint must use https, not {0}.',
+        args: [url.protocol.replace(':', '')],
+        comment: ['{0}: the URL scheme the endpoint uses instead, e.g. ftp.'],
+      }),
+    );
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new Error(`The Synapse endpoint ${url.origin} uses plain http; only loopback hosts (the local sandbox) may. Use https.`);
+    throw new Error(l10n.t('The Synapse endpoint {0} uses plain http; only loopback hosts (the local sandbox) may. Use https.', url.origin));
   }
   if (url.username || url.password) {
-    throw new Error('The Synapse endpoint must not contain credentials.');
+    throw new Error(l10n.t('The Synapse endpoint must not contain credentials.'));
   }
   const path = url.pathname.replace(/\/+$/, '').replace(/\/repo\/v1$/, '');
   return `${url.origin}${path}`;

@@ -1,5 +1,6 @@
 // Typed errors for Synapse responses. Each keeps the server's own `reason` so the user sees
 // what Synapse said, and none ever carries the request's token.
+import * as l10n from '@vscode/l10n';
 
 export type SynapseErrorKind =
   | 'badRequest'
@@ -66,22 +67,51 @@ export function errorFromResponse(status: number, method: string, path: string, 
     reason = bodyText.trim().slice(0, 200) || undefined;
   }
   const kind = KIND_BY_STATUS[status] ?? (status >= 500 ? 'server' : 'badRequest');
-  const message = `Synapse ${method} ${path} failed (${status}): ${reason ?? 'no reason given'}`;
+  const message =
+    reason !== undefined
+      ? l10n.t({
+          message: 'Synapse {0} {1} failed ({2}): {3}',
+          args: [method, path, status, reason],
+          comment: ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: the HTTP status code. {3}: the reason Synapse gave.'],
+        })
+      : l10n.t({
+          message: 'Synapse {0} {1} failed ({2}): no reason given',
+          args: [method, path, status],
+          comment: ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: the HTTP status code.'],
+        });
   return new SynapseError(kind, message, status, reason, errorCode);
 }
 
 export function networkError(method: string, path: string, cause: unknown): SynapseError {
-  const detail = describeCause(cause);
-  return new SynapseError('network', `Couldn't reach Synapse for ${method} ${path}: ${detail}`);
+  const nested = nestedCause(cause);
+  // A system error code with its message ("ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:1)"), or one detail alone.
+  const message =
+    nested?.code && nested.message
+      ? l10n.t({
+          message: 'Couldn\'t reach Synapse for {0} {1}: {2} ({3})',
+          args: [method, path, nested.code, nested.message],
+          comment: ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: a system error code such as ECONNREFUSED. {3}: its message.'],
+        })
+      : l10n.t({
+          message: 'Couldn\'t reach Synapse for {0} {1}: {2}',
+          args: [method, path, describeCause(cause)],
+          comment: ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: why, as the system said it (an error code or message).'],
+        });
+  return new SynapseError('network', message);
 }
 
 export function abortedError(): SynapseError {
-  return new SynapseError('aborted', 'The Synapse request was cancelled.');
+  return new SynapseError('aborted', l10n.t('The Synapse request was cancelled.'));
 }
 
+function nestedCause(cause: unknown): { code?: string; message?: string } | undefined {
+  return (cause as { cause?: { code?: string; message?: string } })?.cause;
+}
+
+/** The one detail to show when there is no code-and-message pair (networkError handles that one). */
 function describeCause(cause: unknown): string {
-  const nested = (cause as { cause?: { code?: string; message?: string } })?.cause;
-  if (nested?.code) return `${nested.code}${nested.message ? ` (${nested.message})` : ''}`;
+  const nested = nestedCause(cause);
+  if (nested?.code) return nested.code;
   if (cause instanceof Error) return cause.message;
   return String(cause);
 }

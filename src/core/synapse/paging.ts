@@ -1,5 +1,6 @@
 // Helpers for Synapse's two paging styles. Both guard against a server that never advances,
 // so a listing can never loop forever.
+import * as l10n from '@vscode/l10n';
 
 export interface TokenPage<T> {
   items: T[];
@@ -18,12 +19,12 @@ export async function* pagesByToken<T>(
     yield result.items;
     if (!result.nextPageToken) return;
     if (seen.has(result.nextPageToken)) {
-      throw new Error(`Synapse returned the page token "${result.nextPageToken}" twice; stopped paging.`);
+      throw new Error(l10n.t('Synapse returned the page token "{0}" twice; stopped paging.', result.nextPageToken));
     }
     seen.add(result.nextPageToken);
     token = result.nextPageToken;
   }
-  throw new Error(`Stopped paging after ${maxPages} pages.`);
+  throw new Error(l10n.t('Stopped paging after {0} pages.', maxPages));
 }
 
 /**
@@ -40,7 +41,7 @@ export async function* pagesByOffset<T>(
     if (items.length > 0) yield items;
     if (items.length < limit) return;
   }
-  throw new Error(`Stopped paging after ${maxPages} pages.`);
+  throw new Error(l10n.t('Stopped paging after {0} pages.', maxPages));
 }
 
 /** Collects every item of a paged listing (for tests and small listings only). */

@@ -1,5 +1,6 @@
 // Reads the scopes a personal access token carries, to explain a refusal before the server
 // gives one. The token is a JWT; its payload is not secret, but the token as a whole is.
+import * as l10n from '@vscode/l10n';
 
 export type SynapseScope = 'openid' | 'email' | 'profile' | 'view' | 'download' | 'modify' | 'authorize' | 'offline_access';
 
@@ -45,7 +46,17 @@ export function missingScopes(claims: TokenClaims, action: TokenAction): Synapse
   return REQUIRED_SCOPES[action].filter((scope) => !claims.scopes.includes(scope));
 }
 
+/** The sentence that explains what a token without these scopes cannot do (one whole sentence per case, for translators). */
 export function describeMissingScopes(missing: readonly string[], action: TokenAction): string {
-  const list = missing.join(' and ');
-  return `This personal access token lacks the ${list} scope${missing.length > 1 ? 's' : ''}, which ${action === 'browse' ? 'browsing Synapse' : `a ${action}`} needs. Create a token with the view, download and modify scopes.`;
+  const [first, second, third] = missing;
+  const advice = l10n.t('Create a token with the view, download and modify scopes.');
+  if (action === 'browse') return l10n.t('This personal access token lacks the {0} scope, which browsing Synapse needs. {1}', first, advice);
+  if (action === 'pull') {
+    return missing.length === 1
+      ? l10n.t('This personal access token lacks the {0} scope, which a pull needs. {1}', first, advice)
+      : l10n.t('This personal access token lacks the {0} and {1} scopes, which a pull needs. {2}', first, second, advice);
+  }
+  if (missing.length === 1) return l10n.t('This personal access token lacks the {0} scope, which a push needs. {1}', first, advice);
+  if (missing.length === 2) return l10n.t('This personal access token lacks the {0} and {1} scopes, which a push needs. {2}', first, second, advice);
+  return l10n.t('This personal access token lacks the {0}, {1} and {2} scopes, which a push needs. {3}', first, second, third, advice);
 }

@@ -1,5 +1,6 @@
 // Checks a personal access token before it is stored: its shape and scopes first (no request
 // needed to explain a missing `view`), then GET /userProfile, refusing anonymous and 401.
+import * as l10n from '@vscode/l10n';
 import { SynapseClient } from './client';
 import { SynapseError } from './errors';
 import { describeMissingScopes, missingScopes, readTokenClaims, TokenAction, TokenClaims } from './pat';
@@ -29,11 +30,13 @@ export async function verifyToken(
   signal?: AbortSignal,
 ): Promise<VerifiedToken> {
   const trimmed = token.trim();
-  if (!trimmed) throw new SignInError('The token is empty. Paste a Synapse personal access token.');
+  if (!trimmed) throw new SignInError(l10n.t('The token is empty. Paste a Synapse personal access token.'));
   const claims = readTokenClaims(trimmed);
   if (!claims) {
     throw new SignInError(
-      'This is not a Synapse personal access token (expected three dot-separated parts, like eyJ…). Copy the whole token from your Synapse account settings.',
+      l10n.t(
+        'This is not a Synapse personal access token (expected three dot-separated parts, like eyJ…). Copy the whole token from your Synapse account settings.',
+      ),
     );
   }
   const missingView = missingScopes(claims, 'browse');
@@ -44,15 +47,18 @@ export async function verifyToken(
     profile = await new SynapseClient({ ...options, token: trimmed }).getUserProfile(signal);
   } catch (error) {
     if (error instanceof SynapseError && error.kind === 'unauthenticated') {
-      throw new SignInError(
-        `Synapse refused this token (${error.reason ?? 'invalid access token'}). It may have been revoked, or gone unused for 180 days. Create a new personal access token.`,
-        error,
-      );
+      const advice = l10n.t('It may have been revoked, or gone unused for 180 days. Create a new personal access token.');
+      const refusal = error.reason
+        ? l10n.t('Synapse refused this token ({0}). {1}', error.reason, advice)
+        : l10n.t('Synapse refused this token (invalid access token). {0}', advice);
+      throw new SignInError(refusal, error);
     }
     throw error;
   }
   if (profile.ownerId === ANONYMOUS_PRINCIPAL_ID) {
-    throw new SignInError('Synapse treated this token as the anonymous user. Create a personal access token while signed in to your account.');
+    throw new SignInError(
+      l10n.t('Synapse treated this token as the anonymous user. Create a personal access token while signed in to your account.'),
+    );
   }
   const limitations = (['pull', 'push'] as const)
     .map((action) => ({ action, missing: missingScopes(claims, action) }))

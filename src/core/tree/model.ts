@@ -1,6 +1,7 @@
 // The projects → repositories → tags tree without any VS Code types, so it can be tested in
 // plain Node against the sandbox. Each container node owns a paged Listing; nothing loads until
 // the user expands it.
+import * as l10n from '@vscode/l10n';
 import { RepositoryCache, SynapseClient } from '../synapse/client';
 import { SynapseError } from '../synapse/errors';
 import { DockerCommit, DockerRepository, DockerTagSort, ProjectHeader, ProjectListFilter, ProjectListSort } from '../synapse/types';
@@ -93,7 +94,7 @@ export class ProjectsTreeModel {
     const listing = this.listingFor(client, project) as Listing<DockerRepository, string>;
     await listing.ensureFirstPage();
     const nodes = listing.items.map((repository) => this.repositoryNode(repository, project));
-    const empty = messageNode(project, 'info', `No Docker repositories in this project yet — push one`, 'pushHere');
+    const empty = messageNode(project, 'info', l10n.t('No Docker repositories in this project yet — push one'), 'pushHere');
     return [...nodes, ...this.pagingNodes(listing, project, nodes.length === 0 ? empty : undefined)];
   }
 
@@ -101,7 +102,7 @@ export class ProjectsTreeModel {
     const listing = this.listingFor(client, repository) as Listing<DockerCommit, number>;
     await listing.ensureFirstPage();
     const nodes = listing.items.map((commit): TagNode => ({ kind: 'tag', id: `tag:${repository.repository.id}:${commit.tag}`, commit, parent: repository }));
-    const empty = messageNode(repository, 'info', 'No tags in this repository');
+    const empty = messageNode(repository, 'info', l10n.t('No tags in this repository'));
     return [...nodes, ...this.pagingNodes(listing, repository, nodes.length === 0 ? empty : undefined)];
   }
 
@@ -114,8 +115,8 @@ export class ProjectsTreeModel {
 
   private emptyRootMessage(): MessageNode {
     return this.nameFilter
-      ? messageNode(undefined, 'info', `No loaded project matches "${this.nameFilter}"`, 'clearFilter')
-      : messageNode(undefined, 'info', 'You are not a member of any Synapse project yet');
+      ? messageNode(undefined, 'info', l10n.t('No loaded project matches "{0}"', this.nameFilter), 'clearFilter')
+      : messageNode(undefined, 'info', l10n.t('You are not a member of any Synapse project yet'));
   }
 
   private matchesFilter(project: ProjectHeader): boolean {
@@ -174,22 +175,39 @@ function errorNode(error: unknown, parent: ContainerNode | undefined): MessageNo
   if (error instanceof SynapseError) {
     switch (error.kind) {
       case 'unauthenticated':
-        return messageNode(parent, 'error', 'Synapse no longer accepts your token — Sign in again', 'signIn');
+        return messageNode(parent, 'error', l10n.t('Synapse no longer accepts your token — Sign in again'), 'signIn');
       case 'forbidden':
-        return messageNode(parent, 'error', `You don't have access to ${describe(parent)}: ${error.reason ?? 'forbidden'}`);
+        return messageNode(parent, 'error', forbiddenText(parent, error.reason ?? 'forbidden'));
       case 'notFound':
-        return messageNode(parent, 'error', error.inTrash ? `${describe(parent)} is in the trash can` : `${describe(parent)} was not found: ${error.reason ?? ''}`.trim(), 'retry');
+        return messageNode(parent, 'error', error.inTrash ? inTrashText(parent) : notFoundText(parent, error.reason), 'retry');
       case 'aborted':
-        return messageNode(parent, 'info', 'Loading was cancelled — Retry', 'retry');
+        return messageNode(parent, 'info', l10n.t('Loading was cancelled — Retry'), 'retry');
       default:
-        if (error.retryable) return messageNode(parent, 'error', `Couldn't reach Synapse (${error.reason ?? error.kind}) — Retry`, 'retry');
-        return messageNode(parent, 'error', `${error.reason ?? error.message} — Retry`, 'retry');
+        if (error.retryable) return messageNode(parent, 'error', l10n.t("Couldn't reach Synapse ({0}) — Retry", error.reason ?? error.kind), 'retry');
+        return messageNode(parent, 'error', l10n.t('{0} — Retry', error.reason ?? error.message), 'retry');
     }
   }
-  return messageNode(parent, 'error', `${error instanceof Error ? error.message : String(error)} — Retry`, 'retry');
+  return messageNode(parent, 'error', l10n.t('{0} — Retry', error instanceof Error ? error.message : String(error)), 'retry');
 }
 
-function describe(node: ContainerNode | undefined): string {
-  if (!node) return 'the project list';
-  return node.kind === 'project' ? `${node.project.name} (${node.project.id})` : `${node.label} (${node.repository.id})`;
+// Whole sentences per kind of parent (the root is the project list), so each translates as a unit.
+
+/** The container's name and synID: a project's name, or a repository's label. */
+function nameAndId(node: ContainerNode): [string, string] {
+  return node.kind === 'project' ? [node.project.name, node.project.id] : [node.label, node.repository.id];
+}
+
+function forbiddenText(node: ContainerNode | undefined, reason: string): string {
+  if (!node) return l10n.t("You don't have access to the project list: {0}", reason);
+  return l10n.t("You don't have access to {0} ({1}): {2}", ...nameAndId(node), reason);
+}
+
+function inTrashText(node: ContainerNode | undefined): string {
+  if (!node) return l10n.t('The project list is in the trash can');
+  return l10n.t('{0} ({1}) is in the trash can', ...nameAndId(node));
+}
+
+function notFoundText(node: ContainerNode | undefined, reason: string | undefined): string {
+  if (!node) return reason ? l10n.t('The project list was not found: {0}', reason) : l10n.t('The project list was not found');
+  return reason ? l10n.t('{0} ({1}) was not found: {2}', ...nameAndId(node), reason) : l10n.t('{0} ({1}) was not found', ...nameAndId(node));
 }
