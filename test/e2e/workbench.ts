@@ -90,15 +90,34 @@ export async function submitQuickInput(page: Page, text: string, timeoutMs = DEF
  */
 export async function runCommand(page: Page, title: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
   await focusWorkbench(page);
+  await runCommandByKeyboard(page, title, timeoutMs);
+}
+
+/**
+ * The same without touching the mouse: F1, the title typed, ArrowDown until the palette's focused
+ * entry is exactly that command, Enter.
+ */
+export async function runCommandByKeyboard(page: Page, title: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
   await page.keyboard.press('F1');
-  const box = await waitForQuickInput(page, timeoutMs);
-  await box.fill(`>${title}`);
-  const row = quickInput(page)
-    .locator('.monaco-list-row')
-    .filter({ hasText: new RegExp(`^\\s*${escapeRegExp(title)}`) })
-    .first();
-  await row.waitFor({ state: 'visible', timeout: timeoutMs });
-  await row.click();
+  await waitForQuickInput(page, timeoutMs);
+  await page.keyboard.type(title); // after the ">" the palette opens with
+  const focusedLabel = () =>
+    quickInput(page)
+      .locator('.monaco-list-row.focused .label-name')
+      .first()
+      .textContent({ timeout: 1_000 })
+      .then((text) => (text ?? '').trim(), () => '');
+  const deadline = Date.now() + timeoutMs;
+  for (let presses = 0; (await focusedLabel()) !== title; ) {
+    if (Date.now() > deadline) throw new Error(`the command palette did not offer "${title}" (focused: "${await focusedLabel()}")`);
+    const matching = quickInput(page).locator('.monaco-list-row .label-name', { hasText: title });
+    if ((await matching.count()) > 0 && presses < 20) {
+      await page.keyboard.press('ArrowDown');
+      presses++;
+    }
+    await page.waitForTimeout(100);
+  }
+  await page.keyboard.press('Enter');
 }
 
 /** Closes the quick input if it is open. */
@@ -551,4 +570,66 @@ export async function resizeSideBar(page: Page, width: number, timeoutMs = DEFAU
   await page.mouse.up();
   const after = await sidebar.boundingBox();
   if (!after || Math.abs(after.width - width) > 8) throw new Error(`the side bar is ${after?.width} px wide, not ${width}`);
+}
+
+// ---- Keyboard only (journey 7) ------------------------------------------------------------------
+
+/** The row of a view's tree that has the keyboard focus, or undefined when none has. */
+export async function focusedTreeRow(page: Page, viewName: string): Promise<TreeRowInfo | undefined> {
+  const rows = await viewPane(page, viewName)
+    .locator(`${LIST_ROW}.focused`)
+    .evaluateAll((elements) =>
+      elements.map((el) => ({
+        index: Number(el.getAttribute('data-index')),
+        level: Number(el.getAttribute('aria-level')),
+        label: (el.querySelector('.label-name')?.textContent ?? '').trim(),
+        description: (el.querySelector('.label-description')?.textContent ?? '').trim(),
+        expanded: el.hasAttribute('aria-expanded') ? el.getAttribute('aria-expanded') === 'true' : undefined,
+      })),
+    );
+  return rows[0];
+}
+
+/** Waits until the focused tree row matches `accept` (the tree re-renders as children load). */
+export async function waitForFocusedTreeRow(
+  page: Page,
+  viewName: string,
+  accept: (row: TreeRowInfo) => boolean,
+  what: string,
+  timeoutMs = DEFAULT_TIMEOUT,
+): Promise<TreeRowInfo> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await focusedTreeRow(page, viewName);
+    if (row && accept(row)) return row;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}; the focused row is ${JSON.stringify(row)}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/** Presses ArrowDown until the focused tree row is labelled `label` (at most `maxSteps` presses). */
+export async function arrowDownToTreeRow(page: Page, viewName: string, label: string, maxSteps = 60): Promise<TreeRowInfo> {
+  for (let step = 0; ; step++) {
+    const row = await focusedTreeRow(page, viewName);
+    if (row?.label === label) return row;
+    if (step >= maxSteps) throw new Error(`"${label}" not reached with ${maxSteps} ArrowDown presses; the focused row is ${JSON.stringify(row)}`);
+    await page.keyboard.press('ArrowDown');
+    await page.waitForTimeout(30);
+  }
+}
+
+/** The title of the context-menu entry that has the keyboard focus. */
+export async function focusedMenuItem(page: Page): Promise<string> {
+  const focused = contextMenu(page).locator('.action-item.focused .action-label');
+  return ((await focused.count()) > 0 ? ((await focused.first().textContent()) ?? '') : '').trim();
+}
+
+/** Presses ArrowDown in the open context menu until the entry `title` has the focus. */
+export async function arrowDownToMenuItem(page: Page, title: string, maxSteps = 20): Promise<void> {
+  for (let step = 0; ; step++) {
+    if ((await focusedMenuItem(page)) === title) return;
+    if (step >= maxSteps) throw new Error(`"${title}" not reached in the context menu with ${maxSteps} ArrowDown presses (focused: "${await focusedMenuItem(page)}")`);
+    await page.keyboard.press('ArrowDown');
+    await page.waitForTimeout(50);
+  }
 }
