@@ -77,6 +77,8 @@ run_suite() {
 
 run_suite unit npx mocha --config .mocharc.json
 run_suite host node out/test/host/runCodeServer.js
+# Again in a pseudo-translated display language: what the user reads comes from the l10n bundle.
+run_suite host-qps-ploc env SYNAPSE_DOCKER_LOCALE=qps-ploc node out/test/host/runCodeServer.js
 # The journeys run the packaged .vsix, so a broken .vscodeignore or bundle fails them.
 echo "== package"
 npm run --silent package

@@ -6,9 +6,12 @@
 //
 // Environment: SYNAPSE_SANDBOX_JSON (other sandbox.json), SYNAPSE_DOCKER_EXTENSION_PATH (other
 // extension folder), SYNAPSE_DOCKER_HOST_TIMEOUT (seconds to wait for the results, default 240),
-// SYNAPSE_DOCKER_TEST_GREP (only tests whose title matches), SYNAPSE_DOCKER_KEEP=1 (keep the run folder).
+// SYNAPSE_DOCKER_TEST_GREP (only tests whose title matches), SYNAPSE_DOCKER_KEEP=1 (keep the run folder),
+// SYNAPSE_DOCKER_LOCALE (run VS Code in this display language and only the suites in test/host/locale;
+// for qps-ploc a pseudo-translation of l10n/bundle.l10n.json is made for the run, outside the repo).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { getL10nPseudoLocalized, type l10nJsonFormat } from '@vscode/l10n-dev';
 import { createRunFolders, createRunnerCleanup } from '../vscode/cleanup';
 import { ensureCodeServer, outboundAttemptsInLog, repoRoot, sleep, startCodeServer, type RunningCodeServer } from '../vscode/codeServer';
 import { launchChromium, workbenchUrl, type RunningBrowser } from '../vscode/browser';
@@ -18,7 +21,9 @@ import { scanForSecret } from '../vscode/secretScan';
 import type { HostTestResults } from './index';
 
 const root = repoRoot();
-const resultsDir = path.join(root, 'test-results', 'host');
+const displayLanguage = process.env.SYNAPSE_DOCKER_LOCALE || undefined;
+const PSEUDO_LANGUAGE = 'qps-ploc';
+const resultsDir = path.join(root, 'test-results', displayLanguage ? `host-${displayLanguage}` : 'host');
 
 const { log, cleanups, cleanup } = createRunnerCleanup('host');
 
@@ -36,12 +41,31 @@ async function waitForResults(file: string, server: RunningCodeServer, timeoutMs
   }
 }
 
+/**
+ * A copy of the built extension with a pseudo-translated l10n bundle beside the English one, so
+ * nothing is written into the repository (or the .vsix). A copy, not links: VS Code gives a module
+ * its extension's API by the module's real path.
+ */
+function withPseudoTranslation(extensionDir: string, runDir: string): string {
+  const dir = path.join(runDir, 'extension-qps-ploc');
+  fs.mkdirSync(path.join(dir, 'l10n'), { recursive: true });
+  for (const entry of ['package.json', 'package.nls.json', 'dist', 'media']) fs.cpSync(path.join(extensionDir, entry), path.join(dir, entry), { recursive: true });
+  const english = JSON.parse(fs.readFileSync(path.join(extensionDir, 'l10n', 'bundle.l10n.json'), 'utf8')) as l10nJsonFormat;
+  const pseudo = Object.fromEntries(Object.entries(getL10nPseudoLocalized(english)).map(([key, value]) => [key, typeof value === 'string' ? value : value.message]));
+  fs.writeFileSync(path.join(dir, 'l10n', 'bundle.l10n.json'), JSON.stringify(english));
+  fs.writeFileSync(path.join(dir, 'l10n', `bundle.l10n.${PSEUDO_LANGUAGE}.json`), JSON.stringify(pseudo, null, 1));
+  // The manifest's strings (commands, views, settings) too.
+  const manifestStrings = JSON.parse(fs.readFileSync(path.join(extensionDir, 'package.nls.json'), 'utf8')) as l10nJsonFormat;
+  fs.writeFileSync(path.join(dir, `package.nls.${PSEUDO_LANGUAGE}.json`), JSON.stringify(getL10nPseudoLocalized(manifestStrings), null, 1));
+  return dir;
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   const sandboxFile = sandboxJsonPath(root);
   const sandbox = readSandboxInfo(sandboxFile);
   const alice = sandboxUser(sandbox, 'alice');
-  const devPath = extensionDevelopmentPath(root);
+  const builtExtension = extensionDevelopmentPath(root);
   const testsIndex = path.join(root, 'out', 'test', 'host', 'index.js');
   if (!fs.existsSync(testsIndex)) throw new Error(`${testsIndex} is missing: run npm run build`);
 
@@ -50,6 +74,8 @@ async function main(): Promise<number> {
 
   // Fresh state for every run, under a short folder (socket paths).
   const dirs = createRunFolders({ log, cleanups }, { prefix: 'sdh-', resultsDir, greeting: 'hello from the host tests' });
+  const devPath = displayLanguage === PSEUDO_LANGUAGE ? withPseudoTranslation(builtExtension, dirs.runDir) : builtExtension;
+  if (displayLanguage) log(`display language ${displayLanguage}; extension from ${devPath}`);
   const resultsFile = path.join(resultsDir, 'results.json');
 
   const server = await startCodeServer({
@@ -59,11 +85,13 @@ async function main(): Promise<number> {
     serverDataDir: dirs.serverData,
     logFile: path.join(resultsDir, 'code-server.log'),
     settings: sandboxSettings(sandbox),
+    displayLanguage,
     env: {
       ...(sandbox.dockerHost ? { DOCKER_HOST: sandbox.dockerHost } : {}),
       SYNAPSE_DOCKER_TEST_RESULTS: resultsFile,
       SYNAPSE_SANDBOX_JSON: sandboxFile,
-      SYNAPSE_DOCKER_TEST_HOST: `code-server ${install.version}`,
+      SYNAPSE_DOCKER_TEST_HOST: `code-server ${install.version}${displayLanguage ? ` (${displayLanguage})` : ''}`,
+      ...(displayLanguage ? { SYNAPSE_DOCKER_TEST_LOCALE: displayLanguage } : {}),
       // VS Code's files on the server side; code-server keeps SecretStorage in the browser
       // (localStorage "secrets.provider", sealed with a key half from <user-data>/serve-web-key-half),
       // so no server-side file is allowed to hold the token.

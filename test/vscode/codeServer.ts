@@ -246,6 +246,8 @@ export interface StartOptions {
   /** Milliseconds to wait for the server to answer (default 60 s). */
   startTimeoutMs?: number;
   install?: CodeServerInstall;
+  /** A display language (e.g. qps-ploc) for the extensions' own l10n bundles; see declareDisplayLanguage. */
+  displayLanguage?: string;
 }
 
 export interface RunningCodeServer {
@@ -320,6 +322,26 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * code-server honours --locale only for a language listed in <userDataDir>/languagepacks.json, and
+ * none can be installed here. An empty pack (no translations of VS Code itself, one placeholder
+ * extension entry, which the workbench needs) makes VS Code run in that language: the workbench
+ * stays English, and extensions get vscode.env.language and their own l10n/bundle.l10n.<lang>.json.
+ */
+function declareDisplayLanguage(userDataDir: string, language: string): void {
+  const translations = path.join(userDataDir, 'empty-language-pack.i18n.json');
+  fs.writeFileSync(translations, JSON.stringify({ version: '1.0.0', contents: {} }));
+  const pack = {
+    [language]: {
+      hash: `empty-${language}`,
+      extensions: [{ extensionIdentifier: { id: `test.empty-language-pack-${language}` }, version: '0.0.1' }],
+      translations: { vscode: translations },
+      label: language,
+    },
+  };
+  fs.writeFileSync(path.join(userDataDir, 'languagepacks.json'), JSON.stringify(pack, null, 2));
+}
+
 /** Writes <userDataDir>/User/settings.json (the harness defaults plus the given settings). */
 export function writeUserSettings(userDataDir: string, settings: Record<string, unknown> = {}): string {
   const file = path.join(userDataDir, 'User', 'settings.json');
@@ -372,6 +394,7 @@ export async function startCodeServer(options: StartOptions): Promise<RunningCod
   const runtimeDir = path.join(base, 'r');
   fs.mkdirSync(runtimeDir, { mode: 0o700 });
   const settingsFile = writeUserSettings(options.userDataDir, options.settings);
+  if (options.displayLanguage) declareDisplayLanguage(options.userDataDir, options.displayLanguage);
 
   const serverDataDir = path.resolve(options.serverDataDir);
   const configFile = path.join(serverDataDir, 'config.yaml');
@@ -398,6 +421,7 @@ export async function startCodeServer(options: StartOptions): Promise<RunningCod
     '--disable-getting-started-override',
     '--disable-proxy',
     '--ignore-last-opened',
+    ...(options.displayLanguage ? ['--locale', options.displayLanguage] : []),
   ];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
