@@ -166,8 +166,10 @@ function operationFailedMessage(operation: DockerOperation, raw: string): string
   }
 }
 
-/** Only builds, pushes and pulls stream today. */
-function connectionBrokeMessage(operation: DockerOperation, detail?: string): string {
+/** The operations that follow an engine stream. */
+type StreamingOperation = Extract<DockerOperation, 'build' | 'push' | 'pull'>;
+
+function connectionBrokeMessage(operation: StreamingOperation, detail?: string): string {
   if (detail === undefined) {
     switch (operation) {
       case 'build':
@@ -176,12 +178,6 @@ function connectionBrokeMessage(operation: DockerOperation, detail?: string): st
         return l10n.t('The connection to the Docker engine broke during the push.');
       case 'pull':
         return l10n.t('The connection to the Docker engine broke during the pull.');
-      default:
-        return l10n.t({
-          message: 'The connection to the Docker engine broke during the {0}.',
-          args: [operation],
-          comment: ['{0}: a Docker operation keyword kept in English; no operation uses this sentence today.'],
-        });
     }
   }
   switch (operation) {
@@ -191,33 +187,18 @@ function connectionBrokeMessage(operation: DockerOperation, detail?: string): st
       return l10n.t('The connection to the Docker engine broke during the push: {0}', detail);
     case 'pull':
       return l10n.t('The connection to the Docker engine broke during the pull: {0}', detail);
-    default:
-      return l10n.t({
-        message: 'The connection to the Docker engine broke during the {0}: {1}',
-        args: [operation, detail],
-        comment: ['{0}: a Docker operation keyword kept in English; no operation uses this sentence today. {1}: the error message from the system.'],
-      });
   }
 }
 
-/** Only tags and pushes can refuse a digest today (a pull accepts one). */
-function needsTagMessage(operation: DockerOperation, reference: string): string {
-  switch (operation) {
-    case 'tag':
-      return l10n.t({
+/** Tags and pushes need a tag (a pull accepts a digest). */
+function needsTagMessage(operation: 'tag' | 'push', reference: string): string {
+  return operation === 'tag'
+    ? l10n.t({
         message: 'A tag needs a tag, not a digest ({0}).',
         args: [reference],
         comment: ['The first "tag" is the operation that names a local image (docker tag), the second an image tag. {0}: an image reference with a digest.'],
-      });
-    case 'push':
-      return l10n.t('A push needs a tag, not a digest ({0}).', reference);
-    default:
-      return l10n.t({
-        message: 'A {0} needs a tag, not a digest ({1}).',
-        args: [operation, reference],
-        comment: ['{0}: a Docker operation keyword kept in English; no operation uses this sentence today.'],
-      });
-  }
+      })
+    : l10n.t('A push needs a tag, not a digest ({0}).', reference);
 }
 
 const DENIAL_PATTERNS: Array<[RegExp, RegistryDenialKind]> = [
@@ -275,7 +256,7 @@ function translateError(
  */
 function followStream(
   stream: NodeJS.ReadableStream,
-  operation: DockerOperation,
+  operation: StreamingOperation,
   consume: (event: StreamEvent) => void,
   signal?: AbortSignal,
 ): Promise<void> {
@@ -345,7 +326,7 @@ function parseOrThrow(reference: string | ImageReference): ImageReference {
 }
 
 /** repository (host/path) and tag, as the engine's push/pull/tag parameters want them. */
-function repositoryAndTag(reference: ImageReference, operation: DockerOperation): { repository: string; tag: string; full: string } {
+function repositoryAndTag(reference: ImageReference, operation: 'tag' | 'push' | 'pull'): { repository: string; tag: string; full: string } {
   if (reference.digest && operation !== 'pull') {
     throw new NameError('digest', needsTagMessage(operation, formatImageReference(reference)));
   }
