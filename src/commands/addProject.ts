@@ -1,6 +1,7 @@
 // Pin a project by synID or Synapse URL (GET /projects leaves out public projects the user is
 // not a member of).
 import * as vscode from 'vscode';
+import { commandStep, notify } from '../ui/notify';
 import { SynapseError } from '../core/synapse/errors';
 import { PROJECT_TYPE } from '../core/synapse/types';
 import { projectNode } from '../core/tree/model';
@@ -29,14 +30,14 @@ export const addProjectCommand: CommandDefinition = {
     if (raw === undefined) return undefined;
     const synId = parseSynapseId(raw);
     if (!synId) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('"{0}" contains no Synapse ID (expected syn followed by digits).', raw));
+      void notify('error', vscode.l10n.t('"{0}" contains no Synapse ID (expected syn followed by digits).', raw), tryAgain());
       return undefined;
     }
     try {
       const entity = await (await session.client()).getEntity(synId);
       if (entity.concreteType !== PROJECT_TYPE) {
         const kind = entity.concreteType.split('.').pop();
-        void vscode.window.showErrorMessage(vscode.l10n.t('{0} is a {1}, not a project. Docker repositories live directly in projects.', synId, kind ?? 'entity'));
+        void notify('error', vscode.l10n.t('{0} is a {1}, not a project. Docker repositories live directly in projects.', synId, kind ?? 'entity'), tryAgain());
         return undefined;
       }
       await pins.add({ id: entity.id, name: entity.name });
@@ -45,8 +46,10 @@ export const addProjectCommand: CommandDefinition = {
       return entity.id;
     } catch (error) {
       if (error instanceof SynapseError && (error.kind === 'notFound' || error.kind === 'forbidden')) {
-        void vscode.window.showErrorMessage(
+        void notify(
+          'error',
           error.inTrash ? vscode.l10n.t('{0} is in the trash can.', synId) : vscode.l10n.t("Couldn't add {0}: {1}", synId, error.reason ?? error.message),
+          tryAgain(),
         );
         return undefined;
       }
@@ -55,3 +58,5 @@ export const addProjectCommand: CommandDefinition = {
     }
   },
 };
+
+const tryAgain = () => commandStep(vscode.l10n.t('Try Again'), addProjectCommand.id);

@@ -2,6 +2,7 @@
 // (each step with Back), then a cancellable build whose full output goes to the log.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { commandStep, notify } from '../ui/notify';
 import { synapseImageName } from '../core/naming';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { ImageTarget, projectStep, repositoryStep, tagStep } from '../ui/targetSteps';
@@ -21,7 +22,11 @@ export const buildImageCommand: CommandDefinition = {
   id: 'synapseDocker.buildImage',
   run: async (services, argument?: unknown) => {
     if (!vscode.workspace.isTrusted) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('Building images is disabled in Restricted Mode: a Dockerfile can run any command. Trust this workspace to build.'));
+      void notify(
+        'error',
+        vscode.l10n.t('Building images is disabled in Restricted Mode: a Dockerfile can run any command. Trust this workspace to build.'),
+        commandStep(vscode.l10n.t('Manage Workspace Trust'), 'workbench.trust.manage'),
+      );
       return undefined;
     }
     const dockerfile = argument instanceof vscode.Uri ? argument : await pickDockerfile();
@@ -39,7 +44,13 @@ export const buildImageCommand: CommandDefinition = {
 async function pickDockerfile(): Promise<vscode.Uri | undefined> {
   const files = await vscode.workspace.findFiles(DOCKERFILE_GLOB, '**/node_modules/**', 200);
   if (files.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('No Dockerfile in this workspace.'));
+    void notify('info', vscode.l10n.t('No Dockerfile in this workspace.'), {
+      title: vscode.l10n.t('Choose a Dockerfile…'),
+      run: async () => {
+        const [picked] = (await vscode.window.showOpenDialog({ title: vscode.l10n.t('Build an image for Synapse'), canSelectMany: false })) ?? [];
+        if (picked) await vscode.commands.executeCommand(buildImageCommand.id, picked);
+      },
+    });
     return undefined;
   }
   if (files.length === 1) return files[0];
@@ -158,23 +169,19 @@ async function runBuild(services: CommandServices, dockerfile: vscode.Uri, plan:
     );
     logger.info(`Built ${reference} (${result.imageId}) in ${result.durationMs} ms`);
     void services.localImages.refresh(connection, registry).catch(() => undefined);
-    const push = vscode.l10n.t('Push');
-    void vscode.window.showInformationMessage(vscode.l10n.t('Built {0}.', reference), push).then((choice) => {
-      if (choice === push) void vscode.commands.executeCommand('synapseDocker.pushImage', reference);
-    });
+    void notify('info', vscode.l10n.t('Built {0}.', reference), commandStep(vscode.l10n.t('Push'), 'synapseDocker.pushImage', reference));
     return reference;
   } catch (error) {
     if (isCancellation(error)) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Build of {0} cancelled.', reference));
+      void notify('info', vscode.l10n.t('Build of {0} cancelled.', reference), commandStep(vscode.l10n.t('Build Again'), buildImageCommand.id, dockerfile));
       return undefined;
     }
-    const showOutput = vscode.l10n.t('Show Output');
     const failed = error as { name?: string; step?: string; raw?: string; message: string };
     logger.error(`Build of ${reference} failed: ${failed.message}`);
     const message = failed.name === 'BuildFailedError' && failed.step
       ? vscode.l10n.t('Build failed at {0}: {1}', failed.step, failed.raw ?? '')
       : vscode.l10n.t('Build of {0} failed: {1}', reference, failed.message);
-    void vscode.window.showErrorMessage(message, showOutput).then((choice) => choice === showOutput && output.show(true));
+    void notify('error', message, { title: vscode.l10n.t('Show Output'), run: () => output.show(true) });
     return undefined;
   }
 }

@@ -3,6 +3,7 @@
 // the token may reach ~/.docker/config.json, and only because the user asked.
 import { spawn } from 'node:child_process';
 import * as vscode from 'vscode';
+import { commandStep, notify } from '../ui/notify';
 import { showError } from '../ui/errors';
 import { CommandDefinition } from './command';
 
@@ -21,7 +22,11 @@ export const loginDockerCliCommand: CommandDefinition = {
       const auth = await services.session.registryAuth(registry);
       const output = await runDockerLogin(auth.username, auth.password, registry);
       services.logger.info(`docker login ${registry}: ${output.trim()}`);
-      void vscode.window.showInformationMessage(vscode.l10n.t('The docker CLI is logged in to {0} as {1}.', registry, auth.username));
+      void notify(
+        'info',
+        vscode.l10n.t('The docker CLI is logged in to {0} as {1}.', registry, auth.username),
+        commandStep(vscode.l10n.t('Open a Terminal'), 'workbench.action.terminal.new'),
+      );
       return true;
     } catch (error) {
       showError(services, vscode.l10n.t('docker login failed'), error);

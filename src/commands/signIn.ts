@@ -2,6 +2,7 @@
 // SYNAPSE_AUTH_TOKEN) or one pasted into a password box. The token is verified before it is
 // stored. Automation may pass the token as the first argument.
 import * as vscode from 'vscode';
+import { commandStep, notify } from '../ui/notify';
 import { discoverToken, DiscoveredToken } from '../core/credentials';
 import { SignInError } from '../core/synapse/signIn';
 import { describeMissingScopes, missingScopes, readTokenClaims } from '../core/synapse/pat';
@@ -29,24 +30,20 @@ async function signInWith(services: CommandServices, token: string, automated: b
     void verifyRegistryLogin(services);
     const limitation = verified.limitations.at(-1);
     if (limitation) {
-      void vscode.window.showWarningMessage(
-        vscode.l10n.t('Signed in to Synapse as {0}. {1}', verified.profile.userName, limitation.message),
-        vscode.l10n.t('Create a Token'),
-      ).then((choice) => {
-        if (choice) void openTokenPage(services);
+      void notify('warning', vscode.l10n.t('Signed in to Synapse as {0}. {1}', verified.profile.userName, limitation.message), {
+        title: vscode.l10n.t('Create a Token'),
+        run: () => openTokenPage(services),
       });
     } else {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to Synapse as {0}.', verified.profile.userName));
+      void notify('info', vscode.l10n.t('Signed in to Synapse as {0}.', verified.profile.userName), commandStep(vscode.l10n.t('Build Image…'), 'synapseDocker.buildImage'));
     }
     return true;
   } catch (error) {
     if (error instanceof SignInError) {
       services.logger.warn(`Sign-in refused: ${error.message}`);
-      const retry = vscode.l10n.t('Try Another Token');
-      const create = vscode.l10n.t('Create a Token');
-      const answered = vscode.window.showErrorMessage(error.message, retry, create).then(async (choice) => {
-        if (choice === retry) await vscode.commands.executeCommand(signInCommand.id);
-        if (choice === create) await openTokenPage(services);
+      const answered = notify('error', error.message, commandStep(vscode.l10n.t('Try Another Token'), signInCommand.id), {
+        title: vscode.l10n.t('Create a Token'),
+        run: () => openTokenPage(services),
       });
       if (!automated) await answered;
       return false;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { commandStep, notify } from '../ui/notify';
 import { CommandDefinition } from './command';
 
 export const signOutCommand: CommandDefinition = {
@@ -6,6 +7,12 @@ export const signOutCommand: CommandDefinition = {
   run: async ({ session }) => {
     const user = session.account?.userName;
     await session.signOut();
-    if (user) void vscode.window.showInformationMessage(vscode.l10n.t('Signed out {0} from Synapse. The token was removed from this machine.', user));
+    if (user) {
+      void notify(
+        'info',
+        vscode.l10n.t('Signed out {0} from Synapse. The token was removed from this machine.', user),
+        commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn'),
+      );
+    }
   },
 };

@@ -1,5 +1,6 @@
 // Adds exactly one tag, `<registry>/<synID>/<name>:<tag>`, to a local image; nothing else changes.
 import * as vscode from 'vscode';
+import { commandStep, notify } from '../ui/notify';
 import { synapseImageName } from '../core/naming';
 import { pickLocalImage } from '../ui/localImagePicker';
 import { showError } from '../ui/errors';
@@ -19,10 +20,7 @@ export const tagImageCommand: CommandDefinition = {
       const reference = synapseImageName(registry, target.project!.id, target.repositoryName!, target.tag!);
       await connection.module.tagImage(connection.docker, choice.image.id, reference);
       services.logger.info(`Tagged ${choice.reference} as ${reference}`);
-      const push = vscode.l10n.t('Push');
-      void vscode.window.showInformationMessage(vscode.l10n.t('Tagged {0} as {1}.', choice.reference, reference), push).then((picked) => {
-        if (picked === push) void vscode.commands.executeCommand('synapseDocker.pushImage', reference);
-      });
+      void notify('info', vscode.l10n.t('Tagged {0} as {1}.', choice.reference, reference), commandStep(vscode.l10n.t('Push'), 'synapseDocker.pushImage', reference));
       return reference;
     } catch (error) {
       showError(services, vscode.l10n.t('Tagging failed'), error);

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { CommandServices } from '../commands/command';
 import { isCancellation } from '../ui/errors';
+import { commandStep, notify } from '../ui/notify';
 
 export async function verifyRegistryLogin(services: CommandServices): Promise<boolean> {
   const { docker, session, logger, settings, localImages } = services;
@@ -23,14 +24,13 @@ export async function verifyRegistryLogin(services: CommandServices): Promise<bo
     return true;
   } catch (error) {
     if (isCancellation(error)) return false;
-    const signIn = vscode.l10n.t('Sign In Again');
     const reason = (error as { raw?: string }).raw ?? (error as Error).message;
     logger.error(`Registry ${registry} refused the token: ${reason}`);
-    const choice = await vscode.window.showWarningMessage(
+    void notify(
+      'warning',
       vscode.l10n.t('The Docker registry {0} refused your Synapse token ({1}). Pushes and pulls will fail until you sign in with a valid token.', registry, reason),
-      signIn,
+      commandStep(vscode.l10n.t('Sign In Again'), 'synapseDocker.signIn'),
     );
-    if (choice === signIn) await vscode.commands.executeCommand('synapseDocker.signIn');
     return false;
   }
 }

@@ -14,14 +14,18 @@ import { formatBytes } from '../core/util/bytes';
 import { CommandServices } from '../commands/command';
 import { DockerConnection, DockerModule } from './dockerAccess';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
+import { commandStep, notify, type NextStep } from '../ui/notify';
 
 const SYNAPSE_LISTING_TIMEOUT_MS = 30_000;
 
+/** The command that starts a push or a pull afresh (with a reference: that one again). */
+const commandOf = (action: 'push' | 'pull') => (action === 'push' ? 'synapseDocker.pushImage' : 'synapseDocker.pullImage');
+
 /** Parses a reference for the configured registry; shows the broken rule and returns undefined when invalid. */
-export function parseForRegistry(services: CommandServices, text: string): ImageReference | undefined {
+function parseForRegistry(services: CommandServices, text: string, action: 'push' | 'pull'): ImageReference | undefined {
   const parsed = parseImageReference(text.trim(), { registry: services.settings().registry });
   if (parsed instanceof NameError) {
-    void vscode.window.showErrorMessage(parsed.message);
+    void notify('error', parsed.message, commandStep(vscode.l10n.t('Try Again'), commandOf(action)));
     return undefined;
   }
   return parsed;
@@ -32,20 +36,21 @@ function explainRefusals(services: CommandServices, refusals: PreflightRefusal[]
   if (refusals.length === 0) return true;
   const [first, ...others] = refusals;
   for (const refusal of refusals) services.logger.warn(`Preflight (${action}) refused: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
-  showRefusal(services, first, others.length);
+  showRefusal(services, first, others.length, action);
   return false;
 }
 
-/** Shows the refusal; its buttons act when clicked, but the command does not wait for them. */
-function showRefusal(services: CommandServices, refusal: PreflightRefusal, more: number): void {
-  const open = refusal.link ? vscode.l10n.t('Open in Browser') : undefined;
-  const signIn = refusal.code === 'not-signed-in' || refusal.code === 'token-invalid' || refusal.code === 'token-scope' ? vscode.l10n.t('Sign In with Another Token') : undefined;
+/** Shows the refusal with the page that helps, a new token when the token is the problem, or else Try Again. */
+function showRefusal(services: CommandServices, refusal: PreflightRefusal, more: number, action: 'push' | 'pull'): void {
+  const steps: NextStep[] = [];
+  const link = refusal.link;
+  if (link) steps.push({ title: vscode.l10n.t('Open in Browser'), run: () => vscode.env.openExternal(vscode.Uri.parse(link)) });
+  if (refusal.code === 'not-signed-in' || refusal.code === 'token-invalid' || refusal.code === 'token-scope') {
+    steps.push(commandStep(vscode.l10n.t('Sign In with Another Token'), 'synapseDocker.signIn'));
+  }
+  if (steps.length === 0) steps.push(commandStep(vscode.l10n.t('Try Again'), commandOf(action)));
   const text = more > 0 ? vscode.l10n.t('{0} {1} ({2} more in the log)', refusal.message, refusal.fix, more) : vscode.l10n.t('{0} {1}', refusal.message, refusal.fix);
-  void vscode.window.showErrorMessage(text, ...[open, signIn].filter((x): x is string => !!x)).then((choice) => {
-    if (choice === undefined) return; // dismissed (open and signIn are undefined when not offered)
-    if (choice === open && refusal.link) void vscode.env.openExternal(vscode.Uri.parse(refusal.link));
-    if (choice === signIn) void vscode.commands.executeCommand('synapseDocker.signIn');
-  });
+  void notify('error', text, ...steps);
 }
 
 function reportTransfer(progress: vscode.Progress<{ message?: string; increment?: number }>) {
@@ -95,7 +100,10 @@ const PULL: TransferKind = {
   run: (connection, options) => connection.module.pullImage(options),
   succeeded: async (services, connection, _client, reference, name, digest) => {
     await services.localImages.refresh(connection, reference.registry);
-    void vscode.window.showInformationMessage(vscode.l10n.t('Pulled {0} ({1}).', name, digest));
+    void notify('info', vscode.l10n.t('Pulled {0} ({1}).', name, digest), {
+      title: vscode.l10n.t('Copy Run Command'),
+      run: () => vscode.env.clipboard.writeText(`docker run --rm -it ${name}`),
+    });
   },
 };
 
@@ -109,7 +117,7 @@ export function pullReference(services: CommandServices, text: string): Promise<
 
 /** Preflight against Synapse, then the transfer with progress and Cancel, then the result shown. */
 async function transfer(services: CommandServices, text: string, kind: TransferKind): Promise<boolean> {
-  const reference = parseForRegistry(services, text);
+  const reference = parseForRegistry(services, text, kind.action);
   if (!reference) return false;
   const { session, docker, logger, settings } = services;
   const name = kind.shownName(reference, text);
@@ -131,7 +139,7 @@ async function transfer(services: CommandServices, text: string, kind: TransferK
     return true;
   } catch (error) {
     if (isCancellation(error)) {
-      void vscode.window.showInformationMessage(kind.cancelledMessage(name));
+      void notify('info', kind.cancelledMessage(name), commandStep(kind.action === 'push' ? vscode.l10n.t('Push Again') : vscode.l10n.t('Pull Again'), commandOf(kind.action), text));
       return false;
     }
     if (error instanceof Error && error.name === 'RegistryDeniedError') return explainDenial(services, reference, kind.action, error);
@@ -149,7 +157,7 @@ async function explainDenial(services: CommandServices, reference: ImageReferenc
     const check = action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
     const refusals = await check({ client, reference, scopes: services.session.scopes(), portalUrl: services.settings().portalUrl });
     if (refusals.length > 0) {
-      showRefusal(services, refusals[0], refusals.length - 1);
+      showRefusal(services, refusals[0], refusals.length - 1, action);
       return false;
     }
   } catch (diagnosisError) {
@@ -172,19 +180,20 @@ async function announcePush(services: CommandServices, client: SynapseClient, re
     (_progress, cancellation) => waitForCommit(client, repositoryName, tag, digest, abortSignalFor(cancellation)),
   );
   if (!found) {
-    void vscode.window.showWarningMessage(
+    void notify(
+      'warning',
       vscode.l10n.t('Pushed {0}:{1} ({2}), but Synapse has not listed it yet. It usually appears within a minute; refresh the tree later.', repositoryName, tag, digest),
+      commandStep(vscode.l10n.t('Refresh'), 'synapseDocker.refresh'),
     );
     return;
   }
   const repository = await client.getEntity(found.repositoryId);
   if (isDockerRepository(repository)) await revealTag(services, reference, repository, found.commit);
-  const copy = vscode.l10n.t('Copy Digest Reference');
-  const open = vscode.l10n.t('Open in Synapse');
-  void vscode.window.showInformationMessage(vscode.l10n.t('Pushed {0}:{1} to Synapse.', repositoryName, tag), copy, open).then((choice) => {
-    if (choice === copy && isDockerRepository(repository)) void vscode.env.clipboard.writeText(digestReference(repository, found.commit));
-    if (choice === open) void vscode.env.openExternal(vscode.Uri.parse(portalEntityUrl(services.settings().portalUrl, found.repositoryId)));
-  });
+  const steps: NextStep[] = [
+    { title: vscode.l10n.t('Open in Synapse'), run: () => vscode.env.openExternal(vscode.Uri.parse(portalEntityUrl(services.settings().portalUrl, found.repositoryId))) },
+  ];
+  if (isDockerRepository(repository)) steps.unshift({ title: vscode.l10n.t('Copy Digest Reference'), run: () => vscode.env.clipboard.writeText(digestReference(repository, found.commit)) });
+  void notify('info', vscode.l10n.t('Pushed {0}:{1} to Synapse.', repositoryName, tag), ...steps);
 }
 
 async function waitForCommit(client: SynapseClient, repositoryName: string, tag: string, digest: string, signal: AbortSignal) {

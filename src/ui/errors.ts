@@ -1,6 +1,7 @@
 // How failures reach the user: a short notification with the next action, the details in the
 // log. Cancellation is not a failure and shows nothing.
 import * as vscode from 'vscode';
+import { notify } from './notify';
 import { SynapseError } from '../core/synapse/errors';
 import { CommandServices } from '../commands/command';
 
@@ -17,10 +18,7 @@ export function showError(services: Pick<CommandServices, 'logger' | 'output'>, 
   if (isCancellation(error)) return;
   const detail = error instanceof Error ? error.message : String(error);
   services.logger.error(`${what}: ${detail}`);
-  const showLog = vscode.l10n.t('Show Log');
-  void vscode.window.showErrorMessage(vscode.l10n.t('{0}: {1}', what, detail), showLog).then((choice) => {
-    if (choice === showLog) services.output.show(true);
-  });
+  void notify('error', vscode.l10n.t('{0}: {1}', what, detail), { title: vscode.l10n.t('Show Log'), run: () => services.output.show(true) });
 }
 
 /** Bridges a VS Code cancellation token to the AbortSignal the core takes. */

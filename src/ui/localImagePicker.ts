@@ -1,5 +1,6 @@
 // Picks a local image: those already named for the Synapse registry first, then the rest.
 import * as vscode from 'vscode';
+import { commandStep, notify } from './notify';
 import type { LocalImage } from '../core/docker';
 import { formatBytes } from '../core/util/bytes';
 import { relativeTime } from '../core/util/time';
@@ -20,7 +21,7 @@ interface ImageItem extends vscode.QuickPickItem {
 export async function pickLocalImage(connection: DockerConnection, registry: string, title: string): Promise<LocalImageChoice | undefined> {
   const images = await connection.module.listLocalImages(connection.docker, { includeUntagged: false });
   if (images.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('There are no tagged local images. Build one from a Dockerfile first.'));
+    void notify('info', vscode.l10n.t('There are no tagged local images. Build one from a Dockerfile first.'), commandStep(vscode.l10n.t('Build Image…'), 'synapseDocker.buildImage'));
     return undefined;
   }
   const prefix = `${registry}/`;

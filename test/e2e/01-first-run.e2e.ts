@@ -18,6 +18,7 @@ import {
   readStatusBar,
   statusBarItems,
   treeRow,
+  notificationButton,
   waitForNotification,
   waitForProgressToFinish,
   waitForQuickInput,
@@ -62,7 +63,8 @@ describe('Journey 1: first run — sign in from the welcome view', function () {
     const item = await waitForStatusBarItem(page, alice.userName, 30_000);
     assert.ok((await item.innerText()).includes(alice.userName), `status bar: ${await readStatusBar(page)}`);
     await welcomeView(page, VIEW).waitFor({ state: 'hidden', timeout: 15_000 });
-    await waitForNotification(page, 'Signed in to Synapse as alice.', 15_000);
+    const signedIn = await waitForNotification(page, 'Signed in to Synapse as alice.', 15_000);
+    await notificationButton(signedIn, 'Build Image…').waitFor({ state: 'visible' }); // the next step is offered
     await treeRow(page, VIEW, PROJECT_NAME).first().waitFor({ state: 'visible', timeout: 30_000 });
     await waitForProgressToFinish(page, 15_000); // the projects finish loading
     await settleForScreenshot(page, { keepNotifications: true });

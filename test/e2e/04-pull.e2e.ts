@@ -42,6 +42,7 @@ import {
   signOutThroughPalette,
   treeRowAt,
   treeRowByIndex,
+  notificationButton,
   waitForNotification,
   waitForProgressToFinish,
   waitForToastShown,
@@ -159,6 +160,7 @@ describe('Journey 4: pull the pushed image from the tree (bob)', function () {
 
     const pulled = await waitForNotification(page, `Pulled ${pushed.reference}`, 120_000);
     assert.equal(await notificationMessage(pulled), `Pulled ${pushed.reference} (${pushed.digest}).`);
+    await notificationButton(pulled, 'Copy Run Command').waitFor({ state: 'visible' });
     assert.ok((await engine().getImage(pushed.reference).inspect()).RepoDigests.includes(`${pushed.repositoryName}@${pushed.digest}`), 'the engine has the pulled image by its digest');
 
     // The tag is now marked local.

@@ -19,6 +19,7 @@ import {
   quickPickRow,
   readStatusBar,
   statusBarItems,
+  notificationButton,
   waitForNotification,
   waitForProgressToFinish,
   waitForQuickInput,
@@ -51,7 +52,8 @@ describe('Journey 6: sign out from the status bar; still signed out after a relo
   it('picks "Sign Out": the welcome view returns and the status bar shows no user', async () => {
     const { page, screenshot } = e2e();
     await quickPickRow(page, 'Sign Out').first().click();
-    await waitForNotification(page, `Signed out ${USER} from Synapse. The token was removed from this machine.`, 15_000);
+    const signedOut = await waitForNotification(page, `Signed out ${USER} from Synapse. The token was removed from this machine.`, 15_000);
+    await notificationButton(signedOut, 'Sign In').waitFor({ state: 'visible' }); // the next step is offered
     await accountStatusBarItem(page).waitFor({ state: 'detached', timeout: 15_000 });
     await welcomeView(page, VIEW).waitFor({ state: 'visible', timeout: 15_000 });
     await welcomeButton(page, VIEW, 'Sign in to Synapse').waitFor({ state: 'visible' });
