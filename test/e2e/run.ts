@@ -25,7 +25,7 @@ const Mocha: MochaClass =
 const root = repoRoot();
 const resultsDir = path.join(root, 'test-results', 'e2e');
 
-const { log, cleanups, cleanup } = createRunnerCleanup('e2e');
+const { log, cleanups, runAndExit } = createRunnerCleanup('e2e');
 
 function safeName(title: string): string {
   return title.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'test';
@@ -131,13 +131,4 @@ async function main(): Promise<number> {
   return failures > 0 ? 1 : 0;
 }
 
-main()
-  .then(async (code) => {
-    await cleanup();
-    process.exit(code);
-  })
-  .catch(async (error: unknown) => {
-    console.error(`\n  e2e journeys could not run: ${error instanceof Error ? error.message : String(error)}\n`);
-    await cleanup();
-    process.exit(1);
-  });
+runAndExit(main, 'e2e journeys');

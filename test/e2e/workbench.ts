@@ -291,10 +291,9 @@ export interface TreeRowInfo {
   expanded?: boolean;
 }
 
-/** The rows of a view's tree that are rendered now (the list only renders what is on screen). */
-export async function renderedTreeRows(page: Page, viewName: string): Promise<TreeRowInfo[]> {
-  const rows = await viewPane(page, viewName)
-    .locator(LIST_ROW)
+/** Reads the tree rows a locator matches, in list order. */
+function readTreeRows(rows: Locator): Promise<TreeRowInfo[]> {
+  return rows
     .evaluateAll((elements) =>
       elements.map((el) => ({
         index: Number(el.getAttribute('data-index')),
@@ -303,8 +302,13 @@ export async function renderedTreeRows(page: Page, viewName: string): Promise<Tr
         description: (el.querySelector('.label-description')?.textContent ?? '').trim(),
         expanded: el.hasAttribute('aria-expanded') ? el.getAttribute('aria-expanded') === 'true' : undefined,
       })),
-    );
-  return rows.sort((a, b) => a.index - b.index);
+    )
+    .then((found) => found.sort((a, b) => a.index - b.index));
+}
+
+/** The rows of a view's tree that are rendered now (the list only renders what is on screen). */
+export function renderedTreeRows(page: Page, viewName: string): Promise<TreeRowInfo[]> {
+  return readTreeRows(viewPane(page, viewName).locator(LIST_ROW));
 }
 
 /**
@@ -576,18 +580,7 @@ export async function resizeSideBar(page: Page, width: number, timeoutMs = DEFAU
 
 /** The row of a view's tree that has the keyboard focus, or undefined when none has. */
 export async function focusedTreeRow(page: Page, viewName: string): Promise<TreeRowInfo | undefined> {
-  const rows = await viewPane(page, viewName)
-    .locator(`${LIST_ROW}.focused`)
-    .evaluateAll((elements) =>
-      elements.map((el) => ({
-        index: Number(el.getAttribute('data-index')),
-        level: Number(el.getAttribute('aria-level')),
-        label: (el.querySelector('.label-name')?.textContent ?? '').trim(),
-        description: (el.querySelector('.label-description')?.textContent ?? '').trim(),
-        expanded: el.hasAttribute('aria-expanded') ? el.getAttribute('aria-expanded') === 'true' : undefined,
-      })),
-    );
-  return rows[0];
+  return (await readTreeRows(viewPane(page, viewName).locator(`${LIST_ROW}.focused`)))[0];
 }
 
 /** Waits until the focused tree row matches `accept` (the tree re-renders as children load). */

@@ -14,10 +14,9 @@ import * as path from 'node:path';
 import Docker from 'dockerode';
 import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../src/api';
-import type { LoadMoreNode, ProjectNode, RepositoryNode, TagNode, TreeNode } from '../../src/core/tree/nodes';
-import { readSandbox, runCommand, sandboxUser, sleep, waitFor, type RestTag, type SandboxInfo, type StatsRequest } from './helpers';
+import type { ProjectNode, RepositoryNode, TagNode, TreeNode } from '../../src/core/tree/nodes';
+import { readSandbox, runCommand, sandboxUser, sleep, waitFor, type RestTag, type SandboxInfo, type StatsRequest, EXTENSION_ID, projects, repositories, tags, loadMores } from './helpers';
 
-const EXTENSION_ID = 'sage-synapse-tools.synapse-docker';
 const BASE_IMAGE = 'local/busybox:1';
 const PROJECT = 'syn1000001'; // Alice Main Project: alice ADMIN, bob READ+DOWNLOAD, carol uncertified, dave READ
 const FOLDER = 'syn1000104'; // the folder "Data" inside it
@@ -71,11 +70,6 @@ async function withNotifications<T>(step: (shown: Shown[]) => Promise<T>): Promi
 function describeShown(shown: Shown[]): string {
   return shown.length ? shown.map((s) => `[${s.kind}] ${s.message}`).join('\n') : '(no notification)';
 }
-
-const projects = (nodes: TreeNode[]) => nodes.filter((n): n is ProjectNode => n.kind === 'project');
-const repositories = (nodes: TreeNode[]) => nodes.filter((n): n is RepositoryNode => n.kind === 'repository');
-const tags = (nodes: TreeNode[]) => nodes.filter((n): n is TagNode => n.kind === 'tag');
-const loadMores = (nodes: TreeNode[]) => nodes.filter((n): n is LoadMoreNode => n.kind === 'loadMore');
 
 describe('Docker push and pull through the extension (real engine, registry and sandbox)', function () {
   this.timeout(120_000);

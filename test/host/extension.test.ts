@@ -11,9 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findFiles, scanForSecret } from '../vscode/secretScan';
-import { readSandbox, runCommandDismissingPrompts, sandboxUser, sleep, waitFor, type SandboxInfo, type SandboxUser } from './helpers';
+import { readSandbox, runCommandDismissingPrompts, sandboxUser, sleep, waitFor, type SandboxInfo, type SandboxUser, EXTENSION_ID } from './helpers';
 
-const EXTENSION_ID = 'sage-synapse-tools.synapse-docker';
 const LOG_CHANNEL_NAME = 'Synapse Docker';
 
 interface ExtensionApi {

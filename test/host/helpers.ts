@@ -3,6 +3,7 @@
 // Environment (set by the runners): SYNAPSE_SANDBOX_JSON, the path of .synapse-sandbox/sandbox.json.
 import * as vscode from 'vscode';
 import { readSandboxInfo, type SandboxInfo } from '../vscode/sandboxInfo';
+import type { LoadMoreNode, MessageNode, ProjectNode, RepositoryNode, TagNode, TreeNode } from '../../src/core/tree/nodes';
 
 export { sandboxUser, type SandboxInfo, type SandboxUser } from '../vscode/sandboxInfo';
 
@@ -22,6 +23,25 @@ export function readSandbox(): SandboxInfo {
   if (!file) throw new Error('SYNAPSE_SANDBOX_JSON is not set: the runner must pass the path of sandbox.json');
   return readSandboxInfo(file);
 }
+
+export const EXTENSION_ID = 'sage-synapse-tools.synapse-docker';
+
+/** A tree item's label and description as plain text. */
+export function labelOf(item: vscode.TreeItem): string {
+  const label = item.label;
+  return typeof label === 'string' ? label : (label?.label ?? '');
+}
+
+export function descriptionOf(item: vscode.TreeItem): string {
+  return typeof item.description === 'string' ? item.description : '';
+}
+
+/** The nodes of one kind among a node's children. */
+export const projects = (nodes: TreeNode[]) => nodes.filter((n): n is ProjectNode => n.kind === 'project');
+export const repositories = (nodes: TreeNode[]) => nodes.filter((n): n is RepositoryNode => n.kind === 'repository');
+export const tags = (nodes: TreeNode[]) => nodes.filter((n): n is TagNode => n.kind === 'tag');
+export const loadMores = (nodes: TreeNode[]) => nodes.filter((n): n is LoadMoreNode => n.kind === 'loadMore');
+export const messages = (nodes: TreeNode[]) => nodes.filter((n): n is MessageNode => n.kind === 'message');
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -25,7 +25,7 @@ const displayLanguage = process.env.SYNAPSE_DOCKER_LOCALE || undefined;
 const PSEUDO_LANGUAGE = 'qps-ploc';
 const resultsDir = path.join(root, 'test-results', displayLanguage ? `host-${displayLanguage}` : 'host');
 
-const { log, cleanups, cleanup } = createRunnerCleanup('host');
+const { log, cleanups, runAndExit } = createRunnerCleanup('host');
 
 async function waitForResults(file: string, server: RunningCodeServer, timeoutMs: number): Promise<HostTestResults> {
   const deadline = Date.now() + timeoutMs;
@@ -158,13 +158,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main()
-  .then(async (code) => {
-    await cleanup();
-    process.exit(code);
-  })
-  .catch(async (error: unknown) => {
-    console.error(`\n  host tests could not run: ${error instanceof Error ? error.message : String(error)}\n`);
-    await cleanup();
-    process.exit(1);
-  });
+runAndExit(main, 'host tests');

@@ -15,7 +15,7 @@ import type { HostTestResults } from './index';
 const root = repoRoot();
 const resultsDir = path.join(root, 'test-results', 'desktop');
 
-const { log, cleanups, cleanup } = createRunnerCleanup('desktop');
+const { log, cleanups, cleanup, runAndExit } = createRunnerCleanup('desktop');
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -114,13 +114,4 @@ async function main(): Promise<number> {
   return tally.failing === 0 && tally.passing > 0 && !results.error ? 0 : 1;
 }
 
-main()
-  .then(async (code) => {
-    await cleanup();
-    process.exit(code);
-  })
-  .catch(async (error: unknown) => {
-    console.error(`\n  desktop host tests could not run: ${error instanceof Error ? error.message : String(error)}\n`);
-    await cleanup();
-    process.exit(1);
-  });
+runAndExit(main, 'desktop host tests');

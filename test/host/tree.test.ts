@@ -5,25 +5,8 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../src/api';
-import type { LoadMoreNode, MessageNode, ProjectNode, RepositoryNode, TagNode, TreeNode } from '../../src/core/tree/nodes';
-import { readSandbox, runCommand, sandboxUser, waitFor, type RestTag, type SandboxInfo, type SandboxUser, type StatsRequest } from './helpers';
-
-const EXTENSION_ID = 'sage-synapse-tools.synapse-docker';
-
-function labelOf(item: vscode.TreeItem): string {
-  const label = item.label;
-  return typeof label === 'string' ? label : (label?.label ?? '');
-}
-
-function descriptionOf(item: vscode.TreeItem): string {
-  return typeof item.description === 'string' ? item.description : '';
-}
-
-const projects = (nodes: TreeNode[]) => nodes.filter((n): n is ProjectNode => n.kind === 'project');
-const repositories = (nodes: TreeNode[]) => nodes.filter((n): n is RepositoryNode => n.kind === 'repository');
-const tags = (nodes: TreeNode[]) => nodes.filter((n): n is TagNode => n.kind === 'tag');
-const loadMores = (nodes: TreeNode[]) => nodes.filter((n): n is LoadMoreNode => n.kind === 'loadMore');
-const messages = (nodes: TreeNode[]) => nodes.filter((n): n is MessageNode => n.kind === 'message');
+import type { ProjectNode, RepositoryNode, TagNode, TreeNode } from '../../src/core/tree/nodes';
+import { readSandbox, runCommand, sandboxUser, waitFor, type RestTag, type SandboxInfo, type SandboxUser, type StatsRequest, EXTENSION_ID, labelOf, descriptionOf, projects, repositories, tags, loadMores, messages } from './helpers';
 
 describe('Projects tree: projects → repositories → tags (alice, registered provider)', function () {
   this.timeout(60_000);

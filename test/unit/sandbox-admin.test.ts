@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DEFAULT_SEED_FILE, RunningSandbox, loadSeed, startSandbox } from '../sandbox/server';
 import { SandboxResponse, adminCall, sandboxRequest } from '../sandbox/server/client';
+import { TEST_REGISTRY, useTestSandbox } from './helpers/inProcessSandbox';
 import { isLoopback } from '../sandbox/server/http';
 import { generateTokenKeyPair } from '../sandbox/server/tokens';
 
-const REGISTRY = '127.0.0.1:5123';
+const REGISTRY = TEST_REGISTRY;
 const CONCURRENT_REASON = 'Too many concurrent requests. Allowed 3 concurrent connections at any time.';
 const FREQUENCY_REASON = 'Requests are too frequent. Allowed 600 requests every 60 seconds.';
 
@@ -32,17 +33,11 @@ describe('Synapse sandbox: admin API', function () {
     sandboxRequest(sandbox.url, 'GET', '/repo/v1/userProfile', { token: user ? tokens[user] : undefined });
   const stats = async (): Promise<{ requests: Stat[]; maxConcurrentByUser: Record<string, number> }> => admin('GET', 'stats');
 
-  before(async function () {
-    sandbox = await startSandbox({ port: 0, seed: loadSeed(), registryHost: REGISTRY });
+  // One sandbox for the suite, reset to the seed before each test.
+  const testSandbox = useTestSandbox();
+  beforeEach(function () {
+    sandbox = testSandbox().sandbox;
     for (const user of sandbox.users()) tokens[user.userName] = user.token;
-  });
-
-  after(async function () {
-    await sandbox.close();
-  });
-
-  beforeEach(async function () {
-    await admin('POST', 'reset');
   });
 
   it('latency delays /repo/v1 and /docker/v1 answers until reset', async function () {

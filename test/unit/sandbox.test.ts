@@ -1,9 +1,10 @@
 // The Synapse sandbox's /repo/v1 API, against a real in-process server with the default seed.
 import * as assert from 'node:assert/strict';
-import { RunningSandbox, loadSeed, startSandbox } from '../sandbox/server';
+import { RunningSandbox } from '../sandbox/server';
 import { SandboxResponse, adminCall, sandboxRequest } from '../sandbox/server/client';
+import { TEST_REGISTRY, useTestSandbox } from './helpers/inProcessSandbox';
 
-const REGISTRY = '127.0.0.1:5123';
+const REGISTRY = TEST_REGISTRY;
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const ERROR_TYPE = 'org.sagebionetworks.repo.model.ErrorResponse';
 const DOCKER_CLASS = 'org.sagebionetworks.repo.model.docker.DockerRepository';
@@ -39,17 +40,11 @@ describe('Synapse sandbox: /repo/v1', function () {
     return pages;
   }
 
-  before(async function () {
-    sandbox = await startSandbox({ port: 0, seed: loadSeed(), registryHost: REGISTRY });
+  // One sandbox for the suite, reset to the seed before each test.
+  const testSandbox = useTestSandbox();
+  beforeEach(function () {
+    sandbox = testSandbox().sandbox;
     for (const user of sandbox.users()) tokens[user.userName] = user.token;
-  });
-
-  after(async function () {
-    await sandbox.close();
-  });
-
-  beforeEach(async function () {
-    await adminCall(sandbox.url, 'POST', 'reset');
   });
 
   describe('GET /userProfile', function () {

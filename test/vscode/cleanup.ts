@@ -14,6 +14,8 @@ export interface RunnerCleanup {
   cleanups: CleanupStep[];
   /** Runs the steps once (later calls return the same promise); a step's error is logged, not thrown. */
   cleanup(): Promise<void>;
+  /** Runs the runner's main, cleans up, and exits with its code (1, saying what could not run, when it throws). */
+  runAndExit(main: () => Promise<number>, what: string): void;
 }
 
 /**
@@ -44,7 +46,18 @@ export function createRunnerCleanup(prefix: string): RunnerCleanup {
       void cleanup().finally(() => process.exit(130));
     });
   }
-  return { log, cleanups, cleanup };
+  const runAndExit = (main: () => Promise<number>, what: string): void => {
+    void main()
+      .catch((error: unknown) => {
+        console.error(`\n  ${what} could not run: ${error instanceof Error ? error.message : String(error)}\n`);
+        return 1;
+      })
+      .then(async (code) => {
+        await cleanup();
+        process.exit(code);
+      });
+  };
+  return { log, cleanups, cleanup, runAndExit };
 }
 
 export interface RunFolders {

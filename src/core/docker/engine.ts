@@ -52,88 +52,46 @@ export class DockerUnreachableError extends Error {
 /** Translates a connection failure into a message that says what to do. */
 export function explainConnectionError(error: unknown, endpoint: DockerEndpoint): DockerUnreachableError {
   const code = (error as NodeJS.ErrnoException)?.code;
-  // Where the engine was looked for, "<host> (<source>)" or "<host> (<source> "<context>")": each
-  // message comes in both variants, so translators always get a whole sentence.
+  // Where the engine was looked for, "<host> (<source>)" or "<host> (<source> "<context>")": an
+  // address and English keywords, so a value in each sentence rather than words to translate.
   const { host, source, contextName } = endpoint;
+  const where = contextName ? `${host} (${source} "${contextName}")` : `${host} (${source})`;
   switch (code) {
     case 'ENOENT':
       return new DockerUnreachableError(
-        contextName
-          ? l10n.t({
-              message: 'Docker is not running: there is no socket at {0} ({1} "{2}"). Start Docker, or set synapseDocker.dockerHost.',
-              args: [host, source, contextName],
-              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: the Docker context name.'],
-            })
-          : l10n.t({
-              message: 'Docker is not running: there is no socket at {0} ({1}). Start Docker, or set synapseDocker.dockerHost.',
-              args: [host, source],
-              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default).'],
-            }),
+        l10n.t({
+          message: 'Docker is not running: there is no socket at {0}. Start Docker, or set synapseDocker.dockerHost.',
+          args: [where],
+          comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default).'],
+        }),
         code,
       );
     case 'ECONNREFUSED':
       return new DockerUnreachableError(
-        contextName
-          ? l10n.t({
-              message: 'Nothing is listening at {0} ({1} "{2}"). Is the Docker engine running there?',
-              args: [host, source, contextName],
-              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: the Docker context name.'],
-            })
-          : l10n.t({
-              message: 'Nothing is listening at {0} ({1}). Is the Docker engine running there?',
-              args: [host, source],
-              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default).'],
-            }),
+        l10n.t({ message: 'Nothing is listening at {0}. Is the Docker engine running there?', args: [where], comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default).'] }),
         code,
       );
     case 'EACCES':
       return new DockerUnreachableError(
-        contextName
-          ? l10n.t({
-              message: 'No permission to use the Docker socket {0} ({1} "{2}"). Add your user to the docker group (sudo usermod -aG docker $USER) and log in again.',
-              args: [host, source, contextName],
-              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: the Docker context name.'],
-            })
-          : l10n.t({
-              message: 'No permission to use the Docker socket {0} ({1}). Add your user to the docker group (sudo usermod -aG docker $USER) and log in again.',
-              args: [host, source],
-              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default).'],
-            }),
+        l10n.t({
+          message: 'No permission to use the Docker socket {0}. Add your user to the docker group (sudo usermod -aG docker $USER) and log in again.',
+          args: [where],
+          comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default).'],
+        }),
         code,
       );
     case 'ETIMEDOUT':
     case 'ESOCKETTIMEDOUT':
+      return new DockerUnreachableError(l10n.t({ message: 'The Docker engine at {0} did not answer in time.', args: [where], comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default).'] }), code);
+    default:
       return new DockerUnreachableError(
-        contextName
-          ? l10n.t({
-              message: 'The Docker engine at {0} ({1} "{2}") did not answer in time.',
-              args: [host, source, contextName],
-              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: the Docker context name.'],
-            })
-          : l10n.t({
-              message: 'The Docker engine at {0} ({1}) did not answer in time.',
-              args: [host, source],
-              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default).'],
-            }),
+        l10n.t({
+          message: 'Couldn\'t reach the Docker engine at {0}: {1}',
+          args: [where, (error as Error)?.message ?? String(error)],
+          comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default). {1}: the error message from the system.'],
+        }),
         code,
       );
-    default: {
-      const detail = (error as Error)?.message ?? String(error);
-      return new DockerUnreachableError(
-        contextName
-          ? l10n.t({
-              message: 'Couldn\'t reach the Docker engine at {0} ({1} "{2}"): {3}',
-              args: [host, source, contextName, detail],
-              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: the Docker context name. {3}: the error message from the system.'],
-            })
-          : l10n.t({
-              message: 'Couldn\'t reach the Docker engine at {0} ({1}): {2}',
-              args: [host, source, detail],
-              comment: ['{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default). {2}: the error message from the system.'],
-            }),
-        code,
-      );
-    }
   }
 }
 

@@ -6,6 +6,7 @@ import * as l10n from '@vscode/l10n';
 import type { ImageReference } from '../naming';
 import type { SynapseClient } from '../synapse/client';
 import { SynapseError } from '../synapse/errors';
+import { missingScopesSentence } from '../synapse/pat';
 import { Entity, PROJECT_TYPE, UserEntityPermissions } from '../synapse/types';
 
 export type PreflightCode =
@@ -142,38 +143,10 @@ function scopeRefusal(action: 'push' | 'pull', options: PreflightOptions): Prefl
   if (!missing.length) return undefined;
   return {
     code: 'token-scope',
-    message: scopeMessage(action, missing),
+    message: missingScopesSentence(missing, action),
     fix: newTokenFix(),
     link: portal(options, 'PersonalAccessTokens:0'),
   };
-}
-
-/** One message per direction and number of missing scopes (at most two: NEEDED_SCOPES). */
-function scopeMessage(action: 'push' | 'pull', missing: readonly string[]): string {
-  if (action === 'push') {
-    return missing.length > 1
-      ? l10n.t({
-          message: 'Your personal access token lacks the {0} and {1} scopes, which a push needs.',
-          args: [missing[0], missing[1]],
-          comment: ['{0} and {1} are token scope names (view, download, modify): Synapse identifiers, keep them as they are.'],
-        })
-      : l10n.t({
-          message: 'Your personal access token lacks the {0} scope, which a push needs.',
-          args: [missing[0]],
-          comment: ['{0} is a token scope name (view, download, modify): a Synapse identifier, keep it as it is.'],
-        });
-  }
-  return missing.length > 1
-    ? l10n.t({
-        message: 'Your personal access token lacks the {0} and {1} scopes, which a pull needs.',
-        args: [missing[0], missing[1]],
-        comment: ['{0} and {1} are token scope names (view, download, modify): Synapse identifiers, keep them as they are.'],
-      })
-    : l10n.t({
-        message: 'Your personal access token lacks the {0} scope, which a pull needs.',
-        args: [missing[0]],
-        comment: ['{0} is a token scope name (view, download, modify): a Synapse identifier, keep it as it is.'],
-      });
 }
 
 function notSignedIn(options: PreflightOptions): PreflightResult {
@@ -302,12 +275,7 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
   if (!repositoryLookup.ok) {
     const error = repositoryLookup.error;
     if (error.inTrash) {
-      refusals.push({
-        code: 'repository-in-trash',
-        message: l10n.t('The repository {0} is in the trash can; the registry refuses pushes to it.', repositoryName(reference)),
-        fix: l10n.t('Restore the repository from your trash can on Synapse, or push under another name.'),
-        link: portal(options, 'Trash:0'),
-      });
+      refusals.push(trashedRepositoryRefusal(options, 'push', undefined));
       return { allowed: false, refusals };
     }
     if (error.kind === 'forbidden' && !error.missingScope) {
@@ -323,20 +291,7 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
   if (repositoryId) {
     const permissions = await settle(client.getPermissions(repositoryId, signal));
     if (!permissions.ok) {
-      if (permissions.error.inTrash) {
-        refusals.push({
-          code: 'repository-in-trash',
-          message: l10n.t({
-            message: 'The repository {0} ({1}) is in the trash can; the registry refuses pushes to it.',
-            args: [repositoryName(reference), repositoryId],
-            comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'],
-          }),
-          fix: l10n.t('Restore the repository from your trash can on Synapse, or push under another name.'),
-          link: portal(options, 'Trash:0'),
-        });
-      } else {
-        refusals.push(fail(permissions.error, options));
-      }
+      refusals.push(permissions.error.inTrash ? trashedRepositoryRefusal(options, 'push', repositoryId) : fail(permissions.error, options));
       return { allowed: false, refusals, repositoryId };
     }
     const p = permissions.value;
@@ -377,6 +332,28 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
   return { allowed: refusals.length === 0, refusals, createsRepository: true };
 }
 
+/** The repository is in the trash can: the pusher can restore it; a puller must ask its owner. */
+function trashedRepositoryRefusal(options: PreflightOptions, action: 'push' | 'pull', repositoryId: string | undefined): PreflightRefusal {
+  const name = repositoryName(options.reference);
+  if (action === 'push') {
+    return {
+      code: 'repository-in-trash',
+      message: repositoryId
+        ? l10n.t({ message: 'The repository {0} ({1}) is in the trash can; the registry refuses pushes to it.', args: [name, repositoryId], comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'] })
+        : l10n.t('The repository {0} is in the trash can; the registry refuses pushes to it.', name),
+      fix: l10n.t('Restore the repository from your trash can on Synapse, or push under another name.'),
+      link: portal(options, 'Trash:0'),
+    };
+  }
+  return {
+    code: 'repository-in-trash',
+    message: repositoryId
+      ? l10n.t({ message: 'The repository {0} ({1}) is in the trash can.', args: [name, repositoryId], comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'] })
+      : l10n.t('The repository {0} is in the trash can.', name),
+    fix: l10n.t('Ask its owner to restore it from the trash can on Synapse.'),
+  };
+}
+
 function editRefusal(options: PreflightOptions, repositoryId: string | undefined): PreflightRefusal {
   const name = repositoryName(options.reference);
   return {
@@ -413,11 +390,7 @@ export async function inspectPull(options: PreflightOptions): Promise<PreflightR
   if (!lookup.ok) {
     const error = lookup.error;
     if (error.inTrash) {
-      refusals.push({
-        code: 'repository-in-trash',
-        message: l10n.t('The repository {0} is in the trash can.', name),
-        fix: l10n.t('Ask its owner to restore it from the trash can on Synapse.'),
-      });
+      refusals.push(trashedRepositoryRefusal(options, 'pull', undefined));
     } else if (error.kind === 'forbidden' && !error.missingScope) {
       refusals.push(downloadRefusal(options, undefined));
     } else {
@@ -448,17 +421,7 @@ export async function inspectPull(options: PreflightOptions): Promise<PreflightR
 
   const permissions = await settle(client.getPermissions(repositoryId, signal));
   if (!permissions.ok) {
-    if (permissions.error.inTrash) {
-      refusals.push({
-        code: 'repository-in-trash',
-        message: l10n.t({
-          message: 'The repository {0} ({1}) is in the trash can.',
-          args: [name, repositoryId],
-          comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'],
-        }),
-        fix: l10n.t('Ask its owner to restore it from the trash can on Synapse.'),
-      });
-    } else refusals.push(fail(permissions.error, options));
+    refusals.push(permissions.error.inTrash ? trashedRepositoryRefusal(options, 'pull', repositoryId) : fail(permissions.error, options));
     return { allowed: false, refusals, repositoryId };
   }
   if (!permissions.value.canDownload) refusals.push(downloadRefusal(options, repositoryId));

@@ -46,17 +46,21 @@ export function missingScopes(claims: TokenClaims, action: TokenAction): Synapse
   return REQUIRED_SCOPES[action].filter((scope) => !claims.scopes.includes(scope));
 }
 
-/** The sentence that explains what a token without these scopes cannot do (one whole sentence per case, for translators). */
-export function describeMissingScopes(missing: readonly string[], action: TokenAction): string {
+/** What a token without these scopes cannot do: one whole sentence per action and count, for translators. */
+export function missingScopesSentence(missing: readonly string[], action: TokenAction): string {
   const [first, second, third] = missing;
-  const advice = l10n.t('Create a token with the view, download and modify scopes.');
-  if (action === 'browse') return l10n.t('This personal access token lacks the {0} scope, which browsing Synapse needs. {1}', first, advice);
+  if (action === 'browse') return l10n.t('This personal access token lacks the {0} scope, which browsing Synapse needs.', first);
   if (action === 'pull') {
     return missing.length === 1
-      ? l10n.t('This personal access token lacks the {0} scope, which a pull needs. {1}', first, advice)
-      : l10n.t('This personal access token lacks the {0} and {1} scopes, which a pull needs. {2}', first, second, advice);
+      ? l10n.t('This personal access token lacks the {0} scope, which a pull needs.', first)
+      : l10n.t('This personal access token lacks the {0} and {1} scopes, which a pull needs.', first, second);
   }
-  if (missing.length === 1) return l10n.t('This personal access token lacks the {0} scope, which a push needs. {1}', first, advice);
-  if (missing.length === 2) return l10n.t('This personal access token lacks the {0} and {1} scopes, which a push needs. {2}', first, second, advice);
-  return l10n.t('This personal access token lacks the {0}, {1} and {2} scopes, which a push needs. {3}', first, second, third, advice);
+  if (missing.length === 1) return l10n.t('This personal access token lacks the {0} scope, which a push needs.', first);
+  if (missing.length === 2) return l10n.t('This personal access token lacks the {0} and {1} scopes, which a push needs.', first, second);
+  return l10n.t('This personal access token lacks the {0}, {1} and {2} scopes, which a push needs.', first, second, third);
+}
+
+/** The sentence with what to do about it, for sign-in. */
+export function describeMissingScopes(missing: readonly string[], action: TokenAction): string {
+  return l10n.t('{0} {1}', missingScopesSentence(missing, action), l10n.t('Create a token with the view, download and modify scopes.'));
 }

@@ -9,6 +9,15 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['minute', 60],
 ];
 
+// Tree descriptions ask for an age per row: one formatter per display language, made once.
+let formatter: { language: string; format: Intl.RelativeTimeFormat } | undefined;
+
+function ageFormat(): Intl.RelativeTimeFormat {
+  const language = displayLanguage();
+  if (formatter?.language !== language) formatter = { language, format: new Intl.RelativeTimeFormat(language, { numeric: 'always' }) };
+  return formatter.format;
+}
+
 /** "3 minutes ago", "2 days ago": short relative ages for tree descriptions, in the display language. */
 export function relativeTime(iso: string | undefined, now: number = Date.now()): string {
   if (!iso) return '';
@@ -18,7 +27,7 @@ export function relativeTime(iso: string | undefined, now: number = Date.now()):
   if (seconds >= 45) {
     for (const [unit, size] of UNITS) {
       const count = Math.round(seconds / size);
-      if (count >= 1 && seconds >= size * 0.75) return new Intl.RelativeTimeFormat(displayLanguage(), { numeric: 'always' }).format(-count, unit);
+      if (count >= 1 && seconds >= size * 0.75) return ageFormat().format(-count, unit);
     }
   }
   return l10n.t('just now');

@@ -10,10 +10,11 @@ let language = 'en';
 
 export function useTranslations(bundle: TranslationBundle | undefined, displayLanguage = 'en'): void {
   l10n.config({ contents: bundle ?? {} });
-  language = displayLanguage;
+  // Intl formats in the display language when it knows it (not e.g. the pseudo-language), else English.
+  language = Intl.RelativeTimeFormat.supportedLocalesOf([displayLanguage]).length > 0 ? displayLanguage : 'en';
 }
 
-/** The display language for Intl formatting; falls back to English when Intl doesn't know it. */
+/** The display language for Intl formatting. */
 export function displayLanguage(): string {
-  return Intl.RelativeTimeFormat.supportedLocalesOf([language]).length > 0 ? language : 'en';
+  return language;
 }

@@ -7,10 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../../src/api';
-import type { MessageNode, TreeNode } from '../../../src/core/tree/nodes';
-import { readSandbox, runCommand, sandboxUser, waitFor } from '../helpers';
+import { readSandbox, runCommand, sandboxUser, waitFor, EXTENSION_ID, labelOf, messages } from '../helpers';
 
-const EXTENSION_ID = 'sage-synapse-tools.synapse-docker';
 
 describe(`In the display language ${process.env.SYNAPSE_DOCKER_TEST_LOCALE}: the extension's texts come from its l10n bundle`, function () {
   this.timeout(60_000);
@@ -24,9 +22,6 @@ describe(`In the display language ${process.env.SYNAPSE_DOCKER_TEST_LOCALE}: the
     assert.ok(template, `the ${language} bundle has no entry for "${key}"`);
     return template.replace(/\{(\d+)\}/g, (match, index: string) => args[Number(index)] ?? match);
   }
-
-  const labelOf = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : (item.label?.label ?? ''));
-  const messages = (nodes: TreeNode[]) => nodes.filter((n): n is MessageNode => n.kind === 'message');
 
   before(async () => {
     const extension = vscode.extensions.getExtension<SynapseDockerApi>(EXTENSION_ID);
@@ -92,9 +87,8 @@ describe(`In the display language ${process.env.SYNAPSE_DOCKER_TEST_LOCALE}: the
       messages(await api.tree.getChildren()).find((node) => node.id === 'msg:docker'),
     );
     const reason = translated(
-      'Docker is not running: there is no socket at {0} ({1}). Start Docker, or set synapseDocker.dockerHost./{0}: the Docker host address. {1}: how it was found, a keyword kept in English (setting, DOCKER_HOST or default).',
-      `unix://${socket}`,
-      'setting',
+      'Docker is not running: there is no socket at {0}. Start Docker, or set synapseDocker.dockerHost./{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default).',
+      `unix://${socket} (setting)`,
     );
     assert.equal(warning.text, translated('{0} — Retry', reason));
   });

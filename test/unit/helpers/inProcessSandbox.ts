@@ -1,6 +1,7 @@
 // Starts the Synapse sandbox inside the test process on a free loopback port, with the default
 // seed, and gives tests its admin API.
 import { loadSeed, RunningSandbox, startSandbox } from '../../sandbox/server';
+import { adminCall } from '../../sandbox/server/client';
 
 export interface TestSandbox {
   sandbox: RunningSandbox;
@@ -14,16 +15,7 @@ export const TEST_REGISTRY = '127.0.0.1:5999';
 
 export async function startTestSandbox(): Promise<TestSandbox> {
   const sandbox = await startSandbox({ seed: loadSeed(), registryHost: TEST_REGISTRY, port: 0 });
-  const admin = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${sandbox.url}/__admin/${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${await response.text()}`);
-    const text = await response.text();
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
+  const admin = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => adminCall(sandbox.url, method, path, body) as Promise<T>;
   return {
     sandbox,
     url: sandbox.url,
