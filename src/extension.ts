@@ -6,7 +6,7 @@ import { SynapseSession } from './auth/session';
 import { allCommands } from './commands';
 import { CommandServices } from './commands/command';
 import { createLogger } from './log';
-import { onDidChangeConnectionSettings, onDidChangeTreeSettings, readSettings, readTreeSettings } from './settings';
+import { onDidChangeConnectionSettings, onDidChangeDockerHost, onDidChangeTreeSettings, readSettings, readTreeSettings } from './settings';
 import { DockerAccess } from './docker/dockerAccess';
 import { LocalImageIndex } from './docker/localImages';
 import { verifyRegistryLogin } from './docker/registryLogin';
@@ -22,7 +22,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   const output = vscode.window.createOutputChannel('Synapse Docker', { log: true });
   const logger = createLogger(output);
   const session = new SynapseSession(context.secrets, context.globalState, readSettings, logger);
-  const endpoint = () => session.endpoint;
+  // Pins and cached repositories are kept per endpoint; an invalid setting has none (and never
+  // stops activation: the view says what is wrong with it).
+  const endpoint = () => (session.endpointProblem === undefined ? session.endpoint : '');
   const pins = new PinnedProjects(context.globalState, endpoint);
   const repositoryCache = new PersistentRepositoryCache(context.globalState, endpoint);
   const docker = new DockerAccess(logger);
@@ -52,7 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     ...allCommands.map((command) => vscode.commands.registerCommand(command.id, (...args: unknown[]) => command.run(services, ...args))),
     onDidChangeConnectionSettings(() => void session.restore()),
     onDidChangeTreeSettings(() => tree.refresh()),
-    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('synapseDocker.dockerHost') && docker.reset()),
+    onDidChangeDockerHost(() => docker.reset()),
   );
 
   // The engine and registry login are checked when the view is first seen signed in (or at
@@ -66,7 +68,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   context.subscriptions.push(treeView.onDidChangeVisibility(checkDockerOnce), session.onDidChange(() => (dockerChecked = session.account !== undefined)));
 
   await session.restore();
-  logger.info(`Activated in ${Date.now() - started} ms (endpoint ${session.endpoint}, ${session.account ? `signed in as ${session.account.userName}` : 'signed out'})`);
+  const where = session.endpointProblem === undefined ? `endpoint ${session.endpoint}` : 'endpoint setting invalid';
+  logger.info(`Activated in ${Date.now() - started} ms (${where}, ${session.account ? `signed in as ${session.account.userName}` : 'signed out'})`);
 
   return {
     currentUser: () => (session.account ? { userName: session.account.userName, ownerId: session.account.ownerId } : undefined),

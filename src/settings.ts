@@ -1,7 +1,11 @@
 // Reads this extension's settings in one place; everything else gets plain values.
+// The connection settings (endpoint, registry, portal, Docker engine) decide where the token and
+// the registry credentials go, so only the user's own value counts: a workspace's
+// .vscode/settings.json is ignored even where the manifest's "application" scope is not honoured.
 import * as vscode from 'vscode';
 import { TreeSettings } from './core/tree/model';
 import { DockerTagSort, ProjectListFilter, ProjectListSort } from './core/synapse/types';
+import { isBoolean, isString, isStringRecord, SettingLayers, userLevelValue, workspaceSettableValue } from './core/settingLayers';
 
 export interface SynapseSettings {
   endpoint: string;
@@ -9,14 +13,51 @@ export interface SynapseSettings {
   portalUrl: string;
 }
 
+/** Options a workspace may set for its builds (ignored in Restricted Mode). */
+export interface BuildSettings {
+  context: string;
+  args: Record<string, string>;
+  target: string;
+  platform: string;
+  noCache: boolean;
+}
+
 export const SETTINGS_SECTION = 'synapseDocker';
 
+const DEFAULT_ENDPOINT = 'https://repo-prod.prod.sagebase.org';
+const DEFAULT_REGISTRY = 'docker.synapse.org';
+const DEFAULT_PORTAL = 'https://www.synapse.org';
+
+function layers(section: string, key: string, resource?: vscode.Uri): SettingLayers<unknown> | undefined {
+  return vscode.workspace.getConfiguration(section, resource).inspect<unknown>(key);
+}
+
 export function readSettings(): SynapseSettings {
-  const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+  const endpoint = layers(SETTINGS_SECTION, 'endpoint');
+  // A non-string endpoint is shown as invalid rather than silently replaced by production.
+  const userEndpoint = endpoint?.globalValue;
   return {
-    endpoint: config.get<string>('endpoint', 'https://repo-prod.prod.sagebase.org'),
-    registry: config.get<string>('registry', 'docker.synapse.org'),
-    portalUrl: config.get<string>('portalUrl', 'https://www.synapse.org').replace(/\/+$/, ''),
+    endpoint: userEndpoint === undefined ? userLevelValue(endpoint, DEFAULT_ENDPOINT, isString) : String(userEndpoint),
+    registry: userLevelValue(layers(SETTINGS_SECTION, 'registry'), DEFAULT_REGISTRY, isString),
+    portalUrl: userLevelValue(layers(SETTINGS_SECTION, 'portalUrl'), DEFAULT_PORTAL, isString).replace(/\/+$/, ''),
+  };
+}
+
+/** The user's `synapseDocker.dockerHost` ('' when unset: DOCKER_HOST, contexts, the default follow). */
+export function readDockerHost(): string {
+  return userLevelValue(layers(SETTINGS_SECTION, 'dockerHost'), '', isString);
+}
+
+/** Build options for a Dockerfile (its folder's settings apply); user values only in Restricted Mode. */
+export function readBuildSettings(resource: vscode.Uri | undefined, isTrusted = vscode.workspace.isTrusted): BuildSettings {
+  const section = `${SETTINGS_SECTION}.build`;
+  const read = <T>(key: string, fallback: T, check: (value: unknown) => value is T) => workspaceSettableValue(layers(section, key, resource), fallback, check, isTrusted);
+  return {
+    context: read('context', '', isString),
+    args: read('args', {}, isStringRecord),
+    target: read('target', '', isString),
+    platform: read('platform', '', isString),
+    noCache: read('noCache', false, isBoolean),
   };
 }
 
@@ -26,7 +67,7 @@ export function readTreeSettings(): TreeSettings {
     projectFilter: config.get<ProjectListFilter>('projects.filter', 'ALL'),
     projectSort: config.get<ProjectListSort>('projects.sort', 'LAST_ACTIVITY'),
     tagSort: config.get<DockerTagSort>('tags.sort', 'CREATED_ON'),
-    registry: config.get<string>('registry', 'docker.synapse.org'),
+    registry: readSettings().registry,
   };
 }
 
@@ -38,6 +79,11 @@ export function onDidChangeConnectionSettings(listener: () => void): vscode.Disp
 /** Fires when a setting that changes what the tree lists changes. */
 export function onDidChangeTreeSettings(listener: () => void): vscode.Disposable {
   return onDidChangeSettings(['projects.filter', 'projects.sort', 'tags.sort'], listener);
+}
+
+/** Fires when the Docker engine setting changes. */
+export function onDidChangeDockerHost(listener: () => void): vscode.Disposable {
+  return onDidChangeSettings(['dockerHost'], listener);
 }
 
 function onDidChangeSettings(keys: string[], listener: () => void): vscode.Disposable {

@@ -42,12 +42,32 @@ export class SynapseSession implements vscode.Disposable {
     return this.current;
   }
 
+  /** The configured endpoint; throws (with what is wrong with the setting) when it is invalid. */
   get endpoint(): string {
     return normalizeEndpoint(this.settings().endpoint);
   }
 
-  /** Restores the account for the configured endpoint from storage; makes no request. */
+  /** What is wrong with the endpoint setting, or undefined when it is usable. */
+  get endpointProblem(): string | undefined {
+    try {
+      normalizeEndpoint(this.settings().endpoint);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /**
+   * Restores the account for the configured endpoint from storage; makes no request. An invalid
+   * endpoint signs out (the token stays stored under its own endpoint) instead of throwing.
+   */
   async restore(): Promise<void> {
+    const problem = this.endpointProblem;
+    if (problem !== undefined) {
+      this.logger.warn(`The synapseDocker.endpoint setting is not usable: ${problem}`);
+      await this.setAccount(undefined);
+      return;
+    }
     const endpoint = this.endpoint;
     const token = await this.secrets.get(secretKey(endpoint));
     const account = this.memento.get<Account>(accountKey(endpoint));

@@ -8,6 +8,7 @@ import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { ImageTarget, projectStep, repositoryStep, tagStep } from '../ui/targetSteps';
 import { input, pick, StepInfo, runWizard } from '../ui/wizard';
 import { CommandDefinition, CommandServices } from './command';
+import { readBuildSettings } from '../settings';
 
 interface BuildPlan extends ImageTarget {
   buildArgs: Record<string, string>;
@@ -67,16 +68,16 @@ function lastTagKey(dockerfile: vscode.Uri): string {
 
 async function planBuild(services: CommandServices, dockerfile: vscode.Uri): Promise<BuildPlan | undefined> {
   const client = await services.session.client();
-  const config = vscode.workspace.getConfiguration('synapseDocker.build', dockerfile);
+  const config = readBuildSettings(dockerfile);
   const remembered = services.workspaceState.get<ImageTarget>(lastTagKey(dockerfile));
   const folderName = path.basename(path.dirname(dockerfile.fsPath));
   const plan: BuildPlan = {
     ...remembered,
     tag: undefined,
-    buildArgs: config.get<Record<string, string>>('args', {}),
-    target: config.get<string>('target') || undefined,
-    platform: config.get<string>('platform') || undefined,
-    noCache: config.get<boolean>('noCache', false),
+    buildArgs: config.args,
+    target: config.target || undefined,
+    platform: config.platform || undefined,
+    noCache: config.noCache,
   };
   return runWizard<BuildPlan>(vscode.l10n.t('Build {0} for Synapse', vscode.workspace.asRelativePath(dockerfile)), plan, [
     projectStep(client, services.pins.list()),
@@ -128,7 +129,7 @@ export function parseBuildArgs(text: string): Record<string, string> | undefined
 }
 
 function contextDirectory(dockerfile: vscode.Uri): string {
-  const setting = vscode.workspace.getConfiguration('synapseDocker.build', dockerfile).get<string>('context', '');
+  const setting = readBuildSettings(dockerfile).context;
   if (!setting) return path.dirname(dockerfile.fsPath);
   const folder = vscode.workspace.getWorkspaceFolder(dockerfile)?.uri.fsPath ?? path.dirname(dockerfile.fsPath);
   return path.resolve(folder, setting);

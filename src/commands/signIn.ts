@@ -54,18 +54,29 @@ async function signInWith(services: CommandServices, token: string, automated: b
 }
 
 async function askForToken(services: CommandServices): Promise<string | undefined> {
+  // Nothing is asked for while the endpoint setting is unusable: say what is wrong with it.
+  const problem = services.session.endpointProblem;
+  if (problem !== undefined) {
+    services.logger.warn(`Sign-in refused: ${problem}`);
+    void notify('error', problem, commandStep(vscode.l10n.t('Open Settings'), 'workbench.action.openSettings', 'synapseDocker.endpoint'));
+    return undefined;
+  }
+  // The user's own endpoint (a workspace cannot set it): the token is sent nowhere else.
+  const endpoint = services.session.endpoint;
   const discovery = await discoverToken();
   for (const problem of discovery.problems) services.logger.warn(problem);
   if (discovery.found) {
-    const choice = await pickTokenSource(discovery.found);
+    const choice = await pickTokenSource(discovery.found, endpoint);
     if (choice === undefined) return undefined;
     if (choice === 'discovered') return discovery.found.token;
   }
   return vscode.window.showInputBox({
     title: vscode.l10n.t('Sign in to Synapse'),
-    prompt: vscode.l10n.t(
-      'Paste a Synapse personal access token with the view, download and modify scopes (Account Settings → Personal Access Tokens).',
-    ),
+    prompt: vscode.l10n.t({
+      message: 'Paste a Synapse personal access token with the view, download and modify scopes (Account Settings → Personal Access Tokens). It will be sent to {0}.',
+      args: [endpoint],
+      comment: ['{0}: the Synapse endpoint URL from the user settings, e.g. https://repo-prod.prod.sagebase.org.'],
+    }),
     placeHolder: 'eyJ…',
     password: true,
     ignoreFocusOut: true,
@@ -73,10 +84,14 @@ async function askForToken(services: CommandServices): Promise<string | undefine
   });
 }
 
-async function pickTokenSource(found: DiscoveredToken): Promise<'discovered' | 'enter' | undefined> {
+async function pickTokenSource(found: DiscoveredToken, endpoint: string): Promise<'discovered' | 'enter' | undefined> {
   const items: Array<vscode.QuickPickItem & { value: 'discovered' | 'enter' }> = [
     {
-      label: `$(key) ${vscode.l10n.t('Use the token from {0}', found.description)}`,
+      label: `$(key) ${vscode.l10n.t({
+        message: 'Use the token from {0} — sent to {1}',
+        args: [found.description, endpoint],
+        comment: ['{0}: where the token was found, e.g. ~/.synapseConfig [default]; {1}: the Synapse endpoint URL it will be sent to.'],
+      })}`,
       description: found.userName,
       value: 'discovered',
     },

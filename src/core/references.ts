@@ -19,6 +19,7 @@ export function shortDigest(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);
 }
 
+/** `portalUrl` as readSettings() gives it: without a trailing slash. */
 export function portalEntityUrl(portalUrl: string, synId: string): string {
-  return `${portalUrl.replace(/\/+$/, '')}/Synapse:${synId}`;
+  return `${portalUrl}/Synapse:${synId}`;
 }

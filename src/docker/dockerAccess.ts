@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type Docker from 'dockerode';
 import type { DockerEndpoint } from '../core/docker/endpoint';
 import { Logger } from '../core/util/log';
+import { readDockerHost } from '../settings';
 
 export type DockerModule = typeof import('../core/docker');
 
@@ -62,7 +63,7 @@ export class DockerAccess {
 
   private async open(): Promise<DockerConnection> {
     const module = this.module();
-    const setting = vscode.workspace.getConfiguration('synapseDocker').get<string>('dockerHost', '');
+    const setting = readDockerHost();
     const endpoint = await module.resolveDockerEndpoint({ setting });
     const docker = module.createDockerClient(endpoint);
     const version = await module.pingDocker(docker, endpoint);

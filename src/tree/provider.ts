@@ -20,7 +20,7 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private readonly rendered = new Map<string, TreeNode>();
 
   constructor(
-    session: SynapseSession,
+    private readonly session: SynapseSession,
     settings: () => TreeSettings,
     pins: PinnedProjects,
     repositoryCache: RepositoryCache,
@@ -69,6 +69,11 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    // An unusable endpoint setting is the only thing worth saying: nothing can be listed until it is fixed.
+    const endpointProblem = node ? undefined : this.session.endpointProblem;
+    if (endpointProblem !== undefined) {
+      return [{ kind: 'message', id: 'msg:endpoint', severity: 'error', text: vscode.l10n.t('{0} — Open Settings', endpointProblem), action: 'openEndpointSetting' }];
+    }
     const children = await this.model.children(node);
     for (const child of children) this.rendered.set(child.id, child);
     // An unreachable engine is said at the top, with Retry, rather than failing later.
@@ -162,6 +167,7 @@ const MESSAGE_COMMANDS: Record<NonNullable<MessageNode['action']>, (node: Messag
   pushHere: (node) => ({ command: 'synapseDocker.pushImage', title: vscode.l10n.t('Push an image'), arguments: node.parent ? [node.parent] : [] }),
   clearFilter: () => ({ command: 'synapseDocker.clearFilter', title: vscode.l10n.t('Clear filter') }),
   retryDocker: () => ({ command: 'synapseDocker.retryDocker', title: vscode.l10n.t('Retry') }),
+  openEndpointSetting: () => ({ command: 'workbench.action.openSettings', title: vscode.l10n.t('Open Settings'), arguments: ['synapseDocker.endpoint'] }),
 };
 
 function messageItem(node: MessageNode): vscode.TreeItem {

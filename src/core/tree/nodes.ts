@@ -36,7 +36,7 @@ export interface LoadMoreNode {
 }
 
 /** What a message node offers to do when clicked. */
-export type MessageAction = 'signIn' | 'retry' | 'pushHere' | 'clearFilter' | 'retryDocker';
+export type MessageAction = 'signIn' | 'retry' | 'pushHere' | 'clearFilter' | 'retryDocker' | 'openEndpointSetting';
 
 export interface MessageNode {
   kind: 'message';
