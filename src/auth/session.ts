@@ -75,6 +75,7 @@ export class SynapseSession implements vscode.Disposable {
   }
 
   async hasStoredToken(): Promise<boolean> {
+    if (this.endpointProblem !== undefined) return false;
     return (await this.secrets.get(secretKey(this.endpoint))) !== undefined;
   }
 
