@@ -87,11 +87,16 @@ class Sandbox implements AdminTarget {
     const secret = options.seed.tokenSecret ?? createHash('sha256').update(JSON.stringify(options.seed)).digest('hex');
     this.pats = new PatAuthority(Buffer.from(secret, 'utf8'), PAT_ISSUER);
     this.model = buildModel(options.seed, options.registryHost, this.clock);
-    const iat = Math.floor(seedEpoch(options.seed) / 1000);
+    this.issueSeededTokens();
+    this.control.throttleEnabled = options.throttle ?? false;
+  }
+
+  /** (Re-)issues the seeded users' stable tokens, so a reset also undoes their revocation. */
+  private issueSeededTokens(): void {
+    const iat = Math.floor(seedEpoch(this.options.seed) / 1000);
     for (const user of this.model.users.values()) {
       this.seededTokens.set(user.userName, this.pats.mint(user.ownerId, user.scopes, { iat, jti: this.pats.seededJti(user.userName) }));
     }
-    this.control.throttleEnabled = options.throttle ?? false;
   }
 
   private log(line: string): void {
@@ -103,6 +108,7 @@ class Sandbox implements AdminTarget {
   /** Back to the seed: entities, commits, controls and stats (issued tokens stay valid). */
   reset(): void {
     this.model = buildModel(this.options.seed, this.options.registryHost, this.clock);
+    this.issueSeededTokens();
     this.control.reset();
     this.control.throttleEnabled = this.options.throttle ?? false;
   }
@@ -133,6 +139,10 @@ class Sandbox implements AdminTarget {
     const user = this.model.usersByName.get(userName);
     if (!user) throw notFound(`No user named ${userName}`);
     return this.pats.mint(user.ownerId, scopes);
+  }
+
+  revokeToken(token: string): boolean {
+    return this.pats.revoke(token);
   }
 
   setTrashed(id: string, trashed: boolean): void {
@@ -173,6 +183,12 @@ class Sandbox implements AdminTarget {
     if (this.control.takeDrop(path)) {
       if (stat) this.control.end(stat, 0);
       req.socket.destroy();
+      return;
+    }
+    const faulted = this.control.stall(path, res) ?? this.control.respond(path, res);
+    if (faulted) {
+      const status = await faulted;
+      if (stat) this.control.end(stat, status);
       return;
     }
     const injected = this.control.takeFail(path);

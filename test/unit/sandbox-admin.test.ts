@@ -84,6 +84,57 @@ describe('Synapse sandbox: admin API', function () {
     assert.deepEqual((await stats()).requests.map((r) => r.status), [0, 200]);
   });
 
+  it('respond answers the next N matching requests with exactly the given status, content type and body', async function () {
+    await admin('POST', 'respond', { count: 2, pathPrefix: '/repo/v1/userProfile', status: 200, contentType: 'text/html', body: '<html>proxy</html>' });
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${sandbox.url}/repo/v1/userProfile`, { headers: { Authorization: `Bearer ${tokens.alice}` } });
+      assert.deepEqual([response.status, response.headers.get('content-type'), await response.text()], [200, 'text/html', '<html>proxy</html>']);
+    }
+    assert.equal((await profile('alice')).json.userName, 'alice', 'then Synapse answers again');
+    // A generated body is streamed to exactly bodyBytes, with or without Content-Length.
+    await admin('POST', 'respond', { pathPrefix: '/repo/v1/userProfile', contentType: 'application/json', bodyBytes: 200_000, contentLength: false });
+    const generated = await fetch(`${sandbox.url}/repo/v1/userProfile`);
+    assert.equal(generated.headers.get('content-length'), null);
+    const text = await generated.text();
+    assert.equal(text.length, 200_000);
+    assert.equal((JSON.parse(text) as { results: string[] }).results[0].length, 200_000 - '{"results":[""]}'.length);
+    assert.deepEqual((await stats()).requests.map((r) => r.status), [200, 200, 200, 200]);
+    const invalid = await sandboxRequest(sandbox.url, 'POST', '/__admin/respond', { body: { body: 'x', bodyBytes: 1 } });
+    assert.deepEqual([invalid.status, invalid.json.reason], [400, 'give body or bodyBytes, not both']);
+    const badStatus = await sandboxRequest(sandbox.url, 'POST', '/__admin/respond', { body: { status: 99 } });
+    assert.deepEqual([badStatus.status, badStatus.json.reason], [400, 'status must be an HTTP status (200-599)']);
+  });
+
+  it('stall holds matching requests without an answer (or after the headers) until the client leaves or reset', async function () {
+    await admin('POST', 'stall', { count: 1, pathPrefix: '/repo/v1/userProfile' });
+    await assert.rejects(fetch(`${sandbox.url}/repo/v1/userProfile`, { signal: AbortSignal.timeout(300) }), /aborted|timeout/i);
+    await admin('POST', 'stall', { count: 1, pathPrefix: '/repo/v1/userProfile', sendHeaders: true });
+    const headersOnly = await fetch(`${sandbox.url}/repo/v1/userProfile`);
+    assert.equal(headersOnly.status, 200);
+    const reading = headersOnly.text();
+    await delay(200);
+    await admin('POST', 'reset'); // ends the held response: the body never completes
+    await assert.rejects(reading);
+    assert.equal((await profile('alice')).status, 200, 'one stall each, then answers again');
+    const badFlag = await sandboxRequest(sandbox.url, 'POST', '/__admin/stall', { body: { sendHeaders: 'yes' } });
+    assert.deepEqual([badFlag.status, badFlag.json.reason], [400, 'sendHeaders must be a boolean']);
+  });
+
+  it('revoke makes a token fail with 401 on /repo/v1 and /docker/v1; reset restores seeded tokens', async function () {
+    const { token } = await admin('POST', 'tokens', { userName: 'bob' });
+    assert.deepEqual(await admin('POST', 'revoke', { token }), { ok: true });
+    assert.equal((await sandboxRequest(sandbox.url, 'GET', '/repo/v1/userProfile', { token })).status, 401);
+    const docker = await sandboxRequest(sandbox.url, 'GET', `/docker/v1/bearerToken?service=${REGISTRY}`, { basic: { user: 'bob', password: token } });
+    assert.equal(docker.status, 401);
+    const again = await sandboxRequest(sandbox.url, 'POST', '/__admin/revoke', { body: { token } });
+    assert.deepEqual([again.status, again.json.reason], [404, 'The sandbox did not issue this token.']);
+    await admin('POST', 'revoke', { token: tokens.carol });
+    assert.equal((await profile('carol')).status, 401);
+    await admin('POST', 'reset');
+    assert.equal((await profile('carol')).status, 200, 'the seeded token is issued again');
+    assert.equal((await sandboxRequest(sandbox.url, 'GET', '/repo/v1/userProfile', { token })).status, 401, 'a minted one stays revoked');
+  });
+
   it('stats record every API request and the most in flight per user', async function () {
     await admin('POST', 'latency', { ms: 200 });
     await Promise.all([profile('alice'), profile('alice'), profile('alice'), profile('bob'), profile()]);

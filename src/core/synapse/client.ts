@@ -1,4 +1,5 @@
 // Typed methods for the Synapse endpoints this extension uses (synapse-api.md §2).
+import * as l10n from '@vscode/l10n';
 import { SynapseError } from './errors';
 import { pagesByOffset, pagesByToken, TokenPage } from './paging';
 import { SynapseTransport, TransportOptions } from './transport';
@@ -11,6 +12,15 @@ import {
   EntityHeader,
   isDockerRepository,
   PaginatedResults,
+  parseDockerCommits,
+  parseEntity,
+  parseEntityChildren,
+  parseEntityId,
+  parsePassingRecord,
+  parsePermissions,
+  parseProjectHeaderList,
+  parseUserBundle,
+  parseUserProfile,
   PassingRecord,
   ProjectHeader,
   ProjectHeaderList,
@@ -63,18 +73,18 @@ export class SynapseClient {
 
   /** The caller's profile; the anonymous user (273950) when no token was given. */
   getUserProfile(signal?: AbortSignal): Promise<UserProfile> {
-    return this.transport.request('/repo/v1/userProfile', { signal });
+    return this.transport.request('/repo/v1/userProfile', { signal, parse: parseUserProfile });
   }
 
   async isCertified(signal?: AbortSignal): Promise<boolean> {
-    const bundle = await this.transport.request<UserBundle>('/repo/v1/user/bundle', { query: { mask: USER_BUNDLE_CERTIFIED }, signal });
+    const bundle = await this.transport.request<UserBundle>('/repo/v1/user/bundle', { query: { mask: USER_BUNDLE_CERTIFIED }, signal, parse: parseUserBundle });
     return bundle.isCertified === true;
   }
 
   /** The certification quiz record, or undefined when the user never took the quiz. */
   async getCertificationRecord(ownerId: string, signal?: AbortSignal): Promise<PassingRecord | undefined> {
     return this.undefinedIfNotFound(() =>
-      this.transport.request<PassingRecord>(`/repo/v1/user/${encodeURIComponent(ownerId)}/certifiedUserPassingRecord`, { signal }),
+      this.transport.request<PassingRecord>(`/repo/v1/user/${encodeURIComponent(ownerId)}/certifiedUserPassingRecord`, { signal, parse: parsePassingRecord }),
     );
   }
 
@@ -82,6 +92,7 @@ export class SynapseClient {
     const list = await this.transport.request<ProjectHeaderList>('/repo/v1/projects', {
       query: { filter: query.filter, sort: query.sort, sortDirection: query.sortDirection, nextPageToken },
       signal,
+      parse: parseProjectHeaderList,
     });
     return { items: list.results, nextPageToken: list.nextPageToken };
   }
@@ -107,6 +118,7 @@ export class SynapseClient {
         nextPageToken: nextPageToken ?? null,
       },
       signal,
+      parse: parseEntityChildren,
     });
     return { items: response.page, nextPageToken: response.nextPageToken };
   }
@@ -128,7 +140,14 @@ export class SynapseClient {
         if (cached) return cached;
         const entity = await this.getEntity(header.id, options.signal);
         if (!isDockerRepository(entity)) {
-          throw new SynapseError('badRequest', `${header.id} is listed as a Docker repository but is a ${entity.concreteType}.`);
+          throw new SynapseError(
+            'badResponse',
+            l10n.t({
+              message: 'Synapse listed {0} as a Docker repository of {1}, but GET /repo/v1/entity/{0} answered a {2}.',
+              args: [header.id, projectId, entity.concreteType],
+              comment: ['{0}: the entity synID. {1}: the project synID. {2}: the Java class name Synapse gave the entity.'],
+            }),
+          );
         }
         options.cache?.set(entity, header.modifiedOn);
         return entity;
@@ -142,13 +161,13 @@ export class SynapseClient {
   }
 
   getEntity(id: string, signal?: AbortSignal): Promise<Entity> {
-    return this.transport.request<Entity>(`/repo/v1/entity/${encodeURIComponent(id)}`, { signal });
+    return this.transport.request<Entity>(`/repo/v1/entity/${encodeURIComponent(id)}`, { signal, parse: parseEntity });
   }
 
   /** The entity id of a managed repository, by its full name with the registry host; undefined if none. */
   async findDockerRepositoryId(repositoryName: string, signal?: AbortSignal): Promise<string | undefined> {
     const found = await this.undefinedIfNotFound(() =>
-      this.transport.request<{ id: string }>('/repo/v1/entity/dockerRepo/id', { query: { repositoryName }, signal }),
+      this.transport.request<{ id: string }>('/repo/v1/entity/dockerRepo/id', { query: { repositoryName }, signal, parse: parseEntityId }),
     );
     return found?.id;
   }
@@ -162,6 +181,7 @@ export class SynapseClient {
     return this.transport.request<PaginatedResults<DockerCommit>>(`/repo/v1/entity/${encodeURIComponent(repositoryId)}/dockerTag`, {
       query: { sort: query.sort ?? 'CREATED_ON', ascending: query.ascending ?? false, limit: page.limit, offset: page.offset },
       signal,
+      parse: parseDockerCommits,
     });
   }
 
@@ -173,7 +193,7 @@ export class SynapseClient {
   }
 
   getPermissions(entityId: string, signal?: AbortSignal): Promise<UserEntityPermissions> {
-    return this.transport.request<UserEntityPermissions>(`/repo/v1/entity/${encodeURIComponent(entityId)}/permissions`, { signal });
+    return this.transport.request<UserEntityPermissions>(`/repo/v1/entity/${encodeURIComponent(entityId)}/permissions`, { signal, parse: parsePermissions });
   }
 
   private async undefinedIfNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {

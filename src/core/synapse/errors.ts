@@ -12,6 +12,10 @@ export type SynapseErrorKind =
   | 'unavailable'
   | 'server'
   | 'network'
+  /** No answer within the per-attempt timeout (or the call's total deadline). */
+  | 'timeout'
+  /** A 2xx answer that is not what Synapse sends: not JSON, empty, too large, or the wrong shape. Never retried. */
+  | 'badResponse'
   | 'aborted';
 
 export class SynapseError extends Error {
@@ -39,7 +43,9 @@ export class SynapseError extends Error {
   }
 
   get retryable(): boolean {
-    return this.kind === 'throttled' || this.kind === 'unavailable' || this.kind === 'server' || this.kind === 'network';
+    return (
+      this.kind === 'throttled' || this.kind === 'unavailable' || this.kind === 'server' || this.kind === 'network' || this.kind === 'timeout'
+    );
   }
 }
 
@@ -98,6 +104,95 @@ export function networkError(method: string, path: string, cause: unknown): Syna
           comment: ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: why, as the system said it (an error code or message).'],
         });
   return new SynapseError('network', message);
+}
+
+/** Seconds for messages: 30, 1.5. */
+function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
+}
+
+export function timeoutError(method: string, path: string, timeoutMs: number): SynapseError {
+  return new SynapseError(
+    'timeout',
+    l10n.t({
+      message: 'Synapse did not answer {0} {1} within {2} s.',
+      args: [method, path, seconds(timeoutMs)],
+      comment: ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: the time limit in seconds.'],
+    }),
+  );
+}
+
+/** A 2xx answer whose body does not parse as JSON: a proxy's page, a truncated answer. */
+export function notJsonError(method: string, path: string, status: number, contentType: string, excerpt: string): SynapseError {
+  return new SynapseError(
+    'badResponse',
+    l10n.t({
+      message: 'Synapse (or a proxy in between) answered {0} {1} with something that is not JSON (HTTP {2}, content type {3}): "{4}".',
+      args: [method, path, status, contentType || 'none', excerpt],
+      comment: [
+        '{0}: the HTTP method (GET, POST). {1}: the request path. {2}: the HTTP status code. {3}: the Content-Type header, or "none".',
+        '{4}: the start of the answer, shortened.',
+      ],
+    }),
+    status,
+  );
+}
+
+export function emptyAnswerError(method: string, path: string, status: number): SynapseError {
+  return new SynapseError(
+    'badResponse',
+    l10n.t({
+      message: 'Synapse (or a proxy in between) answered {0} {1} with an empty body (HTTP {2}) where JSON was expected.',
+      args: [method, path, status],
+      comment: ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: the HTTP status code.'],
+    }),
+    status,
+  );
+}
+
+export function tooLargeError(method: string, path: string, status: number, limitBytes: number): SynapseError {
+  return new SynapseError(
+    'badResponse',
+    l10n.t({
+      message: 'Synapse (or a proxy in between) answered {0} {1} with more than {2} MiB; the answer was not read.',
+      args: [method, path, Math.round(limitBytes / 1024 / 102.4) / 10],
+      comment: ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: the size limit in MiB.'],
+    }),
+    status,
+  );
+}
+
+/** What a field should have been; one whole sentence per expectation, for translators. */
+export type ShapeExpectation = 'object' | 'list' | 'string' | 'boolean' | 'number';
+
+export function shapeError(method: string, path: string, status: number, field: string, expected: ShapeExpectation): SynapseError {
+  const comment = ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: the JSON field, e.g. results or page[3].id.'];
+  const args = [method, path, field];
+  let message: string;
+  switch (expected) {
+    case 'object':
+      message = field
+        ? l10n.t({ message: 'Synapse answered {0} {1} with an unexpected shape: {2} is not an object.', args, comment })
+        : l10n.t({
+            message: 'Synapse answered {0} {1} with an unexpected shape: the answer is not a JSON object.',
+            args: [method, path],
+            comment: ['{0}: the HTTP method (GET, POST). {1}: the request path.'],
+          });
+      break;
+    case 'list':
+      message = l10n.t({ message: 'Synapse answered {0} {1} with an unexpected shape: {2} is not a list.', args, comment });
+      break;
+    case 'string':
+      message = l10n.t({ message: 'Synapse answered {0} {1} with an unexpected shape: {2} is not a string.', args, comment });
+      break;
+    case 'boolean':
+      message = l10n.t({ message: 'Synapse answered {0} {1} with an unexpected shape: {2} is not true or false.', args, comment });
+      break;
+    case 'number':
+      message = l10n.t({ message: 'Synapse answered {0} {1} with an unexpected shape: {2} is not a number.', args, comment });
+      break;
+  }
+  return new SynapseError('badResponse', message, status);
 }
 
 export function abortedError(): SynapseError {

@@ -1,4 +1,5 @@
 // JSON shapes of the Synapse REST API that this extension reads (synapse-api.md §1–§2).
+import * as shape from './shape';
 
 export const ANONYMOUS_PRINCIPAL_ID = '273950';
 
@@ -116,4 +117,110 @@ export interface UserEntityPermissions {
 
 export function isDockerRepository(entity: Entity): entity is DockerRepository {
   return entity.concreteType === DOCKER_REPOSITORY_TYPE;
+}
+
+// ---- Checks of the answers, for exactly the fields the extension reads (shape.ts) ----
+// Each returns the answer with those fields checked (null optional fields become absent); other
+// fields pass through unchecked.
+
+export function parseUserProfile(value: unknown): UserProfile {
+  const o = shape.object(value);
+  return {
+    ...o,
+    ownerId: shape.string(o, 'ownerId'),
+    userName: shape.string(o, 'userName'),
+    firstName: shape.optionalString(o, 'firstName'),
+    lastName: shape.optionalString(o, 'lastName'),
+    emails: shape.optionalList(o, 'emails', shape.stringItem),
+  };
+}
+
+export function parseUserBundle(value: unknown): UserBundle {
+  const o = shape.object(value);
+  return { ...o, userId: o.userId as string, isCertified: shape.optionalBoolean(o, 'isCertified') };
+}
+
+export function parsePassingRecord(value: unknown): PassingRecord {
+  const o = shape.object(value);
+  return { ...o, userId: o.userId as string, passed: shape.boolean(o, 'passed') };
+}
+
+function parseProjectHeader(value: unknown, at: string): ProjectHeader {
+  const o = shape.object(value, at);
+  return {
+    ...o,
+    id: shape.string(o, 'id', at),
+    name: shape.string(o, 'name', at),
+    lastActivity: shape.optionalString(o, 'lastActivity', at),
+    modifiedOn: shape.optionalString(o, 'modifiedOn', at),
+  };
+}
+
+export function parseProjectHeaderList(value: unknown): ProjectHeaderList {
+  const o = shape.object(value);
+  return { results: shape.list(o, 'results', parseProjectHeader), nextPageToken: shape.optionalString(o, 'nextPageToken') };
+}
+
+function parseEntityHeader(value: unknown, at: string): EntityHeader {
+  const o = shape.object(value, at);
+  return {
+    ...o,
+    id: shape.string(o, 'id', at),
+    name: shape.string(o, 'name', at),
+    type: shape.string(o, 'type', at),
+    modifiedOn: shape.optionalString(o, 'modifiedOn', at),
+  };
+}
+
+export function parseEntityChildren(value: unknown): EntityChildrenResponse {
+  const o = shape.object(value);
+  return { page: shape.list(o, 'page', parseEntityHeader), nextPageToken: shape.optionalString(o, 'nextPageToken') };
+}
+
+/** An entity; a DockerRepository also has its name and managed flag checked. */
+export function parseEntity(value: unknown): Entity {
+  const o = shape.object(value);
+  const entity: Entity = {
+    ...o,
+    id: shape.string(o, 'id'),
+    name: shape.string(o, 'name'),
+    concreteType: shape.string(o, 'concreteType'),
+    parentId: shape.optionalString(o, 'parentId'),
+    modifiedOn: shape.optionalString(o, 'modifiedOn'),
+  };
+  if (entity.concreteType !== DOCKER_REPOSITORY_TYPE) return entity;
+  return { ...entity, repositoryName: shape.string(o, 'repositoryName'), isManaged: shape.boolean(o, 'isManaged') } as DockerRepository;
+}
+
+export function parseEntityId(value: unknown): { id: string } {
+  return { id: shape.string(shape.object(value), 'id') };
+}
+
+function parseDockerCommit(value: unknown, at: string): DockerCommit {
+  const o = shape.object(value, at);
+  return { ...o, tag: shape.string(o, 'tag', at), digest: shape.string(o, 'digest', at), createdOn: shape.string(o, 'createdOn', at) };
+}
+
+export function parseDockerCommits(value: unknown): PaginatedResults<DockerCommit> {
+  const o = shape.object(value);
+  return {
+    totalNumberOfResults: shape.optionalNumber(o, 'totalNumberOfResults') ?? 0,
+    results: shape.list(o, 'results', parseDockerCommit),
+  };
+}
+
+/** The flags preflight and the target picker read; the others pass through. */
+export function parsePermissions(value: unknown): UserEntityPermissions {
+  const o = shape.object(value);
+  return {
+    ...o,
+    canView: shape.boolean(o, 'canView'),
+    canEdit: shape.boolean(o, 'canEdit'),
+    canCertifiedUserEdit: shape.boolean(o, 'canCertifiedUserEdit'),
+    canAddChild: shape.boolean(o, 'canAddChild'),
+    canCertifiedUserAddChild: shape.boolean(o, 'canCertifiedUserAddChild'),
+    canDownload: shape.boolean(o, 'canDownload'),
+    canUpload: o.canUpload as boolean,
+    isCertifiedUser: shape.boolean(o, 'isCertifiedUser'),
+  };
 }

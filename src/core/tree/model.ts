@@ -182,6 +182,10 @@ function errorNode(error: unknown, parent: ContainerNode | undefined): MessageNo
         return messageNode(parent, 'error', error.inTrash ? inTrashText(parent) : notFoundText(parent, error.reason), 'retry');
       case 'aborted':
         return messageNode(parent, 'info', l10n.t('Loading was cancelled — Retry'), 'retry');
+      case 'network':
+      case 'timeout':
+        // No reason from a server: the message itself says what failed (refused, reset, no answer in time).
+        return messageNode(parent, 'error', l10n.t('{0} — Retry', error.message), 'retry');
       default:
         if (error.retryable) return messageNode(parent, 'error', l10n.t("Couldn't reach Synapse ({0}) — Retry", error.reason ?? error.kind), 'retry');
         return messageNode(parent, 'error', l10n.t('{0} — Retry', error.reason ?? error.message), 'retry');

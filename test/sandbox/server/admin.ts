@@ -27,7 +27,12 @@ export interface AdminTarget {
   state(): { users: SandboxUserInfo[]; projects: SandboxProjectInfo[] };
   mintToken(userName: string, scopes: OAuthScope[]): string;
   setTrashed(id: string, trashed: boolean): void;
+  /** Synapse stops accepting the token (as after revoking it in the web UI); false if it was unknown. */
+  revokeToken(token: string): boolean;
 }
+
+/** Generated bodies may be large (that is their point) but stay bounded. */
+const MAX_GENERATED_BODY_BYTES = 2 * 1024 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
@@ -47,6 +52,12 @@ function optionalString(body: Json, name: string): string | undefined {
 function requiredString(body: Json, name: string): string {
   const value = optionalString(body, name);
   if (value === undefined || value === '') throw badRequest(`${name} is required`);
+  return value;
+}
+
+function optionalBoolean(body: Json, name: string, fallback: boolean): boolean {
+  const value = body[name] ?? fallback;
+  if (typeof value !== 'boolean') throw badRequest(`${name} must be a boolean`);
   return value;
 }
 
@@ -83,6 +94,28 @@ export async function handleAdminRequest(target: AdminTarget, req: IncomingMessa
     }
     case 'POST /__admin/drop':
       control.addDrop({ remaining: nonNegativeInteger(body, 'count', 1), pathPrefix: optionalString(body, 'pathPrefix') });
+      return { ok: true };
+    case 'POST /__admin/stall':
+      control.addStall({
+        remaining: nonNegativeInteger(body, 'count', 1), pathPrefix: optionalString(body, 'pathPrefix'),
+        sendHeaders: optionalBoolean(body, 'sendHeaders', false),
+      });
+      return { ok: true };
+    case 'POST /__admin/respond': {
+      const status = nonNegativeInteger(body, 'status', 200);
+      if (status < 200 || status > 599) throw badRequest('status must be an HTTP status (200-599)');
+      const text = optionalString(body, 'body');
+      const bodyBytes = body.bodyBytes === undefined ? undefined : nonNegativeInteger(body, 'bodyBytes');
+      if (text !== undefined && bodyBytes !== undefined) throw badRequest('give body or bodyBytes, not both');
+      if (bodyBytes !== undefined && bodyBytes > MAX_GENERATED_BODY_BYTES) throw badRequest(`bodyBytes must be at most ${MAX_GENERATED_BODY_BYTES}`);
+      control.addRespond({
+        remaining: nonNegativeInteger(body, 'count', 1), pathPrefix: optionalString(body, 'pathPrefix'), status,
+        contentType: optionalString(body, 'contentType'), body: text, bodyBytes, contentLength: optionalBoolean(body, 'contentLength', true),
+      });
+      return { ok: true };
+    }
+    case 'POST /__admin/revoke':
+      if (!target.revokeToken(requiredString(body, 'token'))) throw notFound('The sandbox did not issue this token.');
       return { ok: true };
     case 'POST /__admin/throttle':
       if (typeof body.enabled !== 'boolean') throw badRequest('enabled must be a boolean');

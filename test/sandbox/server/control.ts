@@ -1,5 +1,7 @@
-// Test controls of the admin API: latency, injected failures, dropped connections, Synapse's throttle,
-// and the request statistics client tests use to prove their concurrency limits.
+// Test controls of the admin API: latency, injected failures, dropped and stalled connections,
+// canned answers (HTML, truncated JSON, huge bodies), Synapse's throttle, and the request
+// statistics client tests use to prove their concurrency limits and count retries.
+import type { ServerResponse } from 'node:http';
 import { ApiError } from './http';
 
 export const CONCURRENT_LIMIT = 3;
@@ -32,6 +34,25 @@ interface Injection {
   reason?: string;
 }
 
+/** Hold the request: send nothing, or (sendHeaders) a 200 with the start of a JSON body, then nothing more. */
+export interface StallInjection extends Injection {
+  sendHeaders: boolean;
+}
+
+/** Answer with exactly this status, content type and body; or `bodyBytes` generated while streaming. */
+export interface RespondInjection extends Injection {
+  status: number;
+  contentType?: string;
+  body?: string;
+  bodyBytes?: number;
+  /** Declare Content-Length (default true); false streams chunked. */
+  contentLength: boolean;
+}
+
+/** The first bytes of a stalled body, and the filler of generated ones: valid JSON once finished. */
+export const STALLED_BODY_START = '{"results":[';
+const FILLER_CHUNK = 64 * 1024;
+
 export interface RequestStat {
   method: string;
   /** The URL path, without the query string. */
@@ -49,6 +70,10 @@ export class TrafficControl {
   throttleEnabled = false;
   private fails: Injection[] = [];
   private drops: Injection[] = [];
+  private stalls: StallInjection[] = [];
+  private responds: RespondInjection[] = [];
+  /** Responses held by a stall, ended on reset so no test leaves a hung socket behind. */
+  private readonly held = new Set<ServerResponse>();
   private requests: RequestStat[] = [];
   private readonly inFlight = new Map<string, number>();
   private maxConcurrent = new Map<string, number>();
@@ -61,6 +86,10 @@ export class TrafficControl {
     this.throttleEnabled = false;
     this.fails = [];
     this.drops = [];
+    this.stalls = [];
+    this.responds = [];
+    for (const res of this.held) res.destroy();
+    this.held.clear();
     this.recent.clear();
     this.resetStats();
   }
@@ -81,6 +110,43 @@ export class TrafficControl {
     else this.drops.push(injection);
   }
 
+  addStall(injection: StallInjection): void {
+    if (injection.remaining === 0) this.stalls = [];
+    else this.stalls.push(injection);
+  }
+
+  addRespond(injection: RespondInjection): void {
+    if (injection.remaining === 0) this.responds = [];
+    else this.responds.push(injection);
+  }
+
+  /**
+   * Stalls the request if a stall is pending (consumes it): resolves with status 0 once the
+   * client goes away (or reset ends it); undefined when no stall applies.
+   */
+  stall(path: string, res: ServerResponse): Promise<number> | undefined {
+    const injection = this.take(this.stalls, path);
+    if (!injection) return undefined;
+    this.held.add(res);
+    if (injection.sendHeaders) {
+      res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8' });
+      res.write(STALLED_BODY_START);
+    }
+    return new Promise<number>((resolve) => {
+      res.once('close', () => {
+        this.held.delete(res);
+        resolve(injection.sendHeaders ? 200 : 0);
+      });
+    });
+  }
+
+  /** Sends the canned answer if one is pending (consumes it) and resolves with its status once written. */
+  respond(path: string, res: ServerResponse): Promise<number> | undefined {
+    const injection = this.take(this.responds, path);
+    if (!injection) return undefined;
+    return sendCanned(res, injection).then(() => injection.status);
+  }
+
   /** The injected failure for this request, if one is pending (consumes it). */
   takeFail(path: string): ApiError | undefined {
     const injection = this.take(this.fails, path);
@@ -93,7 +159,7 @@ export class TrafficControl {
     return this.take(this.drops, path) !== undefined;
   }
 
-  private take(queue: Injection[], path: string): Injection | undefined {
+  private take<T extends Injection>(queue: T[], path: string): T | undefined {
     const injection = queue.find((candidate) =>
       candidate.remaining > 0 && (candidate.pathPrefix === undefined ? isApiPath(path) : path.startsWith(candidate.pathPrefix)));
     if (injection) injection.remaining--;
@@ -147,4 +213,53 @@ export class TrafficControl {
   stats(): { requests: RequestStat[]; maxConcurrentByUser: Record<string, number> } {
     return { requests: this.requests.map((stat) => ({ ...stat })), maxConcurrentByUser: Object.fromEntries(this.maxConcurrent) };
   }
+}
+
+/** Writes a canned answer; a generated body is streamed with backpressure, never held whole. */
+async function sendCanned(res: ServerResponse, injection: RespondInjection): Promise<void> {
+  const headers: Record<string, string | number> = {};
+  if (injection.contentType !== undefined) headers['Content-Type'] = injection.contentType;
+  if (injection.bodyBytes === undefined) {
+    const body = injection.body ?? '';
+    if (injection.contentLength) headers['Content-Length'] = Buffer.byteLength(body);
+    res.writeHead(injection.status, headers);
+    res.end(body);
+    return;
+  }
+  // {"results":["xxxx…"]} padded to exactly bodyBytes bytes (shorter sizes are plain filler).
+  const total = injection.bodyBytes;
+  const head = Buffer.from('{"results":["');
+  const tail = Buffer.from('"]}');
+  const framed = total >= head.length + tail.length;
+  if (injection.contentLength) headers['Content-Length'] = total;
+  res.writeHead(injection.status, headers);
+  const filler = Buffer.alloc(FILLER_CHUNK, 'x');
+  let remaining = total;
+  let closed = false;
+  res.once('close', () => {
+    closed = true;
+  });
+  const write = async (chunk: Buffer): Promise<void> => {
+    if (!res.write(chunk)) await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  };
+  if (framed) {
+    await write(head);
+    remaining -= head.length + tail.length;
+  }
+  while (remaining > 0 && !closed) {
+    const size = Math.min(remaining, FILLER_CHUNK);
+    await write(size === FILLER_CHUNK ? filler : filler.subarray(0, size));
+    remaining -= size;
+  }
+  if (closed) return;
+  if (framed) res.end(tail);
+  else res.end();
 }

@@ -48,6 +48,14 @@ export class PatAuthority {
     return `${unsigned}.${this.signature(unsigned)}`;
   }
 
+  /** Forgets the token's jti, so it no longer verifies; false when the token is not one this authority issued. */
+  revoke(token: string): boolean {
+    const identity = this.verify(token);
+    if (!identity) return false;
+    const { jti } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { jti: string };
+    return this.issued.delete(jti);
+  }
+
   /** A stable jti for a seeded user, derived from the secret. */
   seededJti(userName: string): string {
     const hex = createHmac('sha256', this.secret).update(`seeded-token:${userName}`).digest('hex');
