@@ -5,7 +5,7 @@ import { SynapseDockerApi } from './api';
 import { SynapseSession } from './auth/session';
 import { allCommands } from './commands';
 import { CommandServices } from './commands/command';
-import { createLogger } from './log';
+import { createLogger, redactingChannel } from './log';
 import { onDidChangeConnectionSettings, onDidChangeDockerHost, onDidChangeTreeSettings, readSettings, readTreeSettings } from './settings';
 import { DockerAccess } from './docker/dockerAccess';
 import { LocalImageIndex } from './docker/localImages';
@@ -19,7 +19,8 @@ import { useTranslations } from './core/util/translations';
 export async function activate(context: vscode.ExtensionContext): Promise<SynapseDockerApi> {
   const started = Date.now();
   useTranslations(vscode.l10n.bundle, vscode.env.language);
-  const output = vscode.window.createOutputChannel('Synapse Docker', { log: true });
+  // Build output and any direct write go through the redactor too.
+  const output = redactingChannel(vscode.window.createOutputChannel('Synapse Docker', { log: true }));
   const logger = createLogger(output);
   const session = new SynapseSession(context.secrets, context.globalState, readSettings, logger);
   // Pins and cached repositories are kept per endpoint; an invalid setting has none (and never

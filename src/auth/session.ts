@@ -1,12 +1,14 @@
 // The signed-in state: the token in SecretStorage (keyed by endpoint so sandbox and production
 // tokens never mix), and the non-secret account facts in globalState so the status bar can show
-// the user at startup without a request.
+// the user at startup without a request. Every token read or stored is registered with the
+// redactor, so no exit of this bundle can show it.
 import * as vscode from 'vscode';
 import { SynapseClient } from '../core/synapse/client';
 import { normalizeEndpoint } from '../core/synapse/endpoint';
 import { TokenClaims } from '../core/synapse/pat';
 import { verifyToken, VerifiedToken } from '../core/synapse/signIn';
 import { Logger } from '../core/util/log';
+import { registerSecret } from '../core/util/redact';
 import { SynapseSettings } from '../settings';
 
 export interface Account {
@@ -70,6 +72,7 @@ export class SynapseSession implements vscode.Disposable {
     }
     const endpoint = this.endpoint;
     const token = await this.secrets.get(secretKey(endpoint));
+    registerSecret(token);
     const account = this.memento.get<Account>(accountKey(endpoint));
     await this.setAccount(token && account ? account : undefined);
   }
@@ -89,6 +92,7 @@ export class SynapseSession implements vscode.Disposable {
       endpoint,
       scopes: verified.claims.scopes,
     };
+    registerSecret(token);
     await this.secrets.store(secretKey(endpoint), token.trim());
     await this.memento.update(accountKey(endpoint), account);
     await this.setAccount(account);
@@ -110,6 +114,7 @@ export class SynapseSession implements vscode.Disposable {
     const endpoint = this.endpoint;
     if (this.cachedClient?.endpoint === endpoint) return this.cachedClient;
     const token = await this.secrets.get(secretKey(endpoint));
+    registerSecret(token);
     if (!token || !this.current) throw new NotSignedInError();
     this.cachedClient = new SynapseClient({ endpoint, token, logger: this.logger });
     return this.cachedClient;
@@ -127,6 +132,7 @@ export class SynapseSession implements vscode.Disposable {
    */
   async registryAuth(registry: string): Promise<{ username: string; password: string; serveraddress: string }> {
     const token = await this.secrets.get(secretKey(this.endpoint));
+    registerSecret(token);
     if (!token || !this.current) throw new NotSignedInError();
     return { username: this.current.userName, password: token, serveraddress: registry };
   }

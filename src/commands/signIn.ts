@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { commandStep, notify } from '../ui/notify';
 import { discoverToken, DiscoveredToken } from '../core/credentials';
 import { SignInError } from '../core/synapse/signIn';
-import { describeMissingScopes, missingScopes, readTokenClaims } from '../core/synapse/pat';
+import { describeMissingScopes, findTokenCharacterProblem, missingScopes, readTokenClaims, tokenCharacterRefusal } from '../core/synapse/pat';
 import { CommandDefinition, CommandServices } from './command';
 import { abortSignalFor, showError } from '../ui/errors';
 import { verifyRegistryLogin } from '../docker/registryLogin';
@@ -105,6 +105,8 @@ async function pickTokenSource(found: DiscoveredToken, endpoint: string): Promis
 function validateTokenInput(value: string): vscode.InputBoxValidationMessage | undefined {
   const trimmed = value.trim();
   if (!trimmed) return undefined;
+  const badCharacter = findTokenCharacterProblem(trimmed);
+  if (badCharacter) return { message: tokenCharacterRefusal(badCharacter), severity: vscode.InputBoxValidationSeverity.Error };
   const claims = readTokenClaims(trimmed);
   if (!claims) {
     return { message: vscode.l10n.t('Not a Synapse personal access token: expected three dot-separated parts, like eyJ…'), severity: vscode.InputBoxValidationSeverity.Error };

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { notify } from './notify';
 import { SynapseError } from '../core/synapse/errors';
+import { redact } from '../core/util/redact';
 import { CommandServices } from '../commands/command';
 
 export function isCancellation(error: unknown): boolean {
@@ -16,7 +17,8 @@ export function isCancellation(error: unknown): boolean {
 /** Logs the failure and shows it; the "Show Log" button acts when clicked, nobody waits for it. */
 export function showError(services: Pick<CommandServices, 'logger' | 'output'>, what: string, error: unknown): void {
   if (isCancellation(error)) return;
-  const detail = error instanceof Error ? error.message : String(error);
+  // Redacted here too: an error from dist/docker.js or a library was never seen by this bundle's redactor.
+  const detail = redact(error instanceof Error ? error.message : String(error));
   services.logger.error(`${what}: ${detail}`);
   void notify('error', vscode.l10n.t('{0}: {1}', what, detail), { title: vscode.l10n.t('Show Log'), run: () => services.output.show(true) });
 }

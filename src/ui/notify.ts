@@ -1,6 +1,7 @@
 // Notifications stay short and offer the next step as buttons. A button acts when clicked; nobody
 // waits for the answer, so an unanswered notification never holds a command (or a test) open.
 import * as vscode from 'vscode';
+import { redact } from '../core/util/redact';
 
 export interface NextStep {
   title: string;
@@ -9,7 +10,9 @@ export interface NextStep {
 
 type Level = 'info' | 'warning' | 'error';
 
-function show(level: Level, message: string, titles: string[]): Thenable<string | undefined> {
+// Every text shown passes through the redactor: an error's message may quote what a server said.
+function show(level: Level, rawMessage: string, titles: string[]): Thenable<string | undefined> {
+  const message = redact(rawMessage);
   if (level === 'info') return vscode.window.showInformationMessage(message, ...titles);
   if (level === 'warning') return vscode.window.showWarningMessage(message, ...titles);
   return vscode.window.showErrorMessage(message, ...titles);
@@ -17,8 +20,9 @@ function show(level: Level, message: string, titles: string[]): Thenable<string 
 
 /** Shows `message` with a button per step; resolves once a button was clicked or the notification closed. */
 export function notify(level: Level, message: string, ...steps: NextStep[]): Thenable<void> {
-  return show(level, message, steps.map((step) => step.title)).then(async (choice) => {
-    await steps.find((step) => step.title === choice)?.run();
+  const titled = steps.map((step) => ({ step, title: redact(step.title) }));
+  return show(level, message, titled.map(({ title }) => title)).then(async (choice) => {
+    await titled.find(({ title }) => title === choice)?.step.run();
   });
 }
 

@@ -4,7 +4,7 @@ import { Listing } from '../../src/core/tree/listing';
 import { ConcurrencyLimiter } from '../../src/core/util/limiter';
 import { normalizeEndpoint } from '../../src/core/synapse/endpoint';
 import { readTokenClaims, missingScopes } from '../../src/core/synapse/pat';
-import { redactSecrets } from '../../src/core/util/log';
+import { redact as redactSecrets } from '../../src/core/util/redact';
 
 describe('paging guards, limiter, endpoint and token helpers', () => {
   it('stops a token listing whose server repeats a token instead of looping', async () => {

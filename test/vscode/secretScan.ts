@@ -1,6 +1,6 @@
 // Looks for a secret (a personal access token) in every file under some folders: as plain text,
-// UTF-16, URL-encoded and base64 (as in an HTTP Basic header), so a leak through a log line, a
-// settings/state file or a cache is found. Used by the host tests (VS Code's user data, logs) and by
+// UTF-16, URL-encoded, as fragments, and base64/base64url (as in an HTTP Basic or X-Registry-Auth
+// header), so a leak through a log line, a settings/state file or a cache is found. Used by the host tests (VS Code's user data, logs) and by
 // the runners (the browser profile).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,7 +18,23 @@ export interface ScanReport {
   excluded: string[];
 }
 
-/** The byte patterns that betray `secret`, each with the name of its encoding. */
+/** Needles shorter than this would hit by chance. */
+const MIN_NEEDLE = 12;
+
+/** `text` cut into `size`-character pieces: any leaked run of 2·size−1 characters holds one whole. */
+function chunks(text: string, size: number): string[] {
+  const found: string[] = [];
+  for (let i = 0; i + size <= text.length; i += size) found.push(text.slice(i, i + size));
+  return found;
+}
+
+/**
+ * The byte patterns that betray `secret`, each with the name of its encoding: the secret as text,
+ * UTF-16 and URL-encoded; its fragments (each dot-separated part of 8+ characters but a JWT's
+ * shared header, and 16-character pieces of what follows that header, so any 31 characters in a
+ * row are found); and base64/base64url at each of the three alignments (as in an HTTP Basic or
+ * X-Registry-Auth header), whole and in 32-character pieces (any 63 in a row).
+ */
 export function secretNeedles(secret: string): { encoding: string; bytes: Buffer }[] {
   const needles: { encoding: string; bytes: Buffer }[] = [
     { encoding: 'utf8', bytes: Buffer.from(secret, 'utf8') },
@@ -26,14 +42,27 @@ export function secretNeedles(secret: string): { encoding: string; bytes: Buffer
   ];
   const encoded = encodeURIComponent(secret);
   if (encoded !== secret) needles.push({ encoding: 'url', bytes: Buffer.from(encoded) });
+  const parts = secret.split('.');
+  const jwt = parts.length === 3 && parts[0].startsWith('eyJ');
+  parts.slice(jwt ? 1 : 0).forEach((part, i) => {
+    if (part.length >= 8) needles.push({ encoding: `part ${i + (jwt ? 1 : 0)}`, bytes: Buffer.from(part) });
+  });
+  const body = jwt ? secret.slice(parts[0].length) : secret;
+  for (const piece of chunks(body, 16)) needles.push({ encoding: 'fragment', bytes: Buffer.from(piece) });
   // base64 at each of the three alignments; the groups touching the neighbours are cut off.
   const raw = Buffer.from(secret, 'utf8');
   for (let k = 0; k < 3; k++) {
     const b64 = Buffer.concat([Buffer.alloc(k, 0x41), raw]).toString('base64').replace(/=+$/, '');
     const core = b64.slice(k === 0 ? 0 : 4, b64.length - 4);
-    if (core.length >= 12) needles.push({ encoding: `base64/${k}`, bytes: Buffer.from(core) });
+    if (core.length < MIN_NEEDLE) continue;
     const url = core.replace(/\+/g, '-').replace(/\//g, '_');
-    if (url !== core && url.length >= 12) needles.push({ encoding: `base64url/${k}`, bytes: Buffer.from(url) });
+    needles.push({ encoding: `base64/${k}`, bytes: Buffer.from(core) });
+    if (url !== core) needles.push({ encoding: `base64url/${k}`, bytes: Buffer.from(url) });
+    for (const piece of chunks(core, 32)) {
+      needles.push({ encoding: `base64 fragment/${k}`, bytes: Buffer.from(piece) });
+      const urlPiece = piece.replace(/\+/g, '-').replace(/\//g, '_');
+      if (urlPiece !== piece) needles.push({ encoding: `base64url fragment/${k}`, bytes: Buffer.from(urlPiece) });
+    }
   }
   return needles;
 }
@@ -128,4 +157,10 @@ export function findFiles(roots: string[], fragment: string): string[] {
   };
   for (const root of roots) visit(root, 0);
   return found;
+}
+
+/** The encodings of `secret` found in `text` (empty when none): for notification texts and labels. */
+export function secretInText(text: string, secret: string): string[] {
+  const bytes = Buffer.from(text, 'utf8');
+  return [...new Set(secretNeedles(secret).filter((needle) => bytes.indexOf(needle.bytes) !== -1).map((needle) => needle.encoding))];
 }

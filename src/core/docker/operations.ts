@@ -10,6 +10,7 @@ import { formatImageReference, ImageReference, NameError, parseImageReference } 
 import { BuildContextSummary, createBuildContext } from './buildContext';
 import { DockerEndpoint } from './endpoint';
 import { explainConnectionError } from './engine';
+import { redact, registerSecret } from '../util/redact';
 import {
   BuildProgress,
   BuildProgressTracker,
@@ -34,13 +35,19 @@ export interface RegistryAuth {
 
 /** A failure the engine reported (in the stream, or as an HTTP error). `raw` is its own text. */
 export class DockerOperationError extends Error {
+  /** The engine's own text, redacted. */
+  readonly raw: string;
+
   constructor(
     readonly operation: DockerOperation,
     message: string,
-    readonly raw: string,
+    raw: string,
     readonly statusCode?: number,
   ) {
-    super(message);
+    // An engine or registry may echo the credentials (or their X-Registry-Auth encoding): the auth
+    // handed to dockerode is registered with this bundle's redactor (authConfig below).
+    super(redact(message));
+    this.raw = redact(raw);
     this.name = 'DockerOperationError';
   }
 }
@@ -453,6 +460,8 @@ export interface TransferOptions {
 }
 
 function authConfig(auth: RegistryAuth): Docker.AuthConfig {
+  // Whatever comes back from this call is redacted with these credentials.
+  registerSecret(auth.password);
   return { username: auth.username, password: auth.password, serveraddress: auth.serveraddress };
 }
 

@@ -1,6 +1,7 @@
 // Typed errors for Synapse responses. Each keeps the server's own `reason` so the user sees
 // what Synapse said, and none ever carries the request's token.
 import * as l10n from '@vscode/l10n';
+import { redact, redactOptional } from '../util/redact';
 
 export type SynapseErrorKind =
   | 'badRequest'
@@ -19,16 +20,20 @@ export type SynapseErrorKind =
   | 'aborted';
 
 export class SynapseError extends Error {
+  /** The server's `reason`, verbatim but redacted. */
+  readonly reason?: string;
+
   constructor(
     readonly kind: SynapseErrorKind,
     message: string,
     /** The HTTP status, or undefined for network errors and cancellation. */
     readonly status?: number,
-    /** The server's `reason`, verbatim. */
-    readonly reason?: string,
+    reason?: string,
     readonly errorCode?: string,
   ) {
-    super(message);
+    // A server (or undici, quoting a header) may echo the token: redacted before anyone reads it.
+    super(redact(message));
+    this.reason = redactOptional(reason);
     this.name = 'SynapseError';
   }
 

@@ -64,3 +64,77 @@ export function missingScopesSentence(missing: readonly string[], action: TokenA
 export function describeMissingScopes(missing: readonly string[], action: TokenAction): string {
   return l10n.t('{0} {1}', missingScopesSentence(missing, action), l10n.t('Create a token with the view, download and modify scopes.'));
 }
+
+/** A character no personal access token has, found where it would break an HTTP header or a copy. */
+export interface TokenCharacterProblem {
+  kind: 'lineBreak' | 'tab' | 'space' | 'control' | 'other';
+  /** 1-based position in the (trimmed) token. */
+  position: number;
+  /** "U+000A" */
+  codePoint: string;
+}
+
+// Blank characters beyond \s: zero-width spaces and joiners, the word joiner.
+const INVISIBLE_SPACE = /[\u200B-\u200D\u2060]/;
+
+/**
+ * The first character that cannot be in a token: a control character (C0, DEL, C1), any space,
+ * or anything outside ASCII (a PAT is a JWT: letters, digits and `-_.`).
+ */
+export function findTokenCharacterProblem(token: string): TokenCharacterProblem | undefined {
+  let position = 0;
+  for (const char of token) {
+    position++;
+    const code = char.codePointAt(0)!;
+    if (code > 0x20 && code < 0x7f) continue;
+    const codePoint = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    if (code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029 || code === 0x85) return { kind: 'lineBreak', position, codePoint };
+    if (code === 0x09) return { kind: 'tab', position, codePoint };
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return { kind: 'control', position, codePoint };
+    if (/\s/.test(char) || INVISIBLE_SPACE.test(char)) return { kind: 'space', position, codePoint };
+    return { kind: 'other', position, codePoint };
+  }
+  return undefined;
+}
+
+/** One sentence naming the character and where it is; never the token. */
+export function describeTokenCharacterProblem(problem: TokenCharacterProblem): string {
+  const { position, codePoint } = problem;
+  switch (problem.kind) {
+    case 'lineBreak':
+      return l10n.t({
+        message: 'The token contains a line break ({0}) at position {1}.',
+        args: [codePoint, position],
+        comment: ['{0}: a Unicode code point such as U+000A. {1}: the position of that character in the token, counted from 1.'],
+      });
+    case 'tab':
+      return l10n.t({ message: 'The token contains a tab at position {0}.', args: [position], comment: ['{0}: a position in the token, counted from 1.'] });
+    case 'space':
+      return l10n.t({
+        message: 'The token contains a space ({0}) at position {1}.',
+        args: [codePoint, position],
+        comment: ['{0}: a Unicode code point such as U+0020. {1}: the position of that character in the token, counted from 1.'],
+      });
+    case 'control':
+      return l10n.t({
+        message: 'The token contains a control character ({0}) at position {1}.',
+        args: [codePoint, position],
+        comment: ['{0}: a Unicode code point such as U+0000. {1}: the position of that character in the token, counted from 1.'],
+      });
+    case 'other':
+      return l10n.t({
+        message: 'The token contains the character {0} at position {1}, which no personal access token has.',
+        args: [codePoint, position],
+        comment: ['{0}: a Unicode code point such as U+2026. {1}: the position of that character in the token, counted from 1.'],
+      });
+  }
+}
+
+/** The sign-in refusal for such a token: what is wrong, then what to do. */
+export function tokenCharacterRefusal(problem: TokenCharacterProblem): string {
+  return l10n.t(
+    '{0} {1}',
+    describeTokenCharacterProblem(problem),
+    l10n.t('A personal access token is one line of letters, digits, dots, dashes and underscores; copy it again from your Synapse account settings.'),
+  );
+}

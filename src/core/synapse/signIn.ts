@@ -1,9 +1,10 @@
-// Checks a personal access token before it is stored: its shape and scopes first (no request
-// needed to explain a missing `view`), then GET /userProfile, refusing anonymous and 401.
+// Checks a personal access token before it is stored: its characters, shape and scopes first (no
+// request needed to explain a missing `view`), then GET /userProfile, refusing anonymous and 401.
 import * as l10n from '@vscode/l10n';
 import { SynapseClient } from './client';
 import { SynapseError } from './errors';
-import { describeMissingScopes, missingScopes, readTokenClaims, TokenAction, TokenClaims } from './pat';
+import { describeMissingScopes, findTokenCharacterProblem, missingScopes, readTokenClaims, TokenAction, TokenClaims, tokenCharacterRefusal } from './pat';
+import { registerSecret } from '../util/redact';
 import { TransportOptions } from './transport';
 import { ANONYMOUS_PRINCIPAL_ID, UserProfile } from './types';
 
@@ -31,6 +32,12 @@ export async function verifyToken(
 ): Promise<VerifiedToken> {
   const trimmed = token.trim();
   if (!trimmed) throw new SignInError(l10n.t('The token is empty. Paste a Synapse personal access token.'));
+  // From here on, whatever echoes it (a server, undici) is redacted.
+  registerSecret(trimmed);
+  // A CR/LF would make undici throw with the header (token included) in its message; a space or
+  // control character is a copy mistake. Refused before any request.
+  const badCharacter = findTokenCharacterProblem(trimmed);
+  if (badCharacter) throw new SignInError(tokenCharacterRefusal(badCharacter));
   const claims = readTokenClaims(trimmed);
   if (!claims) {
     throw new SignInError(

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { ConcurrencyLimiter } from '../util/limiter';
 import { abortScope, rejectOnAbort, sleep } from '../util/abort';
-import { Logger, redactSecrets, silentLogger } from '../util/log';
+import { Logger, silentLogger } from '../util/log';
+import { redact } from '../util/redact';
 import {
   abortedError, emptyAnswerError, errorFromResponse, networkError, notJsonError, shapeError, SynapseError, timeoutError, tooLargeError,
 } from './errors';
@@ -188,8 +189,7 @@ export class SynapseTransport {
   /** The start of an answer for an error message: one line, no control characters, no token. */
   private excerpt(text: string): string {
     let excerpt = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
-    if (this.token) excerpt = excerpt.split(this.token).join('[redacted token]');
-    excerpt = redactSecrets(excerpt);
+    excerpt = redact(excerpt, [this.token]);
     return excerpt.length > EXCERPT_CHARS ? `${excerpt.slice(0, EXCERPT_CHARS)}…` : excerpt;
   }
 

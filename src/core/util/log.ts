@@ -14,11 +14,3 @@ export const silentLogger: Logger = {
   warn: () => undefined,
   error: () => undefined,
 };
-
-// A JWT (three base64url parts, the first starting with '{"' encoded) — the shape of every PAT.
-const TOKEN_PATTERN = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+/g;
-
-/** Replaces anything shaped like a token, so a log line can never carry a secret. */
-export function redactSecrets(text: string): string {
-  return text.replace(TOKEN_PATTERN, '[redacted token]');
-}
