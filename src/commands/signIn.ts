@@ -13,6 +13,13 @@ import { verifyRegistryLogin } from '../docker/registryLogin';
 export const signInCommand: CommandDefinition = {
   id: 'synapseDocker.signIn',
   run: async (services: CommandServices, tokenArgument?: unknown) => {
+    // Nothing is asked for or sent while the endpoint setting is unusable: say what is wrong with it.
+    const problem = services.session.endpointProblem;
+    if (problem !== undefined) {
+      services.logger.warn(`Sign-in refused: ${problem}`);
+      void notify('error', problem, commandStep(vscode.l10n.t('Open Settings'), 'workbench.action.openSettings', 'synapseDocker.endpoint'));
+      return false;
+    }
     const automated = typeof tokenArgument === 'string';
     const token = automated ? tokenArgument : await askForToken(services);
     if (token === undefined) return false;
@@ -54,17 +61,14 @@ async function signInWith(services: CommandServices, token: string, automated: b
 }
 
 async function askForToken(services: CommandServices): Promise<string | undefined> {
-  // Nothing is asked for while the endpoint setting is unusable: say what is wrong with it.
-  const problem = services.session.endpointProblem;
-  if (problem !== undefined) {
-    services.logger.warn(`Sign-in refused: ${problem}`);
-    void notify('error', problem, commandStep(vscode.l10n.t('Open Settings'), 'workbench.action.openSettings', 'synapseDocker.endpoint'));
-    return undefined;
-  }
   // The user's own endpoint (a workspace cannot set it): the token is sent nowhere else.
   const endpoint = services.session.endpoint;
   const discovery = await discoverToken();
-  for (const problem of discovery.problems) services.logger.warn(problem);
+  // A token found but refused (a continuation line, a stray character) is said, not silently skipped.
+  for (const problem of discovery.problems) {
+    services.logger.warn(problem);
+    void notify('warning', problem);
+  }
   if (discovery.found) {
     const choice = await pickTokenSource(discovery.found, endpoint);
     if (choice === undefined) return undefined;

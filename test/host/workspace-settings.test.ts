@@ -247,7 +247,9 @@ describe('A hostile workspace cannot move the token; an invalid endpoint never s
       assert.equal(await runCommand<boolean>('synapseDocker.signIn'), false, 'interactive sign-in must refuse without asking for a token');
       await vscode.commands.executeCommand('notifications.clearAll');
       assert.equal(api.currentUser(), undefined);
-      await waitFor('the refusal in the log', () => extensionLog().slice(logBefore).includes(problem), 5_000);
+      // Both paths (token argument, interactive) refuse with the endpoint's own sentence.
+      await waitFor('both refusals in the log', () => extensionLog().slice(logBefore).split(`Sign-in refused: ${problem}`).length - 1 === 2, 5_000);
+      assert.ok(!extensionLog().slice(logBefore).includes('Sign-in failed'), 'no generic "Sign-in failed" for an invalid endpoint');
       assert.deepEqual((await sandboxRequestsSince(since)).map((r) => `${r.method} ${r.path}`), [], 'nothing may reach Synapse');
       assertRecordersUntouched();
 
