@@ -13,6 +13,8 @@ export interface E2EContext {
   resultsDir: string;
   /** The folder opened in the workbench. */
   workspace: string;
+  /** HOME of code-server and its extension host (private to the run: ~/.synapseConfig goes here). */
+  home: string;
   /** Server-side folders VS Code writes to (user data with logs, extensions, code-server's own state). */
   serverDirs: string[];
   /** The browser's profile folder. */

@@ -141,6 +141,11 @@ export async function signInAs(page: Page, userName: string): Promise<void> {
 
 /** The extension's "Activated in … (endpoint …, signed in as X | signed out)" log lines, oldest first. */
 export function activationLines(): string[] {
+  return extensionLogLines((line) => line.includes('] Activated in '));
+}
+
+/** Lines of the extension's log ("Synapse Docker" output channel, all extension hosts) that `accept`, oldest first. */
+export function extensionLogLines(accept: (line: string) => boolean): string[] {
   const logs = path.join(e2e().serverDirs[0], 'logs');
   const lines: { at: string; line: string }[] = [];
   const visit = (dir: string) => {
@@ -148,7 +153,7 @@ export function activationLines(): string[] {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) visit(full);
       else if (entry.name === 'Synapse Docker.log') {
-        for (const line of fs.readFileSync(full, 'utf8').split('\n')) if (line.includes('] Activated in ')) lines.push({ at: line.slice(0, 23), line });
+        for (const line of fs.readFileSync(full, 'utf8').split('\n')) if (accept(line)) lines.push({ at: line.slice(0, 23), line });
       }
     }
   };

@@ -6,6 +6,7 @@
 //
 // Environment: SYNAPSE_SANDBOX_JSON (as for the host tests), SYNAPSE_DOCKER_VSIX (another .vsix),
 // SYNAPSE_DOCKER_E2E_GREP (only journeys whose title matches), SYNAPSE_DOCKER_KEEP=1.
+// code-server runs with a private HOME (<run folder>/home), never the user's.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as MochaModule from 'mocha';
@@ -46,6 +47,10 @@ async function main(): Promise<number> {
   log(`code-server ${install.version} ${install.reused ? '(reused)' : `installed in ${install.seconds} s`}`);
   const dirs = createRunFolders({ log, cleanups }, { prefix: 'sde-', resultsDir, greeting: 'hello from the e2e journeys' });
   log(`installing ${path.relative(root, vsix)}: ${installVsix(install, vsix, dirs.extensions).split('\n').pop()}`);
+  // A private HOME for the server and its extension host: the extension looks for ~/.synapseConfig
+  // (journey 8 writes one there), and the real one must be neither offered nor touched.
+  const home = path.join(dirs.runDir, 'home');
+  fs.mkdirSync(home, { recursive: true });
 
   const server = await startCodeServer({
     install,
@@ -60,6 +65,7 @@ async function main(): Promise<number> {
       'breadcrumbs.enabled': false,
     },
     env: {
+      HOME: home,
       ...(sandbox.dockerHost ? { DOCKER_HOST: sandbox.dockerHost } : {}),
       SYNAPSE_SANDBOX_JSON: sandboxFile,
     },
@@ -88,6 +94,7 @@ async function main(): Promise<number> {
     sandboxFile,
     resultsDir,
     workspace: dirs.workspace,
+    home,
     serverDirs: [dirs.userData, dirs.extensions, dirs.serverData],
     browserProfile: dirs.browser,
     screenshot,
