@@ -321,6 +321,22 @@ const rows: Row[] = [
     },
   },
   {
+    title: 'modes are sent as they are, without the umask (as the CLI does: 664 stays 664, 775 stays 775)',
+    given: (dir) => {
+      write(path.join(dir, 'Dockerfile'), `FROM ${BASE_IMAGE}\nCOPY . /ctx/\nRUN cd /ctx && stat -c "mode %a %n" gw ro d\n`);
+      write(path.join(dir, 'gw'));
+      fs.chmodSync(path.join(dir, 'gw'), 0o664);
+      write(path.join(dir, 'ro'));
+      fs.chmodSync(path.join(dir, 'ro'), 0o400);
+      fs.mkdirSync(path.join(dir, 'd'));
+      fs.chmodSync(path.join(dir, 'd'), 0o775);
+      return {};
+    },
+    then: (outcome) => {
+      assert.deepEqual(ok(outcome).output.filter((line) => line.startsWith('mode ')), ['mode 664 gw', 'mode 400 ro', 'mode 775 d']);
+    },
+  },
+  {
     title: 'an empty context with the Dockerfile outside builds, and /ctx is empty',
     given: (dir, outside) => {
       write(path.join(outside, 'Dockerfile'), `FROM ${BASE_IMAGE}\nCOPY . /ctx/\nRUN ls -A /ctx | wc -l\n`);

@@ -270,6 +270,14 @@ interface MemoryEntry {
   mtime: number;
 }
 
+/**
+ * The mode bits as the CLI sends them: as they are (no umask), and on Windows, which has no
+ * such bits, 0755-like with execute for all (the CLI's rule, so RUN ./script.sh works).
+ */
+function tarMode(mode: number): number {
+  return process.platform === 'win32' ? (mode & 0o755) | 0o111 : mode & 0o7777;
+}
+
 function kindOf(info: Stats): EntryKind | 'socket' {
   if (info.isFile()) return 'file';
   if (info.isDirectory()) return 'directory';
@@ -420,7 +428,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
         // An excluded folder that an exception (or the Dockerfile) may bring things back from is
         // walked, but its own entry is left out, as the CLI does.
         if (!excluded) {
-          entries.push({ name, kind, mode: info.mode & 0o7777, mtime: Math.floor(info.mtimeMs / 1000), size: 0, rdev: 0 });
+          entries.push({ name, kind, mode: tarMode(info.mode), mtime: Math.floor(info.mtimeMs / 1000), size: 0, rdev: 0 });
           summary.directoriesIncluded++;
         }
         await walk(name);
@@ -435,7 +443,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
         summary.specialFilesSkipped++;
         continue;
       }
-      entries.push({ name, kind, mode: info.mode & 0o7777, mtime: Math.floor(info.mtimeMs / 1000), size: kind === 'file' ? info.size : 0, rdev: info.rdev });
+      entries.push({ name, kind, mode: tarMode(info.mode), mtime: Math.floor(info.mtimeMs / 1000), size: kind === 'file' ? info.size : 0, rdev: info.rdev });
       if (kind === 'file') {
         summary.filesIncluded++;
         summary.bytesIncluded += info.size;
@@ -664,7 +672,7 @@ async function* packTar(
         if (!info.isFile()) throw changedError(name, contextDir, where);
         // The size now, not at walk time: the header must match what is read next.
         const size = info.size;
-        for (const block of headerBlocks({ name, kind: 'file', mode: info.mode & 0o7777, size, mtime: Math.floor(info.mtimeMs / 1000) })) add(block);
+        for (const block of headerBlocks({ name, kind: 'file', mode: tarMode(info.mode), size, mtime: Math.floor(info.mtimeMs / 1000) })) add(block);
         let offset = 0;
         while (offset < size) {
           const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - offset));
