@@ -1,8 +1,10 @@
 // Build an image from a Dockerfile for a Synapse project: project → repository → tag → options
 // (each step with Back), then a cancellable build whose full output goes to the log.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { commandStep, notify } from '../ui/notify';
+import { assessContextFolderOnDisk, contextRiskSentences, describeContextUpload } from '../core/contextFolder';
 import { synapseImageName } from '../core/naming';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { ImageTarget, projectStep, repositoryStep, tagStep } from '../ui/targetSteps';
@@ -135,22 +137,57 @@ function contextDirectory(dockerfile: vscode.Uri): string {
   return path.resolve(folder, setting);
 }
 
+function contextAllowedKey(folder: string): string {
+  return `synapseDocker.contextAllowed:${folder}`;
+}
+
+/**
+ * The whole context folder goes to the engine: when it is the home folder, a file system root,
+ * or outside the workspace, ask first (modal), naming the folder; the answer is remembered for
+ * this workspace only when the user says so.
+ */
+async function confirmContextFolder(services: CommandServices, dockerfile: vscode.Uri, contextDir: string): Promise<boolean> {
+  const workspaceFolders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath);
+  const assessment = await assessContextFolderOnDisk(contextDir, { workspaceFolders, homeDir: os.homedir() });
+  if (assessment.risks.length === 0) return true;
+  if (services.workspaceState.get<boolean>(contextAllowedKey(assessment.folder)) === true) {
+    services.logger.info(`Build context ${assessment.folder} (${assessment.risks.join(', ')}) was allowed earlier for this workspace`);
+    return true;
+  }
+  const detail = [...contextRiskSentences(assessment, workspaceFolders)];
+  if (contextDir !== path.dirname(dockerfile.fsPath)) detail.push(vscode.l10n.t('This folder comes from the setting synapseDocker.build.context.'));
+  const send = vscode.l10n.t('Send This Folder');
+  const always = vscode.l10n.t('Always Send This Folder from This Workspace');
+  const choice = await vscode.window.showWarningMessage(
+    vscode.l10n.t('Send the build context {0} to the Docker engine?', assessment.folder),
+    { modal: true, detail: detail.join('\n\n') },
+    send,
+    always,
+  );
+  if (choice === always) await services.workspaceState.update(contextAllowedKey(assessment.folder), true);
+  services.logger.info(`Build context ${assessment.folder} (${assessment.risks.join(', ')}): ${choice === undefined ? 'not sent' : 'sent after asking'}`);
+  return choice === send || choice === always;
+}
+
 async function runBuild(services: CommandServices, dockerfile: vscode.Uri, plan: BuildPlan): Promise<string | undefined> {
   const registry = services.settings().registry;
   const reference = synapseImageName(registry, plan.project!.id, plan.repositoryName!, plan.tag!);
   await services.workspaceState.update(lastTagKey(dockerfile), { project: plan.project, repositoryName: plan.repositoryName, tag: plan.tag });
+  const contextDir = contextDirectory(dockerfile);
+  if (!(await confirmContextFolder(services, dockerfile, contextDir))) return undefined;
   const connection = await services.docker.connect();
   const { logger, output } = services;
-  logger.info(`Building ${reference} from ${dockerfile.fsPath}`);
+  logger.info(`Building ${reference} from ${dockerfile.fsPath} with the context ${contextDir}`);
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Building {0}', reference), cancellable: true },
       (progress, cancellation) => {
         let reported = 0;
+        progress.report({ message: vscode.l10n.t('Reading the build context {0}…', contextDir) });
         return connection.module.buildImage({
           docker: connection.docker,
           endpoint: connection.endpoint,
-          contextDir: contextDirectory(dockerfile),
+          contextDir,
           dockerfile: dockerfile.fsPath,
           tags: [reference],
           buildArgs: plan.buildArgs,
@@ -158,7 +195,12 @@ async function runBuild(services: CommandServices, dockerfile: vscode.Uri, plan:
           platform: plan.platform,
           noCache: plan.noCache,
           signal: abortSignalFor(cancellation),
-          onContext: (summary) => logger.info(`Build context: ${JSON.stringify(summary)}`),
+          onContext: (summary) => {
+            const upload = describeContextUpload(summary);
+            progress.report({ message: upload });
+            logger.info(upload);
+            logger.info(`Build context: ${JSON.stringify(summary)}`);
+          },
           onOutput: (line) => output.info(line),
           onProgress: (p) => {
             const percent = Math.floor(p.fraction * 100);

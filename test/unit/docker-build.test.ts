@@ -143,6 +143,41 @@ describe('docker build (real engine)', function () {
       console.log(`      1 GiB context streamed in ${Date.now() - started} ms; RSS grew by ${grownMb.toFixed(1)} MB`);
       assert.ok(grownMb < 150, `RSS grew by ${grownMb.toFixed(1)} MB while streaming a 1 GiB context`);
     });
+
+    it('packs a 20,000-file context with every byte accounted for, in bounded memory', async function () {
+      this.timeout(180_000);
+      const dir = tree({ Dockerfile: 'FROM scratch\n' });
+      let expected = 512 + 512; // the Dockerfile: header and one block
+      for (let d = 0; d < 100; d++) {
+        fs.mkdirSync(path.join(dir, `d${d}`));
+        expected += 512;
+        for (let f = 0; f < 200; f++) {
+          const size = (d * 200 + f) % 7000; // 0 to 6999 bytes, some of them exactly 0 or a multiple of 512
+          fs.writeFileSync(path.join(dir, `d${d}`, `f${f}.txt`), Buffer.alloc(size, 0x61));
+          expected += 512 + Math.ceil(size / 512) * 512;
+        }
+      }
+      expected += 1024; // the end of the archive
+      global.gc?.();
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+      const started = Date.now();
+      let bytes = 0;
+      try {
+        const context = await createBuildContext({ contextDir: dir });
+        assert.equal(context.summary.filesIncluded, 20_001);
+        assert.equal(context.summary.directoriesIncluded, 100);
+        for await (const chunk of context.stream) bytes += (chunk as Buffer).length;
+      } finally {
+        clearInterval(sampler);
+      }
+      const grownMb = (peak - before) / 1024 ** 2;
+      console.log(`      20,001 files packed in ${Date.now() - started} ms; RSS grew by ${grownMb.toFixed(1)} MB`);
+      assert.equal(bytes, expected);
+      // The files hold ~70 MB: reading them all into memory would show here.
+      assert.ok(grownMb < 60, `RSS grew by ${grownMb.toFixed(1)} MB while packing 20,001 files`);
+    });
   });
 
   describe('build stream parsing', () => {

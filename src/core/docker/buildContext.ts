@@ -1,15 +1,18 @@
-// The build context, prepared the way the docker CLI does it: walk the context directory, drop
-// what `.dockerignore` excludes (real Docker semantics, `!` exceptions included), always keep the
-// Dockerfile and `.dockerignore`, and pack the rest as a tar *stream* (never the whole context in
-// memory). A Dockerfile outside the context is added under a generated name.
+// The build context, prepared the way the docker CLI (`docker build -f <Dockerfile> <context>`,
+// classic builder) does it: walk the context directory, drop what `.dockerignore` excludes (real
+// Docker semantics, `!` exceptions included), always keep the Dockerfile and `.dockerignore`, and
+// pack the rest as a tar *stream* (never the whole context in memory). Names are bytes (a name
+// that is not UTF-8 is sent as it is), symbolic links are sent as links, FIFOs and devices as
+// themselves, sockets are left out; a Dockerfile is located through its symbolic links, and one
+// outside the context is added under a generated name. Any file that cannot be read ends the
+// build with a BuildContextError naming that file (relative to the context) and what happened.
 import ignore from '@balena/dockerignore';
 import * as l10n from '@vscode/l10n';
 import { createHash } from 'node:crypto';
-import { Dirent, Stats } from 'node:fs';
-import { lstat, opendir, readFile, stat } from 'node:fs/promises';
+import { constants, Dirent, Stats } from 'node:fs';
+import { access, FileHandle, lstat, open, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import * as tar from 'tar-fs';
 
 export interface BuildContextOptions {
   /** The context directory. */
@@ -22,11 +25,11 @@ export interface BuildContextOptions {
 
 export interface BuildContextSummary {
   contextDir: string;
-  /** Absolute path of the Dockerfile on disk. */
+  /** Absolute path of the Dockerfile on disk, as it was given. */
   dockerfilePath: string;
   /** The name the engine gets as `dockerfile` (a path inside the tar, with `/`). */
   dockerfileName: string;
-  /** True when the Dockerfile lives outside the context and was added under a generated name. */
+  /** True when the Dockerfile (after its symbolic links) lives outside the context and was added under a generated name. */
   dockerfileOutsideContext: boolean;
   /** The ignore file that applied (`<Dockerfile>.dockerignore` wins over `<context>/.dockerignore`). */
   ignoreFile?: string;
@@ -40,7 +43,9 @@ export interface BuildContextSummary {
   directoriesExcluded: number;
   /** Sum of the sizes of the included files (the tar adds ~512 bytes of header per entry). */
   bytesIncluded: number;
-  /** Sockets, FIFOs and devices, which a tar cannot carry (the CLI skips them too). */
+  /** FIFOs and device files, sent as such (as the CLI does; they carry no content). */
+  specialFilesIncluded: number;
+  /** Sockets, which a tar cannot carry (the CLI leaves them out too). */
   specialFilesSkipped: number;
 }
 
@@ -50,16 +55,31 @@ export interface BuildContext {
   /** Pass this as the engine's `dockerfile` parameter. */
   dockerfile: string;
   summary: BuildContextSummary;
+  /** The file error that ended the stream, if one did (the engine connection then only saw a broken upload). */
+  failure(): BuildContextError | undefined;
 }
 
+/** A problem with the files of the build context: never an engine or connection problem. */
 export class BuildContextError extends Error {
-  constructor(message: string, readonly path?: string) {
+  constructor(
+    message: string,
+    readonly path?: string,
+    /** The system error code behind it (EACCES, ENOENT…), if any. */
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'BuildContextError';
   }
 }
 
 const IGNORE_FILE = '.dockerignore';
+const BLOCK = 512;
+/** File contents are read (and sent) in chunks of this size. */
+const READ_CHUNK = 256 * 1024;
+/** Small entries are gathered into writes of about this size. */
+const WRITE_BATCH = 64 * 1024;
+/** lstat calls in flight at once during the walk. */
+const WALK_PARALLEL = 32;
 
 function toPosix(relative: string): string {
   return relative.split(path.sep).join('/');
@@ -68,6 +88,26 @@ function toPosix(relative: string): string {
 function isInside(parent: string, child: string): boolean {
   const relative = path.relative(parent, child);
   return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+/**
+ * A name for messages: the text when the bytes are UTF-8 without control characters; otherwise
+ * with `\n`, `\t` and `\xNN` escapes, so a hostile name cannot forge lines or hide its bytes.
+ */
+export function displayName(name: Buffer | string): string {
+  const bytes = typeof name === 'string' ? Buffer.from(name) : name;
+  const text = bytes.toString('utf8');
+  const control = /[\u0000-\u001f\u007f]/;
+  if (Buffer.from(text, 'utf8').equals(bytes) && !control.test(text)) return text;
+  let out = '';
+  for (const byte of bytes) {
+    if (byte === 0x0a) out += '\\n';
+    else if (byte === 0x09) out += '\\t';
+    else if (byte === 0x5c) out += '\\\\';
+    else if (byte >= 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
+    else out += `\\x${byte.toString(16).padStart(2, '0')}`;
+  }
+  return out;
 }
 
 /** Reads ignore patterns the way the CLI does: one per line, `#` comments, blank lines skipped. */
@@ -79,12 +119,86 @@ export function parseDockerignore(text: string): string[] {
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
+/** The CLI cleans each pattern (Go's filepath.Clean, then no leading `/`) before matching. */
+function cleanPattern(pattern: string): string | undefined {
+  const negated = pattern.startsWith('!');
+  let body = (negated ? pattern.slice(1) : pattern).trim();
+  if (body === '') return undefined;
+  body = path.posix.normalize(body);
+  if (body.length > 1) body = body.replace(/\/+$/, '');
+  if (body.length > 1 && body.startsWith('/')) body = body.replace(/^\/+/, '') || '/';
+  return negated ? `!${body}` : body;
+}
+
+/** A file error turned into a sentence that names the file and what happened. */
+export function contextFileError(error: unknown, relative: Buffer | string, contextDir: string, absolute?: string): BuildContextError {
+  if (error instanceof BuildContextError) return error;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const name = displayName(relative);
+  const where = absolute ?? path.join(contextDir, typeof relative === 'string' ? relative : relative.toString('utf8'));
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return new BuildContextError(
+        l10n.t({
+          message: 'Permission denied reading {0} in the build context {1}.',
+          args: [name, contextDir],
+          comment: ['{0}: a file or folder, relative to the build context. {1}: the build context folder.'],
+        }),
+        where,
+        code,
+      );
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new BuildContextError(
+        l10n.t({
+          message: '{0} vanished while the build context {1} was being packed.',
+          args: [name, contextDir],
+          comment: ['{0}: a file or folder, relative to the build context. {1}: the build context folder.'],
+        }),
+        where,
+        code,
+      );
+    case 'ELOOP':
+      return new BuildContextError(
+        l10n.t({
+          message: '{0} in the build context {1} is a loop of symbolic links.',
+          args: [name, contextDir],
+          comment: ['{0}: a path, relative to the build context. {1}: the build context folder.'],
+        }),
+        where,
+        code,
+      );
+    default:
+      return new BuildContextError(
+        l10n.t({
+          message: 'Couldn\'t read {0} in the build context {1}: {2}',
+          args: [name, contextDir, (error as Error)?.message ?? String(error)],
+          comment: ['{0}: a file or folder, relative to the build context. {1}: the build context folder. {2}: the system error.'],
+        }),
+        where,
+        code,
+      );
+  }
+}
+
+function changedError(relative: Buffer, contextDir: string, absolute: string): BuildContextError {
+  return new BuildContextError(
+    l10n.t({
+      message: '{0} changed while the build context {1} was being packed; build again once it stops changing.',
+      args: [displayName(relative), contextDir],
+      comment: ['{0}: a file, relative to the build context. {1}: the build context folder.'],
+    }),
+    absolute,
+  );
+}
+
 async function readIgnoreFile(file: string): Promise<string[] | undefined> {
   try {
     return parseDockerignore(await readFile(file, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', file, (error as Error).message), file);
+    throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', file, (error as Error).message), file, (error as NodeJS.ErrnoException).code);
   }
 }
 
@@ -92,36 +206,122 @@ function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(l10n.t('The build was cancelled.'));
 }
 
+/** Where the Dockerfile really is: its symbolic links followed, as the CLI does (filepath.EvalSymlinks). */
+async function resolveDockerfile(given: string): Promise<string> {
+  let linkStat: Stats;
+  try {
+    linkStat = await lstat(given);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+      throw new BuildContextError(l10n.t('Permission denied reading the Dockerfile {0}.', given), given, 'EACCES');
+    }
+    throw new BuildContextError(l10n.t('The Dockerfile {0} does not exist.', given), given, (error as NodeJS.ErrnoException).code);
+  }
+  let real: string;
+  try {
+    real = await realpath(given);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new BuildContextError(l10n.t('The Dockerfile {0} is a loop of symbolic links.', given), given, code);
+    if (code === 'EACCES') throw new BuildContextError(l10n.t('Permission denied reading the Dockerfile {0}.', given), given, code);
+    if (linkStat.isSymbolicLink()) {
+      const target = await readlink(given).catch(() => '?');
+      throw new BuildContextError(
+        l10n.t({
+          message: 'The Dockerfile {0} is a symbolic link to {1}, which does not exist.',
+          args: [given, target],
+          comment: ['{0}: the Dockerfile path. {1}: where the link points.'],
+        }),
+        given,
+        code,
+      );
+    }
+    throw new BuildContextError(l10n.t('The Dockerfile {0} does not exist.', given), given, code);
+  }
+  const realStat = await stat(real);
+  if (!realStat.isFile()) throw new BuildContextError(l10n.t('The Dockerfile {0} is not a file.', given), given);
+  return real;
+}
+
+type EntryKind = 'file' | 'directory' | 'symlink' | 'fifo' | 'char' | 'block';
+
+/** One tar entry to write: what the walk saw (the content is read when the tar is read). */
+interface WalkEntry {
+  /**
+   * Relative path inside the context, `/`-separated, as a "byte string" (latin1: one character
+   * per byte), so any name survives and 20,000 names cost little memory.
+   */
+  name: string;
+  kind: EntryKind;
+  mode: number;
+  mtime: number;
+  size: number;
+  rdev: number;
+}
+
+const bytesOf = (byteString: string): Buffer => Buffer.from(byteString, 'latin1');
+/** The name as UTF-8 text, for .dockerignore matching (ASCII needs no decoding). */
+const textOf = (byteString: string): string => (/^[\x00-\x7f]*$/.test(byteString) ? byteString : bytesOf(byteString).toString('utf8'));
+
+/** An entry made here rather than read from the context (the generated .dockerignore and Dockerfile). */
+interface MemoryEntry {
+  name: string;
+  content: Buffer;
+  mtime: number;
+}
+
+/**
+ * The mode bits as the CLI sends them: as they are (no umask), and on Windows, which has no
+ * such bits, 0755-like with execute for all (the CLI's rule, so RUN ./script.sh works).
+ */
+function tarMode(mode: number): number {
+  return process.platform === 'win32' ? (mode & 0o755) | 0o111 : mode & 0o7777;
+}
+
+function kindOf(info: Stats): EntryKind | 'socket' {
+  if (info.isFile()) return 'file';
+  if (info.isDirectory()) return 'directory';
+  if (info.isSymbolicLink()) return 'symlink';
+  if (info.isFIFO()) return 'fifo';
+  if (info.isCharacterDevice()) return 'char';
+  if (info.isBlockDevice()) return 'block';
+  return 'socket';
+}
+
 /**
  * Walks and filters the context, then returns a tar stream of it with the counts for the log.
- * The walk only keeps the list of included paths; file contents are read while the tar is read.
+ * The walk only keeps the list of included entries; file contents are read while the tar is read.
  */
 export async function createBuildContext(options: BuildContextOptions): Promise<BuildContext> {
   const contextDir = path.resolve(options.contextDir);
-  let contextStat: Stats;
+  let realContext: string;
   try {
-    contextStat = await stat(contextDir);
+    realContext = await realpath(contextDir);
   } catch (error) {
     throw new BuildContextError(l10n.t('The build context {0} does not exist: {1}', contextDir, (error as Error).message), contextDir);
   }
+  const contextStat = await stat(realContext);
   if (!contextStat.isDirectory()) throw new BuildContextError(l10n.t('The build context {0} is not a folder.', contextDir), contextDir);
 
   const dockerfilePath = path.resolve(contextDir, options.dockerfile ?? 'Dockerfile');
-  let dockerfileStat: Stats;
-  try {
-    dockerfileStat = await stat(dockerfilePath);
-  } catch {
-    throw new BuildContextError(l10n.t('The Dockerfile {0} does not exist.', dockerfilePath), dockerfilePath);
-  }
-  if (!dockerfileStat.isFile()) throw new BuildContextError(l10n.t('The Dockerfile {0} is not a file.', dockerfilePath), dockerfilePath);
-
-  const inside = isInside(contextDir, dockerfilePath);
+  const realDockerfile = await resolveDockerfile(dockerfilePath);
+  const inside = isInside(realContext, realDockerfile);
   let dockerfileName: string;
   let outsideContent: Buffer | undefined;
+  let outsideMtime = 0;
   if (inside) {
-    dockerfileName = toPosix(path.relative(contextDir, dockerfilePath));
+    dockerfileName = toPosix(path.relative(realContext, realDockerfile));
   } else {
-    outsideContent = await readFile(dockerfilePath);
+    try {
+      outsideContent = await readFile(realDockerfile);
+      outsideMtime = Math.floor((await stat(realDockerfile)).mtimeMs / 1000);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') {
+        throw new BuildContextError(l10n.t('Permission denied reading the Dockerfile {0}.', dockerfilePath), dockerfilePath, code);
+      }
+      throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', dockerfilePath, (error as Error).message), dockerfilePath, code);
+    }
     const hash = createHash('sha256').update(dockerfilePath).update('\0').update(outsideContent).digest('hex').slice(0, 16);
     dockerfileName = `.synapse-dockerfile-${hash}`;
   }
@@ -135,11 +335,10 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
     if (patterns === undefined) ignoreFile = undefined;
   }
   patterns ??= [];
-  const matcher = ignore({ ignorecase: false }).add(patterns);
-  // Exception patterns, cleaned like the CLI does, to decide which excluded folders to walk.
-  const exceptions = patterns
-    .filter((pattern) => pattern.startsWith('!'))
-    .map((pattern) => path.posix.normalize(pattern.slice(1).trim()).replace(/^\/+/, ''));
+  const cleaned = patterns.map(cleanPattern).filter((pattern): pattern is string => pattern !== undefined);
+  const matcher = ignore({ ignorecase: false }).add(cleaned);
+  // Exception patterns, to decide which excluded folders to walk.
+  const exceptions = cleaned.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1));
   /** The CLI's rule: walk an excluded folder only if an exception pattern starts with its path. */
   const mayBringBack = (relativeDir: string) => exceptions.some((exception) => `${exception}/`.startsWith(`${relativeDir}/`));
 
@@ -164,105 +363,349 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
     filesExcluded: 0,
     directoriesExcluded: 0,
     bytesIncluded: 0,
+    specialFilesIncluded: 0,
     specialFilesSkipped: 0,
   };
 
-  const entries: string[] = [];
-  const walk = async (relativeDir: string): Promise<void> => {
+  const root = Buffer.from(realContext).toString('latin1');
+  // (A `/` byte is never part of a multi-byte UTF-8 character, so splitting byte strings is safe.)
+  const absoluteOf = (relative: string): Buffer => bytesOf(`${root}${path.sep}${path.sep === '/' ? relative : relative.split('/').join(path.sep)}`);
+
+  const entries: WalkEntry[] = [];
+  let hasIgnoreEntry = false;
+  const walk = async (relativeDir: string | undefined): Promise<void> => {
     throwIfAborted(options.signal);
-    const absoluteDir = relativeDir ? path.join(contextDir, relativeDir) : contextDir;
-    let dir;
+    const absoluteDir = relativeDir ? absoluteOf(relativeDir) : bytesOf(root);
+    let children: Dirent[];
     try {
-      dir = await opendir(absoluteDir);
+      children = await readdir(absoluteDir, { withFileTypes: true, encoding: 'latin1' });
     } catch (error) {
-      throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', absoluteDir, (error as Error).message), absoluteDir);
+      if (relativeDir) throw contextFileError(error, bytesOf(relativeDir), contextDir);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') throw new BuildContextError(l10n.t('Permission denied reading the build context {0}.', contextDir), contextDir, code);
+      throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', contextDir, (error as Error).message), contextDir, code);
     }
-    const children: Dirent[] = [];
-    for await (const child of dir) children.push(child);
+    // Byte order, like the CLI's walk (latin1 characters compare as their bytes).
     children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const candidates: Array<{ name: string; text: string; excluded: boolean }> = [];
     for (const child of children) {
-      const relative = relativeDir ? `${relativeDir}/${child.name}` : child.name;
-      const isForced = forced.has(relative);
-      const excluded = !isForced && patterns!.length > 0 && matcher.ignores(relative);
-      if (child.isDirectory()) {
-        if (!excluded) {
-          entries.push(relative);
-          summary.directoriesIncluded++;
-          await walk(relative);
-        } else if (mayBringBack(relative) || forcedDirs.has(relative)) {
-          // An exception (or the Dockerfile) may bring back something below: walk it, leave the
-          // directory entry itself out, as the CLI does.
-          await walk(relative);
-        } else {
-          summary.directoriesExcluded++;
-        }
-        continue;
-      }
-      if (excluded) {
+      const name = relativeDir ? `${relativeDir}/${child.name}` : child.name;
+      const text = textOf(name);
+      const isForced = forced.has(text);
+      const excluded = !isForced && cleaned.length > 0 && matcher.ignores(text);
+      if (excluded && !child.isDirectory()) {
         summary.filesExcluded++;
         continue;
       }
-      if (child.isFile()) {
-        const info = await lstat(path.join(absoluteDir, child.name)).catch((error: Error) => {
-          throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', path.join(absoluteDir, child.name), error.message));
-        });
-        entries.push(relative);
+      if (excluded && !mayBringBack(text) && !forcedDirs.has(text)) {
+        summary.directoriesExcluded++;
+        continue;
+      }
+      candidates.push({ name, text, excluded });
+    }
+    // Metadata of every candidate (and a read check of every file, so an unreadable one is named
+    // before anything is sent, as the CLI does), a few at a time.
+    const infos: Stats[] = new Array(candidates.length);
+    for (let start = 0; start < candidates.length; start += WALK_PARALLEL) {
+      await Promise.all(
+        candidates.slice(start, start + WALK_PARALLEL).map(async (candidate, offset) => {
+          const absolute = absoluteOf(candidate.name);
+          try {
+            const info = await lstat(absolute);
+            if (info.isFile()) await access(absolute, constants.R_OK);
+            infos[start + offset] = info;
+          } catch (error) {
+            throw contextFileError(error, bytesOf(candidate.name), contextDir);
+          }
+        }),
+      );
+    }
+    for (let index = 0; index < candidates.length; index++) {
+      const { name, text, excluded } = candidates[index];
+      const info = infos[index];
+      const kind = kindOf(info);
+      if (kind === 'directory') {
+        // An excluded folder that an exception (or the Dockerfile) may bring things back from is
+        // walked, but its own entry is left out, as the CLI does.
+        if (!excluded) {
+          entries.push({ name, kind, mode: tarMode(info.mode), mtime: Math.floor(info.mtimeMs / 1000), size: 0, rdev: 0 });
+          summary.directoriesIncluded++;
+        }
+        await walk(name);
+        continue;
+      }
+      if (excluded) {
+        // (It was a folder at readdir time and is something else now.)
+        summary.filesExcluded++;
+        continue;
+      }
+      if (kind === 'socket') {
+        summary.specialFilesSkipped++;
+        continue;
+      }
+      entries.push({ name, kind, mode: tarMode(info.mode), mtime: Math.floor(info.mtimeMs / 1000), size: kind === 'file' ? info.size : 0, rdev: info.rdev });
+      if (kind === 'file') {
         summary.filesIncluded++;
         summary.bytesIncluded += info.size;
-      } else if (child.isSymbolicLink()) {
-        entries.push(relative);
+        if (text === IGNORE_FILE) hasIgnoreEntry = true;
+      } else if (kind === 'symlink') {
         summary.symlinksIncluded++;
       } else {
-        summary.specialFilesSkipped++;
+        summary.specialFilesIncluded++;
       }
     }
   };
-  await walk('');
+  await walk(undefined);
   throwIfAborted(options.signal);
-  if (outsideContent) {
-    summary.filesIncluded++;
-    summary.bytesIncluded += outsideContent.length;
-  }
 
   // Like the CLI for a Dockerfile outside the context: the generated name is appended to the
-  // tar's .dockerignore, so the engine drops the file once it has read it (COPY . never sees it).
-  let ignoreContent: Buffer | undefined;
+  // tar's .dockerignore, so the engine drops the file once it has read it (COPY . never sees it);
+  // a .dockerignore made only for that names itself too, so the image gets none, as with the CLI.
+  const extras: MemoryEntry[] = [];
   if (outsideContent) {
-    const contextIgnore = path.join(contextDir, IGNORE_FILE);
-    const original = await readFile(contextIgnore).catch(() => undefined);
-    ignoreContent = Buffer.concat([original ?? Buffer.alloc(0), Buffer.from(`\n${dockerfileName}\n`)]);
-    const index = entries.indexOf(IGNORE_FILE);
-    if (index >= 0) entries.splice(index, 1);
-    else summary.filesIncluded++;
+    const contextIgnore = path.join(realContext, IGNORE_FILE);
+    const original = hasIgnoreEntry ? await readFile(contextIgnore).catch((error) => {
+      throw contextFileError(error, IGNORE_FILE, contextDir);
+    }) : undefined;
+    const ignoreContent = original
+      ? Buffer.concat([original, Buffer.from(`\n${dockerfileName}\n`)])
+      : Buffer.from(`${dockerfileName}\n${IGNORE_FILE}\n`);
+    if (hasIgnoreEntry) {
+      const index = entries.findIndex((entry) => entry.kind === 'file' && entry.name === IGNORE_FILE);
+      entries.splice(index, 1);
+      summary.bytesIncluded -= original?.length ?? 0;
+    } else {
+      summary.filesIncluded++;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    extras.push({ name: IGNORE_FILE, content: ignoreContent, mtime: now });
+    extras.push({ name: dockerfileName, content: outsideContent, mtime: outsideMtime });
+    summary.filesIncluded++;
+    summary.bytesIncluded += ignoreContent.length + outsideContent.length;
   }
 
-  const pack = tar.pack(contextDir, {
-    entries,
-    // The entries list is complete: tar-fs must not add directory contents on its own.
-    ignore: () => true,
-    // Like the CLI: owned by root in the image, whoever owns the files here.
-    map: (header) => ({ ...header, uid: 0, gid: 0, uname: '', gname: '' }),
-    strict: false,
-    finalize: outsideContent === undefined,
-    finish: (packer) => {
-      if (outsideContent === undefined || ignoreContent === undefined) return;
-      packer.entry(
-        { name: IGNORE_FILE, size: ignoreContent.length, mode: 0o644, mtime: new Date(), uid: 0, gid: 0, type: 'file' },
-        ignoreContent,
-      );
-      packer.entry(
-        { name: dockerfileName, size: outsideContent.length, mode: 0o644, mtime: dockerfileStat.mtime, uid: 0, gid: 0, type: 'file' },
-        outsideContent,
-      );
-      packer.finalize();
-    },
-  });
-  // tar-fs 3 returns a streamx stream; wrap it in a Node stream (backpressure kept) for callers.
-  const stream = Readable.from(pack as unknown as AsyncIterable<Buffer>, { objectMode: false });
+  let failure: BuildContextError | undefined;
+  const source = packTar(entries, extras, contextDir, absoluteOf);
+  const guarded = async function* (): AsyncGenerator<Buffer> {
+    try {
+      yield* source;
+    } catch (error) {
+      // Whatever went wrong while reading a file is a context problem, named here once.
+      failure = error instanceof BuildContextError ? error : contextFileError(error, '.', contextDir);
+      throw failure;
+    }
+  };
+  const stream = Readable.from(guarded(), { objectMode: false });
   if (options.signal) {
     const onAbort = () => stream.destroy(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('cancelled'));
     options.signal.addEventListener('abort', onAbort, { once: true });
     stream.once('close', () => options.signal!.removeEventListener('abort', onAbort));
   }
-  return { stream, dockerfile: dockerfileName, summary };
+  return { stream, dockerfile: dockerfileName, summary, failure: () => failure };
+}
+
+// ---- tar (POSIX ustar, with pax records for long or non-ASCII names and big sizes) -----------
+
+const TYPE_FLAG: Record<EntryKind | 'pax', string> = { file: '0', symlink: '2', char: '3', block: '4', directory: '5', fifo: '6', pax: 'x' };
+
+function writeOctal(header: Buffer, offset: number, length: number, value: number): boolean {
+  const digits = Math.max(0, Math.floor(value)).toString(8);
+  if (digits.length > length - 1) return false;
+  header.write(digits.padStart(length - 1, '0'), offset, length - 1, 'ascii');
+  header[offset + length - 1] = 0;
+  return true;
+}
+
+function isPlainAscii(bytes: Buffer): boolean {
+  for (const byte of bytes) if (byte < 0x20 || byte > 0x7e) return false;
+  return true;
+}
+
+/** One pax record, "<length> <key>=<value>\n", where the length counts itself. */
+function paxRecord(key: string, value: Buffer): Buffer {
+  const rest = Buffer.byteLength(` ${key}=`) + value.length + 1;
+  let length = rest + 1;
+  while (String(length).length + rest !== length) length = String(length).length + rest;
+  return Buffer.concat([Buffer.from(`${length} ${key}=`), value, Buffer.from('\n')]);
+}
+
+interface HeaderFields {
+  name: Buffer;
+  kind: EntryKind | 'pax';
+  mode: number;
+  size: number;
+  mtime: number;
+  linkname?: Buffer;
+  devmajor?: number;
+  devminor?: number;
+}
+
+function ustarHeader(fields: HeaderFields): { header: Buffer; pax: Buffer[] } {
+  const header = Buffer.alloc(BLOCK);
+  const pax: Buffer[] = [];
+  if (fields.name.length <= 100 && isPlainAscii(fields.name)) {
+    fields.name.copy(header, 0);
+  } else {
+    pax.push(paxRecord('path', fields.name));
+    // A readable stand-in for readers without pax support.
+    Buffer.from(fields.name.toString('latin1').replace(/[^\x20-\x7e]/g, '_').slice(-100), 'ascii').copy(header, 0);
+  }
+  writeOctal(header, 100, 8, fields.mode);
+  writeOctal(header, 108, 8, 0); // uid: owned by root in the image, like the CLI's context
+  writeOctal(header, 116, 8, 0); // gid
+  if (!writeOctal(header, 124, 12, fields.size)) {
+    pax.push(paxRecord('size', Buffer.from(String(fields.size))));
+    writeOctal(header, 124, 12, 0);
+  }
+  if (!writeOctal(header, 136, 12, fields.mtime)) writeOctal(header, 136, 12, 0);
+  header.write(TYPE_FLAG[fields.kind], 156, 1, 'ascii');
+  if (fields.linkname) {
+    if (fields.linkname.length <= 100 && isPlainAscii(fields.linkname)) fields.linkname.copy(header, 157);
+    else pax.push(paxRecord('linkpath', fields.linkname));
+  }
+  header.write('ustar\u000000', 257, 8, 'ascii');
+  writeOctal(header, 329, 8, fields.devmajor ?? 0);
+  writeOctal(header, 337, 8, fields.devminor ?? 0);
+  header.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8, 'ascii');
+  return { header, pax };
+}
+
+/** The header block(s) of an entry: a pax header first when the ustar fields cannot hold it. */
+function headerBlocks(fields: HeaderFields): Buffer[] {
+  const { header, pax } = ustarHeader(fields);
+  if (pax.length === 0) return [header];
+  const body = Buffer.concat(pax);
+  const { header: paxHeader } = ustarHeader({ name: Buffer.from('PaxHeader'), kind: 'pax', mode: 0o644, size: body.length, mtime: fields.mtime });
+  return [paxHeader, body, padding(body.length), header].filter((block) => block.length > 0);
+}
+
+function padding(size: number): Buffer {
+  const rest = size % BLOCK;
+  return rest === 0 ? Buffer.alloc(0) : Buffer.alloc(BLOCK - rest);
+}
+
+/** Linux's dev_t split (glibc's major()/minor()), for device entries. */
+function deviceNumbers(rdev: number): { devmajor: number; devminor: number } {
+  const high = Math.floor(rdev / 2 ** 32);
+  const low = rdev >>> 0;
+  return {
+    devmajor: ((low >>> 8) & 0xfff) | (high & 0xfffff000),
+    devminor: (low & 0xff) | ((low >>> 12) & 0xfff00),
+  };
+}
+
+/**
+ * Produces the tar as it is read: headers and small files are gathered into writes of ~64 KB,
+ * large files go out in 256 KB chunks, so memory stays flat whatever the context holds.
+ */
+async function* packTar(
+  entries: WalkEntry[],
+  extras: MemoryEntry[],
+  contextDir: string,
+  absoluteOf: (relative: string) => Buffer,
+): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const add = (block: Buffer) => {
+    pending.push(block);
+    pendingBytes += block.length;
+  };
+  const flush = (): Buffer => {
+    const out = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    return out;
+  };
+  for (const entry of entries) {
+    const absolute = absoluteOf(entry.name);
+    const where = absolute.toString('utf8');
+    const name = bytesOf(entry.name);
+    if (entry.kind === 'directory') {
+      for (const block of headerBlocks({ name: Buffer.concat([name, Buffer.from('/')]), kind: 'directory', mode: entry.mode, size: 0, mtime: entry.mtime })) add(block);
+    } else if (entry.kind === 'symlink') {
+      let target: Buffer;
+      try {
+        target = await readlink(absolute, { encoding: 'buffer' });
+      } catch (error) {
+        throw contextFileError(error, name, contextDir, where);
+      }
+      for (const block of headerBlocks({ name, kind: 'symlink', mode: entry.mode, size: 0, mtime: entry.mtime, linkname: target })) add(block);
+    } else if (entry.kind === 'file') {
+      let handle: FileHandle;
+      try {
+        handle = await open(absolute, 'r');
+      } catch (error) {
+        throw contextFileError(error, name, contextDir, where);
+      }
+      try {
+        const read = async (buffer: Buffer, at: number, length: number, position: number): Promise<number> => {
+          try {
+            return (await handle.read(buffer, at, length, position)).bytesRead;
+          } catch (error) {
+            throw contextFileError(error, name, contextDir, where);
+          }
+        };
+        // A small file is read whole in one call, one byte more than the walk saw: fewer bytes
+        // mean it shrank (its header then says what was read), one more that it grew (then the
+        // general path below goes by its size now).
+        if (entry.size < WRITE_BATCH) {
+          const whole = Buffer.allocUnsafe(entry.size + 1);
+          let filled = 0;
+          for (let got = -1; got !== 0 && filled < whole.length; filled += got) got = await read(whole, filled, whole.length - filled, filled);
+          if (filled <= entry.size) {
+            for (const block of headerBlocks({ name, kind: 'file', mode: entry.mode, size: filled, mtime: entry.mtime })) add(block);
+            add(whole.subarray(0, filled));
+            add(padding(filled));
+            if (pendingBytes >= WRITE_BATCH) yield flush();
+            continue;
+          }
+        }
+        let info: Stats;
+        try {
+          info = await handle.stat();
+        } catch (error) {
+          throw contextFileError(error, name, contextDir, where);
+        }
+        if (!info.isFile()) throw changedError(name, contextDir, where);
+        // The size now, not at walk time: the header must match what is read next.
+        const size = info.size;
+        for (const block of headerBlocks({ name, kind: 'file', mode: tarMode(info.mode), size, mtime: Math.floor(info.mtimeMs / 1000) })) add(block);
+        let offset = 0;
+        while (offset < size) {
+          const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - offset));
+          let filled = 0;
+          while (filled < chunk.length) {
+            const bytesRead = await read(chunk, filled, chunk.length - filled, offset + filled);
+            // Shorter than its size a moment ago: it was truncated while being read.
+            if (bytesRead === 0) throw changedError(name, contextDir, where);
+            filled += bytesRead;
+          }
+          offset += chunk.length;
+          if (chunk.length >= WRITE_BATCH) {
+            if (pendingBytes) yield flush();
+            yield chunk;
+          } else {
+            add(chunk);
+          }
+        }
+        add(padding(size));
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
+    } else {
+      const devices = entry.kind === 'char' || entry.kind === 'block' ? deviceNumbers(entry.rdev) : {};
+      for (const block of headerBlocks({ name, kind: entry.kind, mode: entry.mode, size: 0, mtime: entry.mtime, ...devices })) add(block);
+    }
+    if (pendingBytes >= WRITE_BATCH) yield flush();
+  }
+  for (const extra of extras) {
+    for (const block of headerBlocks({ name: Buffer.from(extra.name), kind: 'file', mode: 0o644, size: extra.content.length, mtime: extra.mtime })) add(block);
+    add(extra.content);
+    add(padding(extra.content.length));
+  }
+  add(Buffer.alloc(2 * BLOCK));
+  yield flush();
 }

@@ -7,7 +7,7 @@ import * as l10n from '@vscode/l10n';
 import type Docker from 'dockerode';
 import type { IncomingMessage } from 'node:http';
 import { formatImageReference, ImageReference, NameError, parseImageReference } from '../naming';
-import { BuildContextSummary, createBuildContext } from './buildContext';
+import { BuildContext, BuildContextError, BuildContextSummary, createBuildContext } from './buildContext';
 import { DockerEndpoint } from './endpoint';
 import { explainConnectionError } from './engine';
 import { redact, registerSecret } from '../util/redact';
@@ -378,6 +378,17 @@ export interface BuildResult {
   durationMs: number;
 }
 
+/**
+ * A file of the context that could not be read is the build's error, whatever the upload's
+ * failure then looked like (EACCES or ENOENT from a file must never read as an engine problem).
+ */
+function buildError(error: unknown, context: BuildContext, signal: AbortSignal | undefined, endpoint: DockerEndpoint | undefined): Error {
+  if (signal?.aborted) return new DockerCancelledError('build');
+  const failure = context.failure() ?? (error instanceof BuildContextError ? error : undefined);
+  if (failure) return failure;
+  return translateError(error, 'build', { signal, endpoint });
+}
+
 export async function buildImage(options: BuildImageOptions): Promise<BuildResult> {
   const started = Date.now();
   const { docker, signal } = options;
@@ -411,13 +422,13 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
     stream = await docker.buildImage(context.stream, buildOptions as Docker.ImageBuildOptions);
   } catch (error) {
     context.stream.destroy();
-    throw translateError(error, 'build', { signal, endpoint: options.endpoint });
+    throw buildError(error, context, signal, options.endpoint);
   }
   try {
     await followStream(stream, 'build', (event) => tracker.consume(event), signal);
   } catch (error) {
     context.stream.destroy();
-    throw translateError(error, 'build', { signal, endpoint: options.endpoint });
+    throw buildError(error, context, signal, options.endpoint);
   }
   tracker.finish();
   if (tracker.error !== undefined) throw new BuildFailedError(tracker.error, tracker.progress.stepText, tracker.outputTail);
