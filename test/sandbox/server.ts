@@ -100,9 +100,11 @@ class Sandbox implements AdminTarget {
 
   // ---- AdminTarget ----
 
-  /** Back to the seed: entities, commits, controls and stats (issued tokens stay valid). */
+  /** Back to the seed: entities, commits, controls and stats (issued tokens stay valid; revoked seeded tokens are valid again). */
   reset(): void {
     this.model = buildModel(this.options.seed, this.options.registryHost, this.clock);
+    const iat = Math.floor(seedEpoch(this.options.seed) / 1000);
+    for (const user of this.model.users.values()) this.pats.mint(user.ownerId, user.scopes, { iat, jti: this.pats.seededJti(user.userName) });
     this.control.reset();
     this.control.throttleEnabled = this.options.throttle ?? false;
   }
@@ -133,6 +135,10 @@ class Sandbox implements AdminTarget {
     const user = this.model.usersByName.get(userName);
     if (!user) throw notFound(`No user named ${userName}`);
     return this.pats.mint(user.ownerId, scopes);
+  }
+
+  revokeToken(token: string): boolean {
+    return this.pats.revoke(token);
   }
 
   setTrashed(id: string, trashed: boolean): void {

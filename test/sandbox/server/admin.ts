@@ -26,6 +26,8 @@ export interface AdminTarget {
   reset(): void;
   state(): { users: SandboxUserInfo[]; projects: SandboxProjectInfo[] };
   mintToken(userName: string, scopes: OAuthScope[]): string;
+  /** Revokes a personal access token; false when it was not a valid one. */
+  revokeToken(token: string): boolean;
   setTrashed(id: string, trashed: boolean): void;
 }
 
@@ -90,6 +92,12 @@ export async function handleAdminRequest(target: AdminTarget, req: IncomingMessa
       return { enabled: control.throttleEnabled };
     case 'POST /__admin/tokens':
       return { token: target.mintToken(requiredString(body, 'userName'), scopesOf(body)) };
+    case 'POST /__admin/revoke': {
+      // Like revoking a token in Synapse: every request with it is answered 401 from now on.
+      const token = requiredString(body, 'token');
+      if (!target.revokeToken(token)) throw notFound('No valid token to revoke.');
+      return { revoked: true };
+    }
     case 'GET /__admin/state':
       return target.state();
     case 'GET /__admin/stats':
