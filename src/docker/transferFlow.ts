@@ -5,6 +5,10 @@
 // that account ends (sign-out, another account): one user's check never covers another's push.
 import * as vscode from 'vscode';
 import type { PreflightRefusal, TransferProgress } from '../core/docker';
+// Preflight runs in this bundle, not through dist/docker.js: it must recognise the SynapseErrors
+// of the session's client (dist/docker.js has its own copy of the class, so a 401 or 404 thrown
+// here would not be an `instanceof SynapseError` there, and no refusal would be found).
+import { checkPullAllowed, checkPushAllowed } from '../core/docker/preflight';
 import { AccountEndedError, accountEnded, linkSignals } from '../core/accounts';
 import { AddedTag, undoTag, UndoOutcome } from '../core/addedTag';
 import { AccountSnapshot, NotSignedInError } from '../auth/session';
@@ -178,7 +182,7 @@ async function transferOnce(services: CommandServices, text: string, kind: Trans
     snapshot = await session.snapshot();
     const account = snapshot;
     const connection = await docker.connect();
-    const refusals = await preflight(services, connection, account, reference, kind.action);
+    const refusals = await preflight(services, account, reference, kind.action);
     if (refusals.length > 0) return explainRefusals(services, refusals, kind.action, addedTag ? await stays() : undefined);
     const auth = account.registryAuth(reference.registry);
     const started = Date.now();
@@ -229,8 +233,8 @@ async function whileLinked<T>(signals: AbortSignal[], work: (signal: AbortSignal
 }
 
 /** Synapse's permission checks, with progress and Cancel; they stop when the account ends. */
-async function preflight(services: CommandServices, connection: DockerConnection, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull'): Promise<PreflightRefusal[]> {
-  const check = action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
+async function preflight(services: CommandServices, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull'): Promise<PreflightRefusal[]> {
+  const check = action === 'push' ? checkPushAllowed : checkPullAllowed;
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking permissions with Synapse…'), cancellable: true },
     (_progress, cancellation) =>
@@ -268,8 +272,7 @@ async function takeBack(services: CommandServices, added: AddedTag): Promise<str
 async function explainDenial(services: CommandServices, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull', error: Error, stays?: string): Promise<boolean> {
   services.logger.error(`The registry refused the ${action}: ${error.message}`);
   try {
-    const connection = await services.docker.connect();
-    const check = action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
+    const check = action === 'push' ? checkPushAllowed : checkPullAllowed;
     const refusals = await check({ client: snapshot.client, reference, scopes: snapshot.account.scopes, portalUrl: services.settings().portalUrl, signal: snapshot.signal });
     if (refusals.length > 0) {
       showRefusal(services, refusals[0], refusals.length - 1, action, stays);
