@@ -236,10 +236,18 @@ export class Stack {
     return (await this.stats()).filter((r) => r.startedAt >= since && r.path.startsWith(pathPrefix) && (r.userId === ownerId || (r.path === TOKEN_SERVER && (r.userId === null || r.userId === '273950'))));
   }
 
-  async signInWith(token: string, userName: string): Promise<void> {
+  /**
+   * Signs in with the command and waits until the engine's registry login that follows a sign-in
+   * is over (so it is not counted as a push later). Returns when the sign-in itself completed.
+   */
+  async signInWith(token: string, userName: string): Promise<number> {
+    const started = Date.now();
     const ok = await runCommand<boolean>('synapseDocker.signIn', [token], 20_000);
     assert.equal(ok, true, `signing in as ${userName} failed`);
     await waitFor(`currentUser() to be ${userName}`, () => this.api.currentUser()?.userName === userName, 15_000);
+    const signedIn = Date.now();
+    await this.registryLoginSettled(userName, started);
+    return signedIn;
   }
 
   async signInAs(userName: string): Promise<void> {
@@ -252,17 +260,15 @@ export class Stack {
     assert.equal(this.api.currentUser(), undefined);
   }
 
-  /** Sign-in has the engine check the token with the registry: wait until that is over, so it is not counted as a push. */
-  async registryLoginSettled(userName: string): Promise<number> {
+  /** Waits (up to 10 s) until the user's registry login since `since` asked the token server and got its answer. */
+  async registryLoginSettled(userName: string, since: number): Promise<void> {
     const deadline = Date.now() + 10_000;
-    const since = Date.now() - 15_000;
     while (Date.now() < deadline) {
       const requests = (await this.requestsSince(since, userName, TOKEN_SERVER)).filter((r) => r.userId === this.ownerId(userName));
-      if (requests.every((r) => r.endedAt !== null)) break;
+      if (requests.length > 0 && requests.every((r) => r.endedAt !== null)) break;
       await sleep(100);
     }
     await sleep(300);
-    return Date.now();
   }
 
   /** What the sandbox lists (as alice): the repository and its tags; undefined when there is none. */
