@@ -179,8 +179,7 @@ async function transferOnce(services: CommandServices, text: string, kind: Trans
   const stays = async () => (addedTag ? await takeBack(services, addedTag) : kind.action === 'push' ? UNCHANGED() : undefined);
   const withStays = (sentence: string, after: string | undefined) => (after ? vscode.l10n.t('{0} {1}', sentence, after) : sentence);
   try {
-    snapshot = await session.snapshot();
-    const account = snapshot;
+    const account = (snapshot = await session.snapshot()); // a const for the closures below
     const connection = await docker.connect();
     const refusals = await preflight(services, account, reference, kind.action);
     if (refusals.length > 0) return explainRefusals(services, refusals, kind.action, addedTag ? await stays() : undefined);
@@ -200,10 +199,10 @@ async function transferOnce(services: CommandServices, text: string, kind: Trans
   } catch (error) {
     if (isCancellation(error) && !moved) {
       const ended = accountEnded(snapshot?.signal) ?? (error instanceof AccountEndedError ? error : undefined);
-      const again = addedTag ? commandOf(kind.action) : undefined; // the palette's tag is gone: start from the palette
+      // After a palette push its tag may be gone: "Push Again" starts from the palette then.
       const step = ended?.reason === 'signed-out'
         ? commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn')
-        : commandStep(kind.action === 'push' ? vscode.l10n.t('Push Again') : vscode.l10n.t('Pull Again'), commandOf(kind.action), ...(again ? [] : [text]));
+        : commandStep(kind.action === 'push' ? vscode.l10n.t('Push Again') : vscode.l10n.t('Pull Again'), commandOf(kind.action), ...(addedTag ? [] : [text]));
       if (ended) logger.info(`${kind.action} of ${name} cancelled: ${ended.message}`);
       void notify('info', withStays(ended ? kind.accountEndedMessage(name, ended) : kind.cancelledMessage(name), await stays()), step);
       return false;

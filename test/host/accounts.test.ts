@@ -99,7 +99,7 @@ describe('Accounts and transfers (real engine, registry and sandbox)', function 
    * suggested new repository and the default tag (Enter twice in the wizard), and presses Cancel
    * on the permission check.
    */
-  async function palettePushCancelled(source: string) {
+  async function palettePushCancelled(source: string, cancel = true) {
     const project = await projectNode();
     return withWindow(
       async (recorded) => {
@@ -112,7 +112,7 @@ describe('Accounts and transfers (real engine, registry and sandbox)', function 
       },
       {
         pick: (items) => items.find((item) => item.label === source),
-        onProgress: (progress) => progress.title === PRECHECK_TITLE && progress.cancel(),
+        onProgress: (progress) => cancel && progress.title === PRECHECK_TITLE && progress.cancel(),
       },
     );
   }
@@ -144,6 +144,23 @@ describe('Accounts and transfers (real engine, registry and sandbox)', function 
     assert.ok(notice, `no cancellation notice:\n${describeShown(shown)}`);
     assert.equal(notice.message, `Push of ${target} cancelled. The local image and its tags are unchanged.`);
     assert.deepEqual(await stack.local(source), { id, tags: [source, target].sort() }, 'the tag that was there before stays');
+  });
+
+  it('a palette push refused by preflight (dave cannot create repositories) removes the tag it added and says so', async () => {
+    await stack.signInAs('dave');
+    const source = `local/acct-${runId}-refused:v1`;
+    const id = await stack.build(source);
+    const target = stack.image(PROJECT, `acct-${runId}-refused`, 'v1');
+    const { result, shown } = await palettePushCancelled(source, false);
+    assert.equal(result, false, describeShown(shown));
+    const errors = shown.filter((s) => s.kind === 'error');
+    assert.equal(errors.length, 1, describeShown(shown));
+    assert.match(errors[0].message, /^You can't create a repository in syn1000001/);
+    assert.ok(
+      errors[0].message.endsWith(` The tag ${target} added for this push was removed; the image and its other tags are unchanged.`),
+      `the refusal must say what stays: ${errors[0].message}`,
+    );
+    assert.deepEqual(await stack.local(source), { id, tags: [source] });
   });
 
   it('a revoked token: the status bar says to sign in again, naming the user and endpoint, and the account menu offers Sign In', async () => {
