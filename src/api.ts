@@ -6,6 +6,8 @@ import type { TreeNode } from './core/tree/nodes';
 export interface SynapseDockerApi {
   currentUser(): { userName: string; ownerId: string } | undefined;
   hasStoredToken(): Promise<boolean>;
+  /** The account status bar item's text and tooltip; undefined while it is hidden (signed out). */
+  accountStatus(): { text: string; tooltip: string } | undefined;
   /** The registered projects tree's data provider. */
   tree: {
     getChildren(node?: TreeNode): Promise<TreeNode[]>;

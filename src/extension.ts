@@ -45,10 +45,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     workspaceState: context.workspaceState,
   };
 
+  const statusBar = new AccountStatusBar(session);
   context.subscriptions.push(
     output,
     session,
-    new AccountStatusBar(session),
+    statusBar,
     repositoryCache,
     tree,
     treeView,
@@ -75,6 +76,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   return {
     currentUser: () => (session.account ? { userName: session.account.userName, ownerId: session.account.ownerId } : undefined),
     hasStoredToken: () => session.hasStoredToken(),
+    accountStatus: () => statusBar.shown,
     tree: { getChildren: (node) => tree.getChildren(node), getTreeItem: (node) => tree.getTreeItem(node) },
   };
 }

@@ -1,8 +1,11 @@
 // The signed-in state: the token in SecretStorage (keyed by endpoint so sandbox and production
 // tokens never mix), and the non-secret account facts in globalState so the status bar can show
-// the user at startup without a request. Every token read or stored is registered with the
-// redactor, so no exit of this bundle can show it.
+// the user at startup without a request. It also owns two facts about the account: whether
+// Synapse still accepts its token (any 401 from any call through its client says no), and when it
+// ends (sign-out, another account or endpoint), which aborts the work started for it. Every
+// token it holds is registered with the redactor, so no exit of this bundle can show it.
 import * as vscode from 'vscode';
+import { AccountEndedError, accountEndReason, reportingClient, TokenVerdict } from '../core/accounts';
 import { SynapseClient } from '../core/synapse/client';
 import { normalizeEndpoint } from '../core/synapse/endpoint';
 import { TokenClaims } from '../core/synapse/pat';
@@ -27,11 +30,38 @@ export class NotSignedInError extends Error {
 
 const SIGNED_IN_CONTEXT = 'synapseDocker.signedIn';
 
+/**
+ * One account as it was when a piece of work started: preflight and the transfer after it use
+ * the same snapshot, so one user's check never covers another user's push.
+ */
+export interface AccountSnapshot {
+  readonly account: Account;
+  readonly client: SynapseClient;
+  /** Aborts, with an AccountEndedError, when this account ends (sign-out, another account or endpoint). */
+  readonly signal: AbortSignal;
+  /** Credentials for one engine call to `registry` (X-Registry-Auth), with this snapshot's token. */
+  registryAuth(registry: string): { username: string; password: string; serveraddress: string };
+}
+
+/** The live account: its token's client and the controller of its signal. */
+interface Live {
+  account: Account;
+  token: string;
+  client: SynapseClient;
+  /** Set by the first 401; a later answer to a call started after it clears it. */
+  rejectedAtCall?: number;
+}
+
 export class SynapseSession implements vscode.Disposable {
   private current: Account | undefined;
-  private cachedClient: SynapseClient | undefined;
+  private live: Live | undefined;
+  /** Aborted when the current account ends; kept across a re-sign-in of the same user. */
+  private lifetime: AbortController | undefined;
   private readonly changed = new vscode.EventEmitter<Account | undefined>();
   readonly onDidChange = this.changed.event;
+  private readonly acceptanceChanged = new vscode.EventEmitter<void>();
+  /** Fires when Synapse stops (or starts again) accepting the signed-in account's token. */
+  readonly onDidChangeTokenAccepted = this.acceptanceChanged.event;
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
@@ -42,6 +72,11 @@ export class SynapseSession implements vscode.Disposable {
 
   get account(): Account | undefined {
     return this.current;
+  }
+
+  /** False once Synapse answered a call with this account's token with 401 (until a new sign-in). */
+  get tokenAccepted(): boolean {
+    return this.live?.rejectedAtCall === undefined;
   }
 
   /** The configured endpoint; throws (with what is wrong with the setting) when it is invalid. */
@@ -72,9 +107,8 @@ export class SynapseSession implements vscode.Disposable {
     }
     const endpoint = this.endpoint;
     const token = await this.secrets.get(secretKey(endpoint));
-    registerSecret(token);
     const account = this.memento.get<Account>(accountKey(endpoint));
-    await this.setAccount(token && account ? account : undefined);
+    await this.setAccount(token && account ? { account, token } : undefined);
   }
 
   async hasStoredToken(): Promise<boolean> {
@@ -95,7 +129,7 @@ export class SynapseSession implements vscode.Disposable {
     registerSecret(token);
     await this.secrets.store(secretKey(endpoint), token.trim());
     await this.memento.update(accountKey(endpoint), account);
-    await this.setAccount(account);
+    await this.setAccount({ account, token: token.trim() });
     this.logger.info(`Signed in to ${endpoint} as ${account.userName} (${account.ownerId}); token scopes: ${account.scopes.join(', ')}`);
     return verified;
   }
@@ -111,13 +145,23 @@ export class SynapseSession implements vscode.Disposable {
 
   /** A client carrying the stored token; throws NotSignedInError when there is none. */
   async client(): Promise<SynapseClient> {
-    const endpoint = this.endpoint;
-    if (this.cachedClient?.endpoint === endpoint) return this.cachedClient;
-    const token = await this.secrets.get(secretKey(endpoint));
-    registerSecret(token);
-    if (!token || !this.current) throw new NotSignedInError();
-    this.cachedClient = new SynapseClient({ endpoint, token, logger: this.logger });
-    return this.cachedClient;
+    return this.liveAccount().client;
+  }
+
+  /** The account as it is now, for one piece of work; throws NotSignedInError when signed out. */
+  async snapshot(): Promise<AccountSnapshot> {
+    const live = this.liveAccount();
+    const signal = this.lifetime!.signal;
+    const { account, token, client } = live;
+    return {
+      account,
+      client,
+      signal,
+      registryAuth: (registry) => {
+        if (signal.aborted) throw signal.reason;
+        return { username: account.userName, password: token, serveraddress: registry };
+      },
+    };
   }
 
   /** The token claims are not secret, but the token is: callers get scopes, never the token. */
@@ -131,19 +175,62 @@ export class SynapseSession implements vscode.Disposable {
    * environment.
    */
   async registryAuth(registry: string): Promise<{ username: string; password: string; serveraddress: string }> {
-    const token = await this.secrets.get(secretKey(this.endpoint));
+    return (await this.snapshot()).registryAuth(registry);
+  }
+
+  private liveAccount(): Live {
+    if (!this.live) throw new NotSignedInError();
+    return this.live;
+  }
+
+  private newLive(account: Account, token: string): Live {
     registerSecret(token);
-    if (!token || !this.current) throw new NotSignedInError();
-    return { username: this.current.userName, password: token, serveraddress: registry };
+    const client = new SynapseClient({ endpoint: account.endpoint, token, logger: this.logger });
+    const live: Live = { account, token, client };
+    live.client = reportingClient(client, (verdict, call) => this.judged(live, verdict, call));
+    return live;
+  }
+
+  /** The one place that decides whether Synapse accepts the token (reports of old accounts are ignored). */
+  private judged(live: Live, verdict: TokenVerdict, call: number): void {
+    if (live !== this.live) return;
+    const wasAccepted = live.rejectedAtCall === undefined;
+    if (verdict === 'rejected') {
+      live.rejectedAtCall = Math.max(live.rejectedAtCall ?? 0, call);
+    } else if (live.rejectedAtCall !== undefined && call > live.rejectedAtCall) {
+      live.rejectedAtCall = undefined;
+    }
+    const accepted = live.rejectedAtCall === undefined;
+    if (accepted === wasAccepted) return;
+    if (!accepted) this.logger.warn(`Synapse no longer accepts the token of ${live.account.userName} at ${live.account.endpoint} (401)`);
+    else this.logger.info(`Synapse accepts the token of ${live.account.userName} again`);
+    this.acceptanceChanged.fire();
   }
 
   dispose(): void {
+    this.lifetime?.abort(new AccountEndedError('signed-out', this.current?.userName ?? ''));
     this.changed.dispose();
+    this.acceptanceChanged.dispose();
   }
 
-  private async setAccount(account: Account | undefined): Promise<void> {
+  /** The token comes with the account, so a client never pairs one user's name with another's token. */
+  private async setAccount(signedIn: { account: Account; token: string } | undefined): Promise<void> {
+    const account = signedIn?.account;
+    const previous = this.current;
+    const ended = accountEndReason(previous, account);
+    if (ended && previous) {
+      this.lifetime?.abort(new AccountEndedError(ended, previous.userName));
+      this.lifetime = undefined;
+      this.logger.info(`Stopping the pushes, pulls and checks started for ${previous.userName} (${ended})`);
+    }
+    if (account) this.lifetime ??= new AbortController();
+    const wasAccepted = this.tokenAccepted;
     this.current = account;
-    this.cachedClient = undefined;
+    if (!signedIn) this.live = undefined;
+    // The same token again (a settings change re-read the storage): the same client, and what Synapse said of it.
+    else if (!this.live || ended || this.live.token !== signedIn.token) this.live = this.newLive(signedIn.account, signedIn.token);
+    else this.live.account = signedIn.account;
+    if (wasAccepted !== this.tokenAccepted) this.acceptanceChanged.fire();
     await vscode.commands.executeCommand('setContext', SIGNED_IN_CONTEXT, account !== undefined);
     this.changed.fire(account);
   }

@@ -1,6 +1,8 @@
 // Push: a reference (from the build notification), a project node ("Push Image Here…"), or
-// the palette (any local image; one not yet named for Synapse is tagged first).
+// the palette (any local image; one not yet named for Synapse is tagged first, and that tag is
+// taken back if the push then does not happen).
 import * as vscode from 'vscode';
+import { addTag } from '../core/addedTag';
 import { synapseImageName } from '../core/naming';
 import { pushReference } from '../docker/transferFlow';
 import { pickLocalImage } from '../ui/localImagePicker';
@@ -23,9 +25,9 @@ export const pushImageCommand: CommandDefinition = {
       const target = await chooseTarget(services, project ? { id: project.project.id, name: project.project.name } : undefined, choice.reference);
       if (!target) return false;
       const reference = synapseImageName(registry, target.project!.id, target.repositoryName!, target.tag!);
-      await connection.module.tagImage(connection.docker, choice.image.id, reference);
-      services.logger.info(`Tagged ${choice.reference} as ${reference}`);
-      return pushReference(services, reference);
+      const added = await addTag(connection.docker, choice.image.id, reference, () => connection.module.tagImage(connection.docker, choice.image.id, reference));
+      services.logger.info(`Tagged ${choice.reference} as ${reference}${added.previousImageId ? ` (it named ${added.previousImageId === added.imageId ? 'this image already' : added.previousImageId} before)` : ''}`);
+      return pushReference(services, reference, { addedTag: added });
     } catch (error) {
       showError(services, vscode.l10n.t('Push failed'), error);
       return false;

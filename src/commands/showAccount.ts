@@ -1,4 +1,5 @@
-// The status bar item's menu: who is signed in, and the ways to change that.
+// The status bar item's menu: who is signed in, and the ways to change that. When Synapse no
+// longer accepts the token, signing in again comes first.
 import * as vscode from 'vscode';
 import { CommandDefinition } from './command';
 
@@ -7,13 +8,17 @@ export const showAccountCommand: CommandDefinition = {
   run: async ({ session }) => {
     const account = session.account;
     if (!account) return vscode.commands.executeCommand('synapseDocker.signIn');
+    const accepted = session.tokenAccepted;
     const actions = [
+      ...(accepted ? [] : [{ label: `$(sign-in) ${vscode.l10n.t('Sign In Again…')}`, command: 'synapseDocker.signIn' }]),
       { label: `$(sign-out) ${vscode.l10n.t('Sign Out')}`, command: 'synapseDocker.signOut' },
-      { label: `$(account) ${vscode.l10n.t('Switch Account…')}`, command: 'synapseDocker.signIn' },
+      ...(accepted ? [{ label: `$(account) ${vscode.l10n.t('Switch Account…')}`, command: 'synapseDocker.signIn' }] : []),
       { label: `$(output) ${vscode.l10n.t('Show Log')}`, command: 'synapseDocker.showLog' },
     ];
     const picked = await vscode.window.showQuickPick(actions, {
-      title: vscode.l10n.t('Synapse: {0} ({1})', account.userName, account.endpoint),
+      title: accepted
+        ? vscode.l10n.t('Synapse: {0} ({1})', account.userName, account.endpoint)
+        : vscode.l10n.t('Synapse ({1}) no longer accepts the token of {0}', account.userName, account.endpoint),
       placeHolder: vscode.l10n.t('Token scopes: {0}', account.scopes.join(', ')),
     });
     if (picked) await vscode.commands.executeCommand(picked.command);

@@ -1,11 +1,20 @@
 // Push and pull as the user experiences them: preflight against Synapse before any byte moves,
 // a cancellable notification with bytes across layers, the registry's bare "denied" explained,
 // and, after a push, the new tag found in Synapse, revealed and selected in the tree.
+// Preflight, the transfer and the polling after it all use ONE account snapshot, and stop when
+// that account ends (sign-out, another account): one user's check never covers another's push.
 import * as vscode from 'vscode';
 import type { PreflightRefusal, TransferProgress } from '../core/docker';
+// Preflight runs in this bundle, not through dist/docker.js: it must recognise the SynapseErrors
+// of the session's client (dist/docker.js has its own copy of the class, so a 401 or 404 thrown
+// here would not be an `instanceof SynapseError` there, and no refusal would be found).
+import { checkPullAllowed, checkPushAllowed } from '../core/docker/preflight';
+import { AccountEndedError, accountEnded, linkSignals } from '../core/accounts';
+import { AddedTag, undoTag, UndoOutcome } from '../core/addedTag';
+import { AccountSnapshot, NotSignedInError } from '../auth/session';
 import { digestReference, portalEntityUrl } from '../core/references';
 import { ImageReference, NameError, parseImageReference } from '../core/naming';
-import { SynapseClient } from '../core/synapse/client';
+import type { SynapseClient } from '../core/synapse/client';
 import { DockerCommit, DockerRepository, isDockerRepository } from '../core/synapse/types';
 import { projectNode, repositoryLabel } from '../core/tree/model';
 import { ContainerNode, LoadMoreNode, RepositoryNode, TagNode, TreeNode } from '../core/tree/nodes';
@@ -32,16 +41,16 @@ function parseForRegistry(services: CommandServices, text: string, action: 'push
 }
 
 /** Shows the first refusal with its fix, and offers the page that helps. Returns false when refused. */
-function explainRefusals(services: CommandServices, refusals: PreflightRefusal[], action: 'push' | 'pull'): boolean {
+function explainRefusals(services: CommandServices, refusals: PreflightRefusal[], action: 'push' | 'pull', stays?: string): boolean {
   if (refusals.length === 0) return true;
   const [first, ...others] = refusals;
   for (const refusal of refusals) services.logger.warn(`Preflight (${action}) refused: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
-  showRefusal(services, first, others.length, action);
+  showRefusal(services, first, others.length, action, stays);
   return false;
 }
 
 /** Shows the refusal with the page that helps, a new token when the token is the problem, or else Try Again. */
-function showRefusal(services: CommandServices, refusal: PreflightRefusal, more: number, action: 'push' | 'pull'): void {
+function showRefusal(services: CommandServices, refusal: PreflightRefusal, more: number, action: 'push' | 'pull', stays?: string): void {
   const steps: NextStep[] = [];
   const link = refusal.link;
   if (link) steps.push({ title: vscode.l10n.t('Open in Browser'), run: () => vscode.env.openExternal(vscode.Uri.parse(link)) });
@@ -50,7 +59,7 @@ function showRefusal(services: CommandServices, refusal: PreflightRefusal, more:
   }
   if (steps.length === 0) steps.push(commandStep(vscode.l10n.t('Try Again'), commandOf(action)));
   const text = more > 0 ? vscode.l10n.t('{0} {1} ({2} more in the log)', refusal.message, refusal.fix, more) : vscode.l10n.t('{0} {1}', refusal.message, refusal.fix);
-  void notify('error', text, ...steps);
+  void notify('error', stays ? vscode.l10n.t('{0} {1}', text, stays) : text, ...steps);
 }
 
 function reportTransfer(progress: vscode.Progress<{ message?: string; increment?: number }>) {
@@ -71,23 +80,31 @@ interface TransferKind {
   shownName(reference: ImageReference, text: string): string;
   progressTitle(name: string): string;
   cancelledMessage(name: string): string;
+  /** Cancelled because the account it was started for ended (one whole sentence). */
+  accountEndedMessage(name: string, ended: AccountEndedError): string;
+  alreadyRunningMessage(name: string): string;
   failedTitle(name: string): string;
   run(connection: DockerConnection, options: Parameters<DockerModule['pushImage']>[0]): Promise<string>;
   /** After the bytes moved: make the result visible. */
-  succeeded(services: CommandServices, connection: DockerConnection, client: SynapseClient, reference: ImageReference, name: string, digest: string): Promise<void>;
+  succeeded(services: CommandServices, connection: DockerConnection, snapshot: AccountSnapshot, reference: ImageReference, name: string, digest: string): Promise<void>;
 }
 
 const PUSH: TransferKind = {
   action: 'push',
   shownName: (reference) => `${reference.registry}/${reference.path}:${reference.tag ?? 'latest'}`,
   progressTitle: (name) => vscode.l10n.t('Pushing {0}', name),
-  cancelledMessage: (name) => vscode.l10n.t('Push of {0} cancelled. The local image and its tags are unchanged.', name),
+  cancelledMessage: (name) => vscode.l10n.t('Push of {0} cancelled.', name),
+  accountEndedMessage: (name, ended) =>
+    ended.reason === 'signed-out'
+      ? vscode.l10n.t('Push of {0} cancelled because you signed out of Synapse.', name)
+      : vscode.l10n.t('Push of {0} cancelled because the Synapse account changed.', name),
+  alreadyRunningMessage: (name) => vscode.l10n.t('A push of {0} is already running; this one was not started.', name),
   failedTitle: (name) => vscode.l10n.t('Push of {0} failed', name),
   run: (connection, options) => connection.module.pushImage(options),
-  succeeded: async (services, connection, client, reference, _name, digest) => {
+  succeeded: async (services, connection, snapshot, reference, _name, digest) => {
     // Awaited: its change re-renders the whole view, which must not land in the middle of the reveal.
     await services.localImages.refresh(connection, reference.registry).catch(() => undefined);
-    await announcePush(services, client, reference, digest);
+    await announcePush(services, snapshot, reference, digest);
   },
 };
 
@@ -96,9 +113,14 @@ const PULL: TransferKind = {
   shownName: (_reference, text) => text.trim(),
   progressTitle: (name) => vscode.l10n.t('Pulling {0}', name),
   cancelledMessage: (name) => vscode.l10n.t('Pull of {0} cancelled.', name),
+  accountEndedMessage: (name, ended) =>
+    ended.reason === 'signed-out'
+      ? vscode.l10n.t('Pull of {0} cancelled because you signed out of Synapse.', name)
+      : vscode.l10n.t('Pull of {0} cancelled because the Synapse account changed.', name),
+  alreadyRunningMessage: (name) => vscode.l10n.t('A pull of {0} is already running; this one was not started.', name),
   failedTitle: (name) => vscode.l10n.t('Pull of {0} failed', name),
   run: (connection, options) => connection.module.pullImage(options),
-  succeeded: async (services, connection, _client, reference, name, digest) => {
+  succeeded: async (services, connection, _snapshot, reference, name, digest) => {
     await services.localImages.refresh(connection, reference.registry);
     void notify('info', vscode.l10n.t('Pulled {0} ({1}).', name, digest), {
       title: vscode.l10n.t('Copy Run Command'),
@@ -107,79 +129,187 @@ const PULL: TransferKind = {
   },
 };
 
-export function pushReference(services: CommandServices, text: string): Promise<boolean> {
-  return transfer(services, text, PUSH);
+export interface PushOptions {
+  /** The tag the palette push added for this push: taken back if the push does not happen. */
+  addedTag?: AddedTag;
+}
+
+export function pushReference(services: CommandServices, text: string, options: PushOptions = {}): Promise<boolean> {
+  return transfer(services, text, PUSH, options.addedTag);
 }
 
 export function pullReference(services: CommandServices, text: string): Promise<boolean> {
   return transfer(services, text, PULL);
 }
 
+/** Transfers running now, by action and name: the same push (or pull) twice at once is refused. */
+const running = new Set<string>();
+
+/** The sentence that says what stays locally after a push that did not happen. */
+const UNCHANGED = () => vscode.l10n.t('The local image and its tags are unchanged.');
+
 /** Preflight against Synapse, then the transfer with progress and Cancel, then the result shown. */
-async function transfer(services: CommandServices, text: string, kind: TransferKind): Promise<boolean> {
+async function transfer(services: CommandServices, text: string, kind: TransferKind, addedTag?: AddedTag): Promise<boolean> {
   const reference = parseForRegistry(services, text, kind.action);
-  if (!reference) return false;
-  const { session, docker, logger, settings } = services;
+  if (!reference) {
+    if (addedTag) await takeBack(services, addedTag);
+    return false;
+  }
   const name = kind.shownName(reference, text);
+  const key = `${kind.action} ${name}`;
+  if (running.has(key)) {
+    services.logger.warn(`Not starting a second ${kind.action} of ${name} while one runs`);
+    const stays = addedTag ? await takeBack(services, addedTag) : undefined;
+    void notify('info', stays ? vscode.l10n.t('{0} {1}', kind.alreadyRunningMessage(name), stays) : kind.alreadyRunningMessage(name));
+    return false;
+  }
+  running.add(key);
   try {
-    const client = await session.client();
+    return await transferOnce(services, text, kind, reference, name, addedTag);
+  } finally {
+    running.delete(key);
+  }
+}
+
+async function transferOnce(services: CommandServices, text: string, kind: TransferKind, reference: ImageReference, name: string, addedTag?: AddedTag): Promise<boolean> {
+  const { session, docker, logger } = services;
+  let snapshot: AccountSnapshot | undefined;
+  let moved = false;
+  /** What stays locally when this transfer does not happen (a push from the palette may have added a tag). */
+  const stays = async () => (addedTag ? await takeBack(services, addedTag) : kind.action === 'push' ? UNCHANGED() : undefined);
+  const withStays = (sentence: string, after: string | undefined) => (after ? vscode.l10n.t('{0} {1}', sentence, after) : sentence);
+  try {
+    const account = (snapshot = await session.snapshot()); // a const for the closures below
     const connection = await docker.connect();
-    const check = kind.action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
-    const refusals = await check({ client, reference, scopes: session.scopes(), portalUrl: settings().portalUrl });
-    if (!explainRefusals(services, refusals, kind.action)) return false;
-    const auth = await session.registryAuth(reference.registry);
+    const refusals = await preflight(services, account, reference, kind.action);
+    if (refusals.length > 0) return explainRefusals(services, refusals, kind.action, addedTag ? await stays() : undefined);
+    const auth = account.registryAuth(reference.registry);
     const started = Date.now();
     const digest = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: kind.progressTitle(name), cancellable: true },
       (progress, cancellation) =>
-        kind.run(connection, { docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal: abortSignalFor(cancellation), onProgress: reportTransfer(progress) }),
+        whileLinked([abortSignalFor(cancellation), account.signal], (signal) =>
+          kind.run(connection, { docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal, onProgress: reportTransfer(progress) }),
+        ),
     );
+    moved = true;
     logger.info(`${kind.action === 'push' ? 'Pushed' : 'Pulled'} ${name} (${digest}) in ${Date.now() - started} ms`);
-    await kind.succeeded(services, connection, client, reference, name, digest);
+    await kind.succeeded(services, connection, account, reference, name, digest);
     return true;
   } catch (error) {
-    if (isCancellation(error)) {
-      void notify('info', kind.cancelledMessage(name), commandStep(kind.action === 'push' ? vscode.l10n.t('Push Again') : vscode.l10n.t('Pull Again'), commandOf(kind.action), text));
+    if (isCancellation(error) && !moved) {
+      const ended = accountEnded(snapshot?.signal) ?? (error instanceof AccountEndedError ? error : undefined);
+      // After a palette push its tag may be gone: "Push Again" starts from the palette then.
+      const step = ended?.reason === 'signed-out'
+        ? commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn')
+        : commandStep(kind.action === 'push' ? vscode.l10n.t('Push Again') : vscode.l10n.t('Pull Again'), commandOf(kind.action), ...(addedTag ? [] : [text]));
+      if (ended) logger.info(`${kind.action} of ${name} cancelled: ${ended.message}`);
+      void notify('info', withStays(ended ? kind.accountEndedMessage(name, ended) : kind.cancelledMessage(name), await stays()), step);
       return false;
     }
-    if (error instanceof Error && error.name === 'RegistryDeniedError') return explainDenial(services, reference, kind.action, error);
-    showError(services, kind.failedTitle(name), error);
+    if (error instanceof NotSignedInError) {
+      const after = addedTag ? await stays() : undefined;
+      void notify('error', withStays(vscode.l10n.t('{0}: {1}', kind.failedTitle(name), error.message), after), commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn'));
+      return false;
+    }
+    if (error instanceof Error && error.name === 'RegistryDeniedError' && snapshot) {
+      return explainDenial(services, snapshot, reference, kind.action, error, addedTag ? await stays() : undefined);
+    }
+    const after = addedTag && !moved ? await stays() : undefined;
+    showError(services, kind.failedTitle(name), after ? new Error(withStays(error instanceof Error ? error.message : String(error), after)) : error);
     return false;
   }
 }
 
-/** The registry only says "denied": ask Synapse why (the same checks as preflight), and say that. */
-async function explainDenial(services: CommandServices, reference: ImageReference, action: 'push' | 'pull', error: Error): Promise<boolean> {
-  services.logger.error(`The registry refused the ${action}: ${error.message}`);
+/** Runs `work` with a signal that aborts when any of `signals` does, and unhooks it afterwards. */
+async function whileLinked<T>(signals: AbortSignal[], work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const linked = linkSignals(...signals);
+  try {
+    return await work(linked.signal);
+  } finally {
+    linked.dispose();
+  }
+}
+
+/** Synapse's permission checks, with progress and Cancel; they stop when the account ends. */
+async function preflight(services: CommandServices, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull'): Promise<PreflightRefusal[]> {
+  const check = action === 'push' ? checkPushAllowed : checkPullAllowed;
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking permissions with Synapse…'), cancellable: true },
+    (_progress, cancellation) =>
+      whileLinked([abortSignalFor(cancellation), snapshot.signal], (signal) =>
+        check({ client: snapshot.client, reference, scopes: snapshot.account.scopes, portalUrl: services.settings().portalUrl, signal }),
+      ),
+  );
+}
+
+/** Takes back the tag the palette push added, and says in one sentence what stays. */
+async function takeBack(services: CommandServices, added: AddedTag): Promise<string> {
+  let outcome: UndoOutcome;
   try {
     const connection = await services.docker.connect();
-    const client = await services.session.client();
-    const check = action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
-    const refusals = await check({ client, reference, scopes: services.session.scopes(), portalUrl: services.settings().portalUrl });
+    outcome = await undoTag(connection.docker, added);
+  } catch (error) {
+    outcome = { kind: 'kept', detail: (error as Error).message };
+  }
+  services.logger.info(`Tag ${added.reference} added for the push: ${outcome.kind}${outcome.kind === 'kept' ? ` (${outcome.detail})` : ''}`);
+  switch (outcome.kind) {
+    case 'unchanged':
+      return UNCHANGED();
+    case 'removed':
+      return vscode.l10n.t('The tag {0} added for this push was removed; the image and its other tags are unchanged.', added.reference);
+    case 'restored':
+      return vscode.l10n.t('The tag {0} names the image it named before this push again.', added.reference);
+    case 'changed-elsewhere':
+      return vscode.l10n.t('The tag {0} added for this push was changed outside the extension meanwhile and was left as it is.', added.reference);
+    case 'kept':
+      return vscode.l10n.t('The tag {0} added for this push stays on the image; remove it with: docker rmi {0}', added.reference);
+  }
+}
+
+/** The registry only says "denied": ask Synapse why (the same checks as preflight, same account), and say that. */
+async function explainDenial(services: CommandServices, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull', error: Error, stays?: string): Promise<boolean> {
+  services.logger.error(`The registry refused the ${action}: ${error.message}`);
+  try {
+    const check = action === 'push' ? checkPushAllowed : checkPullAllowed;
+    const refusals = await check({ client: snapshot.client, reference, scopes: snapshot.account.scopes, portalUrl: services.settings().portalUrl, signal: snapshot.signal });
     if (refusals.length > 0) {
-      showRefusal(services, refusals[0], refusals.length - 1, action);
+      showRefusal(services, refusals[0], refusals.length - 1, action, stays);
       return false;
     }
   } catch (diagnosisError) {
     services.logger.warn(`Couldn't find out why the registry refused: ${(diagnosisError as Error).message}`);
   }
-  showError(
-    services,
-    vscode.l10n.t('The registry refused the {0}', action),
-    new Error(vscode.l10n.t('{0} Synapse reports no permission problem; your token may have expired or been revoked — sign in again.', (error as { raw?: string }).raw ?? error.message)),
-  );
+  const detail = vscode.l10n.t('{0} Synapse reports no permission problem; your token may have expired or been revoked — sign in again.', (error as { raw?: string }).raw ?? error.message);
+  showError(services, vscode.l10n.t('The registry refused the {0}', action), new Error(stays ? vscode.l10n.t('{0} {1}', detail, stays) : detail));
   return false;
 }
 
 /** Waits (up to 30 s) for Synapse to list the pushed commit, then reveals it in the tree. */
-async function announcePush(services: CommandServices, client: SynapseClient, reference: ImageReference, digest: string): Promise<void> {
+async function announcePush(services: CommandServices, snapshot: AccountSnapshot, reference: ImageReference, digest: string): Promise<void> {
   const repositoryName = `${reference.registry}/${reference.path}`;
   const tag = reference.tag ?? 'latest';
+  const client = snapshot.client;
   const found = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Waiting for Synapse to list {0}:{1}…', repositoryName, tag), cancellable: true },
-    (_progress, cancellation) => waitForCommit(client, repositoryName, tag, digest, abortSignalFor(cancellation)),
+    (_progress, cancellation) => whileLinked([abortSignalFor(cancellation), snapshot.signal], (signal) => waitForCommit(client, repositoryName, tag, digest, signal)),
   );
-  if (!found) {
+  const repository = found && (await client.getEntity(found.repositoryId, snapshot.signal).catch((error: unknown) => {
+    if (accountEnded(snapshot.signal)) return undefined;
+    throw error;
+  }));
+  const ended = accountEnded(snapshot.signal);
+  if (ended) {
+    // The push happened; only the wait for Synapse stopped, with the account it was for.
+    services.logger.info(`Stopped waiting for Synapse to list ${repositoryName}:${tag}: ${ended.message}`);
+    const message =
+      ended.reason === 'signed-out'
+        ? vscode.l10n.t('Pushed {0}:{1} ({2}). Stopped waiting for Synapse to list it because you signed out of Synapse.', repositoryName, tag, digest)
+        : vscode.l10n.t('Pushed {0}:{1} ({2}). Stopped waiting for Synapse to list it because the Synapse account changed.', repositoryName, tag, digest);
+    void notify('info', message, ended.reason === 'signed-out' ? commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn') : commandStep(vscode.l10n.t('Refresh'), 'synapseDocker.refresh'));
+    return;
+  }
+  if (!found || !repository) {
     void notify(
       'warning',
       vscode.l10n.t('Pushed {0}:{1} ({2}), but Synapse has not listed it yet. It usually appears within a minute; refresh the tree later.', repositoryName, tag, digest),
@@ -187,7 +317,6 @@ async function announcePush(services: CommandServices, client: SynapseClient, re
     );
     return;
   }
-  const repository = await client.getEntity(found.repositoryId);
   if (isDockerRepository(repository)) await revealTag(services, reference, repository, found.commit);
   const steps: NextStep[] = [
     { title: vscode.l10n.t('Open in Synapse'), run: () => vscode.env.openExternal(vscode.Uri.parse(portalEntityUrl(services.settings().portalUrl, found.repositoryId))) },

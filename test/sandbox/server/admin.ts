@@ -26,9 +26,9 @@ export interface AdminTarget {
   reset(): void;
   state(): { users: SandboxUserInfo[]; projects: SandboxProjectInfo[] };
   mintToken(userName: string, scopes: OAuthScope[]): string;
-  setTrashed(id: string, trashed: boolean): void;
-  /** Synapse stops accepting the token (as after revoking it in the web UI); false if it was unknown. */
+  /** Revokes a personal access token; false when it was not a valid one. */
   revokeToken(token: string): boolean;
+  setTrashed(id: string, trashed: boolean): void;
 }
 
 /** Generated bodies may be large (that is their point) but stay bounded. */
