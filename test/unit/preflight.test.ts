@@ -149,7 +149,7 @@ describe('push/pull preflight (Synapse sandbox)', function () {
       const tokenRequests = during.filter((request) => request.path.startsWith('/docker/v1/bearerToken'));
       assert.deepEqual(tokenRequests, [], `${window.label} made the registry's token service be called`);
       const synapse = during.filter((request) => request.path.startsWith('/repo/v1/'));
-      assert.ok(synapse.length <= 4, `${window.label} sent ${synapse.length} Synapse requests`);
+      assert.ok(synapse.length <= 4, `${window.label} sent ${synapse.length} Synapse requests: ${synapse.map((r) => `${r.method} ${r.path} ${r.status}`).join(", ")}`);
     }
   });
 });
