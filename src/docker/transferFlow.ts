@@ -13,6 +13,7 @@ import { sleep } from '../core/util/abort';
 import { formatBytes } from '../core/util/bytes';
 import { CommandServices } from '../commands/command';
 import { DockerConnection, DockerModule } from './dockerAccess';
+import { confirmCredentialsToEngine } from './engineTrust';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { commandStep, notify, type NextStep } from '../ui/notify';
 
@@ -127,6 +128,7 @@ async function transfer(services: CommandServices, text: string, kind: TransferK
     const check = kind.action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
     const refusals = await check({ client, reference, scopes: session.scopes(), portalUrl: settings().portalUrl });
     if (!explainRefusals(services, refusals, kind.action)) return false;
+    if (!(await confirmCredentialsToEngine(services, connection))) return false;
     const auth = await session.registryAuth(reference.registry);
     const started = Date.now();
     const digest = await vscode.window.withProgress(
