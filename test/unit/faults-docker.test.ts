@@ -260,5 +260,14 @@ describe('Docker faults (real engine, registry and sandbox)', function () {
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(stalled.openConnections, 0, 'every abandoned request closed its connection');
     });
+
+    it('once the engine answers again, the same client works, and nothing local changed', async () => {
+      const before = await localState(docker);
+      stalled.recover(info.dockerHost);
+      const listed = await listLocalImages(stalledDocker, { endpoint: stalledEndpoint, answerTimeoutMs: 5000 });
+      assert.deepEqual(listed, await listLocalImages(docker), 'the recovered connection sees the real engine');
+      assert.equal(await imageExists(stalledDocker, bigReference, undefined, { endpoint: stalledEndpoint }), true);
+      assert.deepEqual(await localState(docker), before);
+    });
   });
 });

@@ -129,25 +129,41 @@ export class RecordingProxy {
   }
 }
 
-/** An "engine" that accepts connections, reads what it is sent, and never answers. */
+/**
+ * An "engine" that accepts connections, reads what it is sent, and never answers; after
+ * `recover(engineSocket)`, new connections go to that engine (the stall is over).
+ */
 export class StalledEngine {
   readonly socketPath: string;
   private readonly dir: string;
   private readonly server: net.Server;
   private readonly open = new Set<net.Socket>();
-  /** Connections accepted so far. */
+  private forwardTo?: string;
+  /** Stalled connections accepted so far. */
   accepted = 0;
 
   private constructor() {
     this.dir = socketDir('stall-');
     this.socketPath = path.join(this.dir, 'docker.sock');
     this.server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      if (this.forwardTo) {
+        const upstream = net.connect(this.forwardTo);
+        upstream.on('error', () => socket.destroy());
+        socket.on('close', () => upstream.destroy());
+        socket.pipe(upstream).pipe(socket);
+        return;
+      }
       this.accepted++;
       this.open.add(socket);
       socket.on('data', () => undefined);
-      socket.on('error', () => undefined);
       socket.on('close', () => this.open.delete(socket));
     });
+  }
+
+  /** From now on, connections are forwarded to this engine (a unix DOCKER_HOST). */
+  recover(engineHost: string): void {
+    this.forwardTo = new URL(engineHost).pathname;
   }
 
   static async start(): Promise<StalledEngine> {
