@@ -28,7 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   const endpoint = () => (session.endpointProblem === undefined ? session.endpoint : '');
   const pins = new PinnedProjects(context.globalState, endpoint);
   const repositoryCache = new PersistentRepositoryCache(context.globalState, endpoint);
-  const docker = new DockerAccess(logger);
+  const docker = new DockerAccess(logger, context.globalState);
   const localImages = new LocalImageIndex();
   const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl, docker, localImages);
   const treeView = vscode.window.createTreeView('synapseDocker.projects', { treeDataProvider: tree, showCollapseAll: true });

@@ -22,7 +22,11 @@ export class DockerAccess {
   readonly onDidChangeReachability = this.reachabilityChanged.event;
   private lastError: Error | undefined;
 
-  constructor(private readonly logger: Logger) {}
+  /** @param trustMemory globalState: where engineTrust remembers the plain-tcp engines the user accepted. */
+  constructor(
+    private readonly logger: Logger,
+    readonly trustMemory?: vscode.Memento,
+  ) {}
 
   /** The reason the engine was unreachable at the last attempt, if it was. */
   get unreachableReason(): string | undefined {

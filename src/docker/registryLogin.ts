@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { CommandServices } from '../commands/command';
 import { isCancellation } from '../ui/errors';
 import { commandStep, notify } from '../ui/notify';
+import { confirmCredentialsToEngine } from './engineTrust';
 
 export async function verifyRegistryLogin(services: CommandServices): Promise<boolean> {
   const { docker, session, logger, settings, localImages } = services;
@@ -19,7 +20,8 @@ export async function verifyRegistryLogin(services: CommandServices): Promise<bo
   }
   try {
     await localImages.refresh(connection, registry);
-    const result = await connection.module.checkRegistryAuth(connection.docker, await session.registryAuth(registry));
+    if (!(await confirmCredentialsToEngine(services, connection))) return false;
+    const result = await connection.module.checkRegistryAuth(connection.docker, await session.registryAuth(registry), undefined, { endpoint: connection.endpoint });
     logger.info(`Registry ${registry} accepted the token of ${session.account.userName}: ${result.status}`);
     return true;
   } catch (error) {

@@ -22,6 +22,7 @@ import { sleep } from '../core/util/abort';
 import { formatBytes } from '../core/util/bytes';
 import { CommandServices } from '../commands/command';
 import { DockerConnection, DockerModule } from './dockerAccess';
+import { confirmCredentialsToEngine } from './engineTrust';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { commandStep, notify, type NextStep } from '../ui/notify';
 
@@ -183,6 +184,11 @@ async function transferOnce(services: CommandServices, text: string, kind: Trans
     const connection = await docker.connect();
     const refusals = await preflight(services, account, reference, kind.action);
     if (refusals.length > 0) return explainRefusals(services, refusals, kind.action, addedTag ? await stays() : undefined);
+    // Declined: nothing is sent, and a tag this push added is taken back.
+    if (!(await confirmCredentialsToEngine(services, connection))) {
+      if (addedTag) await stays();
+      return false;
+    }
     const auth = account.registryAuth(reference.registry);
     const started = Date.now();
     const digest = await vscode.window.withProgress(

@@ -329,7 +329,8 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
       parser.push(bytes.subarray(cut, cut + 20));
       parser.push(bytes.subarray(cut + 20));
       parser.end();
-      assert.deepEqual(events, [{ status: 'héllo' }, { status: 'two' }, { stream: 'not json\n' }, { status: 'last' }]);
+      // A line that is not JSON (a proxy's text) is an error that quotes it, no longer build output.
+      assert.deepEqual(events, [{ status: 'héllo' }, { status: 'two' }, { error: 'The Docker engine sent a line that is not a JSON object: not json' }, { status: 'last' }]);
     });
 
     it('sums per-layer bytes, clamps overshoot, reads the digest and the first error', () => {

@@ -32,13 +32,18 @@ export async function resolveDockerEndpoint(inputs: EndpointInputs = {}): Promis
   const env = inputs.env ?? process.env;
   const platform = inputs.platform ?? process.platform;
   if (inputs.setting?.trim()) return { host: inputs.setting.trim(), source: 'setting' };
+  const configDir = env.DOCKER_CONFIG?.trim() || join(inputs.homeDir ?? homedir(), '.docker');
   if (env.DOCKER_HOST?.trim()) {
+    // As the CLI: any non-empty DOCKER_TLS_VERIFY (or DOCKER_TLS) means TLS, with the certificates
+    // from DOCKER_CERT_PATH, else the config folder; never a silent fall back to plain tcp.
+    const verify = !!env.DOCKER_TLS_VERIFY?.trim();
+    const wantsTls = verify || !!env.DOCKER_TLS?.trim();
     const certPath = env.DOCKER_CERT_PATH?.trim();
-    const tls = certPath ? await readTlsFiles(certPath, env.DOCKER_TLS_VERIFY === '1') : undefined;
+    let tls = certPath || wantsTls ? await readTlsFiles(certPath || configDir, verify) : undefined;
+    if (!tls && wantsTls) tls = { verify };
     return { host: env.DOCKER_HOST.trim(), source: 'DOCKER_HOST', tls };
   }
 
-  const configDir = env.DOCKER_CONFIG?.trim() || join(inputs.homeDir ?? homedir(), '.docker');
   let contextName = env.DOCKER_CONTEXT?.trim();
   let source: DockerEndpoint['source'] = 'DOCKER_CONTEXT';
   if (!contextName) {

@@ -3,10 +3,30 @@
 export { useTranslations } from '../util/translations';
 export { resolveDockerEndpoint } from './endpoint';
 export type { DockerEndpoint, EndpointInputs } from './endpoint';
-export { createDockerClient, pingDocker, explainConnectionError, DockerUnreachableError } from './engine';
+export {
+  createDockerClient,
+  pingDocker,
+  explainConnectionError,
+  DockerUnreachableError,
+  parseDockerHost,
+  engineTransport,
+  isLoopbackHost,
+  IDLE_SOCKET_TIMEOUT_MS,
+  PING_TIMEOUT_MS,
+} from './engine';
+export type { EngineTransport } from './engine';
 export { createBuildContext, parseDockerignore, BuildContextError } from './buildContext';
 export type { BuildContext, BuildContextOptions, BuildContextSummary } from './buildContext';
-export { NdjsonParser, BuildProgressTracker, TransferProgressTracker, eventError } from './progress';
+export {
+  NdjsonParser,
+  BuildProgressTracker,
+  TransferProgressTracker,
+  eventError,
+  clipText,
+  SHA256_DIGEST,
+  MAX_LINE_KEPT,
+  MAX_EVENT_LENGTH,
+} from './progress';
 export type { StreamEvent, BuildProgress, TransferProgress, LayerProgress, LayerPhase } from './progress';
 export {
   buildImage,
@@ -23,6 +43,8 @@ export {
   DockerCancelledError,
   ImageNotFoundError,
   RegistryMismatchError,
+  QUICK_ANSWER_TIMEOUT_MS,
+  REGISTRY_ANSWER_TIMEOUT_MS,
 } from './operations';
 export type {
   DockerOperation,

@@ -15,6 +15,7 @@ import {
   BuildProgress,
   BuildProgressTracker,
   NdjsonParser,
+  SHA256_DIGEST,
   StreamEvent,
   TransferProgress,
   TransferProgressTracker,
@@ -254,6 +255,67 @@ function translateError(
   return new DockerOperationError(operation, operationFailedMessage(operation, raw), raw, statusCode);
 }
 
+// ---- requests -------------------------------------------------------------------------------
+
+/** How long the engine may take to start answering a quick request (list, inspect). */
+export const QUICK_ANSWER_TIMEOUT_MS = 15_000;
+/** How long it may take to start a push or pull, or to answer a login: it talks to the registry first. */
+export const REGISTRY_ANSWER_TIMEOUT_MS = 30_000;
+
+/**
+ * The client-side options of one dockerode call. dockerode hands `abortSignal` to docker-modem
+ * as the request's own signal, and docker-modem deletes it from the options before they become
+ * the query string or the JSON body, but only when it is set: an `abortSignal: undefined` key
+ * reaches the wire as `?abortSignal=`. So the key is only ever present with a signal.
+ */
+function withSignal<T extends object>(options: T, signal: AbortSignal | undefined): T {
+  return signal ? { ...options, abortSignal: signal } : { ...options };
+}
+
+class AnswerTimeout extends Error {
+  constructor() {
+    super('timeout');
+    this.name = 'AnswerTimeout';
+  }
+}
+
+/**
+ * Runs one engine request under its own AbortSignal, aborted with the caller's or when the engine
+ * has not answered within `timeoutMs`; then it rejects with the "did not answer in time" error.
+ * A plain timer keeps the deadline: AbortSignal.timeout()/any() timers can be lost to garbage
+ * collection (Node 20). For a stream, the deadline covers the wait for the response only.
+ */
+async function answerWithin<T>(
+  operation: DockerOperation,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  endpoint: DockerEndpoint | undefined,
+  request: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (signal?.aborted) throw new DockerCancelledError(operation);
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = () => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new AnswerTimeout());
+  }, timeoutMs);
+  try {
+    return await request(controller.signal);
+  } catch (error) {
+    if (signal?.aborted) throw new DockerCancelledError(operation);
+    if (timedOut) {
+      const timeout = Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
+      throw endpoint ? explainConnectionError(timeout, endpoint) : new DockerOperationError(operation, l10n.t('The Docker engine did not answer in time.'), timeout.message);
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 // ---- streams --------------------------------------------------------------------------------
 
 /**
@@ -313,7 +375,9 @@ function followStream(
       if (signal?.aborted) return fail(new DockerCancelledError(operation));
       fail(new DockerOperationError(operation, connectionBrokeMessage(operation, error.message), error.message));
     };
-    const onAborted = () => onError(new Error('aborted'));
+    // The engine closed the connection mid-answer (stopped, restarted, crashed): no detail to add.
+    const onAborted = () =>
+      signal?.aborted ? fail(new DockerCancelledError(operation)) : fail(new DockerOperationError(operation, connectionBrokeMessage(operation), 'aborted'));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     response.on('data', onData);
@@ -408,7 +472,6 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
     // Intermediate containers go away even when a step fails or the build is cancelled.
     rm: true,
     forcerm: true,
-    abortSignal: signal,
   };
   if (options.buildArgs && Object.keys(options.buildArgs).length) buildOptions.buildargs = options.buildArgs;
   if (options.labels && Object.keys(options.labels).length) buildOptions.labels = options.labels;
@@ -419,7 +482,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
 
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.buildImage(context.stream, buildOptions as Docker.ImageBuildOptions);
+    stream = await docker.buildImage(context.stream, withSignal(buildOptions, signal) as Docker.ImageBuildOptions);
   } catch (error) {
     context.stream.destroy();
     throw buildError(error, context, signal, options.endpoint);
@@ -433,11 +496,16 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   tracker.finish();
   if (tracker.error !== undefined) throw new BuildFailedError(tracker.error, tracker.progress.stepText, tracker.outputTail);
   let imageId = tracker.imageId;
-  if (!imageId && options.tags.length) {
-    imageId = (await docker.getImage(options.tags[0]).inspect().catch(() => undefined))?.Id;
+  // Older engines only print "Successfully built <short id>". Never look the tag up instead: after
+  // a stream cut short it would name the image the tag had before this build.
+  const shortId = tracker.shortImageId;
+  if (!imageId && shortId) {
+    imageId = shortId.length === 64 ? `sha256:${shortId}` : (await docker.getImage(shortId).inspect().catch(() => undefined))?.Id;
   }
   if (!imageId) throw new DockerOperationError('build', l10n.t('The build ended without reporting an image.'), tracker.outputTail.join('\n'));
-  if (!imageId.startsWith('sha256:') && /^[0-9a-f]{64}$/.test(imageId)) imageId = `sha256:${imageId}`;
+  if (!SHA256_DIGEST.test(imageId)) {
+    throw new DockerOperationError('build', l10n.t('The Docker engine reported an image id that is not a sha256 digest: {0}', JSON.stringify(imageId).slice(0, 200)), imageId);
+  }
   return { imageId, tags: [...options.tags], context: context.summary, durationMs: Date.now() - started };
 }
 
@@ -468,6 +536,8 @@ export interface TransferOptions {
   signal?: AbortSignal;
   onProgress?: (progress: TransferProgress) => void;
   endpoint?: DockerEndpoint;
+  /** How long the engine may take to start answering (default REGISTRY_ANSWER_TIMEOUT_MS). */
+  answerTimeoutMs?: number;
 }
 
 function authConfig(auth: RegistryAuth): Docker.AuthConfig {
@@ -521,7 +591,9 @@ export async function pushImage(options: TransferOptions): Promise<string> {
   const { repository, tag, full } = repositoryAndTag(parsed, 'push');
   if (signal?.aborted) throw new DockerCancelledError('push');
   // A clear error for a reference that was never tagged locally (the engine's is cryptic).
-  if (!(await imageExists(docker, full, signal).catch((error) => {
+  const timeoutMs = options.answerTimeoutMs ?? REGISTRY_ANSWER_TIMEOUT_MS;
+  if (!(await imageExists(docker, full, signal, { endpoint: options.endpoint, answerTimeoutMs: Math.min(timeoutMs, QUICK_ANSWER_TIMEOUT_MS) }).catch((error) => {
+    if (signal?.aborted) throw new DockerCancelledError('push'); // cancelled while checking the tag: the push was
     throw translateError(error, 'push', { signal, reference: full, endpoint: options.endpoint });
   }))) {
     throw new ImageNotFoundError('push', full);
@@ -529,7 +601,9 @@ export async function pushImage(options: TransferOptions): Promise<string> {
   const tracker = new TransferProgressTracker('push', options.onProgress);
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.getImage(repository).push({ tag, authconfig: authConfig(options.auth), abortSignal: signal });
+    stream = await answerWithin('push', timeoutMs, signal, options.endpoint, (request) =>
+      docker.getImage(repository).push(withSignal({ tag, authconfig: authConfig(options.auth) }, request)),
+    );
   } catch (error) {
     throw translateError(error, 'push', { signal, reference: full, endpoint: options.endpoint });
   }
@@ -560,12 +634,9 @@ export async function pullImage(options: TransferOptions): Promise<string> {
   const tracker = new TransferProgressTracker('pull', options.onProgress);
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.createImage({
-      fromImage: repository,
-      tag: tagOrDigest,
-      authconfig: authConfig(options.auth),
-      abortSignal: signal,
-    });
+    stream = await answerWithin('pull', options.answerTimeoutMs ?? REGISTRY_ANSWER_TIMEOUT_MS, signal, options.endpoint, (request) =>
+      docker.createImage(withSignal({ fromImage: repository, tag: tagOrDigest, authconfig: authConfig(options.auth) }, request)),
+    );
   } catch (error) {
     throw translateError(error, 'pull', { signal, reference: full, endpoint: options.endpoint });
   }
@@ -576,10 +647,17 @@ export async function pullImage(options: TransferOptions): Promise<string> {
   }
   tracker.finish();
   if (tracker.error !== undefined) throw streamFailure('pull', full, tracker.error);
+  // The engine closes every pull with "Status: …"; a stream that ends before it was cut short.
+  if (!tracker.status) {
+    throw new DockerOperationError('pull', l10n.t('The pull of {0} ended before the Docker engine reported its result.', full), tracker.messages.join('\n'));
+  }
   let digest = tracker.digest ?? parsed.digest;
   if (!digest) {
     const inspected = await docker.getImage(full).inspect().catch(() => undefined);
     digest = inspected?.RepoDigests?.find((d) => d.startsWith(`${repository}@`))?.split('@')[1];
+  }
+  if (digest && !SHA256_DIGEST.test(digest)) {
+    throw streamFailure('pull', full, l10n.t('The Docker engine reported a digest that is not a sha256 digest: {0}', JSON.stringify(digest).slice(0, 200)));
   }
   if (!digest) throw new DockerOperationError('pull', l10n.t('The pull of {0} ended without a digest.', full), tracker.messages.join('\n'));
   return digest;
@@ -598,10 +676,19 @@ export interface RegistryAuthResult {
  * this proves the token works with the registry's token service; it says nothing about push or
  * pull rights on a particular repository. Rejects with RegistryDeniedError when refused.
  */
-export async function checkRegistryAuth(docker: Docker, auth: RegistryAuth, signal?: AbortSignal): Promise<RegistryAuthResult> {
+export async function checkRegistryAuth(
+  docker: Docker,
+  auth: RegistryAuth,
+  signal?: AbortSignal,
+  options: { endpoint?: DockerEndpoint; answerTimeoutMs?: number } = {},
+): Promise<RegistryAuthResult> {
   if (signal?.aborted) throw new DockerCancelledError('login');
   try {
-    const result = (await docker.checkAuth({ ...authConfig(auth), abortSignal: signal } as unknown as Docker.AuthConfig)) as {
+    // dockerode takes the body and the signal from one object; docker-modem removes the signal
+    // before writing the body, which is exactly the authconfig.
+    const result = (await answerWithin('login', options.answerTimeoutMs ?? REGISTRY_ANSWER_TIMEOUT_MS, signal, options.endpoint, (request) =>
+      docker.checkAuth(withSignal(authConfig(auth), request)),
+    )) as {
       Status?: string;
       IdentityToken?: string;
     };
@@ -614,7 +701,7 @@ export async function checkRegistryAuth(docker: Docker, auth: RegistryAuth, sign
       const kind = registryDenialKind(raw) ?? (statusCode === 401 ? 'unauthorized' : undefined);
       if (kind) throw new RegistryDeniedError('login', auth.serveraddress, kind, raw, statusCode);
     }
-    throw translateError(error, 'login', { signal, reference: auth.serveraddress });
+    throw translateError(error, 'login', { signal, reference: auth.serveraddress, endpoint: options.endpoint });
   }
 }
 
@@ -638,14 +725,22 @@ export interface ListLocalImagesOptions {
   /** Also list images without any tag (default false). */
   includeUntagged?: boolean;
   signal?: AbortSignal;
+  endpoint?: DockerEndpoint;
+  /** How long the engine may take to answer (default QUICK_ANSWER_TIMEOUT_MS). */
+  answerTimeoutMs?: number;
 }
 
 export async function listLocalImages(docker: Docker, options: ListLocalImagesOptions = {}): Promise<LocalImage[]> {
   let images: Docker.ImageInfo[];
   try {
-    images = await docker.listImages({ abortSignal: options.signal } as Docker.ListImagesOptions);
+    images = await answerWithin('list', options.answerTimeoutMs ?? QUICK_ANSWER_TIMEOUT_MS, options.signal, options.endpoint, (request) =>
+      docker.listImages(withSignal({}, request)),
+    );
   } catch (error) {
-    throw translateError(error, 'list', { signal: options.signal });
+    throw translateError(error, 'list', { signal: options.signal, endpoint: options.endpoint });
+  }
+  if (!Array.isArray(images)) {
+    throw new DockerOperationError('list', l10n.t('The Docker engine answered the image list with something that is not a list.'), JSON.stringify(images)?.slice(0, 200) ?? '');
   }
   const prefix = options.registry ? `${options.registry}/` : undefined;
   const result: LocalImage[] = [];
@@ -671,14 +766,31 @@ export async function listLocalImages(docker: Docker, options: ListLocalImagesOp
 }
 
 /** True when the engine has an image by this reference or id. */
-export async function imageExists(docker: Docker, reference: string, signal?: AbortSignal): Promise<boolean> {
+export async function imageExists(
+  docker: Docker,
+  reference: string,
+  signal?: AbortSignal,
+  options: { endpoint?: DockerEndpoint; answerTimeoutMs?: number } = {},
+): Promise<boolean> {
   if (signal?.aborted) throw new DockerCancelledError('inspect');
   try {
-    // (The engine's inspect takes no abort signal; it answers at once.)
-    await docker.getImage(reference).inspect();
+    // dockerode's inspect drops the abort signal, so the request goes through docker-modem itself.
+    await answerWithin('inspect', options.answerTimeoutMs ?? QUICK_ANSWER_TIMEOUT_MS, signal, options.endpoint, (request) =>
+      new Promise<unknown>((resolve, reject) => {
+        docker.modem.dial(
+          {
+            path: `/images/${reference}/json`,
+            method: 'GET',
+            abortSignal: request,
+            statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
+          } as Parameters<Docker['modem']['dial']>[0],
+          (error: unknown, data: unknown) => (error ? reject(error) : resolve(data)),
+        );
+      }),
+    );
     return true;
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return false;
-    throw translateError(error, 'inspect', { signal });
+    throw translateError(error, 'inspect', { signal, endpoint: options.endpoint });
   }
 }

@@ -1,69 +1,193 @@
 // Reading the engine's NDJSON streams (build, push, pull). The engine answers HTTP 200 for these
-// and reports failure inside the stream (`error` / `errorDetail`), so every event is scanned.
+// and reports failure inside the stream, so every event is scanned; an engine (or a proxy in
+// front of one) is not trusted to be well-formed: any error shape is an error, a line that is not
+// a JSON object is an error, digests and image ids are checked, and every line is capped so a
+// hostile stream costs linear time and bounded memory.
 // Nothing here talks to the engine: it turns raw events into progress a UI can show.
+import * as l10n from '@vscode/l10n';
 
-/** One line of a build/push/pull stream, as the engine sends it. */
+/** One line of a build/push/pull stream, as the engine sends it (fields are checked before use). */
 export interface StreamEvent {
   stream?: string;
   status?: string;
   id?: string;
   progress?: string;
   progressDetail?: { current?: number; total?: number };
-  error?: string;
-  errorDetail?: { code?: number; message?: string };
-  aux?: { ID?: string; Tag?: string; Digest?: string; Size?: number; [key: string]: unknown };
+  /** Usually a string; any other value is still an error. */
+  error?: unknown;
+  /** Usually `{ code, message }`; a string or any other value is still an error. */
+  errorDetail?: unknown;
+  aux?: { ID?: unknown; Tag?: unknown; Digest?: unknown; Size?: unknown; [key: string]: unknown };
   [key: string]: unknown;
 }
 
-/** The failure an event carries (errorDetail.message, else error), or undefined. */
-export function eventError(event: StreamEvent): string | undefined {
-  const detail = event.errorDetail?.message;
-  if (typeof detail === 'string' && detail) return detail;
-  if (typeof event.error === 'string' && event.error) return event.error;
-  if (event.errorDetail && typeof event.errorDetail === 'object') return JSON.stringify(event.errorDetail);
-  return undefined;
+/** A content digest or image id as the engine must report it. */
+export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** A line of engine output longer than this is cut here, with a marker saying how much was dropped. */
+export const MAX_LINE_KEPT = 64 * 1024;
+/** An NDJSON event longer than this is not parsed (legitimate ones are far smaller). */
+export const MAX_EVENT_LENGTH = 1024 * 1024;
+/** Error texts are cut here: they end up in notifications and logs. */
+const MAX_ERROR_LENGTH = 8 * 1024;
+const EXCERPT_LENGTH = 200;
+
+function droppedMarker(count: number): string {
+  return l10n.t({
+    message: '[{0} more characters of this line were dropped.]',
+    args: [count],
+    comment: ['Appended to a line of Docker output that was too long to keep. {0}: a number.'],
+  });
+}
+
+/** `text`, cut to `max` characters with a marker when longer. */
+export function clipText(text: string, max = MAX_LINE_KEPT): string {
+  return text.length <= max ? text : `${text.slice(0, max)} … ${droppedMarker(text.length - max)}`;
+}
+
+function excerpt(text: string): string {
+  return text.length <= EXCERPT_LENGTH ? text : `${text.slice(0, EXCERPT_LENGTH)}…`;
+}
+
+/** The text of one error value, whatever its shape; '' when it has none. */
+function errorText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'object') {
+    const message = (value as { message?: unknown }).message;
+    if (typeof message === 'string' && message.trim()) return message.trim();
+    const json = JSON.stringify(value);
+    return json === '{}' || json === '[]' ? '' : json;
+  }
+  return '';
 }
 
 /**
- * Splits a byte stream into NDJSON events. Lines that are not JSON (a proxy's text, say) are
- * passed on as `{ stream: line }` so nothing the engine said is lost.
+ * The failure an event carries, or undefined. Any non-null `error` or `errorDetail` is a failure,
+ * whatever its type (`{"error":123}`, `{"errorDetail":"denied: nope"}`, `{"error":{…}}`); so is a
+ * bare `{"message":"…"}`, the shape of the engine's HTTP error bodies.
+ */
+export function eventError(event: StreamEvent): string | undefined {
+  const { error, errorDetail } = event;
+  if ((error === null || error === undefined) && (errorDetail === null || errorDetail === undefined)) {
+    if (typeof event.message === 'string' && event.stream === undefined && event.status === undefined && event.aux === undefined) {
+      return clipText(event.message.trim(), MAX_ERROR_LENGTH) || l10n.t('The Docker engine reported an error without a message.');
+    }
+    return undefined;
+  }
+  // errorDetail.message is the engine's own text; `error` repeats it (or is all there is).
+  const text = errorText(errorDetail) || errorText(error);
+  return clipText(text, MAX_ERROR_LENGTH) || l10n.t('The Docker engine reported an error without a message.');
+}
+
+/**
+ * Splits a byte stream into NDJSON events in linear time. A line that is not a JSON object (a
+ * proxy's text, garbage, a line cut short by the end of the stream) becomes an error event that
+ * quotes it; a line longer than MAX_EVENT_LENGTH is not buffered whole (its first MAX_LINE_KEPT
+ * characters are kept: as output when it was build output, else as an error).
  */
 export class NdjsonParser {
-  private pending = '';
-  private readonly decoder = new TextDecoder('utf-8');
+  private parts: string[] = [];
+  private length = 0;
+  private dropped = 0;
+  private readonly decoder = new TextDecoder('utf-8'); // strips a leading BOM, replaces invalid bytes with U+FFFD
 
   constructor(private readonly onEvent: (event: StreamEvent) => void) {}
 
-  push(chunk: Buffer | string): void {
-    this.pending += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    let newline = this.pending.indexOf('\n');
-    while (newline >= 0) {
-      const line = this.pending.slice(0, newline);
-      this.pending = this.pending.slice(newline + 1);
-      this.emitLine(line);
-      newline = this.pending.indexOf('\n');
+  push(chunk: Buffer | Uint8Array | string): void {
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    let start = 0;
+    // Only the new text is scanned for newlines: a long line arriving in many chunks stays linear.
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', start)) {
+      this.append(text, start, newline);
+      start = newline + 1;
+      this.emitLine(false);
     }
+    this.append(text, start, text.length);
   }
 
   end(): void {
-    this.pending += this.decoder.decode();
-    const rest = this.pending;
-    this.pending = '';
-    this.emitLine(rest);
+    this.append(this.decoder.decode(), 0, undefined);
+    this.emitLine(true);
   }
 
-  private emitLine(raw: string): void {
-    const line = raw.trim();
-    if (!line) return;
-    let event: StreamEvent;
-    try {
-      const parsed: unknown = JSON.parse(line);
-      event = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as StreamEvent) : { stream: `${line}\n` };
-    } catch {
-      event = { stream: `${line}\n` };
+  private append(text: string, from: number, to: number | undefined): void {
+    const end = to ?? text.length;
+    const count = end - from;
+    if (count <= 0) return;
+    if (this.dropped > 0) {
+      this.dropped += count;
+      return;
     }
-    this.onEvent(event);
+    if (this.length + count > MAX_EVENT_LENGTH) {
+      // Too long to be an event: keep a bounded prefix and only count the rest.
+      const joined = this.parts.join('') + text.slice(from, end);
+      this.parts = [joined.slice(0, MAX_LINE_KEPT)];
+      this.length = MAX_LINE_KEPT;
+      this.dropped = joined.length - MAX_LINE_KEPT;
+      return;
+    }
+    this.parts.push(from === 0 && end === text.length ? text : text.slice(from, end));
+    this.length += count;
   }
+
+  private emitLine(atEnd: boolean): void {
+    const raw = this.parts.length === 1 ? this.parts[0] : this.parts.join('');
+    const dropped = this.dropped;
+    this.parts = [];
+    this.length = 0;
+    this.dropped = 0;
+    const line = raw.replace(/^\uFEFF/, '').trim();
+    if (!line) return;
+    if (dropped > 0) {
+      this.onEvent(oversizedEvent(line, dropped));
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      this.onEvent(parsed as StreamEvent);
+      return;
+    }
+    this.onEvent({
+      error: atEnd
+        ? l10n.t('The answer of the Docker engine ended in the middle of a line: {0}', excerpt(line))
+        : l10n.t('The Docker engine sent a line that is not a JSON object: {0}', excerpt(line)),
+    });
+  }
+}
+
+const STREAM_EVENT_START = /^\{\s*"stream"\s*:\s*"/;
+const ERROR_EVENT_START = /^\{\s*"(?:error|errorDetail)"\s*:/;
+
+/** What a line too long to parse still tells: the start of build output, or of an error. */
+function oversizedEvent(kept: string, dropped: number): StreamEvent {
+  const marker = droppedMarker(dropped);
+  const stream = STREAM_EVENT_START.exec(kept);
+  if (stream) {
+    // Room for the marker, so the build tracker's own line cap keeps it.
+    const body = kept.slice(stream[0].length, MAX_LINE_KEPT - 256);
+    const more = droppedMarker(dropped + kept.length - stream[0].length - body.length);
+    // The cut may fall inside an escape (\" \\ \uXXXX): back off up to 6 characters until it decodes.
+    for (let back = 0; back <= 6 && back < body.length; back++) {
+      try {
+        const text = JSON.parse(`"${body.slice(0, body.length - back)}"`) as string;
+        return { stream: `${text} … ${more}\n` };
+      } catch {
+        // try a shorter cut
+      }
+    }
+    return { stream: `${body} … ${more}\n` };
+  }
+  if (ERROR_EVENT_START.test(kept)) return { error: `${kept.slice(0, MAX_ERROR_LENGTH)} … ${marker}` };
+  return {
+    error: l10n.t('The Docker engine sent a line of more than {0} characters that is not output: {1}', MAX_EVENT_LENGTH, excerpt(kept)),
+  };
 }
 
 // ---- build ----------------------------------------------------------------------------------
@@ -87,13 +211,22 @@ const BUILDKIT_STEP = /^#\d+ \[(?:[^\]\s]+ )?(\d+)\/(\d+)\] (.*)$/;
 const OUTPUT_TAIL_LINES = 40;
 const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
+function invalidImageIdMessage(value: unknown): string {
+  return l10n.t('The Docker engine reported an image id that is not a sha256 digest: {0}', excerpt(JSON.stringify(value) ?? String(value)));
+}
+
 /** Follows a build stream: steps, output lines, the image id, and the first error. */
 export class BuildProgressTracker {
   private current: BuildProgress = { fraction: 0 };
   private readonly tail: string[] = [];
+  // The line being written: never holds a carriage return (what precedes one is overwritten) and
+  // never more than MAX_LINE_KEPT characters (`partialDropped` counts the rest).
   private partialLine = '';
+  private partialDropped = 0;
+  private crPending = false;
   private failure?: string;
   private built?: string;
+  private builtShort?: string;
   private readonly tagged: string[] = [];
 
   constructor(
@@ -109,9 +242,14 @@ export class BuildProgressTracker {
     return this.failure;
   }
 
-  /** The image id (sha256:…) from the `aux` event or "Successfully built". */
+  /** The image id (sha256: and 64 hex digits) from the `aux` event. */
   get imageId(): string | undefined {
     return this.built;
+  }
+
+  /** The short id of "Successfully built 1a2b3c4d5e6f" (older engines send no `aux`). */
+  get shortImageId(): string | undefined {
+    return this.builtShort;
   }
 
   /** References the engine said it tagged ("Successfully tagged …"). */
@@ -121,22 +259,26 @@ export class BuildProgressTracker {
 
   /** The last lines of output of the current step (the whole build's last lines before the first step). */
   get outputTail(): string[] {
-    return this.partialLine ? [...this.tail, this.partialLine] : [...this.tail];
+    const partial = this.partialText();
+    return partial ? [...this.tail, partial] : [...this.tail];
   }
 
   consume(event: StreamEvent): void {
     const error = eventError(event);
     if (error !== undefined) {
       this.flushPartial();
-      if (this.failure === undefined) this.failure = error.trim();
-      this.callbacks.onOutput?.(error.trim());
+      this.fail(error);
+      this.callbacks.onOutput?.(error);
       return;
     }
-    if (event.aux && typeof event.aux.ID === 'string') this.built = event.aux.ID;
+    if (event.aux && event.aux.ID !== undefined) {
+      if (typeof event.aux.ID === 'string' && SHA256_DIGEST.test(event.aux.ID)) this.built = event.aux.ID;
+      else this.fail(invalidImageIdMessage(event.aux.ID));
+    }
     if (typeof event.stream === 'string') this.consumeText(event.stream);
     else if (typeof event.status === 'string') {
       // A build that pulls its base image interleaves pull statuses; show them as output.
-      const text = [event.id, event.status, event.progress].filter(Boolean).join(' ');
+      const text = [event.id, event.status, event.progress].filter((part) => typeof part === 'string' && part).join(' ');
       if (text) this.consumeText(`${text}\n`);
     }
   }
@@ -146,25 +288,63 @@ export class BuildProgressTracker {
     this.flushPartial();
   }
 
-  private consumeText(text: string): void {
-    const combined = this.partialLine + text.replace(/\r\n/g, '\n');
-    const lines = combined.split('\n');
-    this.partialLine = lines.pop() ?? '';
-    for (const line of lines) this.consumeLine(line);
+  private fail(text: string): void {
+    if (this.failure === undefined) this.failure = text.trim();
   }
 
-  private flushPartial(): void {
-    if (!this.partialLine) return;
-    const line = this.partialLine;
+  private consumeText(raw: string): void {
+    const text = raw.includes('\r\n') ? raw.replace(/\r\n/g, '\n') : raw;
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', start)) {
+      this.appendPartial(text.slice(start, newline));
+      start = newline + 1;
+      this.crPending = false; // a CR right before the newline (split across events) is a CRLF
+      this.flushPartial(true);
+    }
+    this.appendPartial(text.slice(start));
+  }
+
+  /** Adds text without newlines to the line being written, in time linear in `text`. */
+  private appendPartial(text: string): void {
+    if (!text) return;
+    if (this.crPending) this.resetPartial(); // the previous text ended with a CR: this overwrites the line
+    this.crPending = text.endsWith('\r');
+    const body = this.crPending ? text.slice(0, -1) : text;
+    const lastCr = body.lastIndexOf('\r');
+    let visible = body;
+    if (lastCr >= 0) {
+      this.resetPartial();
+      visible = body.slice(lastCr + 1);
+    }
+    const room = MAX_LINE_KEPT - this.partialLine.length;
+    if (visible.length <= room) {
+      this.partialLine += visible;
+    } else {
+      this.partialLine += visible.slice(0, Math.max(0, room));
+      this.partialDropped += visible.length - Math.max(0, room);
+    }
+  }
+
+  private resetPartial(): void {
     this.partialLine = '';
+    this.partialDropped = 0;
+  }
+
+  private partialText(): string {
+    return this.partialDropped ? `${this.partialLine} … ${droppedMarker(this.partialDropped)}` : this.partialLine;
+  }
+
+  private flushPartial(always = false): void {
+    if (!always && !this.partialLine && !this.partialDropped) return;
+    const line = this.partialText();
+    this.resetPartial();
+    this.crPending = false;
     this.consumeLine(line);
   }
 
   private consumeLine(rawLine: string): void {
-    // Carriage returns redraw a line in place (progress bars): keep the final state.
     // The classic builder paints a step's stderr red with ANSI escapes; logs want plain text.
-    const plain = rawLine.replace(ANSI_ESCAPE, '');
-    const line = plain.includes('\r') ? plain.slice(plain.lastIndexOf('\r') + 1) : plain;
+    const line = rawLine.includes('\u001b') ? rawLine.replace(ANSI_ESCAPE, '') : rawLine;
     this.callbacks.onOutput?.(line);
     const step = CLASSIC_STEP.exec(line) ?? BUILDKIT_STEP.exec(line);
     if (step) {
@@ -181,8 +361,8 @@ export class BuildProgressTracker {
       this.callbacks.onProgress?.(this.progress);
       return;
     }
-    const built = /^Successfully built ([0-9a-f]+)$/.exec(line);
-    if (built && !this.built) this.built = built[1];
+    const built = /^Successfully built ([0-9a-f]{12,64})$/.exec(line);
+    if (built && !this.builtShort) this.builtShort = built[1];
     const tagged = /^Successfully tagged (\S+)$/.exec(line);
     if (tagged) this.tagged.push(tagged[1]);
     if (built && this.current.totalSteps) {
@@ -234,6 +414,14 @@ export interface TransferProgress {
 }
 
 const LAYER_ID = /^[0-9a-f]{12,64}$/;
+// An image has at most 127 layers; a stream naming more is not followed layer by layer.
+const MAX_LAYERS = 512;
+const MAX_MESSAGES = 100;
+const MAX_MESSAGE_LENGTH = 1024;
+
+function invalidDigestMessage(value: unknown): string {
+  return l10n.t('The Docker engine reported a digest that is not a sha256 digest: {0}', excerpt(JSON.stringify(value) ?? String(value)));
+}
 
 function phaseOf(operation: 'push' | 'pull', status: string): LayerPhase | undefined {
   const s = status.toLowerCase();
@@ -256,6 +444,10 @@ function phaseOf(operation: 'push' | 'pull', status: string): LayerPhase | undef
   return undefined;
 }
 
+function isByteCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
 /**
  * Follows a push or pull stream: per-layer `progressDetail` summed into bytes done/total, layer
  * statuses, the digest (push: the `aux` event; pull: the "Digest: …" status) and the first error.
@@ -267,6 +459,7 @@ export class TransferProgressTracker {
   private foundDigest?: string;
   private pushedSize?: number;
   private pushedTag?: string;
+  private finalStatus?: string;
   private lastEmit = 0;
 
   constructor(
@@ -293,7 +486,12 @@ export class TransferProgressTracker {
     return this.pushedTag;
   }
 
-  /** Every status line that was not about a layer, in order (for the log). */
+  /** A pull's closing "Status: …" line ("Downloaded newer image for …", "Image is up to date for …"). */
+  get status(): string | undefined {
+    return this.finalStatus;
+  }
+
+  /** The last status lines that were not about a layer, in order (for the log). */
   readonly messages: string[] = [];
 
   get progress(): TransferProgress {
@@ -323,11 +521,15 @@ export class TransferProgressTracker {
   consume(event: StreamEvent): void {
     const error = eventError(event);
     if (error !== undefined) {
-      if (this.failure === undefined) this.failure = error.trim();
+      this.fail(error);
       return;
     }
-    if (event.aux) {
-      if (typeof event.aux.Digest === 'string') this.foundDigest = event.aux.Digest;
+    if (event.aux && typeof event.aux === 'object') {
+      if (event.aux.Digest !== undefined) {
+        // The digest is shown, copied into commands and compared: never pass on anything else.
+        if (typeof event.aux.Digest === 'string' && SHA256_DIGEST.test(event.aux.Digest)) this.foundDigest = event.aux.Digest;
+        else this.fail(invalidDigestMessage(event.aux.Digest));
+      }
       if (typeof event.aux.Size === 'number') this.pushedSize = event.aux.Size;
       if (typeof event.aux.Tag === 'string') this.pushedTag = event.aux.Tag;
       this.emit(true);
@@ -335,20 +537,33 @@ export class TransferProgressTracker {
     }
     const status = typeof event.status === 'string' ? event.status : undefined;
     if (!status) return;
-    if (event.id && LAYER_ID.test(event.id)) {
-      this.consumeLayer(event.id, status, event.progressDetail);
+    const id = typeof event.id === 'string' ? event.id : undefined;
+    if (id && LAYER_ID.test(id)) {
+      this.consumeLayer(id, status, event.progressDetail);
       return;
     }
     // "<tag>: digest: sha256:… size: 1234" (push, older engines) or "Digest: sha256:…" (pull).
-    const digest = /(?:^|\s)[Dd]igest: (sha256:[0-9a-f]{64})/.exec(status);
-    if (digest) this.foundDigest = digest[1];
-    const text = event.id ? `${event.id}: ${status}` : status;
+    const digest = /(?:^|\s)[Dd]igest: (\S+)/.exec(status);
+    if (digest) {
+      if (SHA256_DIGEST.test(digest[1])) this.foundDigest = digest[1];
+      else this.fail(invalidDigestMessage(digest[1]));
+    }
+    if (status.startsWith('Status: ')) this.finalStatus = status;
+    const text = clipText(id ? `${id}: ${status}` : status, MAX_MESSAGE_LENGTH);
     this.message = text;
     this.messages.push(text);
+    if (this.messages.length > MAX_MESSAGES) this.messages.shift();
     this.emit(true);
   }
 
-  private consumeLayer(id: string, status: string, detail: StreamEvent['progressDetail']): void {
+  private fail(text: string): void {
+    if (this.failure === undefined) this.failure = text.trim();
+  }
+
+  private consumeLayer(id: string, rawStatus: string, rawDetail: unknown): void {
+    if (!this.layers.has(id) && this.layers.size >= MAX_LAYERS) return;
+    const status = clipText(rawStatus, MAX_MESSAGE_LENGTH);
+    const detail = rawDetail && typeof rawDetail === 'object' ? (rawDetail as StreamEvent['progressDetail']) : undefined;
     const layer = this.layers.get(id) ?? { id, status, phase: 'waiting' as LayerPhase, current: 0, total: 0 };
     const phase = phaseOf(this.operation, status);
     const statusChanged = layer.status !== status;
@@ -359,10 +574,10 @@ export class TransferProgressTracker {
       if (phase === 'extracting' && layer.phase !== 'extracting') layer.current = layer.total;
       layer.phase = phase;
     }
-    if (detail && typeof detail.total === 'number' && detail.total > 0 && phase !== 'extracting') {
+    if (detail && isByteCount(detail.total) && detail.total > 0 && phase !== 'extracting') {
       layer.total = detail.total;
     }
-    if (detail && typeof detail.current === 'number' && phase !== 'extracting') {
+    if (detail && isByteCount(detail.current) && phase !== 'extracting') {
       layer.current = Math.max(layer.current, detail.current);
     }
     if (layer.phase === 'done' && layer.total === 0 && layer.current > 0) layer.total = layer.current;
