@@ -285,6 +285,24 @@ export class Stack {
 }
 
 /** The repository part of a reference (without :tag). */
+/** The real stack for a describe block: started once before its tests, faults cleared after each. */
+export function useStack(): Stack {
+  const stack = new Stack();
+  before(async function () {
+    this.timeout(60_000);
+    await stack.start();
+  });
+  afterEach(async () => {
+    await stack.admin('latency', { ms: 0 });
+    await stack.admin('fail', { count: 0 });
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await stack.stop();
+  });
+  return stack;
+}
+
 export const repositoryOf = (reference: string) => reference.replace(/:[^:/]+$/, '');
 
 /** Starts a command without waiting for it; its outcome is awaited later. */

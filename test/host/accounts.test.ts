@@ -7,30 +7,14 @@ import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import type { ProjectNode } from '../../src/core/tree/nodes';
 import { runCommand, sleep, waitFor, projects } from './helpers';
-import { acceptInput, COMMAND_TIMEOUT_MS, describeShown, PRECHECK_TITLE, progressOpened, PROJECT, repositoryOf, Stack, start, TOKEN_SERVER, withWindow } from './accountHelpers';
+import { acceptInput, COMMAND_TIMEOUT_MS, describeShown, PRECHECK_TITLE, progressOpened, PROJECT, repositoryOf, useStack, start, TOKEN_SERVER, withWindow } from './accountHelpers';
 
 const DOCKER_REPO_ID = '/repo/v1/entity/dockerRepo/id';
 
 describe('Accounts and transfers (real engine, registry and sandbox)', function () {
   this.timeout(120_000);
-  let stack: Stack;
+  const stack = useStack();
   const runId = `${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
-
-  before(async function () {
-    this.timeout(60_000);
-    stack = new Stack();
-    await stack.start();
-  });
-
-  afterEach(async () => {
-    await stack.admin('latency', { ms: 0 });
-    await stack.admin('fail', { count: 0 });
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await stack?.stop();
-  });
 
   it('signing out during a push cancels it: Synapse never records the tag; the local image and its tags are unchanged', async () => {
     await stack.signInAs('alice');

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { runCommand, sleep } from './helpers';
-import { describeShown, PRECHECK_TITLE, progressOpened, PROJECT, repositoryOf, Stack, start, TOKEN_SERVER, withWindow, type Recorded, type Shown } from './accountHelpers';
+import { describeShown, PRECHECK_TITLE, progressOpened, PROJECT, repositoryOf, Stack, useStack, start, TOKEN_SERVER, withWindow, type Recorded, type Shown } from './accountHelpers';
 
 interface Outcome {
   /** What the command resolved to (each command's result). */
@@ -248,24 +248,8 @@ const cases: Case[] = [
 
 describe('Hostile account and transfer cases (real engine, registry and sandbox)', function () {
   this.timeout(120_000);
-  let stack: Stack;
+  const stack = useStack();
   const runId = `${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
-
-  before(async function () {
-    this.timeout(60_000);
-    stack = new Stack();
-    await stack.start();
-  });
-
-  afterEach(async () => {
-    await stack.admin('latency', { ms: 0 });
-    await stack.admin('fail', { count: 0 });
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await stack?.stop();
-  });
 
   cases.forEach((testCase, index) => {
     it(`${index + 1}. ${testCase.title}`, async () => {
