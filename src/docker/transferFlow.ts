@@ -53,6 +53,14 @@ function showRefusal(services: CommandServices, refusal: PreflightRefusal, more:
   void notify('error', text, ...steps);
 }
 
+/** Synapse predicts a refusal the registry may not make (e.g. a pull through an evaluation queue): say so, go on. */
+function warnAdvisory(services: CommandServices, refusals: PreflightRefusal[], action: 'push' | 'pull'): void {
+  if (refusals.length === 0) return;
+  const [first] = refusals;
+  for (const refusal of refusals) services.logger.warn(`Preflight (${action}) warns: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
+  void notify('warning', vscode.l10n.t('{0} Trying anyway: the registry decides.', first.message));
+}
+
 function reportTransfer(progress: vscode.Progress<{ message?: string; increment?: number }>) {
   let reported = 0;
   return (p: TransferProgress) => {
@@ -126,7 +134,9 @@ async function transfer(services: CommandServices, text: string, kind: TransferK
     const connection = await docker.connect();
     const check = kind.action === 'push' ? connection.module.checkPushAllowed : connection.module.checkPullAllowed;
     const refusals = await check({ client, reference, scopes: session.scopes(), portalUrl: settings().portalUrl });
-    if (!explainRefusals(services, refusals, kind.action)) return false;
+    // Advisory refusals are Synapse's prediction, not its decision: warn and let the registry decide.
+    if (!explainRefusals(services, refusals.filter((r) => !r.advisory), kind.action)) return false;
+    warnAdvisory(services, refusals.filter((r) => r.advisory), kind.action);
     const auth = await session.registryAuth(reference.registry);
     const started = Date.now();
     const digest = await vscode.window.withProgress(
