@@ -119,7 +119,7 @@ export class SynapseSession implements vscode.Disposable {
   /** Verifies the token with Synapse, then stores it. Throws SignInError with a user-facing message. */
   async signIn(token: string, signal?: AbortSignal): Promise<VerifiedToken> {
     const endpoint = this.endpoint;
-    const verified = await verifyToken(token, { endpoint, logger: this.logger }, signal);
+    const verified = await verifyToken(token, { endpoint, logger: this.logger }, signal, this.settings().portalUrl);
     const account: Account = {
       userName: verified.profile.userName,
       ownerId: verified.profile.ownerId,

@@ -63,6 +63,14 @@ function showRefusal(services: CommandServices, refusal: PreflightRefusal, more:
   void notify('error', stays ? vscode.l10n.t('{0} {1}', text, stays) : text, ...steps);
 }
 
+/** Synapse predicts a refusal the registry may not make (e.g. a pull through an evaluation queue): say so, go on. */
+function warnAdvisory(services: CommandServices, refusals: PreflightRefusal[], action: 'push' | 'pull'): void {
+  if (refusals.length === 0) return;
+  const [first] = refusals;
+  for (const refusal of refusals) services.logger.warn(`Preflight (${action}) warns: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
+  void notify('warning', vscode.l10n.t('{0} Trying anyway: the registry decides.', first.message));
+}
+
 function reportTransfer(progress: vscode.Progress<{ message?: string; increment?: number }>) {
   let reported = 0;
   return (p: TransferProgress) => {
@@ -183,7 +191,10 @@ async function transferOnce(services: CommandServices, text: string, kind: Trans
     const account = (snapshot = await session.snapshot()); // a const for the closures below
     const connection = await docker.connect();
     const refusals = await preflight(services, account, reference, kind.action);
-    if (refusals.length > 0) return explainRefusals(services, refusals, kind.action, addedTag ? await stays() : undefined);
+    // Advisory refusals are Synapse's prediction, not its decision: warn and let the registry decide.
+    const blocking = refusals.filter((r) => !r.advisory);
+    if (blocking.length > 0) return explainRefusals(services, blocking, kind.action, addedTag ? await stays() : undefined);
+    warnAdvisory(services, refusals.filter((r) => r.advisory), kind.action);
     // Declined: nothing is sent, and a tag this push added is taken back.
     if (!(await confirmCredentialsToEngine(services, connection))) {
       if (addedTag) await stays();

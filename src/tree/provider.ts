@@ -30,7 +30,7 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   ) {
     this.model = new ProjectsTreeModel({
       client: async () => (session.account ? session.client() : undefined),
-      settings,
+      settings: () => ({ ...settings(), portalUrl: portalUrl() }),
       pinnedProjects: () => pins.list(),
       repositoryCache,
     });

@@ -13,7 +13,7 @@ import {
   ApiError, basicCredentials, notFound, parseJsonObject, readBody, sendError, sendJson, sendNoContent, toApiError,
 } from './server/http';
 import { processRegistryEvents } from './server/listener';
-import { ACCESS_TYPES, Clock, OAuthScope, SandboxModel } from './server/model';
+import { ACCESS_TYPES, Clock, OAuthScope, SandboxModel, TRASH_FOLDER_ID } from './server/model';
 import { Caller, anonymousCaller } from './server/permissions';
 import { handleRepoRequest } from './server/repoApi';
 import { SeedData, buildModel, seedEpoch } from './server/seed';
@@ -56,6 +56,8 @@ export interface RunningSandbox {
 }
 
 export const DEFAULT_ISSUER = 'www.synapse.org';
+/** AcceptTermsOfUseFilter's reason while a user must accept new terms. */
+export const TERMS_OF_USE_NOT_SIGNED = 'Terms of use have not been signed.';
 /** `iss` of the sandbox's PATs (fixed, so tokens do not depend on the port). */
 export const PAT_ISSUER = 'https://synapse-sandbox.invalid/auth/v1';
 export const DEFAULT_LISTENER_CREDENTIALS = { user: 'docker-registry', password: 'sandbox-listener-secret' };
@@ -131,7 +133,7 @@ class Sandbox implements AdminTarget {
         const granted = SandboxModel.granted(project.acl ?? new Map(), this.model.groupsOf(user));
         if (granted.size > 0) access[user.userName] = ACCESS_TYPES.filter((type) => granted.has(type));
       }
-      return { id: project.id, name: project.name, inTrash: project.trashed, access };
+      return { id: project.id, name: project.name, inTrash: this.model.isInTrash(project), access };
     });
   }
 
@@ -145,10 +147,12 @@ class Sandbox implements AdminTarget {
     return this.pats.revoke(token);
   }
 
+  /** Moves to the trash can (dropping the ACLs of the hierarchy) or back; a restored project's creator gets it all. */
   setTrashed(id: string, trashed: boolean): void {
     const entity = this.model.entities.get(id);
-    if (!entity) throw notFound(`No entity ${id}`);
-    entity.trashed = trashed;
+    if (!entity || id === TRASH_FOLDER_ID) throw notFound(`No entity ${id}`);
+    if (trashed) this.model.moveToTrash(entity);
+    else this.model.restoreFromTrash(entity, entity.createdBy, ACCESS_TYPES);
   }
 
   // ---- HTTP ----
@@ -200,6 +204,8 @@ class Sandbox implements AdminTarget {
       if (api && this.control.latencyMs > 0) await delay(this.control.latencyMs);
       if (injected) throw injected;
       if (authError) throw authError;
+      // AcceptTermsOfUseFilter (/repo/v1/* and /docker/v1/*) runs before the throttle filters.
+      if (caller?.user && !caller.user.termsOfUseAccepted) throw new ApiError(403, TERMS_OF_USE_NOT_SIGNED);
       if (admission && 'rejected' in admission) throw admission.rejected;
       if (isRepo) {
         sendJson(res, 200, handleRepoRequest(this.model, { method, path: path.slice('/repo/v1'.length), query: url.searchParams, body, caller: caller! }));
@@ -224,11 +230,13 @@ class Sandbox implements AdminTarget {
     }
   }
 
-  /** Bearer PAT → its user; no header → anonymous; anything else → 401 "Invalid access token". */
+  /**
+   * Bearer PAT → its user; no header, or one that is not "Bearer …" (HttpAuthUtil reads no token from it) →
+   * anonymous; a Bearer token that does not verify → 401 "Invalid access token".
+   */
   private repoCaller(authorization: string | undefined): Caller {
-    if (authorization === undefined || authorization.trim() === '') return anonymousCaller();
+    if (authorization === undefined || !authorization.startsWith('Bearer ')) return anonymousCaller();
     const invalid = new ApiError(401, 'Invalid access token');
-    if (!authorization.startsWith('Bearer ')) throw invalid;
     const identity = this.pats.verify(authorization.slice('Bearer '.length).trim());
     const user = identity && this.model.users.get(identity.userId);
     if (!identity || !user) throw invalid;

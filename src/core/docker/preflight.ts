@@ -5,7 +5,7 @@
 import * as l10n from '@vscode/l10n';
 import type { ImageReference } from '../naming';
 import type { SynapseClient } from '../synapse/client';
-import { SynapseError } from '../synapse/errors';
+import { SynapseError, termsOfUseFix, termsOfUseProblem } from '../synapse/errors';
 import { missingScopesSentence } from '../synapse/pat';
 import { Entity, PROJECT_TYPE, UserEntityPermissions } from '../synapse/types';
 
@@ -22,7 +22,10 @@ export type PreflightCode =
   | 'cannot-edit-repository'
   | 'repository-not-found'
   | 'repository-in-trash'
-  | 'cannot-download';
+  | 'cannot-download'
+  | 'access-requirement'
+  | 'two-factor-required'
+  | 'terms-of-use';
 
 export interface PreflightRefusal {
   code: PreflightCode;
@@ -32,6 +35,11 @@ export interface PreflightRefusal {
   fix: string;
   /** A page that helps (certification quiz, token page, the entity on Synapse). */
   link?: string;
+  /**
+   * Synapse's answers predict a refusal, but the registry decides and may still allow it (pull is also granted
+   * through an evaluation queue's READ_PRIVATE_SUBMISSION): warn, go on, and use this to explain a denial.
+   */
+  advisory?: boolean;
 }
 
 export interface PreflightOptions {
@@ -47,7 +55,7 @@ export interface PreflightOptions {
 }
 
 export interface PreflightResult {
-  /** True when no refusal was found (the registry may still refuse for reasons Synapse cannot tell). */
+  /** True when no refusal is certain (advisory ones may remain; the registry may still refuse). */
   allowed: boolean;
   refusals: PreflightRefusal[];
   /** The repository's entity id when it already exists. */
@@ -56,8 +64,12 @@ export interface PreflightResult {
   createsRepository?: boolean;
 }
 
-/** Scopes each direction needs (synapse-api.md §3.4; `view` for Synapse's own answers). */
+/**
+ * Scopes each direction needs before anything is known about the repository (synapse-api.md §3.4; `view` for
+ * Synapse's own answers). A push to an existing repository also needs `download` (checked once it is found).
+ */
 const NEEDED_SCOPES = { push: ['view', 'modify'], pull: ['view', 'download'] } as const;
+const SCOPE_ORDER = ['view', 'download', 'modify'] as const;
 
 function portal(options: PreflightOptions, place: string): string {
   return `${options.portalUrl.replace(/\/+$/, '')}/${place}`;
@@ -100,8 +112,21 @@ async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
   }
 }
 
+/** 403 "Terms of use have not been signed.": every call answers it; the fix is on the web site. */
+function termsRefusal(options: PreflightOptions): PreflightRefusal {
+  return { code: 'terms-of-use', message: termsOfUseProblem(), fix: termsOfUseFix(options.portalUrl), link: options.portalUrl.replace(/\/+$/, '') };
+}
+
+/** The terms-of-use refusal when any of these answers is one (then nothing else Synapse said means anything). */
+function termsOfUseIn(options: PreflightOptions, ...answers: Array<Settled<unknown>>): PreflightResult | undefined {
+  return answers.some((answer) => !answer.ok && answer.error.termsOfUseNotSigned)
+    ? { allowed: false, refusals: [termsRefusal(options)] }
+    : undefined;
+}
+
 /** A 401 or a missing-scope 403 means the token itself is the problem: say so, once. */
 function tokenRefusal(error: SynapseError, options: PreflightOptions): PreflightRefusal | undefined {
+  if (error.termsOfUseNotSigned) return termsRefusal(options);
   if (error.kind === 'unauthenticated') {
     return {
       code: 'token-invalid',
@@ -265,6 +290,8 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
     settle(client.getEntity(reference.projectId, signal)),
     settle(client.getPermissions(reference.projectId, signal)),
   ]);
+  const terms = termsOfUseIn(options, repositoryLookup, projectLookup, projectPermissions);
+  if (terms) return terms;
 
   const project = projectRefusals(projectLookup, options);
   if (project.refusals.length) {
@@ -289,6 +316,14 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
 
   const repositoryId = repositoryLookup.value;
   if (repositoryId) {
+    // The registry asks for pull with every push (distribution's appendAccessRecords), and Synapse grants pull
+    // on an existing repository only with the download scope: a view+modify token is refused on it.
+    const scopeForExisting = existingRepositoryScopeRefusal(options);
+    if (scopeForExisting) {
+      const at = refusals.findIndex((r) => r.code === 'token-scope');
+      if (at >= 0) refusals.splice(at, 1, scopeForExisting);
+      else refusals.push(scopeForExisting);
+    }
     const permissions = await settle(client.getPermissions(repositoryId, signal));
     if (!permissions.ok) {
       refusals.push(permissions.error.inTrash ? trashedRepositoryRefusal(options, 'push', repositoryId) : fail(permissions.error, options));
@@ -299,7 +334,9 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
       if (!p.isCertifiedUser) refusals.push(certificationRefusal(options));
       if (!p.canCertifiedUserEdit || p.isCertifiedUser) refusals.push(editRefusal(options, repositoryId));
     }
-    return { allowed: refusals.length === 0, refusals, repositoryId, createsRepository: false };
+    // Only worth asking why when nothing certain stands in the way already.
+    if (p.canEdit && !p.canDownload && !scopeForExisting) refusals.push(await downloadRefusal(options, repositoryId, 'push'));
+    return { allowed: refusals.every((r) => r.advisory), refusals, repositoryId, createsRepository: false };
   }
 
   if (!projectPermissions.ok) {
@@ -330,6 +367,20 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
     }
   }
   return { allowed: refusals.length === 0, refusals, createsRepository: true };
+}
+
+/** The token-scope refusal for a push to an existing repository (which needs download as well), if any. */
+function existingRepositoryScopeRefusal(options: PreflightOptions): PreflightRefusal | undefined {
+  if (!options.scopes || options.scopes.includes('download')) return undefined;
+  const missing = SCOPE_ORDER.filter((scope) => !options.scopes!.includes(scope));
+  return {
+    code: 'token-scope',
+    message: missing.length === 1
+      ? l10n.t('This personal access token lacks the download scope, which a push to an existing repository needs: the registry asks for pull access with every push.')
+      : missingScopesSentence(missing, 'push'),
+    fix: newTokenFix(),
+    link: portal(options, 'PersonalAccessTokens:0'),
+  };
 }
 
 /** The repository is in the trash can: the pusher can restore it; a puller must ask its owner. */
@@ -374,82 +425,167 @@ function editRefusal(options: PreflightOptions, repositoryId: string | undefined
 }
 
 /**
- * Predicts a pull: scopes (download), the repository exists and is not in the trash, and the
- * user may download it. When the repository is missing, the project is looked up to say why.
+ * Predicts a pull: scopes (download) are certain; everything else Synapse says is advisory, because the
+ * registry may grant a pull Synapse's REST answers do not show (a challenge organiser pulls a submitted image
+ * through READ_PRIVATE_SUBMISSION, synapse-api.md §3.4): the refusals are kept to warn and to explain a denial.
  */
 export async function inspectPull(options: PreflightOptions): Promise<PreflightResult> {
-  const { client, reference, signal } = options;
+  const { client } = options;
   if (!client) return notSignedIn(options);
   const refusals: PreflightRefusal[] = [];
   const scope = scopeRefusal('pull', options);
   if (scope) refusals.push(scope);
   if (scope && !options.scopes?.includes('view')) return { allowed: false, refusals };
 
+  const found = await predictPull(options, client);
+  if (found.terms) return found.terms;
+  for (const refusal of found.refusals) {
+    if (refusal.code === 'token-invalid' || refusal.code === 'token-scope' || refusal.code === 'terms-of-use') refusals.push(refusal);
+    else if (!refusals.some((r) => r.code === refusal.code)) refusals.push({ ...refusal, advisory: true });
+  }
+  return { allowed: refusals.every((r) => r.advisory), refusals, repositoryId: found.repositoryId };
+}
+
+/** What Synapse's answers say about a pull (before the refusals are marked advisory). */
+async function predictPull(
+  options: PreflightOptions,
+  client: SynapseClient,
+): Promise<{ refusals: PreflightRefusal[]; repositoryId?: string; terms?: PreflightResult }> {
+  const { reference, signal } = options;
   const name = repositoryName(reference);
   const lookup = await settle(client.findDockerRepositoryId(name, signal));
+  const terms = termsOfUseIn(options, lookup);
+  if (terms) return { refusals: [], terms };
   if (!lookup.ok) {
     const error = lookup.error;
-    if (error.inTrash) {
-      refusals.push(trashedRepositoryRefusal(options, 'pull', undefined));
-    } else if (error.kind === 'forbidden' && !error.missingScope) {
-      refusals.push(downloadRefusal(options, undefined));
-    } else {
-      refusals.push(fail(error, options));
-    }
-    return { allowed: false, refusals };
+    if (error.inTrash) return { refusals: [trashedRepositoryRefusal(options, 'pull', undefined)] };
+    if (error.kind === 'forbidden' && !error.missingScope) return { refusals: [plainDownloadRefusal(options, undefined, 'pull')] };
+    return { refusals: [fail(error, options)] };
   }
-
   const repositoryId = lookup.value;
   if (!repositoryId) {
     // Say why it is missing: the project may be the problem.
-    const project = projectRefusals(await settle(client.getEntity(reference.projectId, signal)), options);
-    if (project.refusals.length) refusals.push(...project.refusals.filter((r) => !refusals.some((e) => e.code === r.code)));
-    else {
-      refusals.push({
-        code: 'repository-not-found',
-        message: l10n.t('There is no repository {0} on Synapse.', name),
-        fix: l10n.t({
-          message: 'Check the name (and the tag list in {0}\'s Docker tab): a repository appears after its first push.',
-          args: [reference.projectId],
-          comment: ['{0} is the project\'s Synapse ID (syn123); the Docker tab is the project\'s tab on the Synapse website.'],
-        }),
-        link: portal(options, `Synapse:${reference.projectId}`),
-      });
-    }
-    return { allowed: false, refusals };
+    const projectLookup = await settle(client.getEntity(reference.projectId, signal));
+    const projectTerms = termsOfUseIn(options, projectLookup);
+    if (projectTerms) return { refusals: [], terms: projectTerms };
+    const project = projectRefusals(projectLookup, options);
+    if (project.refusals.length) return { refusals: project.refusals };
+    return {
+      refusals: [
+        {
+          code: 'repository-not-found',
+          message: l10n.t('There is no repository {0} on Synapse.', name),
+          fix: l10n.t({
+            message: 'Check the name (and the tag list in {0}\'s Docker tab): a repository appears after its first push.',
+            args: [reference.projectId],
+            comment: ['{0} is the project\'s Synapse ID (syn123); the Docker tab is the project\'s tab on the Synapse website.'],
+          }),
+          link: portal(options, `Synapse:${reference.projectId}`),
+        },
+      ],
+    };
   }
-
   const permissions = await settle(client.getPermissions(repositoryId, signal));
+  const permissionTerms = termsOfUseIn(options, permissions);
+  if (permissionTerms) return { refusals: [], terms: permissionTerms };
   if (!permissions.ok) {
-    refusals.push(permissions.error.inTrash ? trashedRepositoryRefusal(options, 'pull', repositoryId) : fail(permissions.error, options));
-    return { allowed: false, refusals, repositoryId };
+    return {
+      refusals: [permissions.error.inTrash ? trashedRepositoryRefusal(options, 'pull', repositoryId) : fail(permissions.error, options)],
+      repositoryId,
+    };
   }
-  if (!permissions.value.canDownload) refusals.push(downloadRefusal(options, repositoryId));
-  return { allowed: refusals.length === 0, refusals, repositoryId };
+  if (permissions.value.canDownload) return { refusals: [], repositoryId };
+  return { refusals: [await downloadRefusal(options, repositoryId, 'pull')], repositoryId };
 }
 
-function downloadRefusal(options: PreflightOptions, repositoryId: string | undefined): PreflightRefusal {
+/** At most this many access requirements are read to find one that asks for two-factor authentication. */
+const MAX_REQUIREMENTS_READ = 3;
+
+/**
+ * DOWNLOAD is refused: say why, as Synapse decides it (EntityAuthorizationUtils.determineDownloadAccess): an
+ * unmet access requirement, then a requirement that needs two-factor authentication the user has not enabled,
+ * then the sharing settings. Advisory: the registry may still grant the pull (see PreflightRefusal.advisory).
+ */
+async function downloadRefusal(options: PreflightOptions, repositoryId: string, action: 'push' | 'pull'): Promise<PreflightRefusal> {
+  const { client, signal } = options;
   const name = repositoryName(options.reference);
-  return {
-    code: 'cannot-download',
-    message: repositoryId
-      ? l10n.t({
-          message: 'You don\'t have download access to {0} ({1}).',
+  const restrictions = await settle(client!.getRestrictionInformation(repositoryId, signal));
+  if (restrictions.ok && restrictions.value.hasUnmetAccessRequirement) {
+    return {
+      code: 'access-requirement',
+      advisory: true,
+      message: l10n.t({
+        message: '{0} ({1}) has an access requirement you have not met, so Synapse does not let you download it.',
+        args: [name, repositoryId],
+        comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'],
+      }),
+      fix: action === 'push'
+        ? l10n.t('Request access on the repository\'s page on Synapse, then push again: the registry asks for pull access with every push.')
+        : l10n.t('Request access on the repository\'s page on Synapse, then pull again.'),
+      link: portal(options, `Synapse:${repositoryId}`),
+    };
+  }
+  if (restrictions.ok && restrictions.value.restrictionDetails.length > 0) {
+    const ids = restrictions.value.restrictionDetails.map((detail) => detail.accessRequirementId).slice(0, MAX_REQUIREMENTS_READ);
+    const [profile, ...requirements] = await Promise.all([
+      settle(client!.getUserProfile(signal)),
+      ...ids.map((id) => settle(client!.getAccessRequirement(id, signal))),
+    ]);
+    const twoFactorEnabled = profile.ok && (profile.value as { twoFactorAuthEnabled?: unknown }).twoFactorAuthEnabled === true;
+    const needsTwoFactor = requirements.some((requirement) => requirement.ok && requirement.value.isTwoFaRequired === true);
+    if (profile.ok && !twoFactorEnabled && needsTwoFactor) {
+      return {
+        code: 'two-factor-required',
+        advisory: true,
+        message: l10n.t({
+          message: '{0} ({1}) has an access requirement that needs two-factor authentication, which your Synapse account does not have enabled.',
           args: [name, repositoryId],
           comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'],
-        })
-      : l10n.t('You don\'t have download access to {0}.', name),
+        }),
+        fix: action === 'push'
+          ? l10n.t('Enable two-factor authentication in your Synapse account settings, then push again: the registry asks for pull access with every push.')
+          : l10n.t('Enable two-factor authentication in your Synapse account settings, then pull again.'),
+        link: portal(options, 'Profile:v/settings'),
+      };
+    }
+  }
+  return plainDownloadRefusal(options, repositoryId, action);
+}
+
+/** No DOWNLOAD in the sharing settings (or no way to tell more). */
+function plainDownloadRefusal(options: PreflightOptions, repositoryId: string | undefined, action: 'push' | 'pull'): PreflightRefusal {
+  const name = repositoryName(options.reference);
+  let message: string;
+  if (action === 'push') {
+    message = repositoryId
+      ? l10n.t({ message: 'You can\'t push to {0} ({1}) without download access to it: the registry asks for pull access with every push.', args: [name, repositoryId], comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'] })
+      : l10n.t('You can\'t push to {0} without download access to it: the registry asks for pull access with every push.', name);
+  } else {
+    message = repositoryId
+      ? l10n.t({ message: 'You don\'t have download access to {0} ({1}).', args: [name, repositoryId], comment: ['{0} is the repository name (registry/synID/name); {1} is its Synapse ID (syn123).'] })
+      : l10n.t('You don\'t have download access to {0}.', name);
+  }
+  return {
+    code: 'cannot-download',
+    advisory: true,
+    message,
     fix: l10n.t('Ask an administrator of {0} for download access to the repository.', options.reference.projectId),
     link: portal(options, `Synapse:${repositoryId ?? options.reference.projectId}`),
   };
 }
 
-/** The reasons Synapse would refuse this push (empty: nothing Synapse can see stands in the way). */
+/**
+ * The reasons Synapse would refuse this push (empty: nothing Synapse can see stands in the way). Refusals
+ * marked `advisory` are warnings: go on and let the registry decide.
+ */
 export async function checkPushAllowed(options: PreflightOptions): Promise<PreflightRefusal[]> {
   return (await inspectPush(options)).refusals;
 }
 
-/** The reasons Synapse would refuse this pull (empty: nothing Synapse can see stands in the way). */
+/**
+ * The reasons Synapse would refuse this pull (empty: nothing Synapse can see stands in the way). Refusals
+ * marked `advisory` are warnings: go on and let the registry decide.
+ */
 export async function checkPullAllowed(options: PreflightOptions): Promise<PreflightRefusal[]> {
   return (await inspectPull(options)).refusals;
 }

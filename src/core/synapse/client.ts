@@ -4,6 +4,7 @@ import { SynapseError } from './errors';
 import { pagesByOffset, pagesByToken, TokenPage } from './paging';
 import { SynapseTransport, TransportOptions } from './transport';
 import {
+  AccessRequirement,
   DockerCommit,
   DockerRepository,
   DockerTagSort,
@@ -12,6 +13,7 @@ import {
   EntityHeader,
   isDockerRepository,
   PaginatedResults,
+  parseAccessRequirement,
   parseDockerCommits,
   parseEntity,
   parseEntityChildren,
@@ -19,6 +21,7 @@ import {
   parsePassingRecord,
   parsePermissions,
   parseProjectHeaderList,
+  parseRestrictionInformation,
   parseUserBundle,
   parseUserProfile,
   PassingRecord,
@@ -26,6 +29,7 @@ import {
   ProjectHeaderList,
   ProjectListFilter,
   ProjectListSort,
+  RestrictionInformation,
   SortDirection,
   UserBundle,
   UserEntityPermissions,
@@ -115,7 +119,8 @@ export class SynapseClient {
         includeTypes: ['dockerrepo'],
         sortBy: query.sortBy ?? 'NAME',
         sortDirection: query.sortDirection ?? 'ASC',
-        nextPageToken: nextPageToken ?? null,
+        // Left out on the first page: the spec's nextPageToken is a string, and Synapse reads absent as the first page.
+        ...(nextPageToken !== undefined ? { nextPageToken } : {}),
       },
       signal,
       parse: parseEntityChildren,
@@ -194,6 +199,20 @@ export class SynapseClient {
 
   getPermissions(entityId: string, signal?: AbortSignal): Promise<UserEntityPermissions> {
     return this.transport.request<UserEntityPermissions>(`/repo/v1/entity/${encodeURIComponent(entityId)}/permissions`, { signal, parse: parsePermissions });
+  }
+
+  /** Why DOWNLOAD of an entity may be refused: its access requirements and whether the caller met them. */
+  getRestrictionInformation(entityId: string, signal?: AbortSignal): Promise<RestrictionInformation> {
+    return this.transport.request<RestrictionInformation>('/repo/v1/restrictionInformation', {
+      method: 'POST',
+      body: { restrictableObjectType: 'ENTITY', objectId: entityId },
+      signal,
+      parse: parseRestrictionInformation,
+    });
+  }
+
+  getAccessRequirement(requirementId: number, signal?: AbortSignal): Promise<AccessRequirement> {
+    return this.transport.request<AccessRequirement>(`/repo/v1/accessRequirement/${encodeURIComponent(String(requirementId))}`, { signal, parse: parseAccessRequirement });
   }
 
   private async undefinedIfNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {

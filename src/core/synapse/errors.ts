@@ -42,6 +42,11 @@ export class SynapseError extends Error {
     return this.kind === 'notFound' && /in trash can/i.test(this.reason ?? '');
   }
 
+  /** 403 because the user must accept Synapse's new terms of use first (AcceptTermsOfUseFilter): every call answers it. */
+  get termsOfUseNotSigned(): boolean {
+    return this.kind === 'forbidden' && /terms of use have not been signed/i.test(this.reason ?? '');
+  }
+
   /** 403 because the token lacks an OAuth scope (rather than an ACL refusal). */
   get missingScope(): boolean {
     return this.kind === 'forbidden' && /lacks scope/i.test(this.reason ?? '');
@@ -52,6 +57,28 @@ export class SynapseError extends Error {
       this.kind === 'throttled' || this.kind === 'unavailable' || this.kind === 'server' || this.kind === 'network' || this.kind === 'timeout'
     );
   }
+}
+
+/** The Synapse web site, where a user accepts new terms of use (when no portal setting is at hand). */
+export const DEFAULT_PORTAL_URL = 'https://www.synapse.org';
+
+/** What a 403 "Terms of use have not been signed." means, in one sentence. */
+export function termsOfUseProblem(): string {
+  return l10n.t('Synapse refuses every request until you accept its new terms of use.');
+}
+
+/** What to do about it: the fix is on the web site, not in the token or the sharing settings. */
+export function termsOfUseFix(portalUrl: string = DEFAULT_PORTAL_URL): string {
+  return l10n.t({
+    message: 'Sign in on {0}, accept the new terms, then try again.',
+    args: [portalUrl.replace(/\/+$/, '')],
+    comment: ['{0} is the Synapse web site, e.g. https://www.synapse.org.'],
+  });
+}
+
+/** Problem and fix together, for places that show one message (sign-in, the tree). */
+export function termsOfUseSentence(portalUrl: string = DEFAULT_PORTAL_URL): string {
+  return l10n.t('{0} {1}', termsOfUseProblem(), termsOfUseFix(portalUrl));
 }
 
 const KIND_BY_STATUS: Record<number, SynapseErrorKind> = {

@@ -2,7 +2,7 @@
 // request needed to explain a missing `view`), then GET /userProfile, refusing anonymous and 401.
 import * as l10n from '@vscode/l10n';
 import { SynapseClient } from './client';
-import { SynapseError } from './errors';
+import { SynapseError, termsOfUseSentence } from './errors';
 import { describeMissingScopes, findTokenCharacterProblem, missingScopes, readTokenClaims, TokenAction, TokenClaims, tokenCharacterRefusal } from './pat';
 import { registerSecret } from '../util/redact';
 import { TransportOptions } from './transport';
@@ -29,6 +29,8 @@ export async function verifyToken(
   token: string,
   options: Omit<TransportOptions, 'token'>,
   signal?: AbortSignal,
+  /** The Synapse web site, named when the user must accept new terms of use there. */
+  portalUrl?: string,
 ): Promise<VerifiedToken> {
   const trimmed = token.trim();
   if (!trimmed) throw new SignInError(l10n.t('The token is empty. Paste a Synapse personal access token.'));
@@ -60,6 +62,8 @@ export async function verifyToken(
         : l10n.t('Synapse refused this token (invalid access token). {0}', advice);
       throw new SignInError(refusal, error);
     }
+    // A valid token of a user who must accept new terms: every call answers 403 until they do, on the web site.
+    if (error instanceof SynapseError && error.termsOfUseNotSigned) throw new SignInError(termsOfUseSentence(portalUrl), error);
     throw error;
   }
   if (profile.ownerId === ANONYMOUS_PRINCIPAL_ID) {

@@ -115,6 +115,20 @@ export interface UserEntityPermissions {
   ownerPrincipalId?: number;
 }
 
+/** POST /restrictionInformation for an entity: the caller's access requirements on it (synapse-api.md §3.4). */
+export interface RestrictionInformation {
+  hasUnmetAccessRequirement: boolean;
+  restrictionLevel?: string;
+  restrictionDetails: Array<{ accessRequirementId: number; isMet?: boolean }>;
+}
+
+/** The fields of an AccessRequirement preflight reads (ManagedACTAccessRequirement has isTwoFaRequired). */
+export interface AccessRequirement {
+  id: number;
+  concreteType: string;
+  isTwoFaRequired?: boolean;
+}
+
 export function isDockerRepository(entity: Entity): entity is DockerRepository {
   return entity.concreteType === DOCKER_REPOSITORY_TYPE;
 }
@@ -222,5 +236,27 @@ export function parsePermissions(value: unknown): UserEntityPermissions {
     canDownload: shape.boolean(o, 'canDownload'),
     canUpload: o.canUpload as boolean,
     isCertifiedUser: shape.boolean(o, 'isCertifiedUser'),
+  };
+}
+
+export function parseRestrictionInformation(value: unknown): RestrictionInformation {
+  const o = shape.object(value);
+  const detail = (item: unknown, at: string) => {
+    const d = shape.object(item, at);
+    return { accessRequirementId: shape.optionalNumber(d, 'accessRequirementId', at) ?? 0, isMet: shape.optionalBoolean(d, 'isMet', at) };
+  };
+  return {
+    hasUnmetAccessRequirement: shape.boolean(o, 'hasUnmetAccessRequirement'),
+    restrictionLevel: shape.optionalString(o, 'restrictionLevel'),
+    restrictionDetails: shape.optionalList(o, 'restrictionDetails', detail) ?? [],
+  };
+}
+
+export function parseAccessRequirement(value: unknown): AccessRequirement {
+  const o = shape.object(value);
+  return {
+    id: shape.optionalNumber(o, 'id') ?? 0,
+    concreteType: shape.string(o, 'concreteType'),
+    isTwoFaRequired: shape.optionalBoolean(o, 'isTwoFaRequired'),
   };
 }

@@ -3,7 +3,7 @@
 // the user expands it.
 import * as l10n from '@vscode/l10n';
 import { RepositoryCache, SynapseClient } from '../synapse/client';
-import { SynapseError } from '../synapse/errors';
+import { SynapseError, termsOfUseSentence } from '../synapse/errors';
 import { DockerCommit, DockerRepository, DockerTagSort, ProjectHeader, ProjectListFilter, ProjectListSort } from '../synapse/types';
 import { Listing } from './listing';
 import { containerKey, ContainerNode, LoadMoreNode, MessageNode, ProjectNode, RepositoryNode, TagNode, TreeNode } from './nodes';
@@ -13,6 +13,8 @@ export interface TreeSettings {
   projectSort: ProjectListSort;
   tagSort: DockerTagSort;
   registry: string;
+  /** The Synapse web site, for messages that send the user there (default https://www.synapse.org). */
+  portalUrl?: string;
 }
 
 export interface PinnedProject {
@@ -108,7 +110,7 @@ export class ProjectsTreeModel {
 
   /** The trailing node of a listing: its error, a load-more, or (when it holds nothing) an empty-state message. */
   private pagingNodes(listing: AnyListing, parent: ContainerNode | undefined, emptyMessage: MessageNode | undefined): TreeNode[] {
-    if (listing.error) return [errorNode(listing.error, parent)];
+    if (listing.error) return [errorNode(listing.error, parent, this.deps.settings().portalUrl)];
     if (listing.hasMore) return [{ kind: 'loadMore', id: `more:${containerKey(parent)}`, parent }];
     return emptyMessage ? [emptyMessage] : [];
   }
@@ -171,8 +173,9 @@ function messageNode(parent: ContainerNode | undefined, severity: MessageNode['s
   return { kind: 'message', id: `msg:${containerKey(parent)}:${severity}`, parent, severity, text, action };
 }
 
-function errorNode(error: unknown, parent: ContainerNode | undefined): MessageNode {
+function errorNode(error: unknown, parent: ContainerNode | undefined, portalUrl?: string): MessageNode {
   if (error instanceof SynapseError) {
+    if (error.termsOfUseNotSigned) return messageNode(parent, 'error', l10n.t('{0} — Retry', termsOfUseSentence(portalUrl)), 'retry');
     switch (error.kind) {
       case 'unauthenticated':
         return messageNode(parent, 'error', l10n.t('Synapse no longer accepts your token — Sign in again'), 'signIn');

@@ -6,13 +6,18 @@ import { DockerAccess, DockerTokenSigner, PatAuthority } from './tokens';
 
 const REGISTRY_EVENT_ACTIONS = ['push', 'pull', 'mount'] as const;
 
+/** OpenIDConnectManagerImpl.validateAccessToken's ForbiddenException for an inactive PAT. */
+export const REVOKED_PAT_REASON = 'The provided personal access token has expired or has been revoked.';
+
 /**
  * The caller of the token endpoint: HTTP Basic whose password is a PAT (the username is then ignored),
- * or anonymous without credentials. Anything else is 401 "Invalid credentials.".
+ * or anonymous without credentials. Anything else is 401 "Invalid credentials.", except a revoked PAT:
+ * DockerClientAuthFilter catches only IllegalArgumentException, so the ForbiddenException becomes a 500.
  */
 export function dockerCaller(model: SandboxModel, pats: PatAuthority, authorization: string | undefined): Caller {
   const credentials = basicCredentials(authorization);
   if (!credentials) return anonymousCaller();
+  if (pats.isRevoked(credentials.password)) throw new ApiError(500, REVOKED_PAT_REASON);
   const identity = pats.verify(credentials.password);
   const user = identity && model.users.get(identity.userId);
   if (!identity || !user) throw new ApiError(401, 'Invalid credentials.');
@@ -38,7 +43,7 @@ function parentProjectFor(model: SandboxModel, path: string): string | undefined
 /** The actions AuthorizationManagerImpl.getPermittedDockerRepositoryActions grants. */
 function permittedRepositoryActions(model: SandboxModel, caller: Caller, service: string, path: string, actions: string): Set<string> {
   const permitted = new Set<string>();
-  const existingId = model.managedRepositories.get(`${service}/${path}`);
+  const existingId = model.managedRepositoryId(`${service}/${path}`);
   const existing = existingId ? model.entities.get(existingId) : undefined;
   const existingState = existing && permissionState(model, caller, existing);
   for (const action of actions.split(',')) {

@@ -1,5 +1,5 @@
 // POST /dockerRegistryListener/v1/events: the registry tells Synapse about pushes (synapse-api.md §3.7).
-import { SandboxModel } from './model';
+import { EntityRecord, SandboxModel } from './model';
 
 /** Manifest media types whose push events create commits (layer blobs and the rest are ignored). */
 export const MANIFEST_MEDIA_TYPES = new Set([
@@ -16,25 +16,41 @@ interface RegistryEvent {
   actor?: { name?: string };
 }
 
-/**
- * Applies the events of one notification. Like DockerManagerImpl, a failing event is reported (returned)
- * and the rest still run; the HTTP answer is always 204.
- */
-export function processRegistryEvents(model: SandboxModel, registryHost: string, body: unknown): string[] {
-  const errors: string[] = [];
-  const events = (body as { events?: unknown } | null)?.events;
-  if (!Array.isArray(events)) return ['The notification has no events array.'];
-  for (const event of events as RegistryEvent[]) {
-    try {
-      processPush(model, registryHost, event);
-    } catch (error) {
-      errors.push((error as Error).message);
-    }
-  }
-  return errors;
+/** What one notification changed, so that a failure can undo all of it. */
+interface Undo {
+  created: EntityRecord[];
+  touched: Array<{ repository: EntityRecord; commits: number; etag: string; modifiedOn: number; modifiedBy: string }>;
 }
 
-function processPush(model: SandboxModel, registryHost: string, event: RegistryEvent): void {
+/**
+ * Applies the events of one notification as one transaction (DockerManagerImpl.dockerRegistryNotification is a
+ * @WriteTransaction): the first failing event rolls back the earlier ones and the rest are skipped. The failure
+ * is only reported (returned); the HTTP answer is always 204.
+ */
+export function processRegistryEvents(model: SandboxModel, registryHost: string, body: unknown): string[] {
+  const events = (body as { events?: unknown } | null)?.events;
+  if (!Array.isArray(events)) return ['The notification has no events array.'];
+  const undo: Undo = { created: [], touched: [] };
+  for (const event of events as RegistryEvent[]) {
+    try {
+      processPush(model, registryHost, event, undo);
+    } catch (error) {
+      rollBack(model, undo);
+      return [(error as Error).message];
+    }
+  }
+  return [];
+}
+
+function rollBack(model: SandboxModel, undo: Undo): void {
+  for (const change of undo.touched.reverse()) {
+    change.repository.commits.length = change.commits;
+    Object.assign(change.repository, { etag: change.etag, modifiedOn: change.modifiedOn, modifiedBy: change.modifiedBy });
+  }
+  for (const entity of undo.created) model.removeEntity(entity);
+}
+
+function processPush(model: SandboxModel, registryHost: string, event: RegistryEvent, undo: Undo): void {
   if (event.action !== 'push') return; // pull and mount need nothing
   const target = event.target ?? {};
   if (!target.mediaType || !MANIFEST_MEDIA_TYPES.has(target.mediaType)) return;
@@ -48,14 +64,18 @@ function processPush(model: SandboxModel, registryHost: string, event: RegistryE
   if (!/^syn\d+$/.test(parentId)) throw new Error(`Invalid Entity ID: ${parentId}`);
   if (!target.digest) throw new Error(`Push event for ${repositoryName} has no digest.`);
 
-  const existingId = model.managedRepositories.get(repositoryName);
+  const existingId = model.managedRepositoryId(repositoryName);
   let repository = existingId ? model.entities.get(existingId) : undefined;
   if (!repository) {
     const parent = model.entities.get(parentId);
     if (!parent) throw new Error(`parentId ${parentId} does not exist.`);
     if (parent.kind !== 'project') throw new Error('Parent must be a project.');
     repository = model.createManagedRepository(repositoryName, parentId, userId);
+    undo.created.push(repository);
   }
   // A push by digest only has no tag; Synapse's tag listing never shows such commits.
-  if (target.tag) model.addCommit(repository, target.tag, target.digest, userId);
+  if (target.tag) {
+    undo.touched.push({ repository, commits: repository.commits.length, etag: repository.etag, modifiedOn: repository.modifiedOn, modifiedBy: repository.modifiedBy });
+    model.addCommit(repository, target.tag, target.digest, userId);
+  }
 }

@@ -5,9 +5,12 @@ import { randomUUID } from 'node:crypto';
 export const ANONYMOUS_USER_ID = '273950';
 export const PUBLIC_GROUP_ID = '273949';
 export const AUTHENTICATED_USERS_GROUP_ID = '273948';
-export const CERTIFIED_USERS_GROUP_ID = '3381';
+/** BOOTSTRAP_PRINCIPAL.CERTIFIED_USERS. */
+export const CERTIFIED_USERS_GROUP_ID = '3';
 /** The root entity every project hangs under. */
 export const ROOT_ENTITY_ID = 'syn4489';
+/** Synapse's trash can folder (production's TRASH_FOLDER_ID): trashing moves a node under it. */
+export const TRASH_FOLDER_ID = 'syn1681355';
 
 export const ACCESS_TYPES = [
   'READ', 'DOWNLOAD', 'UPDATE', 'CREATE', 'DELETE', 'CHANGE_PERMISSIONS', 'CHANGE_SETTINGS', 'MODERATE',
@@ -58,6 +61,19 @@ export interface UserRecord {
   certifiedOn: number;
   etag: string;
   profile: Record<string, string>;
+  twoFactorAuthEnabled: boolean;
+  /** false: the user must accept new terms of use, and every call answers 403 (AcceptTermsOfUseFilter). */
+  termsOfUseAccepted: boolean;
+}
+
+/** An access requirement (a managed ACT one) bound to entities; it restricts DOWNLOAD of them and their descendants. */
+export interface AccessRequirementRecord {
+  id: number;
+  /** ManagedACTAccessRequirement.isTwoFaRequired */
+  twoFaRequired: boolean;
+  /** Users with an approval. */
+  approved: Set<string>;
+  subjectIds: string[];
 }
 
 export interface TeamRecord {
@@ -87,8 +103,10 @@ export interface EntityRecord {
   modifiedBy: string;
   etag: string;
   description?: string;
-  /** Moved to the trash can itself (descendants are then in the trash too). */
+  /** Moved to the trash can itself (its parentId is then TRASH_FOLDER_ID; descendants are in the trash too). */
   trashed: boolean;
+  /** Where a trashed node came from, for a restore. */
+  trashedFrom?: { parentId: string | null; name: string };
   /** Local sharing settings; entities without one inherit their benefactor's. */
   acl: Acl | null;
   lastActivity?: number;
@@ -113,9 +131,28 @@ export class SandboxModel {
   readonly entities = new Map<string, EntityRecord>();
   /** Managed repository name → entity id (Synapse's DOCKER_REPOSITORY_NAME table). */
   readonly managedRepositories = new Map<string, string>();
+  readonly accessRequirements = new Map<number, AccessRequirementRecord>();
   private nextId = 1;
+  /** The trash can: a folder whose ACL grants nobody anything. */
+  private readonly trashFolder: EntityRecord;
 
-  constructor(readonly clock: Clock) {}
+  constructor(readonly clock: Clock) {
+    this.trashFolder = {
+      id: TRASH_FOLDER_ID, kind: 'folder', name: 'Trash', parentId: null, createdOn: 0, modifiedOn: 0, createdBy: ANONYMOUS_USER_ID,
+      modifiedBy: ANONYMOUS_USER_ID, etag: randomUUID(), trashed: false, acl: new Map(), commits: [],
+    };
+    // Not through addEntity: the trash can's id must not move where new ids start.
+    this.entities.set(TRASH_FOLDER_ID, this.trashFolder);
+  }
+
+  /** REPOSITORY_NAME has a case-insensitive collation: one key for every spelling. */
+  static repositoryKey(repositoryName: string): string {
+    return repositoryName.toLowerCase();
+  }
+
+  managedRepositoryId(repositoryName: string): string | undefined {
+    return this.managedRepositories.get(SandboxModel.repositoryKey(repositoryName));
+  }
 
   addUser(user: UserRecord): void {
     this.users.set(user.ownerId, user);
@@ -126,7 +163,7 @@ export class SandboxModel {
     this.entities.set(entity.id, entity);
     this.nextId = Math.max(this.nextId, Number(entity.id.slice(3)) + 1);
     if (entity.kind === 'dockerrepo' && entity.isManaged && entity.repositoryName) {
-      this.managedRepositories.set(entity.repositoryName, entity.id);
+      this.managedRepositories.set(SandboxModel.repositoryKey(entity.repositoryName), entity.id);
     }
   }
 
@@ -143,12 +180,48 @@ export class SandboxModel {
     return groups;
   }
 
-  /** An entity is in the trash when it or any ancestor was trashed. */
+  /** An entity is in the trash when it or any ancestor was moved there (its benefactor is then the trash can). */
   isInTrash(entity: EntityRecord): boolean {
     for (let current: EntityRecord | undefined = entity; current; current = this.parentOf(current)) {
-      if (current.trashed) return true;
+      if (current.id === TRASH_FOLDER_ID) return true;
     }
     return false;
+  }
+
+  /**
+   * TrashManagerImpl.moveToTrash: the node moves under the trash can, is renamed to its id, and every ACL in
+   * its hierarchy is deleted (a restore does not bring them back).
+   */
+  moveToTrash(entity: EntityRecord): void {
+    if (entity.trashed || this.isInTrash(entity)) return;
+    entity.trashedFrom = { parentId: entity.parentId, name: entity.name };
+    entity.trashed = true;
+    entity.parentId = TRASH_FOLDER_ID;
+    entity.name = entity.id;
+    entity.etag = randomUUID();
+    const dropAcls = (node: EntityRecord): void => {
+      node.acl = null;
+      for (const child of this.children(node.id)) dropAcls(child);
+    };
+    dropAcls(entity);
+  }
+
+  /** restoreFromTrash: back under the old parent with the old name; a project gets an ACL granting its restorer all. */
+  restoreFromTrash(entity: EntityRecord, restorer: string, allAccess: readonly AccessType[]): void {
+    if (!entity.trashed || !entity.trashedFrom) return;
+    entity.parentId = entity.trashedFrom.parentId;
+    entity.name = entity.trashedFrom.name;
+    entity.trashed = false;
+    entity.trashedFrom = undefined;
+    entity.etag = randomUUID();
+    if (entity.parentId === null) entity.acl = new Map([[restorer, new Set(allAccess)]]);
+  }
+
+  /** The access requirements bound to the entity or one of its ancestors. */
+  accessRequirementsOf(entity: EntityRecord): AccessRequirementRecord[] {
+    const ids = new Set<string>();
+    for (let current: EntityRecord | undefined = entity; current; current = this.parentOf(current)) ids.add(current.id);
+    return [...this.accessRequirements.values()].filter((ar) => ar.subjectIds.some((id) => ids.has(id))).sort((a, b) => a.id - b.id);
   }
 
   parentOf(entity: EntityRecord): EntityRecord | undefined {
@@ -180,6 +253,12 @@ export class SandboxModel {
     return [...this.entities.values()].filter((entity) => entity.kind === 'project');
   }
 
+  /** Undoes what addEntity did (a rolled-back registry notification). */
+  removeEntity(entity: EntityRecord): void {
+    this.entities.delete(entity.id);
+    if (entity.repositoryName) this.managedRepositories.delete(SandboxModel.repositoryKey(entity.repositoryName));
+  }
+
   /** Creates a managed repository the way the registry listener does: no name, so name = id. */
   createManagedRepository(repositoryName: string, parentId: string, createdBy: string): EntityRecord {
     const now = this.clock.now();
@@ -202,12 +281,13 @@ export class SandboxModel {
     return commit;
   }
 
-  /** The newest commit of every tag (what GET /entity/{id}/dockerTag lists). */
+  /** The newest commit of every tag (what GET /entity/{id}/dockerTag lists); TAG compares case-insensitively. */
   static latestCommitPerTag(repository: EntityRecord): CommitRecord[] {
     const latest = new Map<string, CommitRecord>();
     for (const commit of repository.commits) {
-      const known = latest.get(commit.tag);
-      if (!known || commit.createdOn >= known.createdOn) latest.set(commit.tag, commit);
+      const key = commit.tag.toLowerCase();
+      const known = latest.get(key);
+      if (!known || commit.createdOn >= known.createdOn) latest.set(key, commit);
     }
     return [...latest.values()];
   }

@@ -13,7 +13,8 @@ export interface Page<T> {
 export function pageByToken<T>(sorted: readonly T[], token: string | null | undefined, maxLimit = PAGE_SIZE): Page<T> {
   let limit = PAGE_SIZE;
   let offset = 0;
-  if (token !== null && token !== undefined) {
+  // An empty token is the first page, as a missing one (NextPageToken treats blank as absent).
+  if (token !== null && token !== undefined && token !== '') {
     const parts = token.split('a');
     if (parts.length !== 2) throw badRequest(`Unknow token format: ${token}`); // sic: Synapse's spelling
     for (const part of parts) {

@@ -24,17 +24,24 @@ export interface PermissionState {
   /** Access types the benefactor's ACL grants to the caller's principals. */
   granted: Set<AccessType>;
   publicRead: boolean;
+  /** Ids of the access requirements on the entity (or above it) the caller has no approval for. */
+  unmetRequirements: number[];
+  /** A requirement on the entity asks for two-factor authentication and the caller has none. */
+  twoFaRequirementNotMet: boolean;
 }
 
 export function permissionState(model: SandboxModel, caller: Caller, entity: EntityRecord): PermissionState {
   const benefactor = model.benefactorOf(entity);
   const acl = benefactor.acl ?? new Map();
+  const requirements = model.accessRequirementsOf(entity);
   return {
     entity,
     inTrash: model.isInTrash(entity),
     benefactor,
     granted: SandboxModel.granted(acl, model.groupsOf(caller.user)),
     publicRead: acl.get(PUBLIC_GROUP_ID)?.has('READ') ?? false,
+    unmetRequirements: requirements.filter((ar) => !ar.approved.has(caller.userId)).map((ar) => ar.id),
+    twoFaRequirementNotMet: caller.user?.twoFactorAuthEnabled !== true && requirements.some((ar) => ar.twoFaRequired),
   };
 }
 
@@ -43,6 +50,10 @@ const ANONYMOUS_ONLY_READ = 'Anonymous users have only READ access permission.';
 const CERTIFIED_ONLY = 'Only certified users may create or update content in Synapse.';
 const lackAccess = (type: string): string => `You lack ${type} access to the requested entity.`;
 const cannotRemoveProjectAcl = 'Cannot remove the ACL of a project';
+const UNMET_REQUIREMENTS = 'There are unmet access requirements that must be met to read content in the requested container.';
+const NEED_TWO_FA = 'You need to enable two factor authentication to access the requested entity.';
+/** EntityDeciderFunctions.DENY_IF_DOES_NOT_EXIST (a NotFoundException, so 404). */
+export const doesNotExist = (id: string): string => `Resource: '${id}' does not exist`;
 
 /** A step of a decision chain: a final answer (undefined = allowed, ApiError = denied) or no opinion. */
 type Rule = (caller: Caller, state: PermissionState) => { denied?: ApiError } | undefined;
@@ -58,14 +69,16 @@ const denyIfParentIsRoot: Rule = (_c, s) => (s.entity.parentId === null ? deny(f
 const grantIfCreator: Rule = (c, s) => (c.userId === s.entity.createdBy ? ALLOW : undefined);
 const grantIf = (type: AccessType): Rule => (_c, s) => (s.granted.has(type) ? ALLOW : undefined);
 const denyLacking = (type: string): Rule => () => deny(forbidden(lackAccess(type)));
+const denyIfUnmetRequirements: Rule = (_c, s) => (s.unmetRequirements.length > 0 ? deny(forbidden(UNMET_REQUIREMENTS)) : undefined);
+const denyIfTwoFaRequirementNotMet: Rule = (_c, s) => (s.twoFaRequirementNotMet ? deny(forbidden(NEED_TWO_FA)) : undefined);
 
 /**
- * The chains of EntityAuthorizationUtils (no admins, access requirements, open data or 2FA in the sandbox).
+ * The chains of EntityAuthorizationUtils (no admins, exemptions or open data in the sandbox).
  * CREATE is checked with a non-project child type (permissions endpoint and docker push), so it needs certification.
  */
 const CHAINS: Record<AccessType | 'ENABLE_INHERITANCE', Rule[]> = {
   READ: [denyIfInTrash, grantIf('READ'), denyLacking('READ')],
-  DOWNLOAD: [denyIfInTrash, denyIfAnonymous, grantIf('DOWNLOAD'), denyLacking('DOWNLOAD')],
+  DOWNLOAD: [denyIfInTrash, denyIfUnmetRequirements, denyIfTwoFaRequirementNotMet, denyIfAnonymous, grantIf('DOWNLOAD'), denyLacking('DOWNLOAD')],
   UPDATE: [denyIfInTrash, denyIfAnonymous, denyIfNotProjectAndNotCertified, grantIf('UPDATE'), denyLacking('UPDATE')],
   CREATE: [denyIfInTrash, denyIfAnonymous, denyIfNotCertified, grantIf('CREATE'), denyLacking('CREATE')],
   DELETE: [denyIfInTrash, denyIfAnonymous, grantIf('DELETE'), denyLacking('DELETE')],
@@ -97,8 +110,22 @@ export function entityWithAccess(model: SandboxModel, caller: Caller, rawId: str
 
 export function existingEntity(model: SandboxModel, id: string): EntityRecord {
   const entity = model.entities.get(id);
-  if (!entity) throw notFound('The resource you are attempting to access cannot be found');
+  if (!entity) throw notFound(doesNotExist(id));
   return entity;
+}
+
+/**
+ * getUserPermissionsForEntity on an id that does not exist: every decision is denied, but the flags that do not
+ * come from the entity (canUpload, isCertificationRequired, isCertifiedUser) are still the caller's, and there is
+ * no owner.
+ */
+export function missingEntityPermissions(caller: Caller): Record<string, unknown> {
+  return {
+    canView: false, canEdit: false, canCertifiedUserEdit: false, canMove: false, canAddChild: false, canCertifiedUserAddChild: false,
+    canChangePermissions: false, canChangeSettings: false, canDelete: false, canDownload: false, canUpload: !isAnonymous(caller),
+    canModerate: false, canEnableInheritance: false, canPublicRead: false, isCertifiedUser: isCertified(caller),
+    isCertificationRequired: true, isEntityOpenData: false, isDataContributor: false,
+  };
 }
 
 /** UserEntityPermissions as EntityAuthorizationUtils.getUserPermissionsForEntity computes it. */
@@ -124,7 +151,7 @@ export function userEntityPermissions(caller: Caller, state: PermissionState): R
     isCertifiedUser: isCertified(caller),
     isCertificationRequired: true,
     isEntityOpenData: false,
-    isDataContributor: false,
+    isDataContributor: state.granted.has('UPDATE') && state.granted.has('DELETE'),
     ownerPrincipalId: Number(state.entity.createdBy),
   };
 }

@@ -8,7 +8,9 @@ import {
   OAuthScope, PUBLIC_GROUP_ID, ROOT_ENTITY_ID, SandboxModel, UserRecord, normalizeEntityId,
 } from './model';
 import { pageByToken } from './paging';
-import { Caller, allowed, entityWithAccess, existingEntity, permissionState, userEntityPermissions } from './permissions';
+import {
+  Caller, allowed, doesNotExist, entityWithAccess, missingEntityPermissions, permissionState, userEntityPermissions,
+} from './permissions';
 
 export interface RepoRequest {
   method: string;
@@ -63,7 +65,7 @@ function userProfile(user: UserRecord | undefined): Record<string, unknown> {
     userName: user.userName,
     ...user.profile,
     createdOn: isoDate(user.createdOn),
-    twoFactorAuthEnabled: false,
+    twoFactorAuthEnabled: user.twoFactorAuthEnabled,
   };
 }
 
@@ -162,7 +164,7 @@ const listProjects: Handler = (model, { caller, query }) => {
   if (!caller.user) groups.clear(); // the anonymous user shares in no project
 
   const visible = model.projects().filter((project) => {
-    if (project.trashed || !project.acl) return false;
+    if (model.isInTrash(project) || !project.acl) return false;
     if (!SandboxModel.granted(project.acl, groups).has('READ')) return false;
     if (filter === 'CREATED') return project.createdBy === caller.userId;
     if (filter === 'PARTICIPATED') return project.createdBy !== caller.userId;
@@ -170,13 +172,13 @@ const listProjects: Handler = (model, { caller, query }) => {
   });
   const sorted = sort === 'PROJECT_NAME'
     ? sortEntities(visible, (p) => p.name.toLowerCase(), direction)
-    : sortEntities(visible, (p) => p.lastActivity ?? p.modifiedOn, direction);
+    : sortEntities(visible, (p) => p.lastActivity ?? p.createdOn, direction); // coalesce(lastAccessed, createdOn)
   const page = pageByToken(sorted, query.get('nextPageToken'));
   return {
     results: page.items.map((project) => ({
       id: project.id,
       name: project.name,
-      lastActivity: isoDate(project.lastActivity ?? project.modifiedOn),
+      ...(project.lastActivity !== undefined ? { lastActivity: isoDate(project.lastActivity) } : {}),
       modifiedOn: isoDate(project.modifiedOn),
       modifiedBy: Number(project.modifiedBy),
     })),
@@ -210,11 +212,11 @@ const listChildren: Handler = (model, { caller, body }) => {
 
   const parentId = rawParent === null ? ROOT_ENTITY_ID : requireEntityId(rawParent);
   const candidates = parentId === ROOT_ENTITY_ID
-    ? model.projects() // no READ check on the root
+    ? model.projects().filter((project) => !model.isInTrash(project)) // no READ check on the root
     : model.children(entityWithAccess(model, caller, parentId, 'READ').id);
-  // Children the caller cannot read (and trashed ones, which Synapse moves out of the parent) are left out.
+  // Children the caller cannot read are left out (trashed ones were moved out of the parent).
   const visible = candidates.filter((child) =>
-    includeTypes.includes(child.kind) && !child.trashed && allowed(caller, permissionState(model, caller, child), 'READ'));
+    includeTypes.includes(child.kind) && allowed(caller, permissionState(model, caller, child), 'READ'));
   const key = sortBy === 'NAME' ? (e: EntityRecord) => e.name.toLowerCase()
     : sortBy === 'CREATED_ON' ? (e: EntityRecord) => e.createdOn : (e: EntityRecord) => e.modifiedOn;
   const page = pageByToken(sortEntities(visible, key, direction), optionalString('nextPageToken'));
@@ -233,7 +235,7 @@ const getEntity: Handler = (model, { caller }, [id]) => entityJson(entityWithAcc
 const getRepositoryId: Handler = (model, { caller, query }) => {
   const name = requiredParam(query, 'repositoryName');
   if (name.trim() === '') throw badRequest('repositoryName is required and must not be the empty string.');
-  const id = model.managedRepositories.get(name);
+  const id = model.managedRepositoryId(name);
   if (!id) throw notFound(`A repository named ${name} does not exist or it is not a managed repository.`);
   entityWithAccess(model, caller, id, 'READ');
   return { id };
@@ -250,8 +252,10 @@ const listDockerTags: Handler = (model, { caller, query }, [id]) => {
   if (repository.kind !== 'dockerrepo') throw badRequest('Only Docker reposiory entities have commits.'); // sic
   const sign = ascending ? 1 : -1;
   const commits = SandboxModel.latestCommitPerTag(repository).sort((a, b) => {
-    const byKey = sort === 'TAG' ? (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0) : a.createdOn - b.createdOn;
-    return sign * (byKey !== 0 ? byKey : a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+    const [ta, tb] = [a.tag.toLowerCase(), b.tag.toLowerCase()]; // the TAG column's collation ignores case
+    const byTag = ta < tb ? -1 : ta > tb ? 1 : 0;
+    const byKey = sort === 'TAG' ? byTag : a.createdOn - b.createdOn;
+    return sign * (byKey !== 0 ? byKey : byTag);
   });
   const page = commits.slice(offset, offset + limit);
   return {
@@ -261,10 +265,55 @@ const listDockerTags: Handler = (model, { caller, query }, [id]) => {
   };
 };
 
-// GET /entity/{id}/permissions
+// GET /entity/{id}/permissions: 200 even for an id that does not exist (every decision is then denied).
 const getPermissions: Handler = (model, { caller }, [id]) => {
-  const entity = existingEntity(model, requireEntityId(id));
+  const entity = model.entities.get(requireEntityId(id));
+  if (!entity) return missingEntityPermissions(caller);
   return userEntityPermissions(caller, permissionState(model, caller, entity));
+};
+
+// POST /restrictionInformation {restrictableObjectType: ENTITY, objectId}: the caller's access requirements on it.
+const RESTRICTABLE_TYPES = ['ENTITY', 'EVALUATION', 'TEAM'] as const;
+const getRestrictionInformation: Handler = (model, { caller, body }) => {
+  const request = parseJsonObject(body);
+  if (typeof request.objectId !== 'string' || request.objectId === '') throw badRequest('The objectId is required.');
+  if (typeof request.restrictableObjectType !== 'string') throw badRequest('The restrictableObjectType is required.');
+  const type = parseEnum(request.restrictableObjectType, RESTRICTABLE_TYPES, 'org.sagebionetworks.repo.model.RestrictableObjectType');
+  if (type !== 'ENTITY') throw badRequest(`Unsupported type: ${type}`);
+  const id = requireEntityId(request.objectId);
+  const entity = model.entities.get(id);
+  if (!entity) throw notFound(doesNotExist(id));
+  const state = permissionState(model, caller, entity);
+  const requirements = model.accessRequirementsOf(entity);
+  const unmet = new Set(state.unmetRequirements);
+  return {
+    objectId: Number(id.slice(3)),
+    restrictionLevel: requirements.length ? 'CONTROLLED_BY_ACT' : 'OPEN',
+    hasUnmetAccessRequirement: unmet.size > 0,
+    userEntityPermissions: userEntityPermissions(caller, state),
+    restrictionDetails: requirements.map((ar) => ({ accessRequirementId: ar.id, isApproved: !unmet.has(ar.id), isMet: !unmet.has(ar.id), isExempt: false })),
+  };
+};
+
+// GET /accessRequirement/{id}: the sandbox's requirements are all managed ACT ones restricting DOWNLOAD.
+const getAccessRequirement: Handler = (model, _request, [rawId]) => {
+  const requirement = /^\d+$/.test(rawId) ? model.accessRequirements.get(Number(rawId)) : undefined;
+  if (!requirement) throw notFound(`Access requirement with id ${rawId} does not exist`);
+  const owner = model.entities.get(requirement.subjectIds[0]);
+  const when = isoDate(owner?.createdOn ?? 0);
+  return {
+    id: requirement.id,
+    etag: `ar-${requirement.id}`,
+    createdOn: when,
+    modifiedOn: when,
+    createdBy: owner?.createdBy ?? ANONYMOUS_USER_ID,
+    modifiedBy: owner?.createdBy ?? ANONYMOUS_USER_ID,
+    versionNumber: 1,
+    subjectIds: requirement.subjectIds.map((id) => ({ id, type: 'ENTITY' })),
+    concreteType: 'org.sagebionetworks.repo.model.ManagedACTAccessRequirement',
+    accessType: 'DOWNLOAD',
+    isTwoFaRequired: requirement.twoFaRequired,
+  };
 };
 
 const ENTITY_ID = '([^/]+)';
@@ -278,6 +327,8 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`^/entity/${ENTITY_ID}$`), scopes: ['view'], handler: getEntity },
   { method: 'GET', pattern: new RegExp(`^/entity/${ENTITY_ID}/dockerTag$`), scopes: ['view'], handler: listDockerTags },
   { method: 'GET', pattern: new RegExp(`^/entity/${ENTITY_ID}/permissions$`), scopes: ['view'], handler: getPermissions },
+  { method: 'POST', pattern: /^\/restrictionInformation$/, scopes: ['view'], handler: getRestrictionInformation },
+  { method: 'GET', pattern: /^\/accessRequirement\/([^/]+)$/, scopes: ['view'], handler: getAccessRequirement },
 ];
 
 /** Routes a /repo/v1 request; the caller is already authenticated (or anonymous). */

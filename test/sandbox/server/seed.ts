@@ -1,7 +1,7 @@
 // The seed file format (documented in test/sandbox/README.md) and how it becomes a SandboxModel.
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  ACCESS_TYPES, AUTHENTICATED_USERS_GROUP_ID, AccessType, Acl, Clock, EntityRecord, OAUTH_SCOPES, OAuthScope,
+  ACCESS_TYPES, AUTHENTICATED_USERS_GROUP_ID, AccessType, Acl, CERTIFIED_USERS_GROUP_ID, Clock, EntityRecord, OAUTH_SCOPES, OAuthScope,
   PUBLIC_GROUP_ID, SandboxModel, UserRecord, isValidRepositoryPath, normalizeEntityId,
 } from './model';
 
@@ -34,6 +34,10 @@ export interface SeedUser {
   company?: string;
   position?: string;
   location?: string;
+  /** UserProfile.twoFactorAuthEnabled (default false). */
+  twoFactorAuthEnabled?: boolean;
+  /** false: the user has not accepted the new terms of use; every call answers 403 (default true). */
+  termsOfUseAccepted?: boolean;
 }
 
 export interface SeedTeam {
@@ -56,6 +60,17 @@ interface SeedEntityBase {
   inTrash?: boolean;
   /** Local sharing settings (projects must have one). */
   acl?: SeedAcl;
+  /** Access requirements bound to this entity (they restrict DOWNLOAD of it and everything below it). */
+  accessRequirements?: SeedAccessRequirement[];
+}
+
+export interface SeedAccessRequirement {
+  /** Numeric id, unique in the seed. */
+  id: number;
+  /** Download also needs two-factor authentication (ManagedACTAccessRequirement.isTwoFaRequired). */
+  twoFaRequired?: boolean;
+  /** userNames with an approval. */
+  approved?: string[];
 }
 
 export interface SeedProject extends SeedEntityBase {
@@ -156,7 +171,9 @@ export function buildModel(seed: SeedData, registryHost: string, clock: Clock): 
   const epoch = seedEpoch(seed);
 
   for (const user of seed.users) model.addUser(toUserRecord(user, epoch, model));
-  const principalIds = new Map<string, string>([['PUBLIC', PUBLIC_GROUP_ID], ['AUTHENTICATED_USERS', AUTHENTICATED_USERS_GROUP_ID]]);
+  const principalIds = new Map<string, string>([
+    ['PUBLIC', PUBLIC_GROUP_ID], ['AUTHENTICATED_USERS', AUTHENTICATED_USERS_GROUP_ID], ['CERTIFIED_USERS', CERTIFIED_USERS_GROUP_ID],
+  ]);
   for (const user of model.users.values()) principalIds.set(user.userName, user.ownerId);
   for (const team of seed.teams ?? []) {
     if (principalIds.has(team.name)) throw seedError(`team name "${team.name}" is already a principal name`);
@@ -182,17 +199,36 @@ export function buildModel(seed: SeedData, registryHost: string, clock: Clock): 
   };
 
   let ordinal = 0;
+  const toTrash: string[] = [];
+  const addRequirements = (entry: SeedEntityBase, id: string): void => {
+    for (const requirement of entry.accessRequirements ?? []) {
+      if (!Number.isInteger(requirement.id) || requirement.id <= 0) throw seedError(`${id}: access requirement ids are positive integers`);
+      const known = model.accessRequirements.get(requirement.id);
+      if (known) {
+        known.subjectIds.push(id);
+        continue;
+      }
+      model.accessRequirements.set(requirement.id, {
+        id: requirement.id,
+        twoFaRequired: requirement.twoFaRequired ?? false,
+        approved: new Set((requirement.approved ?? []).map((name) => userByName(model, name, `access requirement ${requirement.id}`).ownerId)),
+        subjectIds: [id],
+      });
+    }
+  };
   const base = (entry: SeedEntityBase, name: string, parentId: string | null, defaultCreator: string): EntityRecord => {
     const id = normalizeEntityId(entry.id);
     if (!id || id !== entry.id) throw seedError(`"${entry.id}" is not an entity id like syn123`);
     if (model.entities.has(id)) throw seedError(`duplicate entity id ${id}`);
     const createdBy = userByName(model, entry.createdBy ?? defaultCreator, id).ownerId;
     const createdOn = entry.createdOn ? parseDate(entry.createdOn, `${id}.createdOn`) : epoch + ++ordinal * HOUR_MS;
+    if (entry.inTrash) toTrash.push(id);
+    addRequirements(entry, id);
     return {
       id, kind: 'folder', name, parentId, createdOn,
       modifiedOn: entry.modifiedOn ? parseDate(entry.modifiedOn, `${id}.modifiedOn`) : createdOn,
       createdBy, modifiedBy: createdBy, etag: randomUUID(), description: entry.description,
-      trashed: entry.inTrash ?? false, acl: entry.acl ? toAcl(entry.acl, id) : null, commits: [],
+      trashed: false, acl: entry.acl ? toAcl(entry.acl, id) : null, commits: [],
     };
   };
 
@@ -220,7 +256,7 @@ export function buildModel(seed: SeedData, registryHost: string, clock: Clock): 
       }
       entity.name = entity.id;
       entity.repositoryName = `${registryHost}/${path}`;
-      if (model.managedRepositories.has(entity.repositoryName)) throw seedError(`duplicate repository ${path}`);
+      if (model.managedRepositoryId(entity.repositoryName)) throw seedError(`duplicate repository ${path}`);
     } else {
       if (!repo.name) throw seedError(`${repo.id}: external repositories need a name`);
       if (repo.repositoryName.includes(REGISTRY_PLACEHOLDER)) throw seedError(`${repo.id}: external repositories are not on the registry`);
@@ -248,8 +284,9 @@ export function buildModel(seed: SeedData, registryHost: string, clock: Clock): 
     if (!project.acl) throw seedError(`${project.id}: projects need an acl`);
     const entity = base(project, project.name, null, project.createdBy);
     entity.kind = 'project';
-    entity.lastActivity = project.lastActivity ? parseDate(project.lastActivity, `${project.id}.lastActivity`) : entity.modifiedOn;
-    if (!project.modifiedOn) entity.modifiedOn = entity.lastActivity;
+    // Without one, the project has no PROJECT_STAT row for anybody: lastActivity is absent (and sorts by createdOn).
+    entity.lastActivity = project.lastActivity ? parseDate(project.lastActivity, `${project.id}.lastActivity`) : undefined;
+    if (!project.modifiedOn && entity.lastActivity !== undefined) entity.modifiedOn = entity.lastActivity;
     model.addEntity(entity);
     for (const child of project.children ?? []) {
       if (child.type === 'folder') addFolder(child, project.id, project.createdBy);
@@ -257,6 +294,8 @@ export function buildModel(seed: SeedData, registryHost: string, clock: Clock): 
       else throw seedError(`${project.id}: unknown child type "${(child as { type: string }).type}"`);
     }
   }
+  // Trashed last, as TrashManagerImpl does it: the move also deletes the ACLs of the whole hierarchy.
+  for (const id of toTrash) model.moveToTrash(model.entities.get(id)!);
   return model;
 }
 
@@ -292,5 +331,7 @@ function toUserRecord(user: SeedUser, epoch: number, model: SandboxModel): UserR
     certifiedOn: epoch + HOUR_MS,
     etag: randomUUID(),
     profile,
+    twoFactorAuthEnabled: user.twoFactorAuthEnabled ?? false,
+    termsOfUseAccepted: user.termsOfUseAccepted ?? true,
   };
 }

@@ -33,6 +33,7 @@ export interface PatIdentity {
  */
 export class PatAuthority {
   private readonly issued = new Map<string, string>(); // jti → user id
+  private readonly revoked = new Set<string>(); // jtis of revoked tokens (Synapse still parses them)
 
   constructor(private readonly secret: Buffer, readonly issuer: string) {}
 
@@ -53,7 +54,26 @@ export class PatAuthority {
     const identity = this.verify(token);
     if (!identity) return false;
     const { jti } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { jti: string };
+    this.revoked.add(jti);
     return this.issued.delete(jti);
+  }
+
+  /** A token this authority signed and later revoked: the signature verifies, the token is no longer active. */
+  isRevoked(token: string): boolean {
+    const parts = token.split('.');
+    if (parts.length !== 3 || !this.signatureMatches(parts)) return false;
+    try {
+      const { jti } = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { jti?: string };
+      return typeof jti === 'string' && this.revoked.has(jti) && !this.issued.has(jti);
+    } catch {
+      return false;
+    }
+  }
+
+  private signatureMatches(parts: string[]): boolean {
+    const expected = Buffer.from(this.signature(`${parts[0]}.${parts[1]}`));
+    const actual = Buffer.from(parts[2]);
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
 
   /** A stable jti for a seeded user, derived from the secret. */
@@ -64,10 +84,7 @@ export class PatAuthority {
 
   verify(token: string): PatIdentity | undefined {
     const parts = token.split('.');
-    if (parts.length !== 3) return undefined;
-    const expected = Buffer.from(this.signature(`${parts[0]}.${parts[1]}`));
-    const actual = Buffer.from(parts[2]);
-    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+    if (parts.length !== 3 || !this.signatureMatches(parts)) return undefined;
     let claims: Partial<PatClaims>;
     try {
       claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Partial<PatClaims>;
