@@ -5,7 +5,8 @@
 // this process. Screenshots go to test-results/e2e/; on a failure also the page's HTML.
 //
 // Environment: SYNAPSE_SANDBOX_JSON (as for the host tests), SYNAPSE_DOCKER_VSIX (another .vsix),
-// SYNAPSE_DOCKER_E2E_GREP (only journeys whose title matches), SYNAPSE_DOCKER_KEEP=1.
+// SYNAPSE_DOCKER_E2E_GREP (only journeys whose title matches), SYNAPSE_DOCKER_KEEP=1,
+// SYNAPSE_DOCKER_SUITE (the suite's name, e.g. e2e-podman: its results go to test-results/<name>).
 // code-server runs with a private HOME (<run folder>/home), never the user's.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,7 +25,7 @@ const Mocha: MochaClass =
   (MochaModule as unknown as MochaClass);
 
 const root = repoRoot();
-const resultsDir = path.join(root, 'test-results', 'e2e');
+const resultsDir = path.join(root, 'test-results', path.basename(process.env.SYNAPSE_DOCKER_SUITE || 'e2e'));
 
 const { log, cleanups, runAndExit } = createRunnerCleanup('e2e');
 

@@ -8,7 +8,8 @@
 // extension folder), SYNAPSE_DOCKER_HOST_TIMEOUT (seconds to wait for the results, default 240),
 // SYNAPSE_DOCKER_TEST_GREP (only tests whose title matches), SYNAPSE_DOCKER_KEEP=1 (keep the run folder),
 // SYNAPSE_DOCKER_LOCALE (run VS Code in this display language and only the suites in test/host/locale;
-// for qps-ploc a pseudo-translation of l10n/bundle.l10n.json is made for the run, outside the repo).
+// for qps-ploc a pseudo-translation of l10n/bundle.l10n.json is made for the run, outside the repo),
+// SYNAPSE_DOCKER_SUITE (the suite's name, e.g. host-podman: its results go to test-results/<name>).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getL10nPseudoLocalized, type l10nJsonFormat } from '@vscode/l10n-dev';
@@ -23,7 +24,8 @@ import type { HostTestResults } from './index';
 const root = repoRoot();
 const displayLanguage = process.env.SYNAPSE_DOCKER_LOCALE || undefined;
 const PSEUDO_LANGUAGE = 'qps-ploc';
-const resultsDir = path.join(root, 'test-results', displayLanguage ? `host-${displayLanguage}` : 'host');
+const suiteName = process.env.SYNAPSE_DOCKER_SUITE || (displayLanguage ? `host-${displayLanguage}` : 'host');
+const resultsDir = path.join(root, 'test-results', path.basename(suiteName));
 
 const { log, cleanups, runAndExit } = createRunnerCleanup('host');
 

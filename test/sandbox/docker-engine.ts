@@ -6,21 +6,28 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as tar from 'tar-fs';
-import {
-  ProcessRecord, findExecutable, isRunning, localRequest, spawnDetached, stopProcess, waitUntil,
-} from './processes';
+import { EngineName, describeEngine, engineLaunch, settlePodmanLimits, spawnEngine } from './engines';
+import { ProcessRecord, isRunning, localRequest, stopProcess, waitUntil } from './processes';
 
 export const BASE_IMAGE = 'local/busybox:1';
 const SYSTEM_SOCKET = 'unix:///var/run/docker.sock';
 const ENGINE_START_TIMEOUT_MS = 30_000;
 const ENGINE_STOP_TIMEOUT_MS = 30_000;
-// Debian installs the daemon's helpers (runc, containerd) in sbin, which a non-login PATH may lack.
-const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 export interface EngineRecord {
-  /** "started": our own dockerd, stopped by `down`; "reused": someone else's, never touched. */
+  /** "started": our own engine, stopped by `down`; "reused": someone else's, never touched. */
   mode: 'started' | 'reused';
+  /** The engine asked for (SYNAPSE_ENGINE); a reused engine is always "debian", the default. */
+  name: EngineName;
   dockerHost: string;
+  /** What its API says it is: "Engine=28.5.2 containerd=2.1.9 runc=1.1.5 (API 1.51, …)", "Podman 4.3.1 (…)". */
+  description?: string;
+  /** Where a started engine's binaries came from (Debian package versions). */
+  source?: string;
+  /** False when the current engine is not the pinned one. */
+  pinned?: boolean;
+  /** Podman only: the registry its registries.conf marks insecure. */
+  registryAddress?: string;
   process?: ProcessRecord;
   /** The engine's data-root/exec-root parent (only when started). */
   engineDir?: string;
@@ -49,65 +56,91 @@ export async function engineAnswers(dockerHost: string): Promise<boolean> {
   }
 }
 
-/** An engine someone else runs (DOCKER_HOST, then the system socket), or undefined. */
-export async function findRunningEngine(exclude?: string): Promise<string | undefined> {
-  const candidates = [process.env.DOCKER_HOST, SYSTEM_SOCKET].filter((h): h is string => !!h && h !== exclude);
+/**
+ * An engine someone else runs (DOCKER_HOST, then the system socket), or undefined. Sockets of the
+ * stack's own engines (`ownPrefix`, the run dir) are never "someone else's", even when a script
+ * exported one of them as DOCKER_HOST.
+ */
+export async function findRunningEngine(exclude?: string, ownPrefix?: string): Promise<string | undefined> {
+  const candidates = [process.env.DOCKER_HOST, SYSTEM_SOCKET].filter((h): h is string =>
+    !!h && h !== exclude && !(ownPrefix && h.startsWith(`unix://${ownPrefix}`)));
   for (const candidate of candidates) {
     if (/^(unix|tcp|http):\/\//.test(candidate) && (await engineAnswers(candidate))) return candidate;
   }
   return undefined;
 }
 
-/** Starts a private dockerd whose socket, data-root, exec-root and pidfile all live in `engineDir`. */
-export async function startEngine(engineDir: string, log: string): Promise<EngineRecord> {
-  const dockerd = findExecutable('dockerd', SYSTEM_DIRS);
-  if (!dockerd) throw new Error('dockerd not found: install the Debian package docker.io (as root: bash scripts/ensure-system.sh).');
+/**
+ * Starts the named engine privately: its socket, data, state and pidfile all live in `engineDir`.
+ * Podman is given the registry's address (its registries.conf marks it insecure).
+ */
+export async function startEngine(name: EngineName, engineDir: string, log: string,
+  options: { projectRoot: string; registryAddress: string }): Promise<EngineRecord> {
   if (process.getuid?.() !== 0) {
     throw new Error('No Docker engine answers (DOCKER_HOST, /var/run/docker.sock) and starting one needs root. Start Docker, or run the stack as root.');
   }
-  const socket = path.join(engineDir, 'docker.sock');
   // Sockets inside exec-root (containerd's) are longer than docker.sock: keep margin below 108.
   if (path.join(engineDir, 'exec', 'containerd', 'containerd-debug.sock').length >= 100) {
     throw new Error(`engine directory path too long for unix sockets: ${engineDir}`);
   }
-  fs.mkdirSync(path.join(engineDir, 'data'), { recursive: true });
-  fs.mkdirSync(path.join(engineDir, 'exec'), { recursive: true });
-  // An empty config file of our own, so a system /etc/docker/daemon.json (hosts, data-root) never applies.
-  fs.writeFileSync(path.join(engineDir, 'daemon.json'), '{}\n');
-  const dockerHost = `unix://${socket}`;
-  const record = spawnDetached(dockerd, [
-    '--host', dockerHost,
-    '--bridge=none', '--iptables=false', '--ip-forward=false', '--ip-masq=false',
-    '--data-root', path.join(engineDir, 'data'),
-    '--exec-root', path.join(engineDir, 'exec'),
-    '--pidfile', path.join(engineDir, 'dockerd.pid'),
-    '--config-file', path.join(engineDir, 'daemon.json'),
-  ], log, { env: { ...process.env, PATH: [process.env.PATH ?? '', ...SYSTEM_DIRS].join(':') } });
-  const engine: EngineRecord = { mode: 'started', dockerHost, process: record, engineDir };
-  await waitUntil(async () => ((await engineAnswers(dockerHost)) ? true : undefined), {
-    service: 'Docker engine (dockerd)', timeoutMs: ENGINE_START_TIMEOUT_MS, process: record,
-  });
+  fs.mkdirSync(engineDir, { recursive: true });
+  const launch = engineLaunch(name, engineDir, options);
+  let record = spawnEngine(launch, log);
+  const service = `${name} engine (${path.basename(launch.command)})`;
+  const answers = async () => ((await engineAnswers(launch.dockerHost)) ? true : undefined);
+  if (name === 'podman') {
+    await waitUntil(answers, { service, timeoutMs: ENGINE_START_TIMEOUT_MS, process: record });
+    if (!settlePodmanLimits(engineDir, record.pid)) {
+      await stopProcess(record, ENGINE_STOP_TIMEOUT_MS);
+      record = spawnEngine(launch, log);
+    }
+  }
+  const engine: EngineRecord = {
+    mode: 'started', name, dockerHost: launch.dockerHost, process: record, engineDir, source: launch.source,
+    pinned: launch.pinned, registryAddress: name === 'podman' ? options.registryAddress : undefined,
+  };
+  engine.process = record;
+  await waitUntil(answers, { service, timeoutMs: ENGINE_START_TIMEOUT_MS, process: record });
+  engine.description = await describeEngine(launch.dockerHost).catch((error: Error) => `version unknown: ${error.message}`);
   return engine;
 }
 
-/** Stops our dockerd (never a reused one) and anything it left mounted under its directory. */
+/** Stops our engine (never a reused one), whatever it left running, and whatever is still mounted under its directory. */
 export async function stopEngine(engine: EngineRecord): Promise<string> {
   if (engine.mode !== 'started' || !engine.process) return 'reused, left running';
   const outcome = await stopProcess(engine.process, ENGINE_STOP_TIMEOUT_MS);
-  if (outcome === 'killed' && engine.engineDir) await stopOrphanedContainerd(engine.engineDir);
-  if (engine.engineDir) unmountUnder(engine.engineDir);
+  if (engine.engineDir) {
+    await stopOrphans(engine.engineDir);
+    unmountUnder(engine.engineDir);
+  }
   return outcome;
 }
 
-// A dockerd killed with SIGKILL cannot stop the containerd it started; that one records its pid
-// in the exec-root, and its command line names our directory, so it is safe to stop.
-async function stopOrphanedContainerd(engineDir: string): Promise<void> {
+const ENGINE_HELPERS = /^(containerd|containerd-shim.*|conmon|dockerd|podman|runc|buildah)$/;
+
+function readComm(pid: number): string {
   try {
-    const pid = Number(fs.readFileSync(path.join(engineDir, 'exec', 'containerd', 'containerd.pid'), 'utf8').trim());
-    const commandLine = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (pid > 1 && commandLine.includes(engineDir)) await stopProcess({ pid, log: '', command: [] }, 10_000);
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
-    // No pid file or no such process: nothing left to stop.
+    return '';
+  }
+}
+
+// An engine killed with SIGKILL cannot stop its helpers (dockerd's containerd and shims, podman's
+// conmon). Each was started by our engine and names our private directory on its command line,
+// so the processes whose command line holds that directory are ours: stopped by pid.
+async function stopOrphans(engineDir: string): Promise<void> {
+  const marker = `${engineDir}/`;
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+    let commandLine: string;
+    try {
+      commandLine = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (commandLine.includes(marker) && ENGINE_HELPERS.test(readComm(pid))) await stopProcess({ pid, log: '', command: [] }, 10_000);
   }
 }
 
@@ -149,6 +182,7 @@ export async function ensureBaseImage(dockerHost: string): Promise<'present' | '
     throw new Error('A static busybox is needed for the base image: install the Debian package busybox-static (as root: bash scripts/ensure-system.sh).');
   }
   const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'busybox-rootfs-'));
+  let imported: string | undefined;
   try {
     for (const dir of ['bin', 'etc', 'root', 'tmp', 'proc', 'sys', 'dev']) fs.mkdirSync(path.join(rootfs, dir));
     fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
@@ -165,15 +199,25 @@ export async function ensureBaseImage(dockerHost: string): Promise<'present' | '
       repo: BASE_IMAGE.split(':')[0], tag: BASE_IMAGE.split(':')[1],
       changes: ['ENV PATH=/bin', 'CMD ["/bin/sh"]'],
     });
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(output, (error: Error | null, events: Array<{ error?: string }>) => {
+    imported = await new Promise<string | undefined>((resolve, reject) => {
+      docker.modem.followProgress(output, (error: Error | null, events: Array<{ error?: string; status?: string }>) => {
         const failed = error?.message ?? events.find((event) => event.error)?.error;
         if (failed) reject(new Error(`importing ${BASE_IMAGE} failed: ${failed}`));
-        else resolve();
+        // dockerd answers {"status":"sha256:<id>"}; so does podman.
+        else resolve(events.map((event) => /^sha256:[0-9a-f]{64}$/.exec(event.status ?? '')?.[0]).find(Boolean));
       });
     });
   } finally {
     fs.rmSync(rootfs, { recursive: true, force: true });
+  }
+  // Podman's compat import ignores repo/tag (the image becomes docker.io/local/busybox:latest):
+  // tag it by id as dockerd would have, and drop the name it made up.
+  const [repo, tag] = BASE_IMAGE.split(':');
+  if (!(await docker.getImage(BASE_IMAGE).inspect().then(() => true, () => false))) {
+    if (!imported) throw new Error(`importing ${BASE_IMAGE} reported no image id`);
+    await docker.getImage(imported).tag({ repo, tag });
+    const madeUp = docker.getImage(`${repo}:latest`);
+    if ((await madeUp.inspect().catch(() => undefined))?.Id === imported) await madeUp.remove({ noprune: true });
   }
   await docker.getImage(BASE_IMAGE).inspect();
   return 'created';

@@ -1,13 +1,16 @@
 // The local test stack: a Docker engine, the Synapse sandbox and a Docker registry wired to it.
 //   node out/test/sandbox/stack.js up|down|status [--quiet]   (SYNAPSE_SANDBOX_SEED=<file> picks another seed)
+//   SYNAPSE_ENGINE=debian|current|podman picks the engine for `up` (default debian; see engines.ts).
 // `up` is idempotent and records every process it starts (by pid) in .synapse-sandbox/stack.json;
-// `down` stops exactly those, never an engine it found already running.
+// asked for another engine than the one running, it stops ours and starts the one asked for
+// (sandbox and registry stay). `down` stops exactly what `up` started, never an engine it found running.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   EngineRecord, engineIsUp, ensureBaseImage, findRunningEngine, startEngine, stopEngine, unmountUnder,
 } from './docker-engine';
+import { EngineName, describeEngine, requestedEngine } from './engines';
 import {
   ProcessRecord, freeLoopbackPort, isRunning, localRequest, sleep, spawnDetached, stopProcess, waitUntil, writeFileAtomic,
 } from './processes';
@@ -43,13 +46,23 @@ export interface SandboxInfo {
   users: SandboxUser[];
   projects: SandboxProject[];
   codeServerUrl?: string;
+  /** The engine at dockerHost: its name in the matrix and what it says it is. */
+  engine?: SandboxEngine;
   [otherKey: string]: unknown;
+}
+export interface SandboxEngine {
+  name: EngineName;
+  /** "Engine=28.5.2 containerd=2.1.9 runc=1.1.5 (API 1.51, BuildKit default (Builder-Version 2))", "Podman 4.3.1 (…)". */
+  version: string;
+  /** Debian package versions of a started engine. */
+  source?: string;
+  mode: 'started' | 'reused';
 }
 export interface SandboxUser { userName: string; ownerId: string; token: string; certified: boolean; scopes: string[] }
 export interface SandboxProject { id: string; name: string; inTrash: boolean; access: Record<string, string[]> }
 
 /** The keys of sandbox.json this script owns; other scripts may add their own beside them. */
-const OWN_INFO_KEYS = ['synapseEndpoint', 'portalUrl', 'registry', 'dockerHost', 'users', 'projects'] as const;
+const OWN_INFO_KEYS = ['synapseEndpoint', 'portalUrl', 'registry', 'dockerHost', 'engine', 'users', 'projects'] as const;
 
 /** What the sandbox CLI writes to its ready file once it listens. */
 interface SandboxReady { url: string; port: number; issuer: string; users: SandboxUser[]; projects: SandboxProject[] }
@@ -69,6 +82,8 @@ export interface StackUpResult {
   info: SandboxInfo;
   /** Services this call started (engine, sandbox, registry); empty when everything was up already. */
   started: string[];
+  /** Set when this call replaced a running engine of another kind. */
+  switchedFrom?: EngineName;
   timingsMs: Record<string, number>;
 }
 
@@ -202,12 +217,13 @@ async function timed<T>(timings: Record<string, number>, name: string, action: (
   }
 }
 
-/** Brings the whole stack up, starting only what is not already running. */
-export function stackUp(): Promise<StackUpResult> {
+/** Brings the whole stack up on `engineName`, starting only what is not already running. */
+export function stackUp(engineName: EngineName = requestedEngine()): Promise<StackUpResult> {
   return withLock(async () => {
     const upStarted = Date.now();
     const timingsMs: Record<string, number> = {};
     const started: string[] = [];
+    let switchedFrom: EngineName | undefined;
     const state = readState();
     fs.mkdirSync(logDir, { recursive: true });
     try {
@@ -215,25 +231,8 @@ export function stackUp(): Promise<StackUpResult> {
       saveState(state);
       const runDir = state.runDir;
 
-      // 1. Engine: ours if still up, else someone else's that answers, else a new private dockerd.
-      if (!(await engineIsUp(state.engine))) {
-        if (state.engine?.mode === 'started') await stopEngine(state.engine);
-        const reusable = await findRunningEngine(state.engine?.dockerHost);
-        if (reusable) {
-          state.engine = { mode: 'reused', dockerHost: reusable };
-        } else {
-          const engineDir = path.join(runDir, 'engine');
-          unmountUnder(engineDir);
-          fs.rmSync(engineDir, { recursive: true, force: true }); // fresh state for each start
-          state.engine = await timed(timingsMs, 'engine', () => startEngine(engineDir, path.join(logDir, 'dockerd.log')));
-          started.push('engine');
-        }
-        saveState(state);
-      }
-      const engine = state.engine as EngineRecord;
-      await timed(timingsMs, 'baseImage', () => ensureBaseImage(engine.dockerHost));
-
-      // 2-4. Sandbox and registry know each other's address, so they are (re)started together.
+      // 1-3. Sandbox and registry know each other's address, so they are (re)started together,
+      // before the engine: podman's registries.conf names the registry.
       const sandboxUp = isRunning(state.sandbox?.process) && !!state.sandbox && (await sandboxAnswers(state.sandbox));
       const registryUp = isRunning(state.registry?.process) && !!state.registry && (await registryAnswers(state.registry));
       let ready: SandboxReady | undefined = state.sandbox ? readJson<SandboxReady>(state.sandbox.readyFile) : undefined;
@@ -261,26 +260,55 @@ export function stackUp(): Promise<StackUpResult> {
         saveState(state);
         started.push('registry');
       }
+      const registryAddress = (state.registry as RegistryRecord).address;
+
+      // 4. Engine: ours if it is the one asked for and still up; for debian (the default) someone
+      // else's that answers; else a new private one. Another kind running is stopped first (switch).
+      const current = state.engine;
+      const wrongKind = !!current && (current.name ?? 'debian') !== engineName;
+      const staleRegistry = !!current && current.name === 'podman' && current.registryAddress !== registryAddress;
+      if (!current || wrongKind || staleRegistry || !(await engineIsUp(current))) {
+        if (current?.mode === 'started') await stopEngine(current);
+        if (wrongKind) switchedFrom = current!.name ?? 'debian';
+        state.engine = undefined;
+        saveState(state);
+        const engineDir = path.join(runDir, 'engine');
+        const reusable = engineName === 'debian' ? await findRunningEngine(current?.dockerHost, runDir) : undefined;
+        if (reusable) {
+          state.engine = { mode: 'reused', name: 'debian', dockerHost: reusable, description: await describeEngine(reusable).catch(() => undefined) };
+        } else {
+          unmountUnder(engineDir);
+          fs.rmSync(engineDir, { recursive: true, force: true }); // fresh state for each start
+          state.engine = await timed(timingsMs, 'engine', () => startEngine(engineName, engineDir, path.join(logDir, `engine-${engineName}.log`), {
+            projectRoot, registryAddress,
+          }));
+          started.push('engine');
+        }
+        saveState(state);
+      }
+      const engine = state.engine as EngineRecord;
+      await timed(timingsMs, 'baseImage', () => ensureBaseImage(engine.dockerHost));
 
       // 5. The file tests and the other scripts read.
       const sandboxUrl = (state.sandbox as SandboxRecord).url;
       const info = writeSandboxInfo({
         synapseEndpoint: sandboxUrl,
         portalUrl: `${sandboxUrl}/portal`,
-        registry: (state.registry as RegistryRecord).address,
+        registry: registryAddress,
         dockerHost: engine.dockerHost,
+        engine: { name: engine.name, version: engine.description ?? 'unknown', source: engine.source, mode: engine.mode },
         users: ready.users,
         projects: ready.projects,
       });
       timingsMs.total = Date.now() - upStarted;
-      return { info, started, timingsMs };
+      return { info, started, timingsMs, switchedFrom };
     } catch (error) {
       // Leave nothing half-started behind: stop what this call started, keep what was already up.
-      if (started.includes('registry') || started.includes('sandbox')) await stopSandboxAndRegistry(state);
       if (started.includes('engine') && state.engine) {
         await stopEngine(state.engine);
         state.engine = undefined;
       }
+      if (started.includes('registry') || started.includes('sandbox')) await stopSandboxAndRegistry(state);
       if (state.engine?.mode === 'started' || state.sandbox || state.registry) {
         saveState(state);
       } else {
@@ -318,7 +346,8 @@ export function stackDown(): Promise<string[]> {
     const report = await stopSandboxAndRegistry(state);
     if (state.engine) {
       const outcome = await stopEngine(state.engine);
-      report.push(state.engine.mode === 'started' ? `engine ${outcome} (pid ${state.engine.process?.pid})` : `engine ${state.engine.dockerHost} ${outcome}`);
+      const name = state.engine.name ?? 'debian';
+      report.push(state.engine.mode === 'started' ? `engine ${name} ${outcome} (pid ${state.engine.process?.pid})` : `engine ${state.engine.dockerHost} ${outcome}`);
     }
     removeRunState(state);
     clearSandboxInfo();
@@ -335,11 +364,18 @@ export async function stackStatus(): Promise<{ allUp: boolean; lines: string[] }
   const describe = (up: boolean, known: boolean): string => (up ? 'up  ' : known ? 'DOWN' : 'off ');
   const engine = state.engine;
   const lines = [
-    `engine    ${describe(engineUp, !!engine)} ${engine ? `${engine.mode}${engine.process ? ` pid ${engine.process.pid}` : ''} ${engine.dockerHost}` : ''}`,
+    `engine    ${describe(engineUp, !!engine)} ${engine ? `${engine.name ?? 'debian'} ${engine.mode}${engine.process ? ` pid ${engine.process.pid}` : ''} ${engine.dockerHost}` : ''}`,
     `sandbox   ${describe(sandboxUp, !!state.sandbox)} ${state.sandbox ? `pid ${state.sandbox.process.pid} ${state.sandbox.url}` : ''}`,
     `registry  ${describe(registryUp, !!state.registry)} ${state.registry ? `pid ${state.registry.process.pid} ${state.registry.address}` : ''}`,
   ].map((line) => line.trimEnd());
+  if (engine) lines.push(engineLine(engine));
   return { allUp: engineUp && sandboxUp && registryUp, lines };
+}
+
+/** "engine debian: Engine=20.10.24 containerd=1.6.20 runc=1.1.5 (API 1.41, …) from Debian 12 docker.io …". */
+function engineLine(engine: EngineRecord): string {
+  const loud = engine.pinned === false ? ' — WARNING: NOT the pinned current engine (sid moved on; see scripts/fetch-current-engine.sh)' : '';
+  return `engine ${engine.name ?? 'debian'}: ${engine.description ?? 'version unknown'}${engine.source ? ` from ${engine.source}` : ''}${loud}`;
 }
 
 function seconds(ms: number | undefined): string {
@@ -354,10 +390,12 @@ async function main(argv: string[]): Promise<number> {
       const result = await stackUp();
       const state = readState();
       const status = await stackStatus();
-      console.log(`stack up${seconds(result.timingsMs.total)}: ${result.started.length ? `started ${result.started.join(', ')}` : 'everything was already running'}`);
+      console.log(`stack up${seconds(result.timingsMs.total)}: ${result.started.length ? `started ${result.started.join(', ')}` : 'everything was already running'}` +
+        `${result.switchedFrom ? ` (engine switched from ${result.switchedFrom})` : ''}`);
       console.log(`  ${status.lines[0]}${seconds(result.timingsMs.engine)}`);
       console.log(`  ${status.lines[1]}${seconds(result.timingsMs.sandbox)}`);
       console.log(`  ${status.lines[2]}${seconds(result.timingsMs.registry)}`);
+      if (state.engine) console.log(`  ${engineLine(state.engine)}`);
       console.log(`  users: ${result.info.users.map((u) => u.userName).join(', ')}; projects: ${result.info.projects.length}`);
       console.log(`  info: ${path.relative(process.cwd(), sandboxInfoFile)}; logs: ${path.relative(process.cwd(), logDir)}/`);
       console.log(`  export DOCKER_HOST=${state.engine?.dockerHost}`);

@@ -138,7 +138,10 @@ describe('registry flow (real engine, registry and sandbox)', function () {
     const result = await outcome(() => docker.getImage(repository).push({
       tag, authconfig: { username: userName, password, serveraddress: info.registry },
     }) as Promise<NodeJS.ReadableStream>);
-    const digest = result.events.find((event) => event.aux?.Digest)?.aux?.Digest;
+    // dockerd with the graphdriver store sends the digest as `aux`; Docker 28 with the containerd
+    // image store and Podman send only the line the docker CLI prints: "<tag>: digest: sha256:… size: N".
+    const digest = result.events.find((event) => event.aux?.Digest)?.aux?.Digest
+      ?? result.events.map((event) => /^\S+: digest: (sha256:[0-9a-f]{64}) size: \d+$/.exec(event.status ?? '')?.[1]).find(Boolean);
     return { ...result, digest };
   }
 
@@ -180,7 +183,7 @@ describe('registry flow (real engine, registry and sandbox)', function () {
       await buildImage(reference);
       const result = await push(reference, user('alice').token, 'alice');
       assert.equal(result.error, undefined, `alice's push of ${reference} failed: ${result.error}`);
-      assert.match(result.digest ?? '', /^sha256:[0-9a-f]{64}$/, 'the push stream carries the manifest digest (aux)');
+      assert.match(result.digest ?? '', /^sha256:[0-9a-f]{64}$/, 'the push stream carries the manifest digest (aux, or the "digest: … size:" status line)');
       return { reference, repositoryName: splitReference(reference).repository, digest: result.digest as string };
     })();
     return pushed;
