@@ -9,6 +9,7 @@ import { EngineRecord, startEngine, stopEngine } from '../../sandbox/docker-engi
 import { ProcessRecord, spawnDetached, stopProcess, waitUntil, writeFileAtomic } from '../../sandbox/processes';
 import { registryChallenge, RegistryRecord } from '../../sandbox/registry';
 import { sandboxInfoFile } from './stack';
+import { projectRoot } from '../../sandbox/stack';
 
 const stackStateFile = path.join(path.dirname(sandboxInfoFile), 'stack.json');
 
@@ -240,6 +241,9 @@ export async function startStackEngine(): Promise<void> {
   const state = readStackState();
   const engine = ownEngine(state);
   const log = engine.process?.log ?? path.join(path.dirname(sandboxInfoFile), 'logs', 'dockerd.log');
-  state.engine = await startEngine(engine.engineDir, log);
+  state.engine = await startEngine(engine.name ?? 'debian', engine.engineDir, log, {
+    projectRoot,
+    registryAddress: state.registry?.address ?? engine.registryAddress ?? '',
+  });
   saveStackState(state);
 }
