@@ -647,15 +647,21 @@ export async function pullImage(options: TransferOptions): Promise<string> {
   }
   tracker.finish();
   if (tracker.error !== undefined) throw streamFailure('pull', full, tracker.error);
-  // The engine closes every pull with "Status: …"; a stream that ends before it was cut short.
-  if (!tracker.status) {
-    throw new DockerOperationError('pull', l10n.t('The pull of {0} ended before the Docker engine reported its result.', full), tracker.messages.join('\n'));
-  }
-  let digest = tracker.digest ?? parsed.digest;
-  if (!digest) {
+  // dockerd closes every pull with "Status: …"; Podman's compatible API ends after its last layer
+  // without one. A stream that ends cleanly without it counts only if the image is there now.
+  const localDigest = async () => {
     const inspected = await docker.getImage(full).inspect().catch(() => undefined);
-    digest = inspected?.RepoDigests?.find((d) => d.startsWith(`${repository}@`))?.split('@')[1];
+    return inspected?.RepoDigests?.find((d) => d.startsWith(`${repository}@`))?.split('@')[1];
+  };
+  let digest = tracker.digest ?? parsed.digest;
+  if (!tracker.status) {
+    const found = await localDigest();
+    if (!found) {
+      throw new DockerOperationError('pull', l10n.t('The pull of {0} ended before the Docker engine reported its result.', full), tracker.messages.join('\n'));
+    }
+    digest ??= found;
   }
+  digest ??= await localDigest();
   if (digest && !SHA256_DIGEST.test(digest)) {
     throw streamFailure('pull', full, l10n.t('The Docker engine reported a digest that is not a sha256 digest: {0}', JSON.stringify(digest).slice(0, 200)));
   }
