@@ -58,6 +58,48 @@ export class DockerAccess {
     return this.connection;
   }
 
+  /**
+   * Pings the engine of a connection made earlier (nothing when there is none): an engine that
+   * stopped since is then said in the tree, with Retry, instead of every later use failing quietly.
+   */
+  async recheck(): Promise<void> {
+    const cached = this.connection;
+    if (!cached) return;
+    let connection: DockerConnection;
+    try {
+      connection = await cached;
+    } catch {
+      return; // that attempt already reported itself
+    }
+    const ping = () => connection.module.pingDocker(connection.docker, connection.endpoint);
+    try {
+      await ping().catch((error: { code?: string }) => {
+        // A kept-alive socket of an engine that stopped fails first (EPIPE, ECONNRESET); a fresh
+        // one then says what is really wrong (no socket, nothing listening).
+        if (error.code === 'EPIPE' || error.code === 'ECONNRESET') return ping();
+        throw error;
+      });
+    } catch (error) {
+      this.lost(cached, error as Error);
+    }
+  }
+
+  /**
+   * An operation found the engine unreachable (DockerUnreachableError, from either bundle): the
+   * connection is forgotten and the reason shown in the tree. Other errors are left alone.
+   */
+  noteFailure(error: unknown): void {
+    if (error instanceof Error && error.name === 'DockerUnreachableError' && this.connection) this.lost(this.connection, error);
+  }
+
+  private lost(connection: Promise<DockerConnection>, error: Error): void {
+    if (this.connection !== connection) return; // already replaced (Retry, a new setting)
+    this.logger.warn(`Docker engine no longer reachable: ${error.message}`);
+    this.connection = undefined;
+    this.lastError = error;
+    this.reachabilityChanged.fire();
+  }
+
   /** Forgets the connection, e.g. after the dockerHost setting changed or on Retry. */
   reset(): void {
     this.connection = undefined;

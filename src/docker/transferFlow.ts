@@ -5,6 +5,7 @@
 // that account ends (sign-out, another account): one user's check never covers another's push.
 import * as vscode from 'vscode';
 import type { PreflightRefusal, TransferProgress } from '../core/docker';
+import type { PushedManifest } from '../core/docker/pushedManifest';
 // Preflight runs in this bundle, not through dist/docker.js: it must recognise the SynapseErrors
 // of the session's client (dist/docker.js has its own copy of the class, so a 401 or 404 thrown
 // here would not be an `instanceof SynapseError` there, and no refusal would be found).
@@ -14,19 +15,16 @@ import { AddedTag, undoTag, UndoOutcome } from '../core/addedTag';
 import { AccountSnapshot, NotSignedInError } from '../auth/session';
 import { digestReference, portalEntityUrl } from '../core/references';
 import { ImageReference, NameError, parseImageReference } from '../core/naming';
-import type { SynapseClient } from '../core/synapse/client';
 import { DockerCommit, DockerRepository, isDockerRepository } from '../core/synapse/types';
 import { projectNode, repositoryLabel } from '../core/tree/model';
 import { ContainerNode, LoadMoreNode, RepositoryNode, TagNode, TreeNode } from '../core/tree/nodes';
-import { sleep } from '../core/util/abort';
+import { explainUnlistedPush, waitForPushedCommit } from '../core/pushWait';
 import { formatBytes } from '../core/util/bytes';
 import { CommandServices } from '../commands/command';
 import { DockerConnection, DockerModule } from './dockerAccess';
 import { confirmCredentialsToEngine } from './engineTrust';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { commandStep, notify, type NextStep } from '../ui/notify';
-
-const SYNAPSE_LISTING_TIMEOUT_MS = 30_000;
 
 /** The command that starts a push or a pull afresh (with a reference: that one again). */
 const commandOf = (action: 'push' | 'pull') => (action === 'push' ? 'synapseDocker.pushImage' : 'synapseDocker.pullImage');
@@ -111,9 +109,11 @@ const PUSH: TransferKind = {
   failedTitle: (name) => vscode.l10n.t('Push of {0} failed', name),
   run: (connection, options) => connection.module.pushImage(options),
   succeeded: async (services, connection, snapshot, reference, _name, digest) => {
+    const pushedAt = Date.now();
     // Awaited: its change re-renders the whole view, which must not land in the middle of the reveal.
     await services.localImages.refresh(connection, reference.registry).catch(() => undefined);
-    await announcePush(services, snapshot, reference, digest);
+    const pushed = await readBackManifest(services, connection, snapshot, reference, digest);
+    await announcePush(services, snapshot, reference, digest, pushed, pushedAt);
   },
 };
 
@@ -131,7 +131,9 @@ const PULL: TransferKind = {
   run: (connection, options) => connection.module.pullImage(options),
   succeeded: async (services, connection, _snapshot, reference, name, digest) => {
     await services.localImages.refresh(connection, reference.registry);
-    void notify('info', vscode.l10n.t('Pulled {0} ({1}).', name, digest), {
+    // A reference by digest already shows it: say it once.
+    const message = reference.digest ? vscode.l10n.t('Pulled {0}.', name) : vscode.l10n.t('Pulled {0} ({1}).', name, digest);
+    void notify('info', message, {
       title: vscode.l10n.t('Copy Run Command'),
       run: () => vscode.env.clipboard.writeText(`docker run --rm -it ${name}`),
     });
@@ -214,6 +216,7 @@ async function transferOnce(services: CommandServices, text: string, kind: Trans
     await kind.succeeded(services, connection, account, reference, name, digest);
     return true;
   } catch (error) {
+    docker.noteFailure(error); // an engine gone since it was reached: the tree says so, with Retry
     if (isCancellation(error) && !moved) {
       const ended = accountEnded(snapshot?.signal) ?? (error instanceof AccountEndedError ? error : undefined);
       // After a palette push its tag may be gone: "Push Again" starts from the palette then.
@@ -302,15 +305,33 @@ async function explainDenial(services: CommandServices, snapshot: AccountSnapsho
   return false;
 }
 
-/** Waits (up to 30 s) for Synapse to list the pushed commit, then reveals it in the tree. */
-async function announcePush(services: CommandServices, snapshot: AccountSnapshot, reference: ImageReference, digest: string): Promise<void> {
+/** What the push stored (media type, platforms), read back through the engine; undefined when it cannot be read. */
+async function readBackManifest(services: CommandServices, connection: DockerConnection, snapshot: AccountSnapshot, reference: ImageReference, digest: string): Promise<PushedManifest | undefined> {
+  try {
+    const pushed = await connection.module.inspectPushedManifest({
+      docker: connection.docker, endpoint: connection.endpoint, reference, digest, auth: snapshot.registryAuth(reference.registry), signal: snapshot.signal,
+    });
+    const platforms = pushed.platforms.map(connection.module.formatPlatform).join(', ') || 'platform unknown';
+    services.logger.info(`Pushed manifest ${pushed.digest}: ${pushed.mediaType} (${platforms})`);
+    return pushed;
+  } catch (error) {
+    services.logger.warn(`Couldn't read back the manifest pushed for ${reference.path}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Waits, on Synapse's notification timing (core/pushWait), for Synapse to list the pushed commit, then reveals it in the tree. */
+async function announcePush(services: CommandServices, snapshot: AccountSnapshot, reference: ImageReference, digest: string, pushed: PushedManifest | undefined, pushedAt: number): Promise<void> {
   const repositoryName = `${reference.registry}/${reference.path}`;
   const tag = reference.tag ?? 'latest';
   const client = snapshot.client;
-  const found = await vscode.window.withProgress(
+  const mediaType = pushed?.mediaType;
+  const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Waiting for Synapse to list {0}:{1}…', repositoryName, tag), cancellable: true },
-    (_progress, cancellation) => whileLinked([abortSignalFor(cancellation), snapshot.signal], (signal) => waitForCommit(client, repositoryName, tag, digest, signal)),
+    (_progress, cancellation) =>
+      whileLinked([abortSignalFor(cancellation), snapshot.signal], (signal) => waitForPushedCommit({ client, repositoryName, tag, digest, mediaType, pushedAt, signal })),
   );
+  const found = result.kind === 'listed' ? result : undefined;
   const repository = found && (await client.getEntity(found.repositoryId, snapshot.signal).catch((error: unknown) => {
     if (accountEnded(snapshot.signal)) return undefined;
     throw error;
@@ -327,11 +348,10 @@ async function announcePush(services: CommandServices, snapshot: AccountSnapshot
     return;
   }
   if (!found || !repository) {
-    void notify(
-      'warning',
-      vscode.l10n.t('Pushed {0}:{1} ({2}), but Synapse has not listed it yet. It usually appears within a minute; refresh the tree later.', repositoryName, tag, digest),
-      commandStep(vscode.l10n.t('Refresh'), 'synapseDocker.refresh'),
-    );
+    const unlisted = explainUnlistedPush({ reference: `${repositoryName}:${tag}`, digest, mediaType, waitedMs: result.waitedMs });
+    const detail = result.kind === 'not-listed' ? `${result.polls} polls${result.stopped ? ', stopped' : ''}${result.lastError ? `, last error: ${result.lastError}` : ''}${result.listedDigest ? `, tag lists ${result.listedDigest}` : ''}` : '';
+    services.logger.warn(`Synapse has not listed ${repositoryName}:${tag} (${digest}, ${mediaType ?? 'media type unknown'}) after ${result.waitedMs} ms (${detail}): ${unlisted.reason}`);
+    void notify('warning', unlisted.message, commandStep(vscode.l10n.t('Refresh'), 'synapseDocker.refresh'));
     return;
   }
   if (isDockerRepository(repository)) await revealTag(services, reference, repository, found.commit);
@@ -340,26 +360,6 @@ async function announcePush(services: CommandServices, snapshot: AccountSnapshot
   ];
   if (isDockerRepository(repository)) steps.unshift({ title: vscode.l10n.t('Copy Digest Reference'), run: () => vscode.env.clipboard.writeText(digestReference(repository, found.commit)) });
   void notify('info', vscode.l10n.t('Pushed {0}:{1} to Synapse.', repositoryName, tag), ...steps);
-}
-
-async function waitForCommit(client: SynapseClient, repositoryName: string, tag: string, digest: string, signal: AbortSignal) {
-  const deadline = Date.now() + SYNAPSE_LISTING_TIMEOUT_MS;
-  let repositoryId: string | undefined;
-  while (Date.now() < deadline && !signal.aborted) {
-    try {
-      repositoryId ??= await client.findDockerRepositoryId(repositoryName, signal);
-      if (repositoryId) {
-        const tags = await client.listDockerTags(repositoryId, { limit: 20, offset: 0 }, {}, signal);
-        const commit = tags.results.find((c) => c.tag === tag && c.digest === digest);
-        if (commit) return { repositoryId, commit };
-      }
-      await sleep(1000, signal);
-    } catch {
-      if (signal.aborted) return undefined;
-      await sleep(1000, signal).catch(() => undefined);
-    }
-  }
-  return undefined;
 }
 
 /** Reloads only the project's repositories (and their tags), then reveals and selects the new tag. */

@@ -45,6 +45,8 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   refresh(node?: ContainerNode): void {
     this.model.reset(node);
     if (!node) {
+      // The whole view again: the engine too, if it was reached before (never loading Docker for it).
+      if (this.docker.loaded) void this.docker.recheck();
       this.rendered.clear();
       this.changed.fire(undefined);
       return;

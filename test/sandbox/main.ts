@@ -1,8 +1,10 @@
 // CLI: node out/test/sandbox/main.js --seed <file> --registry <host:port> [--port N] [--token-key <pem>]
 //   [--token-cert <pem>] [--listener-secret user:pass] [--ready-file <path>] [--issuer <iss>] [--throttle]
+//   [--manifest-policy strict|wide]   (default: $SYNAPSE_SANDBOX_MANIFEST_POLICY, else strict)
 // Writes { url, port, issuer, users, projects, tokenCertPem } to the ready file once listening; stops on SIGTERM.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { DEFAULT_SEED_FILE, RunningSandbox, loadSeed, startSandbox } from './server';
+import { DEFAULT_SEED_FILE, ManifestPolicy, RunningSandbox, loadSeed, startSandbox } from './server';
+import { DEFAULT_MANIFEST_POLICY, MANIFEST_POLICIES } from './server/listener';
 
 interface CliOptions {
   seed: string;
@@ -14,10 +16,11 @@ interface CliOptions {
   readyFile?: string;
   issuer?: string;
   throttle: boolean;
+  manifestPolicy: ManifestPolicy;
 }
 
 const USAGE = 'usage: main.js --seed <file> --registry <host:port> [--port N] [--token-key <pem file>] '
-  + '[--token-cert <pem file>] [--listener-secret user:pass] [--ready-file <path>] [--issuer <iss>] [--throttle]';
+  + '[--token-cert <pem file>] [--listener-secret user:pass] [--ready-file <path>] [--issuer <iss>] [--throttle] [--manifest-policy strict|wide]';
 
 function parseArgs(argv: string[]): CliOptions {
   const values = new Map<string, string>();
@@ -43,6 +46,10 @@ function parseArgs(argv: string[]): CliOptions {
     if (colon <= 0) throw new Error('--listener-secret must be user:password');
     listenerSecret = { user: secret.slice(0, colon), password: secret.slice(colon + 1) };
   }
+  const manifestPolicy = values.get('--manifest-policy') ?? (process.env.SYNAPSE_SANDBOX_MANIFEST_POLICY || DEFAULT_MANIFEST_POLICY);
+  if (!(MANIFEST_POLICIES as readonly string[]).includes(manifestPolicy)) {
+    throw new Error(`--manifest-policy (or SYNAPSE_SANDBOX_MANIFEST_POLICY) must be one of: ${MANIFEST_POLICIES.join(', ')}`);
+  }
   return {
     seed: values.get('--seed') ?? DEFAULT_SEED_FILE,
     registry,
@@ -53,6 +60,7 @@ function parseArgs(argv: string[]): CliOptions {
     readyFile: values.get('--ready-file'),
     issuer: values.get('--issuer'),
     throttle: flags.has('--throttle'),
+    manifestPolicy: manifestPolicy as ManifestPolicy,
   };
 }
 
@@ -81,10 +89,11 @@ async function main(): Promise<void> {
     listenerCredentials: options.listenerSecret,
     issuer: options.issuer,
     throttle: options.throttle,
+    manifestPolicy: options.manifestPolicy,
     log: (line) => console.log(`[sandbox] ${line}`),
   });
   if (options.readyFile) writeReadyFile(options.readyFile, sandbox);
-  console.log(`[sandbox] Synapse sandbox listening on ${sandbox.url} (registry ${options.registry})`);
+  console.log(`[sandbox] Synapse sandbox listening on ${sandbox.url} (registry ${options.registry}, manifest policy ${options.manifestPolicy})`);
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -12,7 +12,7 @@ import { dockerCaller, issueBearerToken } from './server/dockerApi';
 import {
   ApiError, basicCredentials, notFound, parseJsonObject, readBody, sendError, sendJson, sendNoContent, toApiError,
 } from './server/http';
-import { processRegistryEvents } from './server/listener';
+import { DEFAULT_MANIFEST_POLICY, ManifestPolicy, processRegistryEvents } from './server/listener';
 import { ACCESS_TYPES, Clock, OAuthScope, SandboxModel, TRASH_FOLDER_ID } from './server/model';
 import { Caller, anonymousCaller } from './server/permissions';
 import { handleRepoRequest } from './server/repoApi';
@@ -23,6 +23,7 @@ export type {
   SeedAcl, SeedChild, SeedData, SeedDockerRepository, SeedFolder, SeedProject, SeedProjectGenerator, SeedTag, SeedTeam, SeedUser,
 } from './server/seed';
 export type { SandboxProjectInfo, SandboxUserInfo } from './server/admin';
+export type { ManifestPolicy } from './server/listener';
 
 export interface SandboxOptions {
   host?: string;
@@ -39,6 +40,8 @@ export interface SandboxOptions {
   issuer?: string;
   /** Start with Synapse's throttle on (default off; switchable through the admin API). */
   throttle?: boolean;
+  /** The listener's manifest rule (default `strict`: Docker v2 only, as Synapse's Oct-2024 source). */
+  manifestPolicy?: ManifestPolicy;
   /** Where processing problems (e.g. rejected registry events) are reported. */
   log?: (line: string) => void;
 }
@@ -79,6 +82,10 @@ class Sandbox implements AdminTarget {
   private model: SandboxModel;
   /** userName → the seeded user's stable token. */
   private readonly seededTokens = new Map<string, string>();
+  manifestPolicy: ManifestPolicy;
+  listenerDelayMs = 0;
+  /** Notifications held by listenerDelayMs: cancelled on reset and close. */
+  private readonly heldNotifications = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly options: SandboxOptions,
@@ -91,6 +98,7 @@ class Sandbox implements AdminTarget {
     this.model = buildModel(options.seed, options.registryHost, this.clock);
     this.issueSeededTokens();
     this.control.throttleEnabled = options.throttle ?? false;
+    this.manifestPolicy = options.manifestPolicy ?? DEFAULT_MANIFEST_POLICY;
   }
 
   /** (Re-)issues the seeded users' stable tokens, so a reset also undoes their revocation. */
@@ -113,6 +121,14 @@ class Sandbox implements AdminTarget {
     this.issueSeededTokens();
     this.control.reset();
     this.control.throttleEnabled = this.options.throttle ?? false;
+    this.manifestPolicy = this.options.manifestPolicy ?? DEFAULT_MANIFEST_POLICY;
+    this.listenerDelayMs = 0;
+    this.dropHeldNotifications();
+  }
+
+  dropHeldNotifications(): void {
+    for (const timer of this.heldNotifications) clearTimeout(timer);
+    this.heldNotifications.clear();
   }
 
   state(): { users: SandboxUserInfo[]; projects: SandboxProjectInfo[] } {
@@ -252,8 +268,21 @@ class Sandbox implements AdminTarget {
     if (!credentials || credentials.user !== expected.user || credentials.password !== expected.password) {
       throw new ApiError(401, 'Invalid credentials.');
     }
-    for (const problem of processRegistryEvents(this.model, this.options.registryHost, parseJsonObject(body))) {
-      this.log(`registry event not processed: ${problem}`);
+    const events = parseJsonObject(body);
+    const policy = this.manifestPolicy;
+    const apply = () => {
+      for (const problem of processRegistryEvents(this.model, this.options.registryHost, events, policy)) {
+        this.log(`registry event not processed: ${problem}`);
+      }
+    };
+    if (this.listenerDelayMs === 0) {
+      apply();
+    } else {
+      const timer = setTimeout(() => {
+        this.heldNotifications.delete(timer);
+        apply();
+      }, this.listenerDelayMs);
+      this.heldNotifications.add(timer);
     }
     return 204;
   }
@@ -297,6 +326,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     users: () => sandbox.users(),
     projects: () => sandbox.projects(),
     close: () => new Promise<void>((resolve, reject) => {
+      sandbox.dropHeldNotifications();
       server.close((error) => (error ? reject(error) : resolve()));
       server.closeAllConnections();
     }),

@@ -275,11 +275,45 @@ describe('Synapse sandbox: docker token server and registry listener', function 
       assert.equal((await tags('syn1000101'))[0].tag, 'v3.0');
     });
 
-    it('accepts OCI manifests, OCI indexes and manifest lists', async function () {
-      const mediaTypes = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json',
-        'application/vnd.docker.distribution.manifest.list.v2+json'];
-      await notify(mediaTypes.map((mediaType, i) => event({ repository: `syn1000001/oci-${i}`, mediaType })));
-      for (let i = 0; i < mediaTypes.length; i++) assert.equal((await lookup(`syn1000001/oci-${i}`)).status, 200, mediaTypes[i]);
+    const WIDE_ONLY = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json',
+      'application/vnd.docker.distribution.manifest.list.v2+json'];
+
+    it('by default (strict, the Oct-2024 rule) records only Docker v2 manifests: OCI manifests, OCI indexes and manifest lists make nothing', async function () {
+      await notify(WIDE_ONLY.map((mediaType, i) => event({ repository: `syn1000001/oci-${i}`, mediaType })));
+      for (let i = 0; i < WIDE_ONLY.length; i++) assert.equal((await lookup(`syn1000001/oci-${i}`)).status, 404, WIDE_ONLY[i]);
+      await notify([event({ repository: 'syn1000001/docker-v2' })]);
+      assert.equal((await lookup('syn1000001/docker-v2')).status, 200);
+    });
+
+    it('under the wide rule (POST /__admin/manifest-policy) accepts OCI manifests, OCI indexes and manifest lists; reset goes back to strict', async function () {
+      assert.deepEqual(await adminCall(sandbox.url, 'POST', 'manifest-policy', { policy: 'wide' }), { policy: 'wide' });
+      await notify(WIDE_ONLY.map((mediaType, i) => event({ repository: `syn1000001/oci-${i}`, mediaType })));
+      for (let i = 0; i < WIDE_ONLY.length; i++) assert.equal((await lookup(`syn1000001/oci-${i}`)).status, 200, WIDE_ONLY[i]);
+      await adminCall(sandbox.url, 'POST', 'reset');
+      await notify([event({ repository: 'syn1000001/after-reset', mediaType: WIDE_ONLY[0] })]);
+      assert.equal((await lookup('syn1000001/after-reset')).status, 404, 'reset restores the strict rule');
+    });
+
+    it('refuses an unknown manifest policy and a bad listener delay with 400', async function () {
+      const policy = await sandboxRequest(sandbox.url, 'POST', '/__admin/manifest-policy', { body: { policy: 'kind' } });
+      assert.equal(policy.status, 400);
+      assert.match(policy.text, /policy must be one of: strict, wide/);
+      const delay = await sandboxRequest(sandbox.url, 'POST', '/__admin/listener-delay', { body: { ms: -1 } });
+      assert.equal(delay.status, 400);
+    });
+
+    it('with a listener delay, answers 204 at once and records the commit only after the delay; reset drops held notifications', async function () {
+      assert.deepEqual(await adminCall(sandbox.url, 'POST', 'listener-delay', { ms: 400 }), { ms: 400 });
+      const started = Date.now();
+      assert.equal((await notify([event({ repository: 'syn1000001/delayed' })])).status, 204);
+      assert.ok(Date.now() - started < 300, 'the registry is answered at once');
+      assert.equal((await lookup('syn1000001/delayed')).status, 404, 'not yet recorded');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.equal((await lookup('syn1000001/delayed')).status, 200, 'recorded after the delay');
+      await notify([event({ repository: 'syn1000001/dropped' })]);
+      await adminCall(sandbox.url, 'POST', 'reset');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.equal((await lookup('syn1000001/dropped')).status, 404, 'a reset drops the held notification');
     });
 
     it('ignores blobs, pulls, mounts and other registries', async function () {

@@ -57,5 +57,7 @@ export type {
   LocalImage,
   ListLocalImagesOptions,
 } from './operations';
+export { inspectPushedManifest, formatPlatform } from './pushedManifest';
+export type { PushedManifest, PushedPlatform, PushedManifestOptions } from './pushedManifest';
 export { checkPushAllowed, checkPullAllowed, inspectPush, inspectPull } from './preflight';
 export type { PreflightCode, PreflightRefusal, PreflightOptions, PreflightResult } from './preflight';

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApiError, badRequest, isLoopback, notFound, parseJsonObject, readBody } from './http';
 import { OAUTH_SCOPES, OAuthScope } from './model';
 import { TrafficControl } from './control';
+import { MANIFEST_POLICIES, ManifestPolicy } from './listener';
 
 export interface SandboxUserInfo {
   userName: string;
@@ -29,7 +30,14 @@ export interface AdminTarget {
   /** Revokes a personal access token; false when it was not a valid one. */
   revokeToken(token: string): boolean;
   setTrashed(id: string, trashed: boolean): void;
+  /** Which manifest media types the listener records commits for (listener.ts). */
+  manifestPolicy: ManifestPolicy;
+  /** How long a notification waits before it is applied (answered 204 at once), like a delayed delivery. */
+  listenerDelayMs: number;
 }
+
+/** Registry notifications held back longer than this would outlive any test. */
+const MAX_LISTENER_DELAY_MS = 10 * 60_000;
 
 /** Generated bodies may be large (that is their point) but stay bounded. */
 const MAX_GENERATED_BODY_BYTES = 2 * 1024 * 1024 * 1024;
@@ -123,6 +131,18 @@ export async function handleAdminRequest(target: AdminTarget, req: IncomingMessa
       return { enabled: control.throttleEnabled };
     case 'POST /__admin/tokens':
       return { token: target.mintToken(requiredString(body, 'userName'), scopesOf(body)) };
+    case 'POST /__admin/manifest-policy': {
+      const policy = requiredString(body, 'policy');
+      if (!(MANIFEST_POLICIES as readonly string[]).includes(policy)) throw badRequest(`policy must be one of: ${MANIFEST_POLICIES.join(', ')}`);
+      target.manifestPolicy = policy as ManifestPolicy;
+      return { policy: target.manifestPolicy };
+    }
+    case 'POST /__admin/listener-delay': {
+      const ms = nonNegativeInteger(body, 'ms');
+      if (ms > MAX_LISTENER_DELAY_MS) throw badRequest(`ms must be at most ${MAX_LISTENER_DELAY_MS}`);
+      target.listenerDelayMs = ms;
+      return { ms: target.listenerDelayMs };
+    }
     case 'GET /__admin/state':
       return target.state();
     case 'GET /__admin/stats':
