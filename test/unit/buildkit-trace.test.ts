@@ -1,5 +1,6 @@
-// BuildKit's build stream as a real engine sent it (fixtures captured from Docker 20.10.24's
-// BuildKit through POST /build?version=2, Dockerfiles beside them): the protobuf StatusResponse
+// BuildKit's build stream as a real engine sent it (fixtures captured through POST
+// /build?version=2 from Docker 20.10.24's BuildKit and, engine28-*, Docker 28.5.2's, with the
+// containerd image store; the Dockerfiles beside them): the protobuf StatusResponse
 // decoder, the tracker's steps, cached steps, log lines and failing step, hostile payloads, and
 // the Dockerfile checks made before a build.
 import * as assert from 'node:assert/strict';
@@ -147,6 +148,23 @@ describe('BuildKit build stream (captured from a real engine)', () => {
         ['CACHED [release 1/3] FROM docker.io/local/busybox:1', '[base 2/2] RUN echo base-step > /base', '[tested 1/1] RUN echo tested > /stage', '[release 2/3] COPY --from=tested /stage /stage', '[release 3/3] RUN cat /stage'],
       );
       assert.equal(progress.at(-1)!.fraction, 1);
+    });
+
+    it('follows Docker 28\'s BuildKit: a heredoc step, base images named with their digest, no "Successfully tagged"', () => {
+      const { tracker, output, progress } = track('engine28-heredoc');
+      assert.equal(tracker.error, undefined);
+      assert.equal(tracker.imageId, 'sha256:56776c5e670b1491d173f94cd17345e9f1b52da95664889002abb50936456e45');
+      assert.deepEqual([...new Set(progress.map((p) => p.stepText))], [
+        '[stage-0 1/4] FROM docker.io/local/busybox:1@sha256:877d297feecd073461b733047887d2d363faeaa61d30e23e8214647cb1086121',
+        '[stage-0 2/4] COPY --chmod=755 a.sh /a.sh',
+        '[stage-0 3/4] RUN <<EOF (echo from-heredoc...)',
+        '[stage-0 4/4] RUN --mount=type=cache,target=/cache /a.sh',
+      ]);
+      const heredoc = output.indexOf('[stage-0 3/4] RUN <<EOF (echo from-heredoc...)');
+      assert.deepEqual(output.slice(heredoc + 1, heredoc + 3).sort(), ['from-heredoc', 'heredoc-stderr']);
+      assert.ok(output.includes('script ran'));
+      assert.equal(progress.at(-1)!.fraction, 1);
+      assert.deepEqual(tracker.taggedReferences, []);
     });
 
     it('caps a huge log line and stays linear on 100,000 log lines', () => {
