@@ -20,6 +20,16 @@ export interface BuildSettings {
   target: string;
   platform: string;
   noCache: boolean;
+  /** auto (BuildKit where the engine offers it), buildkit or classic. */
+  builder: BuildBuilder;
+  /** The network RUN steps use; '' for the engine's default. */
+  network: string;
+}
+
+export type BuildBuilder = 'auto' | 'buildkit' | 'classic';
+
+function isBuilder(value: unknown): value is BuildBuilder {
+  return value === 'auto' || value === 'buildkit' || value === 'classic';
 }
 
 export const SETTINGS_SECTION = 'synapseDocker';
@@ -58,6 +68,8 @@ export function readBuildSettings(resource: vscode.Uri | undefined, isTrusted = 
     target: read('target', '', isString),
     platform: read('platform', '', isString),
     noCache: read('noCache', false, isBoolean),
+    builder: read('builder', 'auto' as BuildBuilder, isBuilder),
+    network: read('network', '', isString).trim(),
   };
 }
 

@@ -11,6 +11,9 @@ import { ImageTarget, projectStep, repositoryStep, tagStep } from '../ui/targetS
 import { input, pick, StepInfo, runWizard } from '../ui/wizard';
 import { CommandDefinition, CommandServices } from './command';
 import { readBuildSettings } from '../settings';
+import type { DockerConnection } from '../docker/dockerAccess';
+import { confirmCredentialsToEngine } from '../docker/engineTrust';
+import type { BuildEngine, BuildPlanInfo } from '../core/docker';
 
 interface BuildPlan extends ImageTarget {
   buildArgs: Record<string, string>;
@@ -35,14 +38,58 @@ export const buildImageCommand: CommandDefinition = {
     const dockerfile = argument instanceof vscode.Uri ? argument : await pickDockerfile();
     if (!dockerfile) return undefined;
     try {
+      // The engine first: an unreachable one is said at once, not after four questions.
+      const engine = await checkEngine(services, dockerfile);
+      if (!engine) return undefined;
       const plan = await planBuild(services, dockerfile);
-      return plan ? await runBuild(services, dockerfile, plan) : undefined;
+      return plan ? await runBuild(services, dockerfile, plan, engine) : undefined;
     } catch (error) {
       showError(services, vscode.l10n.t('Build failed'), error);
       return undefined;
     }
   },
 };
+
+interface CheckedEngine {
+  connection: DockerConnection;
+  engine: BuildEngine;
+}
+
+/**
+ * Asks the engine what a build there will be (product, version, builder, platform). When it
+ * cannot be reached, says so with Retry (which starts this build again) and resolves undefined;
+ * the tree learns it too.
+ */
+async function checkEngine(services: CommandServices, dockerfile: vscode.Uri): Promise<CheckedEngine | undefined> {
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Checking the Docker engine…') }, async () => {
+      const connection = await services.docker.connect();
+      const engine = await connection.module.inspectBuildEngine(connection.docker, { endpoint: connection.endpoint });
+      return { connection, engine };
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    services.logger.warn(`Build of ${dockerfile.fsPath} not started: the Docker engine did not answer: ${reason}`);
+    // A connection made earlier may be stale: the next attempt (and the tree) asks the engine anew.
+    services.docker.reset();
+    void services.docker.connect().catch(() => undefined);
+    void notify(
+      'error',
+      vscode.l10n.t('The Docker engine cannot be reached, so nothing can be built: {0}', reason),
+      commandStep(vscode.l10n.t('Retry'), buildImageCommand.id, dockerfile),
+    );
+    return undefined;
+  }
+}
+
+/** The sentence that says where and how the build runs. */
+export function describeBuildPlan(plan: BuildPlanInfo): string {
+  const engine = `${plan.engine.product} ${plan.engine.version}`;
+  if (plan.engine.podman) return vscode.l10n.t('Building on {0} with Buildah for {1}.', engine, plan.platform);
+  return plan.builder === 'buildkit'
+    ? vscode.l10n.t('Building on {0} with BuildKit for {1}.', engine, plan.platform)
+    : vscode.l10n.t('Building on {0} with the classic builder for {1}.', engine, plan.platform);
+}
 
 async function pickDockerfile(): Promise<vscode.Uri | undefined> {
   const files = await vscode.workspace.findFiles(DOCKERFILE_GLOB, '**/node_modules/**', 200);
@@ -169,24 +216,57 @@ async function confirmContextFolder(services: CommandServices, dockerfile: vscod
   return choice === send || choice === always;
 }
 
-async function runBuild(services: CommandServices, dockerfile: vscode.Uri, plan: BuildPlan): Promise<string | undefined> {
+/**
+ * Credentials for base images on the Synapse registry, only when the Dockerfile may pull from it
+ * (FROM <registry>/…, or an ARG-decided image) and the user lets them go to this engine.
+ */
+async function baseImageAuth(services: CommandServices, connection: DockerConnection, dockerfile: vscode.Uri, registry: string) {
+  let text: string;
+  try {
+    text = Buffer.from(await vscode.workspace.fs.readFile(dockerfile)).toString('utf8');
+  } catch {
+    return undefined; // the build itself says what is wrong with the file
+  }
+  if (!connection.module.mayPullFrom(connection.module.scanDockerfile(text), registry)) return undefined;
+  if (!(await confirmCredentialsToEngine(services, connection))) {
+    services.logger.info(`Building without credentials for ${registry}: base images from it are pulled anonymously`);
+    return undefined;
+  }
+  return (await services.session.snapshot()).registryAuth(registry);
+}
+
+async function runBuild(services: CommandServices, dockerfile: vscode.Uri, plan: BuildPlan, checked: CheckedEngine): Promise<string | undefined> {
   const registry = services.settings().registry;
   const reference = synapseImageName(registry, plan.project!.id, plan.repositoryName!, plan.tag!);
   await services.workspaceState.update(lastTagKey(dockerfile), { project: plan.project, repositoryName: plan.repositoryName, tag: plan.tag });
   const contextDir = contextDirectory(dockerfile);
   if (!(await confirmContextFolder(services, dockerfile, contextDir))) return undefined;
-  const connection = await services.docker.connect();
+  const { connection, engine } = checked;
   const { logger, output } = services;
+  const settings = readBuildSettings(dockerfile);
+  const registryAuth = await baseImageAuth(services, connection, dockerfile, registry);
   logger.info(`Building ${reference} from ${dockerfile.fsPath} with the context ${contextDir}`);
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Building {0}', reference), cancellable: true },
       (progress, cancellation) => {
         let reported = 0;
+        let where = '';
         progress.report({ message: vscode.l10n.t('Reading the build context {0}…', contextDir) });
         return connection.module.buildImage({
           docker: connection.docker,
           endpoint: connection.endpoint,
+          engine,
+          builder: settings.builder,
+          network: settings.network || undefined,
+          registryAuth,
+          onBuilder: (info) => {
+            where = describeBuildPlan(info);
+            progress.report({ message: `${where} ${vscode.l10n.t('Reading the build context {0}…', contextDir)}` });
+            logger.info(where);
+            output.info(where);
+          },
+          onCredentialsAsked: (host, answered) => logger.info(`BuildKit asked for credentials for ${host}: ${answered ? 'answered with the Synapse token' : 'answered anonymously'}`),
           contextDir,
           dockerfile: dockerfile.fsPath,
           tags: [reference],
@@ -197,7 +277,7 @@ async function runBuild(services: CommandServices, dockerfile: vscode.Uri, plan:
           signal: abortSignalFor(cancellation),
           onContext: (summary) => {
             const upload = describeContextUpload(summary);
-            progress.report({ message: upload });
+            progress.report({ message: where ? `${where} ${upload}` : upload });
             logger.info(upload);
             logger.info(`Build context: ${JSON.stringify(summary)}`);
           },
@@ -210,7 +290,7 @@ async function runBuild(services: CommandServices, dockerfile: vscode.Uri, plan:
         });
       },
     );
-    logger.info(`Built ${reference} (${result.imageId}) in ${result.durationMs} ms`);
+    logger.info(`Built ${reference} (${result.imageId}) in ${result.durationMs} ms with ${result.builder}${result.cachedSteps ? `, ${result.cachedSteps} steps from the cache` : ''}`);
     void services.localImages.refresh(connection, registry).catch(() => undefined);
     void notify('info', vscode.l10n.t('Built {0}.', reference), commandStep(vscode.l10n.t('Push'), 'synapseDocker.pushImage', reference));
     return reference;
@@ -221,6 +301,15 @@ async function runBuild(services: CommandServices, dockerfile: vscode.Uri, plan:
     }
     const failed = error as { name?: string; step?: string; raw?: string; message: string };
     logger.error(`Build of ${reference} failed: ${failed.message}`);
+    if (failed.name === 'BuildkitRequiredError') {
+      void notify(
+        'error',
+        failed.message,
+        commandStep(vscode.l10n.t('Open Settings'), 'workbench.action.openSettings', 'synapseDocker.build.builder'),
+        { title: vscode.l10n.t('Show Output'), run: () => output.show(true) },
+      );
+      return undefined;
+    }
     const message = failed.name === 'BuildFailedError' && failed.step
       ? vscode.l10n.t('Build failed at {0}: {1}', failed.step, failed.raw ?? '')
       : vscode.l10n.t('Build of {0} failed: {1}', reference, failed.message);

@@ -70,6 +70,8 @@ const HOSTILE_BUILD = {
   'synapseDocker.build.target': 'workspace-stage',
   'synapseDocker.build.platform': 'linux/arm64',
   'synapseDocker.build.noCache': true,
+  'synapseDocker.build.builder': 'classic',
+  'synapseDocker.build.network': 'host',
 };
 
 describe('A hostile workspace cannot move the token; an invalid endpoint never stops the extension', function () {
@@ -208,10 +210,12 @@ describe('A hostile workspace cannot move the token; an invalid endpoint never s
       target: 'workspace-stage',
       platform: 'linux/arm64',
       noCache: true,
+      builder: 'classic',
+      network: 'host',
     });
     // code-server's trust cannot be toggled in this run (the harness turns trust off), so the
     // Restricted Mode branch is exercised through the same reader with isTrusted = false.
-    assert.deepEqual(readBuildSettings(dockerfile, false), { context: '', args: {}, target: '', platform: '', noCache: false });
+    assert.deepEqual(readBuildSettings(dockerfile, false), { context: '', args: {}, target: '', platform: '', noCache: false, builder: 'auto', network: '' });
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } } };
     assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.sort(), Object.keys(HOSTILE_BUILD).sort());
   });

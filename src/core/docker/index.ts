@@ -20,6 +20,8 @@ export type { BuildContext, BuildContextOptions, BuildContextSummary } from './b
 export {
   NdjsonParser,
   BuildProgressTracker,
+  BuildkitProgressTracker,
+  LineAssembler,
   TransferProgressTracker,
   eventError,
   clipText,
@@ -30,6 +32,10 @@ export {
 export type { StreamEvent, BuildProgress, TransferProgress, LayerProgress, LayerPhase } from './progress';
 export {
   buildImage,
+  inspectBuildEngine,
+  chooseBuilder,
+  describeEngine,
+  BuildkitRequiredError,
   tagImage,
   pushImage,
   pullImage,
@@ -52,6 +58,10 @@ export type {
   RegistryDenialKind,
   BuildImageOptions,
   BuildResult,
+  BuildEngine,
+  Builder,
+  BuilderChoice,
+  BuildPlanInfo,
   TransferOptions,
   RegistryAuthResult,
   LocalImage,
@@ -61,3 +71,9 @@ export { inspectPushedManifest, formatPlatform } from './pushedManifest';
 export type { PushedManifest, PushedPlatform, PushedManifestOptions } from './pushedManifest';
 export { checkPushAllowed, checkPullAllowed, inspectPush, inspectPull } from './preflight';
 export type { PreflightCode, PreflightRefusal, PreflightOptions, PreflightResult } from './preflight';
+export { scanDockerfile, mayPullFrom, buildkitFeatureInError } from './buildkitFeatures';
+export type { DockerfileScan, DockerfileFeature } from './buildkitFeatures';
+export { decodeStatusResponse, ProtoError } from './buildkitProto';
+export type { BuildkitStatus, BuildkitVertex, BuildkitLog } from './buildkitProto';
+export { openBuildkitSession, credentialsApply } from './buildkitSession';
+export type { BuildkitSession } from './buildkitSession';

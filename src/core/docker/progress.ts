@@ -5,6 +5,7 @@
 // hostile stream costs linear time and bounded memory.
 // Nothing here talks to the engine: it turns raw events into progress a UI can show.
 import * as l10n from '@vscode/l10n';
+import { BuildkitStatus, BuildkitVertex, decodeStatusResponse } from './buildkitProto';
 
 /** One line of a build/push/pull stream, as the engine sends it (fields are checked before use). */
 export interface StreamEvent {
@@ -596,5 +597,292 @@ export class TransferProgressTracker {
   /** Emits the final state (whatever throttling held back). */
   finish(): void {
     this.emit(true);
+  }
+}
+
+// ---- build through BuildKit -----------------------------------------------------------------
+
+/**
+ * Splits text that arrives in pieces into lines, as a terminal shows them: a carriage return
+ * overwrites the line, each line is capped at MAX_LINE_KEPT characters (with a marker saying how
+ * much was dropped), and the work is linear in the text.
+ */
+export class LineAssembler {
+  private line = '';
+  private dropped = 0;
+  private crPending = false;
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(raw: string): void {
+    const text = raw.includes('\r\n') ? raw.replace(/\r\n/g, '\n') : raw;
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', start)) {
+      this.append(text.slice(start, newline));
+      start = newline + 1;
+      this.crPending = false;
+      this.flush(true);
+    }
+    this.append(text.slice(start));
+  }
+
+  /** The line being written, if any (for a failure's tail). */
+  get partial(): string {
+    return this.dropped ? `${this.line} … ${droppedMarker(this.dropped)}` : this.line;
+  }
+
+  /** Emits the line being written, if any. */
+  flush(always = false): void {
+    if (!always && !this.line && !this.dropped) return;
+    const line = this.partial;
+    this.line = '';
+    this.dropped = 0;
+    this.crPending = false;
+    this.onLine(line.includes('\u001b') ? line.replace(ANSI_ESCAPE, '') : line);
+  }
+
+  private append(text: string): void {
+    if (!text) return;
+    if (this.crPending) this.reset();
+    this.crPending = text.endsWith('\r');
+    const body = this.crPending ? text.slice(0, -1) : text;
+    const lastCr = body.lastIndexOf('\r');
+    let visible = body;
+    if (lastCr >= 0) {
+      this.reset();
+      visible = body.slice(lastCr + 1);
+    }
+    const room = MAX_LINE_KEPT - this.line.length;
+    if (visible.length <= room) this.line += visible;
+    else {
+      this.line += visible.slice(0, Math.max(0, room));
+      this.dropped += visible.length - Math.max(0, room);
+    }
+  }
+
+  private reset(): void {
+    this.line = '';
+    this.dropped = 0;
+  }
+}
+
+/** "[stage-0 2/4] COPY a /a" or "[2/4] COPY a /a": the stage, the step and the stage's step count. */
+const BUILDKIT_VERTEX_STEP = /^\[((?:[^\]\s]+ )*)(\d+)\/(\d+)\] (.*)$/s;
+/** Vertexes followed one by one; a build has a few dozen, a stream naming more is not followed further. */
+const MAX_VERTEXES = 4096;
+
+interface VertexState {
+  name: string;
+  stage?: string;
+  step?: number;
+  total?: number;
+  instruction?: string;
+  started: boolean;
+  done: boolean;
+  cached: boolean;
+  error?: string;
+  tail: string[];
+  lines?: LineAssembler;
+}
+
+function isCancelledVertexError(text: string): boolean {
+  return /\bcontext canceled\b|\bcanceled\b/i.test(text) && !/exit code|did not complete successfully/i.test(text);
+}
+
+function invalidTraceMessage(detail: string): string {
+  return l10n.t('The Docker engine sent BuildKit progress that cannot be read: {0}', excerpt(detail));
+}
+
+/**
+ * Follows a BuildKit build stream (`POST /build?version=2`): the `moby.buildkit.trace` events
+ * (base64 protobuf StatusResponse) give the steps, cached steps, each step's log lines and the
+ * failing step; `moby.image.id` gives the image id; `errorDetail` the failure. Same outputs as
+ * BuildProgressTracker, so a build's caller does not care which builder ran.
+ */
+export class BuildkitProgressTracker {
+  private current: BuildProgress = { fraction: 0 };
+  private readonly vertexes = new Map<string, VertexState>();
+  private readonly stageTotals = new Map<string, number>();
+  private stepsDone = 0;
+  private cachedCount = 0;
+  private failure?: string;
+  private failedVertex?: VertexState;
+  private built?: string;
+  private readonly tagged: string[] = [];
+  private readonly general = new LineAssembler((line) => this.emitGeneral(line));
+  private readonly generalTail: string[] = [];
+
+  constructor(
+    private readonly callbacks: { onProgress?: (progress: BuildProgress) => void; onOutput?: (line: string) => void } = {},
+  ) {}
+
+  get progress(): BuildProgress {
+    return { ...this.current };
+  }
+
+  get error(): string | undefined {
+    return this.failure;
+  }
+
+  get imageId(): string | undefined {
+    return this.built;
+  }
+
+  /** BuildKit always reports the full id; kept for the same shape as the classic tracker. */
+  get shortImageId(): string | undefined {
+    return undefined;
+  }
+
+  get taggedReferences(): string[] {
+    return [...this.tagged];
+  }
+
+  /** Steps BuildKit took from its cache. */
+  get cachedSteps(): number {
+    return this.cachedCount;
+  }
+
+  /** The failing step's line ("[stage-0 3/4] RUN make"), or the running step's. */
+  get stepText(): string | undefined {
+    return this.failedVertex?.name ?? this.current.stepText;
+  }
+
+  /** The last lines of the failing step (else of the latest step, else the build's own). */
+  get outputTail(): string[] {
+    const vertex = this.failedVertex ?? this.latestStep();
+    if (!vertex) return [...this.generalTail];
+    const partial = vertex.lines?.partial;
+    return partial ? [...vertex.tail, partial] : [...vertex.tail];
+  }
+
+  consume(event: StreamEvent): void {
+    const error = eventError(event);
+    if (error !== undefined) {
+      this.fail(error);
+      this.callbacks.onOutput?.(error);
+      return;
+    }
+    if (event.id === 'moby.buildkit.trace') {
+      this.consumeTrace(event.aux);
+      return;
+    }
+    if (event.aux && event.aux.ID !== undefined) {
+      if (typeof event.aux.ID === 'string' && SHA256_DIGEST.test(event.aux.ID)) this.built = event.aux.ID;
+      else this.fail(invalidImageIdMessage(event.aux.ID));
+    }
+    if (typeof event.stream === 'string') this.general.push(event.stream);
+  }
+
+  finish(): void {
+    this.general.flush();
+    for (const vertex of this.vertexes.values()) vertex.lines?.flush();
+    // BuildKit merges identical steps of several stages into one vertex, so some stage counts
+    // are never reached one by one: a build that produced its image is done.
+    if (this.built && this.failure === undefined && this.current.totalSteps !== undefined && this.current.fraction < 1) {
+      this.current = { ...this.current, fraction: 1 };
+      this.callbacks.onProgress?.(this.progress);
+    }
+  }
+
+  private fail(text: string): void {
+    if (this.failure === undefined) this.failure = text.trim();
+  }
+
+  private emitGeneral(line: string): void {
+    this.callbacks.onOutput?.(line);
+    const tagged = /^Successfully tagged (\S+)$/.exec(line);
+    if (tagged) this.tagged.push(tagged[1]);
+    this.generalTail.push(line);
+    if (this.generalTail.length > OUTPUT_TAIL_LINES) this.generalTail.shift();
+  }
+
+  private consumeTrace(aux: unknown): void {
+    if (typeof aux !== 'string') {
+      this.fail(invalidTraceMessage(JSON.stringify(aux) ?? String(aux)));
+      return;
+    }
+    let status: BuildkitStatus;
+    try {
+      status = decodeStatusResponse(Buffer.from(aux, 'base64'));
+    } catch (error) {
+      this.fail(invalidTraceMessage(error instanceof Error ? error.message : String(error)));
+      return;
+    }
+    for (const vertex of status.vertexes) this.consumeVertex(vertex);
+    for (const entry of status.logs) {
+      const vertex = this.vertexes.get(entry.vertex);
+      if (!vertex) continue;
+      vertex.lines ??= new LineAssembler((line) => this.emitVertexLine(vertex, line));
+      vertex.lines.push(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString('utf8'));
+    }
+    for (const warning of status.warnings) {
+      if (warning.short) this.callbacks.onOutput?.(clipText(`WARNING: ${warning.short.trim()}`));
+    }
+  }
+
+  private emitVertexLine(vertex: VertexState, line: string): void {
+    this.callbacks.onOutput?.(line);
+    vertex.tail.push(line);
+    if (vertex.tail.length > OUTPUT_TAIL_LINES) vertex.tail.shift();
+  }
+
+  private consumeVertex(update: BuildkitVertex): void {
+    let vertex = this.vertexes.get(update.digest);
+    if (!vertex) {
+      if (this.vertexes.size >= MAX_VERTEXES) return;
+      const name = clipText(update.name.replace(/\s+/g, ' ').trim(), 1024);
+      const step = BUILDKIT_VERTEX_STEP.exec(name);
+      vertex = { name, started: false, done: false, cached: false, tail: [] };
+      if (step) {
+        vertex.stage = step[1].trim();
+        vertex.step = Number(step[2]);
+        vertex.total = Number(step[3]);
+        vertex.instruction = step[4];
+        if (!this.stageTotals.has(vertex.stage)) this.stageTotals.set(vertex.stage, vertex.total);
+      }
+      this.vertexes.set(update.digest, vertex);
+    }
+    let changed = false;
+    if (update.cached && !vertex.cached) {
+      vertex.cached = true;
+      if (vertex.step !== undefined) this.cachedCount++;
+      this.callbacks.onOutput?.(`CACHED ${vertex.name}`);
+      changed = true;
+    }
+    if ((update.started !== undefined || update.cached) && !vertex.started) {
+      vertex.started = true;
+      if (!vertex.cached) this.callbacks.onOutput?.(vertex.name);
+      if (vertex.step !== undefined) {
+        this.current = { ...this.current, step: vertex.step, totalSteps: vertex.total, stepText: vertex.name, instruction: vertex.instruction };
+      }
+      changed = true;
+    }
+    if (update.error && vertex.error === undefined) {
+      vertex.error = clipText(update.error, 8 * 1024);
+      vertex.lines?.flush();
+      // The step that failed, not the ones BuildKit cancelled because of it.
+      if (!this.failedVertex || (isCancelledVertexError(this.failedVertex.error ?? '') && !isCancelledVertexError(vertex.error))) {
+        this.failedVertex = vertex;
+      }
+      this.callbacks.onOutput?.(`ERROR ${vertex.name}: ${vertex.error}`);
+    }
+    if ((update.completed !== undefined || update.cached) && !vertex.done) {
+      vertex.done = true;
+      vertex.lines?.flush();
+      if (vertex.step !== undefined && vertex.error === undefined) this.stepsDone++;
+      changed = true;
+    }
+    if (changed && vertex.step !== undefined) {
+      let total = 0;
+      for (const count of this.stageTotals.values()) total += count;
+      this.current = { ...this.current, fraction: total > 0 ? Math.min(1, this.stepsDone / total) : 0 };
+      this.callbacks.onProgress?.(this.progress);
+    }
+  }
+
+  private latestStep(): VertexState | undefined {
+    let latest: VertexState | undefined;
+    for (const vertex of this.vertexes.values()) if (vertex.step !== undefined && (vertex.started || vertex.tail.length > 0)) latest = vertex;
+    return latest;
   }
 }
