@@ -61,6 +61,8 @@ async function main(): Promise<number> {
     logFile: path.join(resultsDir, 'code-server.log'),
     settings: {
       ...sandboxSettings(sandbox),
+      // The test engines have no bridge network: RUN steps of the journeys' builds use none.
+      'synapseDocker.build.network': 'none',
       // Quieter screenshots: no minimap, no breadcrumbs.
       'editor.minimap.enabled': false,
       'breadcrumbs.enabled': false,

@@ -69,7 +69,8 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
     });
     dirs.push(dir);
     janitor.add(reference);
-    const result = await buildImage({ docker, contextDir: dir, tags: [reference] });
+    // Classic, so the pull tests download real layers (BuildKit's containerd store keeps them after a remove).
+    const result = await buildImage({ docker, contextDir: dir, tags: [reference], builder: 'classic', network: 'none' });
     janitor.add(result.imageId);
     return result.imageId;
   }
