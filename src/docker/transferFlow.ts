@@ -326,8 +326,10 @@ async function announcePush(services: CommandServices, snapshot: AccountSnapshot
   const tag = reference.tag ?? 'latest';
   const client = snapshot.client;
   const mediaType = pushed?.mediaType;
+  // The push is done: the wait is background work, shown in the status bar rather than as one more
+  // toast (a toast that closes just as the result's toast opens can leave the result unseen).
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Waiting for Synapse to list {0}:{1}…', repositoryName, tag), cancellable: true },
+    { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Waiting for Synapse to list {0}:{1}…', repositoryName, tag) },
     (_progress, cancellation) =>
       whileLinked([abortSignalFor(cancellation), snapshot.signal], (signal) => waitForPushedCommit({ client, repositoryName, tag, digest, mediaType, pushedAt, signal })),
   );
