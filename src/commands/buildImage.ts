@@ -263,8 +263,7 @@ async function runBuild(services: CommandServices, dockerfile: vscode.Uri, plan:
           onBuilder: (info) => {
             where = describeBuildPlan(info);
             progress.report({ message: `${where} ${vscode.l10n.t('Reading the build context {0}…', contextDir)}` });
-            logger.info(where);
-            output.info(where);
+            logger.info(where); // the logger writes to the same output channel
           },
           onCredentialsAsked: (host, answered) => logger.info(`BuildKit asked for credentials for ${host}: ${answered ? 'answered with the Synapse token' : 'answered anonymously'}`),
           contextDir,
