@@ -12,6 +12,7 @@ import { dockerCaller, issueBearerToken } from './server/dockerApi';
 import {
   ApiError, basicCredentials, notFound, parseJsonObject, readBody, sendError, sendJson, sendNoContent, toApiError,
 } from './server/http';
+import { StatusReply, handleEvaluationAdmin } from './server/evaluations';
 import { DEFAULT_MANIFEST_POLICY, ManifestPolicy, processRegistryEvents } from './server/listener';
 import { ACCESS_TYPES, Clock, OAuthScope, SandboxModel, TRASH_FOLDER_ID } from './server/model';
 import { Caller, anonymousCaller } from './server/permissions';
@@ -171,6 +172,10 @@ class Sandbox implements AdminTarget {
     else this.model.restoreFromTrash(entity, entity.createdBy, ACCESS_TYPES);
   }
 
+  evaluationAdmin(route: string, body: Record<string, unknown>): unknown {
+    return handleEvaluationAdmin(this.model, route, body);
+  }
+
   // ---- HTTP ----
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -224,8 +229,10 @@ class Sandbox implements AdminTarget {
       if (caller?.user && !caller.user.termsOfUseAccepted) throw new ApiError(403, TERMS_OF_USE_NOT_SIGNED);
       if (admission && 'rejected' in admission) throw admission.rejected;
       if (isRepo) {
-        sendJson(res, 200, handleRepoRequest(this.model, { method, path: path.slice('/repo/v1'.length), query: url.searchParams, body, caller: caller! }));
-        status = 200;
+        const answer = handleRepoRequest(this.model, { method, path: path.slice('/repo/v1'.length), query: url.searchParams, body, caller: caller! });
+        status = answer instanceof StatusReply ? answer.status : 200;
+        if (status === 204) sendNoContent(res);
+        else sendJson(res, status, answer instanceof StatusReply ? answer.body : answer);
       } else if (api) {
         if (path !== '/docker/v1/bearerToken') throw notFound(`No API found for: ${path}`);
         if (method !== 'GET') throw new ApiError(405, `Request method '${method}' not supported`);

@@ -211,7 +211,7 @@ describe('Synapse sandbox: admin API', function () {
     const alice = state.users.find((u: { userName: string }) => u.userName === 'alice');
     assert.deepEqual(alice, { userName: 'alice', ownerId: '3400001', token: tokens.alice, certified: true, scopes: ['view', 'download', 'modify'] });
     assert.deepEqual(state.users.find((u: { userName: string }) => u.userName === 'erin').scopes, ['view', 'download']);
-    assert.equal(state.projects.length, 61); // 60 before the seed gained syn1000006 (access requirements)
+    assert.equal(state.projects.length, 62); // 60 before the seed gained syn1000006 (access requirements) and syn1000007 (the challenge)
     const main = state.projects.find((p: { id: string }) => p.id === 'syn1000001');
     assert.equal(main.name, 'Alice Main Project');
     assert.equal(main.inTrash, false);
@@ -310,8 +310,8 @@ describe('Synapse sandbox: CLI (main.js)', function () {
     assert.equal(ready.url, `http://127.0.0.1:${ready.port}`);
     assert.equal(ready.issuer, 'www.synapse.org');
     assert.equal(ready.tokenCertPem, keys.certPem);
-    assert.equal(ready.users.length, 8); // grace (terms of use) and heidi (access requirements) joined the seed
-    assert.equal(ready.projects.length, 61);
+    assert.equal(ready.users.length, 9); // grace (terms of use), heidi (access requirements) and oscar (challenge organiser) joined the seed
+    assert.equal(ready.projects.length, 62);
 
     const alice = ready.users.find((u: { userName: string }) => u.userName === 'alice');
     assert.equal((await sandboxRequest(ready.url, 'GET', '/repo/v1/userProfile', { token: alice.token })).json.ownerId, '3400001');

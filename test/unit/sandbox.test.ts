@@ -277,8 +277,9 @@ describe('Synapse sandbox: /repo/v1', function () {
         ids.push(...response.json.page.map((h: { id: string }) => h.id));
         token = response.json.nextPageToken;
       } while (token);
-      assert.equal(ids.length, 58);
+      assert.equal(ids.length, 59);
       assert.ok(ids.includes('syn1000003'));
+      assert.ok(ids.includes('syn1000007'), 'the challenge project: signed-in users may READ it');
       assert.ok(!ids.includes('syn1000002') && !ids.includes('syn1000005'));
     });
 

@@ -1,6 +1,7 @@
 // Typed methods for the Synapse endpoints this extension uses (synapse-api.md §2).
 import * as l10n from '@vscode/l10n';
 import { SynapseError } from './errors';
+import { EvaluationClient } from './evaluations';
 import { pagesByOffset, pagesByToken, TokenPage } from './paging';
 import { SynapseTransport, TransportOptions } from './transport';
 import {
@@ -73,6 +74,11 @@ export class SynapseClient {
 
   get endpoint(): string {
     return this.transport.endpoint;
+  }
+
+  /** Evaluation queues, challenges and submissions (synapse-api.md §8), through the same transport and limiter. */
+  get evaluations(): EvaluationClient {
+    return new EvaluationClient(this.transport);
   }
 
   /** The caller's profile; the anonymous user (273950) when no token was given. */

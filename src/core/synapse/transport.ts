@@ -43,7 +43,11 @@ export interface TransportOptions {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT';
+  /** The endpoint answers 204 No Content on success (the call then resolves to undefined). */
+  noContent?: boolean;
+  /** Not idempotent (creating a submission): never retried, since a lost answer may hide a success. */
+  noRetry?: boolean;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   signal?: AbortSignal;
@@ -115,7 +119,7 @@ export class SynapseTransport {
           return await this.limiter.run(() => this.attempt<T>(method, url, path, options, call.signal, deadlineAt), call.signal);
         } catch (error) {
           const failure = this.asSynapseError(error, method, path, options.signal, call.signal);
-          if (!failure.retryable || attempt >= this.retry.maxRetries) throw failure;
+          if (!failure.retryable || options.noRetry || attempt >= this.retry.maxRetries) throw failure;
           const delay = this.backoff(attempt, failure.kind === 'throttled');
           // A retry that could not even start before the deadline is not worth the wait.
           if (Date.now() + delay >= deadlineAt) throw failure.kind === 'timeout' ? timeoutError(method, path, this.deadlineMs) : failure;
@@ -164,6 +168,11 @@ export class SynapseTransport {
       const { text } = await readCapped(response, MAX_ERROR_BODY_BYTES, 'truncate');
       this.logger.trace(`${method} ${path} → ${response.status} in ${Date.now() - started} ms`);
       throw errorFromResponse(response.status, method, path, text);
+    }
+    if (options.noContent && response.status === 204) {
+      await response.body?.cancel().catch(() => undefined);
+      this.logger.trace(`${method} ${path} → 204 in ${Date.now() - started} ms`);
+      return undefined as T;
     }
     const { text, tooLarge } = await readCapped(response, this.maxBodyBytes, 'refuse');
     this.logger.trace(`${method} ${path} → ${response.status} in ${Date.now() - started} ms`);

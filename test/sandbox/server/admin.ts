@@ -34,6 +34,8 @@ export interface AdminTarget {
   manifestPolicy: ManifestPolicy;
   /** How long a notification waits before it is applied (answered 204 at once), like a delayed delivery. */
   listenerDelayMs: number;
+  /** The evaluation service's admin routes (server/evaluations.ts); undefined for a route it does not know. */
+  evaluationAdmin(route: string, body: Record<string, unknown>): unknown;
 }
 
 /** Registry notifications held back longer than this would outlive any test. */
@@ -154,7 +156,10 @@ export async function handleAdminRequest(target: AdminTarget, req: IncomingMessa
     case 'POST /__admin/restore':
       target.setTrashed(requiredString(body, 'id'), path === '/__admin/trash');
       return { ok: true };
-    default:
-      throw notFound(`No admin API for: ${route}`);
+    default: {
+      const answer = target.evaluationAdmin(route, body);
+      if (answer === undefined) throw notFound(`No admin API for: ${route}`);
+      return answer;
+    }
   }
 }

@@ -1,6 +1,7 @@
 // GET /docker/v1/bearerToken: Synapse as the token server of the Docker registry (synapse-api.md §3.3–3.5).
 import { ApiError, badRequest, basicCredentials, parseEnum, requiredParam } from './http';
 import { SandboxModel, isValidRepositoryPath } from './model';
+import { evaluationsOf } from './evaluations';
 import { Caller, allowed, anonymousCaller, permissionState } from './permissions';
 import { DockerAccess, DockerTokenSigner, PatAuthority } from './tokens';
 
@@ -63,7 +64,10 @@ function permittedRepositoryActions(model: SandboxModel, caller: Caller, service
         break;
       }
       case 'pull':
-        if (caller.scopes.has('download') && existingState && !existingState.inTrash && allowed(caller, existingState, 'DOWNLOAD')) {
+        if (!caller.scopes.has('download')) break;
+        if ((existingState && !existingState.inTrash && allowed(caller, existingState, 'DOWNLOAD'))
+          // Submitted to an evaluation where the caller has READ_PRIVATE_SUBMISSION: an organiser may pull it.
+          || evaluationsOf(model).repositorySubmittedWithAccess(`${service}/${path}`, caller, 'READ_PRIVATE_SUBMISSION')) {
           permitted.add('pull');
         }
         break;

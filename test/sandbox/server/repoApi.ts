@@ -7,6 +7,7 @@ import {
   ANONYMOUS_USER_ID, AUTHENTICATED_USERS_GROUP_ID, CERTIFIED_USERS_GROUP_ID, ENTITY_CLASS, ENTITY_TYPES, EntityRecord,
   OAuthScope, PUBLIC_GROUP_ID, ROOT_ENTITY_ID, SandboxModel, UserRecord, normalizeEntityId,
 } from './model';
+import { EVALUATION_ROUTES } from './evaluations';
 import { pageByToken } from './paging';
 import {
   Caller, allowed, doesNotExist, entityWithAccess, missingEntityPermissions, permissionState, userEntityPermissions,
@@ -329,6 +330,7 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`^/entity/${ENTITY_ID}/permissions$`), scopes: ['view'], handler: getPermissions },
   { method: 'POST', pattern: /^\/restrictionInformation$/, scopes: ['view'], handler: getRestrictionInformation },
   { method: 'GET', pattern: /^\/accessRequirement\/([^/]+)$/, scopes: ['view'], handler: getAccessRequirement },
+  ...EVALUATION_ROUTES,
 ];
 
 /** Routes a /repo/v1 request; the caller is already authenticated (or anonymous). */

@@ -4,6 +4,7 @@ import {
   ACCESS_TYPES, AUTHENTICATED_USERS_GROUP_ID, AccessType, Acl, CERTIFIED_USERS_GROUP_ID, Clock, EntityRecord, OAUTH_SCOPES, OAuthScope,
   PUBLIC_GROUP_ID, SandboxModel, UserRecord, isValidRepositoryPath, normalizeEntityId,
 } from './model';
+import { SeedChallenges, seedEvaluations } from './evaluations';
 
 /** Placeholder in seeded repository names, replaced by the registry's host:port. */
 export const REGISTRY_PLACEHOLDER = '{registry}';
@@ -20,6 +21,8 @@ export interface SeedData {
   users: SeedUser[];
   teams?: SeedTeam[];
   projects: Array<SeedProject | SeedProjectGenerator>;
+  /** Challenges and evaluation queues (server/evaluations.ts). */
+  challenges?: SeedChallenges;
 }
 
 export interface SeedUser {
@@ -296,6 +299,11 @@ export function buildModel(seed: SeedData, registryHost: string, clock: Clock): 
   }
   // Trashed last, as TrashManagerImpl does it: the move also deletes the ACLs of the whole hierarchy.
   for (const id of toTrash) model.moveToTrash(model.entities.get(id)!);
+  seedEvaluations(model, seed.challenges, (name, where) => {
+    const id = principalIds.get(name);
+    if (!id) throw seedError(`${where}: unknown principal "${name}"`);
+    return id;
+  });
   return model;
 }
 
