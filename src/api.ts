@@ -2,6 +2,8 @@
 // walk the registered tree, never the token itself.
 import type * as vscode from 'vscode';
 import type { TreeNode } from './core/tree/nodes';
+import type { RefreshReport } from './core/challenges/poller';
+import type { SubmissionsNode } from './tree/submissions';
 
 export interface SynapseDockerApi {
   currentUser(): { userName: string; ownerId: string } | undefined;
@@ -12,5 +14,14 @@ export interface SynapseDockerApi {
   tree: {
     getChildren(node?: TreeNode): Promise<TreeNode[]>;
     getTreeItem(node: TreeNode): vscode.TreeItem;
+  };
+  /** The Submissions view's data provider and its poller. */
+  submissions: {
+    getChildren(node?: SubmissionsNode): Promise<SubmissionsNode[]>;
+    getTreeItem(node: SubmissionsNode): vscode.TreeItem;
+    /** Reads every pending submission's status now (one request each). */
+    refreshPending(): Promise<RefreshReport>;
+    pending(): string[];
+    polling(): { scheduled: boolean; delayMs: number; active: boolean };
   };
 }

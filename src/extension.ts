@@ -14,6 +14,7 @@ import { AccountStatusBar } from './statusBar';
 import { PinnedProjects } from './tree/pins';
 import { ProjectsTreeProvider } from './tree/provider';
 import { PersistentRepositoryCache } from './tree/repositoryCache';
+import { SUBMISSIONS_VIEW, SubmissionsTreeProvider } from './tree/submissions';
 import { useTranslations } from './core/util/translations';
 
 export async function activate(context: vscode.ExtensionContext): Promise<SynapseDockerApi> {
@@ -32,6 +33,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   const localImages = new LocalImageIndex();
   const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl, docker, localImages);
   const treeView = vscode.window.createTreeView('synapseDocker.projects', { treeDataProvider: tree, showCollapseAll: true });
+  const submissions = new SubmissionsTreeProvider(session, logger);
+  const submissionsView = vscode.window.createTreeView(SUBMISSIONS_VIEW, { treeDataProvider: submissions });
+  submissions.attach(submissionsView);
   const services: CommandServices = {
     session,
     logger,
@@ -43,6 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     docker,
     localImages,
     workspaceState: context.workspaceState,
+    submissions,
   };
 
   const statusBar = new AccountStatusBar(session);
@@ -53,6 +58,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     repositoryCache,
     tree,
     treeView,
+    submissions,
+    submissionsView,
     ...allCommands.map((command) => vscode.commands.registerCommand(command.id, (...args: unknown[]) => command.run(services, ...args))),
     onDidChangeConnectionSettings(() => void session.restore()),
     onDidChangeTreeSettings(() => tree.refresh()),
@@ -78,6 +85,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     hasStoredToken: () => session.hasStoredToken(),
     accountStatus: () => statusBar.shown,
     tree: { getChildren: (node) => tree.getChildren(node), getTreeItem: (node) => tree.getTreeItem(node) },
+    submissions: {
+      getChildren: (node) => submissions.getChildren(node),
+      getTreeItem: (node) => submissions.getTreeItem(node),
+      refreshPending: () => submissions.refreshPending(),
+      pending: () => submissions.pending,
+      polling: () => submissions.polling,
+    },
   };
 }
 

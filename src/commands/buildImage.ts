@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { commandStep, notify } from '../ui/notify';
 import { assessContextFolderOnDisk, contextRiskSentences, describeContextUpload } from '../core/contextFolder';
-import { synapseImageName } from '../core/naming';
+import { NameError, parseImageReference, synapseImageName } from '../core/naming';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { ImageTarget, projectStep, repositoryStep, tagStep } from '../ui/targetSteps';
 import { input, pick, StepInfo, runWizard } from '../ui/wizard';
@@ -35,13 +35,16 @@ export const buildImageCommand: CommandDefinition = {
       );
       return undefined;
     }
-    const dockerfile = argument instanceof vscode.Uri ? argument : await pickDockerfile();
+    // A rebuild asked for by another flow (Submit to Challenge: "rebuild with platform linux/amd64"):
+    // the same target, that platform, from the Dockerfile last built for it when one is remembered.
+    const rebuild = rebuildRequest(argument);
+    const dockerfile = argument instanceof vscode.Uri ? argument : (rebuild && rememberedDockerfile(services, rebuild.reference)) ?? await pickDockerfile();
     if (!dockerfile) return undefined;
     try {
       // The engine first: an unreachable one is said at once, not after four questions.
       const engine = await checkEngine(services, dockerfile);
       if (!engine) return undefined;
-      const plan = await planBuild(services, dockerfile);
+      const plan = await planBuild(services, dockerfile, rebuild);
       return plan ? await runBuild(services, dockerfile, plan, engine) : undefined;
     } catch (error) {
       showError(services, vscode.l10n.t('Build failed'), error);
@@ -115,17 +118,49 @@ function lastTagKey(dockerfile: vscode.Uri): string {
   return `synapseDocker.lastTag:${dockerfile.toString()}`;
 }
 
-async function planBuild(services: CommandServices, dockerfile: vscode.Uri): Promise<BuildPlan | undefined> {
+/** `{ platform, reference }`: build this reference again for this platform. */
+export interface RebuildRequest {
+  platform: string;
+  /** registry/synID/name:tag */
+  reference: string;
+}
+
+function rebuildRequest(argument: unknown): RebuildRequest | undefined {
+  const value = argument as Partial<RebuildRequest> | undefined;
+  return value && typeof value.platform === 'string' && typeof value.reference === 'string' ? { platform: value.platform, reference: value.reference } : undefined;
+}
+
+/** The target of a reference, as the build wizard remembers one. */
+function targetOf(services: CommandServices, reference: string): ImageTarget | undefined {
+  const parsed = parseImageReference(reference, { registry: services.settings().registry });
+  if (parsed instanceof NameError || !parsed.tag) return undefined;
+  return { project: { id: parsed.projectId, name: parsed.projectId }, repositoryName: parsed.name, tag: parsed.tag };
+}
+
+/** The Dockerfile whose last build was for this reference's repository. */
+function rememberedDockerfile(services: CommandServices, reference: string): vscode.Uri | undefined {
+  const target = targetOf(services, reference);
+  if (!target) return undefined;
+  for (const key of services.workspaceState.keys()) {
+    if (!key.startsWith('synapseDocker.lastTag:')) continue;
+    const remembered = services.workspaceState.get<ImageTarget>(key);
+    if (remembered?.project?.id === target.project?.id && remembered?.repositoryName === target.repositoryName) return vscode.Uri.parse(key.slice('synapseDocker.lastTag:'.length));
+  }
+  return undefined;
+}
+
+async function planBuild(services: CommandServices, dockerfile: vscode.Uri, rebuild?: RebuildRequest): Promise<BuildPlan | undefined> {
   const client = await services.session.client();
   const config = readBuildSettings(dockerfile);
-  const remembered = services.workspaceState.get<ImageTarget>(lastTagKey(dockerfile));
+  const asked = rebuild && targetOf(services, rebuild.reference);
+  const remembered = asked ?? services.workspaceState.get<ImageTarget>(lastTagKey(dockerfile));
   const folderName = path.basename(path.dirname(dockerfile.fsPath));
   const plan: BuildPlan = {
     ...remembered,
     tag: undefined,
     buildArgs: config.args,
     target: config.target || undefined,
-    platform: config.platform || undefined,
+    platform: rebuild?.platform ?? (config.platform || undefined),
     noCache: config.noCache,
   };
   return runWizard<BuildPlan>(vscode.l10n.t('Build {0} for Synapse', vscode.workspace.asRelativePath(dockerfile)), plan, [

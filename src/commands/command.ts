@@ -8,6 +8,7 @@ import { DockerAccess } from '../docker/dockerAccess';
 import { LocalImageIndex } from '../docker/localImages';
 import { PinnedProjects } from '../tree/pins';
 import { ProjectsTreeProvider } from '../tree/provider';
+import { SubmissionsTreeProvider } from '../tree/submissions';
 
 /** The collaborators commands may use, built once in the composition root. */
 export interface CommandServices {
@@ -22,6 +23,8 @@ export interface CommandServices {
   localImages: LocalImageIndex;
   /** Per-workspace memory, e.g. the last tag used for each Dockerfile. */
   workspaceState: vscode.Memento;
+  /** The Submissions view (challenge submissions and their statuses). */
+  submissions: SubmissionsTreeProvider;
 }
 
 export interface CommandDefinition {

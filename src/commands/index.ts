@@ -20,6 +20,8 @@ import { showAccountCommand } from './showAccount';
 import { showLogCommand } from './showLog';
 import { signInCommand } from './signIn';
 import { signOutCommand } from './signOut';
+import { submitToChallengeCommand } from './submitToChallenge';
+import { cancelSubmissionCommand, openSubmissionInSynapseCommand, refreshSubmissionsCommand } from './submissions';
 
 export const allCommands: readonly CommandDefinition[] = [
   signInCommand,
@@ -42,4 +44,8 @@ export const allCommands: readonly CommandDefinition[] = [
   pullImageCommand,
   loginDockerCliCommand,
   retryDockerCommand,
+  submitToChallengeCommand,
+  refreshSubmissionsCommand,
+  cancelSubmissionCommand,
+  openSubmissionInSynapseCommand,
 ];

@@ -361,6 +361,8 @@ async function announcePush(services: CommandServices, snapshot: AccountSnapshot
     { title: vscode.l10n.t('Open in Synapse'), run: () => vscode.env.openExternal(vscode.Uri.parse(portalEntityUrl(services.settings().portalUrl, found.repositoryId))) },
   ];
   if (isDockerRepository(repository)) steps.unshift({ title: vscode.l10n.t('Copy Digest Reference'), run: () => vscode.env.clipboard.writeText(digestReference(repository, found.commit)) });
+  // Most pushes to docker.synapse.org are challenge entries: the next step is offered here.
+  steps.push(commandStep(vscode.l10n.t('Submit to Challenge…'), 'synapseDocker.submitToChallenge', { repositoryId: found.repositoryId, tag, digest: found.commit.digest }));
   void notify('info', vscode.l10n.t('Pushed {0}:{1} to Synapse.', repositoryName, tag), ...steps);
 }
 

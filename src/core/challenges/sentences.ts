@@ -58,6 +58,11 @@ const LIMIT_NAMES = (): Record<LimitUsage['limitType'], string> => ({
   TOTAL: l10n.t('in this round'), DAILY: l10n.t('today (UTC)'), WEEKLY: l10n.t('this week (UTC)'), MONTHLY: l10n.t('this month (UTC)'),
 });
 
+/** "today (UTC)", "this week (UTC)", "in this round". */
+export function limitWindow(usage: LimitUsage): string {
+  return LIMIT_NAMES()[usage.limitType];
+}
+
 /** "1 of 2 left today (UTC)". */
 export function limitSentence(usage: LimitUsage): string {
   return l10n.t({
