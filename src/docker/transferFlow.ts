@@ -353,7 +353,10 @@ async function announcePush(services: CommandServices, snapshot: AccountSnapshot
     const unlisted = explainUnlistedPush({ reference: `${repositoryName}:${tag}`, digest, mediaType, waitedMs: result.waitedMs });
     const detail = result.kind === 'not-listed' ? `${result.polls} polls${result.stopped ? ', stopped' : ''}${result.lastError ? `, last error: ${result.lastError}` : ''}${result.listedDigest ? `, tag lists ${result.listedDigest}` : ''}` : '';
     services.logger.warn(`Synapse has not listed ${repositoryName}:${tag} (${digest}, ${mediaType ?? 'media type unknown'}) after ${result.waitedMs} ms (${detail}): ${unlisted.reason}`);
-    void notify('warning', unlisted.message, commandStep(vscode.l10n.t('Refresh'), 'synapseDocker.refresh'));
+    // A repository Synapse knows can still be submitted to a challenge: the checks then say whether the digest is a commit yet.
+    const knownId = await client.findDockerRepositoryId(repositoryName, snapshot.signal).catch(() => undefined);
+    const submitStep = knownId ? [commandStep(vscode.l10n.t('Submit to Challenge…'), 'synapseDocker.submitToChallenge', { repositoryId: knownId, tag, digest })] : [];
+    void notify('warning', unlisted.message, commandStep(vscode.l10n.t('Refresh'), 'synapseDocker.refresh'), ...submitStep);
     return;
   }
   if (isDockerRepository(repository)) await revealTag(services, reference, repository, found.commit);

@@ -216,13 +216,14 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
       return item;
     }
     const { submission, status } = node;
-    const item = new vscode.TreeItem(`${submission.name ?? submission.id} #${submission.id}`);
+    // The status first, where a narrow view still shows it; the image after it (and in full in the tooltip).
+    const item = new vscode.TreeItem(`#${submission.id}`);
     item.id = node.id;
-    item.description = submissionDescription(status);
+    item.description = submission.name ? `${submissionDescription(status)} — ${submission.name}` : submissionDescription(status);
     const tooltip = new vscode.MarkdownString(undefined, false);
     tooltip.appendText(`${submission.dockerRepositoryName ?? submission.entityId}@${submission.dockerDigest ?? ''}\n\n`);
     tooltip.appendText(vscode.l10n.t('Submitted {0}{1}', submission.createdOn, submission.teamId ? vscode.l10n.t(' as team {0}', submission.teamId) : '') + '\n\n');
-    tooltip.appendText(item.description);
+    tooltip.appendText(submissionDescription(status));
     const reason = failureReason(status);
     if (reason) tooltip.appendText(`\n\n${vscode.l10n.t('Failure reason: {0}', reason)}`);
     item.tooltip = tooltip;

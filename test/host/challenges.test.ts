@@ -145,15 +145,15 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
     assert.deepEqual([recorded?.teamId, recorded?.dockerDigest, recorded?.contributors.map((c) => c.principalId).sort()], ['3500001', image.digest, ['3400001', '3400004']]);
 
     // The view: RECEIVED at once, then each pipeline step after one status read.
-    const row = await waitFor('the submission in the view', async () => (await submissionNodes()).find((r) => r.label.endsWith(`#${result.id}`)));
-    assert.equal(row.description, 'RECEIVED');
+    const row = await waitFor('the submission in the view', async () => (await submissionNodes()).find((r) => r.label === `#${result.id}`));
+    assert.equal(row.description, `RECEIVED — syn1000001/challenge-${run}:v1`, 'the status, then the image');
     assert.deepEqual(stack.api.submissions.pending(), [result.id]);
     assert.equal(stack.api.submissions.polling().scheduled, true, 'the view is visible and something is pending: a refresh is scheduled');
     await stack.admin('evaluation/status', { submissionId: result.id, status: 'EVALUATION_IN_PROGRESS', statusDescription: 'running the model', progress: 40, canCancel: true });
     let since = Date.now();
     let report = await stack.api.submissions.refreshPending();
     assert.deepEqual([report.requests, await statusReads(since)], [1, 1], 'one request per pending submission');
-    assert.equal((await submissionNodes()).find((r) => r.label.endsWith(`#${result.id}`))?.description, 'EVALUATION_IN_PROGRESS · 40% · running the model');
+    assert.equal((await submissionNodes()).find((r) => r.label === `#${result.id}`)?.description, `EVALUATION_IN_PROGRESS · 40% · running the model — syn1000001/challenge-${run}:v1`);
     await stack.admin('evaluation/status', { submissionId: result.id, status: 'SCORED', statusDescription: 'done', progress: 100, score: 0.87, scoreKey: 'auc' });
     const final = await scripted({}, async () => {
       const scored = await stack.api.submissions.refreshPending();
@@ -164,7 +164,7 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
     const announced = final.shown.find((s) => s.message.includes(`Submission ${result.id}`));
     assert.ok(announced, describeShown(final.shown));
     assert.match(announced.message, /is SCORED: auc 0\.87/);
-    assert.equal((await submissionNodes()).find((r) => r.label.endsWith(`#${result.id}`))?.description, 'SCORED · 100% · done · auc 0.87');
+    assert.equal((await submissionNodes()).find((r) => r.label === `#${result.id}`)?.description, `SCORED · 100% · done · auc 0.87 — syn1000001/challenge-${run}:v1`);
     assert.equal(stack.api.submissions.polling().scheduled, false, 'nothing pending: no refresh scheduled');
     since = Date.now();
     report = await stack.api.submissions.refreshPending();
@@ -219,12 +219,12 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
     assert.ok(Number(id) > Number(rows[1].node.kind === 'submission' ? rows[1].node.submission.id : 0), 'newest first');
     await stack.admin('evaluation/status', { submissionId: id, status: 'EVALUATION_IN_PROGRESS', canCancel: true });
     await stack.api.submissions.refreshPending();
-    const refreshed = (await submissionNodes()).find((r) => r.label.endsWith(`#${id}`))!;
+    const refreshed = (await submissionNodes()).find((r) => r.label === `#${id}`)!;
     assert.equal(stack.api.submissions.getTreeItem(refreshed.node).contextValue, 'synapse:submission+cancellable');
     const cancelled = await scripted({ modal: () => 'Request Cancellation' }, () => runCommand<boolean>('synapseDocker.cancelSubmission', [refreshed.node], COMMAND_TIMEOUT_MS));
     assert.equal(cancelled.result, true, describeShown(cancelled.shown));
-    const after = (await submissionNodes()).find((r) => r.label.endsWith(`#${id}`))!;
-    assert.equal(after.description, 'EVALUATION_IN_PROGRESS · cancel requested');
+    const after = (await submissionNodes()).find((r) => r.label === `#${id}`)!;
+    assert.match(after.description, /^EVALUATION_IN_PROGRESS · cancel requested — syn1000001\/refusals-/);
     assert.equal(stack.api.submissions.getTreeItem(after.node).contextValue, 'synapse:submission', 'no second Cancel');
     // Hidden: the poller stops even though submissions are pending.
     assert.ok(stack.api.submissions.pending().length > 0);
