@@ -250,7 +250,7 @@ describe('Docker push and pull through the extension (real engine, registry and 
     assert.deepEqual(shown.filter((s) => s.kind !== 'info'), [], 'a successful push shows no warning or error');
     const pushed = shown.find((s) => s.message === `Pushed ${reference} to Synapse.`);
     assert.ok(pushed, `expected "Pushed ${reference} to Synapse.", got:\n${describeShown(shown)}`);
-    assert.deepEqual(pushed.items, ['Copy Digest Reference', 'Open in Synapse']);
+    assert.deepEqual(pushed.items, ['Copy Digest Reference', 'Open in Synapse', 'Submit to Challenge…']);
   });
 
   it('the sandbox lists the new repository and the tag with the digest the registry stored', async () => {
