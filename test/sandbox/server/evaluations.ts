@@ -591,7 +591,7 @@ const createSubmission: Handler = (model, store, { caller, query, body }) => {
   if (entity.kind === 'dockerrepo') {
     dockerRepositoryName = entity.repositoryName;
     dockerDigest = str('dockerDigest');
-    if (!dockerDigest) throw badRequest('Docker Digest is required.');
+    if (dockerDigest === undefined) throw badRequest('Docker Digest is required.'); // ValidateArgument.required: null only
     if (!entity.commits.some((commit) => commit.digest === dockerDigest)) {
       throw badRequest(`The given Docker Repository, ${entity.id}, does not have digest ${dockerDigest}`);
     }
