@@ -22,7 +22,10 @@ function fastList(): string[] {
 
 function testSources(): string[] {
   return TEST_FOLDERS.flatMap((folder) =>
-    fs.readdirSync(path.join(root, folder)).filter((name) => name.endsWith('.test.ts')).map((name) => `${folder}/${name}`),
+    fs
+      .readdirSync(path.join(root, folder))
+      .filter((name) => name.endsWith('.test.ts'))
+      .map((name) => `${folder}/${name}`),
   ).sort();
 }
 
@@ -41,7 +44,8 @@ describe('the fast test split (.mocharc.fast.json)', () => {
       if (file === 'test/unit/test-split.test.ts') continue;
       const readsStack = STACK_NAMES.test(fs.readFileSync(path.join(root, file), 'utf8'));
       if (readsStack && listed.has(file)) misplaced.push(`${file} reads the stack: take it out of .mocharc.fast.json`);
-      if (!readsStack && !listed.has(file)) misplaced.push(`${file} needs no stack: add out/${file.replace(/\.ts$/, '.js')} to .mocharc.fast.json`);
+      if (!readsStack && !listed.has(file))
+        misplaced.push(`${file} needs no stack: add out/${file.replace(/\.ts$/, '.js')} to .mocharc.fast.json`);
     }
     assert.deepEqual(misplaced, []);
     // The stack's own tests are the ones the list leaves out; there must be some, or the check above tests nothing.
