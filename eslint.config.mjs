@@ -23,6 +23,14 @@ export default tseslint.config(
     },
   },
   {
+    // Settings are read in one place (host/settings.ts); everything else gets plain values.
+    files: ['src/**/*.ts'],
+    ignores: ['src/host/settings.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[property.name='getConfiguration']", message: 'Settings are read only in src/host/settings.ts (hand the value over, e.g. through Services).' }],
+    },
+  },
+  {
     // The core must run in plain Node (unit tests, benchmarks): no VS Code API in it.
     files: ['src/core/**/*.ts'],
     rules: {

@@ -7,7 +7,7 @@ import { allCommands } from './commands';
 import { PROJECTS_VIEW_ID } from './commands/ids';
 import type { Services } from './services';
 import { createLogger, redactingChannel } from './host/log';
-import { onDidChangeConnectionSettings, onDidChangeDockerHost, onDidChangeTreeSettings, readSettings, readTreeSettings } from './host/settings';
+import { onDidChangeConnectionSettings, onDidChangeDockerHost, onDidChangeTreeSettings, readBuildSettings, readDockerHost, readSettings, readTreeSettings } from './host/settings';
 import { DockerAccess } from './host/dockerAccess';
 import { LocalImageIndex } from './host/localImages';
 import { verifyRegistryLogin } from './flows/registryLogin';
@@ -29,7 +29,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   const endpoint = () => (session.endpointProblem === undefined ? session.endpoint : '');
   const pins = new PinnedProjects(context.globalState, endpoint);
   const repositoryCache = new PersistentRepositoryCache(context.globalState, endpoint);
-  const docker = new DockerAccess(logger, context.globalState);
+  const docker = new DockerAccess(logger, readDockerHost, context.globalState);
   const localImages = new LocalImageIndex();
   const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl, docker, localImages);
   const treeView = vscode.window.createTreeView(PROJECTS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
@@ -38,6 +38,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     logger,
     output,
     settings: readSettings,
+    buildSettings: (dockerfile) => readBuildSettings(dockerfile),
     tree,
     treeView,
     pins,

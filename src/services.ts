@@ -5,7 +5,7 @@ import type * as vscode from 'vscode';
 import type { SynapseSession } from './host/session';
 import type { TreeNode } from './core/tree/nodes';
 import type { Logger } from './core/util/log';
-import type { SynapseSettings } from './host/settings';
+import type { BuildSettings, SynapseSettings } from './host/settings';
 import type { DockerAccess } from './host/dockerAccess';
 import type { LocalImageIndex } from './host/localImages';
 import type { PinnedProjects } from './host/pins';
@@ -15,7 +15,10 @@ export interface Services {
   session: SynapseSession;
   logger: Logger;
   output: vscode.LogOutputChannel;
+  /** The connection settings (host/settings.ts reads every setting; nothing else does). */
   settings: () => SynapseSettings;
+  /** The build options for a Dockerfile (its folder's settings apply; user values only in Restricted Mode). */
+  buildSettings: (dockerfile: vscode.Uri) => BuildSettings;
   tree: ProjectsTreeProvider;
   treeView: vscode.TreeView<TreeNode>;
   pins: PinnedProjects;

@@ -12,7 +12,6 @@ import { completeTarget, ImageTargetState, projectStep, repositoryStep, tagStep 
 import type { CommandId } from '../commands/ids';
 import { input, pick, StepInfo, runWizard } from '../ui/wizard';
 import type { Services } from '../services';
-import { readBuildSettings } from '../host/settings';
 import { type DockerConnection, dockerErrors } from '../host/dockerAccess';
 import { confirmCredentialsToEngine } from '../host/engineTrust';
 import type { BuildEngine, BuildPlanInfo } from '../core/docker';
@@ -119,7 +118,7 @@ function lastTagKey(dockerfile: vscode.Uri): string {
 
 async function planBuild(services: Services, dockerfile: vscode.Uri): Promise<BuildPlan | undefined> {
   const client = await services.session.client();
-  const config = readBuildSettings(dockerfile);
+  const config = services.buildSettings(dockerfile);
   const remembered = services.workspaceState.get<ImageTargetState>(lastTagKey(dockerfile));
   const folderName = path.basename(path.dirname(dockerfile.fsPath));
   const plan: BuildPlan = {
@@ -179,8 +178,8 @@ export function parseBuildArgs(text: string): Record<string, string> | undefined
   return result;
 }
 
-function contextDirectory(dockerfile: vscode.Uri): string {
-  const setting = readBuildSettings(dockerfile).context;
+function contextDirectory(services: Services, dockerfile: vscode.Uri): string {
+  const setting = services.buildSettings(dockerfile).context;
   if (!setting) return path.dirname(dockerfile.fsPath);
   const folder = vscode.workspace.getWorkspaceFolder(dockerfile)?.uri.fsPath ?? path.dirname(dockerfile.fsPath);
   return path.resolve(folder, setting);
@@ -242,11 +241,11 @@ async function runBuild(services: Services, dockerfile: vscode.Uri, plan: BuildP
   const target = completeTarget(plan);
   const reference = synapseImageName(registry, target.project.id, target.repositoryName, target.tag);
   await services.workspaceState.update(lastTagKey(dockerfile), { project: target.project, repositoryName: target.repositoryName, tag: target.tag });
-  const contextDir = contextDirectory(dockerfile);
+  const contextDir = contextDirectory(services, dockerfile);
   if (!(await confirmContextFolder(services, dockerfile, contextDir))) return undefined;
   const { connection, engine } = checked;
   const { logger, output } = services;
-  const settings = readBuildSettings(dockerfile);
+  const settings = services.buildSettings(dockerfile);
   const registryAuth = await baseImageAuth(services, connection, dockerfile, registry);
   logger.info(`Building ${reference} from ${dockerfile.fsPath} with the context ${contextDir}`);
   try {

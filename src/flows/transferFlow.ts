@@ -17,8 +17,8 @@ import { AccountSnapshot, NotSignedInError } from '../host/session';
 import { digestReference, portalEntityUrl } from '../core/references';
 import { ImageReference, NameError, parseImageReference } from '../core/naming';
 import { DockerCommit, DockerRepository, isDockerRepository } from '../core/synapse/types';
-import { projectNode, repositoryLabel } from '../core/tree/model';
-import { ContainerNode, LoadMoreNode, RepositoryNode, TagNode, TreeNode } from '../core/tree/nodes';
+import { projectNode, repositoryNode, tagNode } from '../core/tree/model';
+import { ContainerNode, LoadMoreNode, TreeNode } from '../core/tree/nodes';
 import { explainUnlistedPush, waitForPushedCommit } from '../core/pushWait';
 import { formatBytes } from '../core/util/bytes';
 import type { Services } from '../services';
@@ -369,16 +369,16 @@ async function announcePush(services: Services, snapshot: AccountSnapshot, refer
 async function revealTag(services: Services, reference: ImageReference, repository: DockerRepository, commit: DockerCommit): Promise<void> {
   const { tree, treeView } = services;
   const project = projectNode({ id: reference.projectId, name: reference.projectId }, services.pins.has(reference.projectId));
-  const repositoryNode: RepositoryNode = { kind: 'repository', id: `repo:${reference.projectId}/${repository.id}`, repository, label: repositoryLabel(repository), parent: project };
-  const tagNode: TagNode = { kind: 'tag', id: `tag:${repository.id}:${commit.tag}`, commit, parent: repositoryNode };
+  const repositoryInTree = repositoryNode(repository, project);
+  const tagInTree = tagNode(commit, repositoryInTree);
   try {
     // A new repository sorts last, so it may be past the first page: load pages until it (and the
     // tag) is listed, then let the view re-read the project.
     tree.model.reset(project);
     await loadUntilListed(tree, project, (node) => node.kind === 'repository' && node.repository.id === repository.id);
-    await loadUntilListed(tree, repositoryNode, (node) => node.kind === 'tag' && node.commit.tag === commit.tag);
+    await loadUntilListed(tree, repositoryInTree, (node) => node.kind === 'tag' && node.commit.tag === commit.tag);
     tree.showReloaded(project);
-    await treeView.reveal(tagNode, { select: true, focus: false, expand: true });
+    await treeView.reveal(tagInTree, { select: true, focus: false, expand: true });
   } catch (error) {
     services.logger.warn(`Couldn't reveal ${reference.path}:${commit.tag} in the tree: ${(error as Error).message}`);
   }

@@ -4,7 +4,6 @@ import * as vscode from 'vscode';
 import type Docker from 'dockerode';
 import type { DockerEndpoint } from '../core/docker/endpoint';
 import { Logger } from '../core/util/log';
-import { readDockerHost } from './settings';
 
 export type DockerModule = typeof import('../core/docker');
 type DockerOperationError = import('../core/docker').DockerOperationError;
@@ -49,9 +48,13 @@ export class DockerAccess {
   readonly onDidChangeReachability = this.reachabilityChanged.event;
   private lastError: Error | undefined;
 
-  /** @param trustMemory globalState: where engineTrust remembers the plain-tcp engines the user accepted. */
+  /**
+   * @param dockerHost reads the user's synapseDocker.dockerHost setting (host/settings.ts readDockerHost).
+   * @param trustMemory globalState: where engineTrust remembers the plain-tcp engines the user accepted.
+   */
   constructor(
     private readonly logger: Logger,
+    private readonly dockerHost: () => string,
     readonly trustMemory?: vscode.Memento,
   ) {}
 
@@ -130,7 +133,7 @@ export class DockerAccess {
 
   private async open(): Promise<DockerConnection> {
     const module = this.module();
-    const setting = readDockerHost();
+    const setting = this.dockerHost();
     const endpoint = await module.resolveDockerEndpoint({ setting });
     const docker = module.createDockerClient(endpoint);
     const version = await module.pingDocker(docker, endpoint);
