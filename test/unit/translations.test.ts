@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getL10nJson, getL10nPseudoLocalized, l10nJsonFormat } from '@vscode/l10n-dev';
-import { inspectPush } from '../../src/core/docker/preflight';
+import { inspectPush } from '../../src/core/synapse/permissions';
 import { DockerEndpoint } from '../../src/core/docker/endpoint';
 import { explainConnectionError } from '../../src/core/docker/engine';
 import { parseImageReference, validateProjectId, validateRepositoryName, validateTag, NameError } from '../../src/core/naming';
