@@ -3,7 +3,7 @@
 import type * as vscode from 'vscode';
 import type { TreeNode } from './core/tree/nodes';
 import type { RefreshReport } from './core/challenges/poller';
-import type { SubmissionsNode } from './tree/submissions';
+import type { SubmissionsNode } from './core/challenges/nodes';
 
 export interface SynapseDockerApi {
   currentUser(): { userName: string; ownerId: string } | undefined;

@@ -4,18 +4,22 @@
 // the queue's instructions; the checks before anything is sent (core/challenges/presubmit); then the
 // receipt and the submission in the Submissions view.
 import * as vscode from 'vscode';
-import { AccountSnapshot, NotSignedInError } from '../auth/session';
+import { AccountSnapshot, NotSignedInError } from '../host/session';
 import { linkSignals } from '../core/accounts';
 import { limitUsage, currentRound, tightestLimit, type LimitUsage } from '../core/challenges/limits';
 import { isBlocking, presubmitProblems, type PresubmitProblem } from '../core/challenges/presubmit';
-import { limitSentence, limitWindow, memberSentence, problemSentence, roundEndSentence, teamSentence } from '../core/challenges/sentences';
+import { finalNotification, limitSentence, limitWindow, memberSentence, problemSentence, roundEndSentence, teamSentence } from '../core/challenges/sentences';
+import { publicScores } from '../core/challenges/annotations';
+import type { SubmissionStatus } from '../core/synapse/evaluations';
 import type { PushedPlatform } from '../core/docker/pushedManifest';
 import { parseImageReference, NameError } from '../core/naming';
 import { SynapseError } from '../core/synapse/errors';
 import type { Evaluation, EvaluationRound, Submission, TeamSubmissionEligibility } from '../core/synapse/evaluations';
 import { DockerCommit, DockerRepository, isDockerRepository } from '../core/synapse/types';
 import type { TagNode } from '../core/tree/nodes';
-import { CommandServices } from '../commands/command';
+import type { Services } from '../services';
+import type { CommandId } from '../commands/ids';
+import { SUBMISSIONS_VIEW_ID } from '../commands/ids';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { commandStep, notify, type NextStep } from '../ui/notify';
 
@@ -34,8 +38,9 @@ export interface SubmitArgument {
   digest?: string;
 }
 
-export const SUBMIT_COMMAND = 'synapseDocker.submitToChallenge';
-export const SHOW_SUBMISSIONS_COMMAND = 'synapseDocker.submissions.focus';
+export const SUBMIT_COMMAND = 'synapseDocker.submitToChallenge' satisfies CommandId;
+/** The focus command VS Code makes for the Submissions view. */
+export const SHOW_SUBMISSIONS_COMMAND = `${SUBMISSIONS_VIEW_ID}.focus` as const;
 
 /** A queue the user may submit to, with what the picker shows; `round` is absent when none is open now. */
 interface QueueChoice {
@@ -53,7 +58,7 @@ export interface SubmissionSink {
   added(evaluation: Evaluation, submission: Submission): void;
 }
 
-export async function submitToChallenge(services: CommandServices, sink: SubmissionSink, argument?: unknown): Promise<Submission | undefined> {
+export async function submitToChallenge(services: Services, sink: SubmissionSink, argument?: unknown): Promise<Submission | undefined> {
   try {
     const snapshot = await services.session.snapshot();
     const target = await resolveTarget(services, snapshot, argument);
@@ -107,7 +112,7 @@ function isTagNode(value: unknown): value is TagNode {
   return (value as TagNode | undefined)?.kind === 'tag';
 }
 
-async function resolveTarget(services: CommandServices, snapshot: AccountSnapshot, argument: unknown): Promise<SubmitTarget | undefined> {
+async function resolveTarget(services: Services, snapshot: AccountSnapshot, argument: unknown): Promise<SubmitTarget | undefined> {
   if (isTagNode(argument)) return { repository: argument.parent.repository, tag: argument.commit.tag, digest: argument.commit.digest };
   const given = argument as Partial<SubmitArgument> | undefined;
   if (given && typeof given.repositoryId === 'string' && typeof given.tag === 'string') {
@@ -129,7 +134,7 @@ async function listedCommit(snapshot: AccountSnapshot, repositoryId: string, tag
 }
 
 /** From the palette: one of the local images named for the registry whose tag Synapse lists, or project → repository → tag. */
-async function pickTarget(services: CommandServices, snapshot: AccountSnapshot): Promise<SubmitTarget | undefined> {
+async function pickTarget(services: Services, snapshot: AccountSnapshot): Promise<SubmitTarget | undefined> {
   const client = snapshot.client;
   const projects: Array<{ id: string; name: string }> = [];
   for await (const page of client.projectPages({}, snapshot.signal)) {
@@ -162,7 +167,7 @@ async function pickTarget(services: CommandServices, snapshot: AccountSnapshot):
 
 // ---- The queue ----
 
-async function pickQueue(services: CommandServices, snapshot: AccountSnapshot, target: SubmitTarget): Promise<QueueChoice | undefined> {
+async function pickQueue(services: Services, snapshot: AccountSnapshot, target: SubmitTarget): Promise<QueueChoice | undefined> {
   const evaluations = snapshot.client.evaluations;
   const now = Date.now();
   const choices = await vscode.window.withProgress(
@@ -217,7 +222,7 @@ const closedSentence = (roundEnd: string): string => vscode.l10n.t({ message: 'c
 
 // ---- Individual or team ----
 
-async function pickSubmitAs(services: CommandServices, snapshot: AccountSnapshot, queue: QueueChoice): Promise<SubmitAs | undefined> {
+async function pickSubmitAs(services: Services, snapshot: AccountSnapshot, queue: QueueChoice): Promise<SubmitAs | undefined> {
   const evaluations = snapshot.client.evaluations;
   const signal = snapshot.signal;
   const challenge = queue.evaluation.contentSource ? await evaluations.getChallengeForProject(queue.evaluation.contentSource, signal) : undefined;
@@ -293,7 +298,7 @@ async function confirm(target: SubmitTarget, queue: QueueChoice, as: SubmitAs): 
 // ---- The checks before sending ----
 
 /** Facts about the image's platforms: the local image when it is this digest, else the registry through the engine. */
-async function imagePlatforms(services: CommandServices, snapshot: AccountSnapshot, target: SubmitTarget): Promise<PushedPlatform[] | undefined> {
+async function imagePlatforms(services: Services, snapshot: AccountSnapshot, target: SubmitTarget): Promise<PushedPlatform[] | undefined> {
   const reference = parseImageReference(`${target.repository.repositoryName}:${target.tag}`, { registry: services.settings().registry });
   if (reference instanceof NameError) return undefined;
   try {
@@ -312,7 +317,7 @@ async function imagePlatforms(services: CommandServices, snapshot: AccountSnapsh
   }
 }
 
-async function runChecks(services: CommandServices, snapshot: AccountSnapshot, target: SubmitTarget): Promise<{ etag: string } | undefined> {
+async function runChecks(services: Services, snapshot: AccountSnapshot, target: SubmitTarget): Promise<{ etag: string } | undefined> {
   const client = snapshot.client;
   const facts = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the image before submitting…'), cancellable: true },
@@ -345,7 +350,7 @@ async function runChecks(services: CommandServices, snapshot: AccountSnapshot, t
 }
 
 /** One specific message with its fix as the button. */
-function showProblem(services: CommandServices, target: SubmitTarget, problem: PresubmitProblem): void {
+function showProblem(services: Services, target: SubmitTarget, problem: PresubmitProblem): void {
   const { message, fix, fixLabel } = problemSentence(problem);
   const argument: SubmitArgument = { repositoryId: target.repository.id, tag: target.tag };
   const steps: NextStep[] = [];
@@ -373,4 +378,10 @@ async function send(snapshot: AccountSnapshot, target: SubmitTarget, queue: Queu
       ...(as.kind === 'team' ? { teamId: as.teamId, contributors: as.contributors } : {}),
     }, etag, as.kind === 'team' ? as.eligibility.eligibilityStateHash : undefined, snapshot.signal),
   );
+}
+
+/** A submission reached a final status: say so, with the way to the view. */
+export function announceFinalSubmission(submission: Submission | undefined, status: SubmissionStatus): void {
+  void notify(status.status === 'INVALID' ? 'warning' : 'info', finalNotification(submission?.name ?? status.id, status, publicScores(status)),
+    commandStep(vscode.l10n.t('Show Submissions'), SHOW_SUBMISSIONS_COMMAND));
 }

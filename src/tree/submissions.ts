@@ -4,49 +4,26 @@
 // backoff, only while the view is visible, nothing at all once nothing is pending) and says so when
 // one reaches a final status.
 import * as vscode from 'vscode';
-import { SynapseSession } from '../auth/session';
-import { publicScores } from '../core/challenges/annotations';
+import { CONTEXT_VALUES } from '../commands/ids';
+import { SynapseSession } from '../host/session';
+import { queueNode, submissionNode, submissionsMessage, type QueueNode, type SubmissionNode, type SubmissionsMessageNode, type SubmissionsNode } from '../core/challenges/nodes';
 import { RefreshReport, SubmissionPoller } from '../core/challenges/poller';
-import { finalNotification } from '../core/challenges/sentences';
 import { canOfferCancel, failureReason, newestFirst, submissionDescription } from '../core/challenges/view';
 import type { Evaluation, Submission, SubmissionBundle, SubmissionStatus } from '../core/synapse/evaluations';
 import { Logger } from '../core/util/log';
-import { commandStep, notify } from '../ui/notify';
 
-export interface QueueNode {
-  kind: 'queue';
-  id: string;
-  evaluation: Evaluation;
-}
-
-export interface SubmissionNode {
-  kind: 'submission';
-  id: string;
-  evaluation: Evaluation;
-  submission: Submission;
-  status: SubmissionStatus;
-  parent: QueueNode;
-}
-
-export interface SubmissionsMessageNode {
-  kind: 'message';
-  id: string;
-  text: string;
-  severity: 'info' | 'error';
-}
-
-export type SubmissionsNode = QueueNode | SubmissionNode | SubmissionsMessageNode;
+export type { QueueNode, SubmissionNode, SubmissionsMessageNode, SubmissionsNode } from '../core/challenges/nodes';
 
 interface Loaded {
   queues: QueueNode[];
   submissions: Map<string, SubmissionNode[]>;
 }
 
-export const SUBMISSIONS_VIEW = 'synapseDocker.submissions';
-
 export interface SubmissionsOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** A submission reached a final status (the composition root says so to the user). */
+  onFinal?: (submission: Submission | undefined, status: SubmissionStatus) => void;
 }
 
 export class SubmissionsTreeProvider implements vscode.TreeDataProvider<SubmissionsNode>, vscode.Disposable {
@@ -126,11 +103,11 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
     const status = await (await this.session.client()).evaluations.getStatus(submission.id);
     let queue = loaded.queues.find((q) => q.evaluation.id === evaluation.id);
     if (!queue) {
-      queue = { kind: 'queue', id: `queue:${evaluation.id}`, evaluation };
+      queue = queueNode(evaluation);
       loaded.queues.push(queue);
       loaded.submissions.set(evaluation.id, []);
     }
-    const node: SubmissionNode = { kind: 'submission', id: `submission:${submission.id}`, evaluation, submission, status, parent: queue };
+    const node = submissionNode(queue, submission, status);
     loaded.submissions.get(evaluation.id)!.unshift(node);
     this.byId.set(submission.id, node);
     this.poller.track(status);
@@ -140,14 +117,14 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
   private load(): Promise<Loaded | SubmissionsMessageNode> {
     this.loaded ??= this.loadNow().catch((error: unknown) => {
       this.loaded = undefined;
-      return { kind: 'message', id: 'message:error', severity: 'error', text: vscode.l10n.t('Couldn\'t list your submissions: {0}', (error as Error).message) } as SubmissionsMessageNode;
+      return submissionsMessage('error', 'error', vscode.l10n.t('Couldn\'t list your submissions: {0}', (error as Error).message));
     });
     return this.loaded;
   }
 
   /** The queues one may submit to (open or not) that hold the user's submissions, and those submissions. */
   private async loadNow(): Promise<Loaded | SubmissionsMessageNode> {
-    if (!this.session.account) return { kind: 'message', id: 'message:signedOut', severity: 'info', text: vscode.l10n.t('Sign in to see your submissions.') };
+    if (!this.session.account) return submissionsMessage('signedOut', 'info', vscode.l10n.t('Sign in to see your submissions.'));
     const evaluations = (await this.session.client()).evaluations;
     const queues = await evaluations.listEvaluations({ accessType: 'SUBMIT' });
     const listed = await Promise.all(queues.map(async (evaluation) => ({ evaluation, bundles: await evaluations.listMySubmissions(evaluation.id) })));
@@ -155,10 +132,10 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
     const statuses: SubmissionStatus[] = [];
     for (const { evaluation, bundles } of listed) {
       if (bundles.length === 0) continue;
-      const queue: QueueNode = { kind: 'queue', id: `queue:${evaluation.id}`, evaluation };
+      const queue = queueNode(evaluation);
       loaded.queues.push(queue);
       loaded.submissions.set(evaluation.id, newestFirst(bundles).map((bundle: SubmissionBundle) => {
-        const node: SubmissionNode = { kind: 'submission', id: `submission:${bundle.submission.id}`, evaluation, submission: bundle.submission, status: bundle.submissionStatus, parent: queue };
+        const node = submissionNode(queue, bundle.submission, bundle.submissionStatus);
         this.byId.set(bundle.submission.id, node);
         statuses.push(bundle.submissionStatus);
         return node;
@@ -177,10 +154,7 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
   }
 
   private announceFinal(id: string, status: SubmissionStatus): void {
-    const node = this.byId.get(id);
-    const name = node?.submission.name ?? id;
-    void notify(status.status === 'INVALID' ? 'warning' : 'info', finalNotification(name, status, publicScores(status)),
-      commandStep(vscode.l10n.t('Show Submissions'), `${SUBMISSIONS_VIEW}.focus`));
+    this.options.onFinal?.(this.byId.get(id)?.submission, status);
   }
 
   async getChildren(node?: SubmissionsNode): Promise<SubmissionsNode[]> {
@@ -188,7 +162,7 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
     const loaded = await this.load();
     if (!('queues' in loaded)) return [loaded];
     if (!node) {
-      if (loaded.queues.length === 0) return [{ kind: 'message', id: 'message:none', severity: 'info', text: vscode.l10n.t('No submissions yet: right-click a tag and choose Submit to Challenge….') }];
+      if (loaded.queues.length === 0) return [submissionsMessage('none', 'info', vscode.l10n.t('No submissions yet: right-click a tag and choose Submit to Challenge….'))];
       return loaded.queues;
     }
     return loaded.submissions.get(node.evaluation.id) ?? [];
@@ -203,7 +177,7 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
       const item = new vscode.TreeItem(node.text);
       item.id = node.id;
       item.iconPath = new vscode.ThemeIcon(node.severity === 'error' ? 'error' : 'info');
-      item.contextValue = `synapse:submissionsMessage+${node.severity}`;
+      item.contextValue = CONTEXT_VALUES.submissionsMessage(node.severity);
       return item;
     }
     if (node.kind === 'queue') {
@@ -212,7 +186,7 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
       item.description = node.evaluation.id;
       item.tooltip = node.evaluation.description ?? node.evaluation.name;
       item.iconPath = new vscode.ThemeIcon('checklist');
-      item.contextValue = 'synapse:queue';
+      item.contextValue = CONTEXT_VALUES.queue;
       return item;
     }
     const { submission, status } = node;
@@ -228,7 +202,7 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
     if (reason) tooltip.appendText(`\n\n${vscode.l10n.t('Failure reason: {0}', reason)}`);
     item.tooltip = tooltip;
     item.iconPath = new vscode.ThemeIcon(iconFor(status.status));
-    item.contextValue = canOfferCancel(status) ? 'synapse:submission+cancellable' : 'synapse:submission';
+    item.contextValue = canOfferCancel(status) ? CONTEXT_VALUES.cancellableSubmission : CONTEXT_VALUES.submission;
     return item;
   }
 

@@ -3,8 +3,8 @@
 // statuses, private annotations, cancellation, the organisers' pipeline control, and the pull rule
 // through READ_PRIVATE_SUBMISSION (synapse-api.md §3.4, §8).
 import * as assert from 'node:assert/strict';
-import { SandboxResponse, sandboxRequest } from '../sandbox/server/client';
-import { TEST_REGISTRY, useTestSandbox } from './helpers/inProcessSandbox';
+import { SandboxResponse, sandboxRequest } from './server/client';
+import { TEST_REGISTRY, useTestSandbox } from '../unit/helpers/inProcessSandbox';
 
 const OPEN_QUEUE = '9614001';
 const CLOSED_QUEUE = '9614002';
