@@ -1,7 +1,8 @@
 // One Docker core operation in its own Node process, for docker.bench.ts: so each build's peak
 // RSS is the extension side's alone. Job as JSON in argv[2]; the registry token in the
 // environment (SYNAPSE_BENCH_TOKEN, never on the command line); the result as one JSON line on
-// stdout. SYNAPSE_BENCH_CORE may name another build of src/core/docker (a patched copy to compare).
+// stdout. The core is dist/docker.js, the bundle the extension loads; SYNAPSE_BENCH_CORE may name
+// another build of src/core/docker (a patched copy to compare).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as CoreModule from '../../src/core/docker';
@@ -16,6 +17,8 @@ export interface WorkerJob {
   username?: string;
   /** build */
   contextDir?: string;
+  /** build: the builder to ask for (as the synapseDocker.build.builder setting); default auto. */
+  builder?: 'auto' | 'classic' | 'buildkit';
   /** Sample VmRSS every few ms (the kernel's VmHWM is the authoritative peak). */
   sampleMs?: number;
 }
@@ -40,6 +43,8 @@ export interface WorkerResult {
   digest?: string;
   imageId?: string;
   outputLines?: number;
+  /** build: the builder the core used. */
+  builder?: string;
   progressCalls?: number;
   /** build: ms from the start to the walked context (onContext) and to the engine's first step line (context fully sent). */
   contextMs?: number;
@@ -53,9 +58,10 @@ function procStatusKiB(field: string): number {
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as WorkerJob;
-  // A path chosen at run time (a patched copy under /tmp, say): a plain require.
+  // By default the bundle the extension loads (dist/docker.js), the very code it runs; a path
+  // chosen at run time (a patched copy under /tmp, say): a plain require.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const core = require(process.env.SYNAPSE_BENCH_CORE ? path.resolve(process.env.SYNAPSE_BENCH_CORE) : '../../src/core/docker') as typeof CoreModule;
+  const core = require(path.resolve(process.env.SYNAPSE_BENCH_CORE ?? path.join(__dirname, '..', '..', '..', 'dist', 'docker.js'))) as typeof CoreModule;
   const endpoint: CoreModule.DockerEndpoint = { host: job.dockerHost, source: 'DOCKER_HOST' };
   const docker = core.createDockerClient(endpoint);
   await docker.ping();
@@ -85,10 +91,12 @@ async function main(): Promise<void> {
       dockerfile: path.join(job.contextDir!, 'Dockerfile'), // as the extension passes it: the editor's fsPath
       tags: [job.reference],
       noCache: true,
+      builder: job.builder ?? 'auto',
       // What the extension does with each callback, minus the VS Code calls.
       onOutput: (line) => {
         outputLines++;
-        if (result.firstStepMs === undefined && /^Step 1\//.test(line)) result.firstStepMs = performance.now() - started;
+        // Classic: "Step 1/2 : FROM …"; Buildah (Podman): "STEP 1/2: FROM …".
+        if (result.firstStepMs === undefined && /^step 1\//i.test(line)) result.firstStepMs = performance.now() - started;
       },
       onProgress: (p) => void (progressCalls++, `${Math.floor(p.fraction * 100)} ${p.stepText ?? ''}`),
       onContext: (summary) => {
@@ -97,6 +105,7 @@ async function main(): Promise<void> {
       },
     });
     result.imageId = built.imageId;
+    result.builder = built.builder;
     result.summary = built.context;
     result.outputLines = outputLines;
   } else {

@@ -188,6 +188,54 @@ describe('docker build (real engine)', function () {
       // The files hold ~70 MB: reading them all into memory would show here.
       assert.ok(grownMb < 60, `RSS grew by ${grownMb.toFixed(1)} MB while packing 20,001 files`);
     });
+    it('sent to the engine (pipe), the tar is byte for byte what a reader gets, through four reused 256 KB buffers', async function () {
+      this.timeout(60_000);
+      // Random bytes, so a buffer refilled before the destination took it would show as different bytes.
+      const random = (size: number, seed: number) => {
+        const out = Buffer.allocUnsafe(size);
+        let x = seed >>> 0 || 1;
+        for (let i = 0; i < size; i++) {
+          x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+          out[i] = x & 0xff;
+        }
+        return out;
+      };
+      const files: Record<string, string | Buffer> = { Dockerfile: 'FROM scratch\nCOPY . /ctx/\n' };
+      for (let i = 0; i < 300; i++) files[`small/f${i}.bin`] = random((i * 977) % 9000, i + 1);
+      for (let i = 0; i < 6; i++) files[`large/f${i}.bin`] = random(300_000 + i * 123_457, 1000 + i);
+      const dir = tree(files);
+      const read: Buffer[] = [];
+      for await (const chunk of (await createBuildContext({ contextDir: dir })).stream) read.push(chunk as Buffer);
+      const expected = Buffer.concat(read);
+
+      // A destination like a socket: it takes each chunk, and only later (its write callback) is done with it.
+      const received: Buffer[] = [];
+      const backing = new Set<ArrayBufferLike>();
+      const { Writable } = await import('node:stream');
+      const sink = new Writable({
+        highWaterMark: 16 * 1024,
+        write(chunk: Buffer, _encoding, callback) {
+          backing.add(chunk.buffer);
+          setTimeout(() => {
+            received.push(Buffer.from(chunk));
+            callback();
+          }, 1);
+        },
+      });
+      const context = await createBuildContext({ contextDir: dir });
+      const finished = new Promise<void>((resolve, reject) => {
+        sink.on('finish', resolve);
+        context.stream.on('error', reject);
+      });
+      context.stream.pipe(sink);
+      await finished;
+      const sent = Buffer.concat(received);
+      assert.equal(sent.length, expected.length);
+      assert.ok(sent.equals(expected), 'the piped tar differs from the read one');
+      assert.ok(expected.length > 2_500_000, `the tar has ${expected.length} bytes`);
+      assert.equal(context.failure(), undefined);
+      assert.ok(backing.size <= 4, `the pipe used ${backing.size} buffers for ${expected.length} bytes`);
+    });
   });
 
   describe('build stream parsing', () => {
