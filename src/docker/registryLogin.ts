@@ -26,6 +26,18 @@ export async function verifyRegistryLogin(services: CommandServices): Promise<bo
     return true;
   } catch (error) {
     if (isCancellation(error)) return false;
+    // The engine could not ask the registry (it spoke HTTPS to a plain-HTTP one): no verdict on the
+    // token, so never "refused your Synapse token". Podman's login check always does this there,
+    // while its pushes and pulls follow registries.conf: skip the check, with a log line.
+    if (error instanceof connection.module.RegistryPlainHttpError) {
+      if (error.podman) {
+        logger.info(`Registry check skipped: ${error.message}`);
+        return true;
+      }
+      logger.warn(`Registry ${registry} could not be checked: ${error.raw}`);
+      void notify('warning', error.message, commandStep(vscode.l10n.t('Retry'), 'synapseDocker.retryDocker'));
+      return false;
+    }
     const reason = (error as { raw?: string }).raw ?? (error as Error).message;
     logger.error(`Registry ${registry} refused the token: ${reason}`);
     void notify(

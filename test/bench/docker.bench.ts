@@ -6,12 +6,13 @@
 // process: dockerBenchWorker.ts).
 //
 //   node out/test/bench/docker.bench.js [--engines debian,current,podman] [--builders classic,buildkit]
-//        [--runs N] [--quick] [--only push,pull,build] [--big-runs N]
+//        [--runs N] [--quick] [--only push,pull,build] [--big-runs N] [--layer-mb N]
 //
 // --engines: the engines to run on, in order (default all three); the stack is left on the last one
 // only if it was up before the benchmark, else stopped. --builders: default both (BuildKit is skipped,
 // and said so, on an engine that has none: Podman builds with Buildah).
 // --runs: runs per side (default 3; --quick: 1, with a 50 MB image and 100/200 MB contexts, ~1 min).
+// --layer-mb: the size of each of the 5 layers of the push/pull image (default 100: a ~500 MB image).
 // --big-runs: core builds of the 2 GB context, for its peak RSS (default 0). SYNAPSE_BENCH_CORE=<path
 // to a built src/core/docker/index.js> runs the core side from another build (a patched copy).
 //
@@ -84,7 +85,7 @@ function parseArgs(argv: string[]): Config {
     quick,
     only,
     layers: 5,
-    layerBytes: quick ? 10e6 : 100e6,
+    layerBytes: Number(value('--layer-mb') ?? (quick ? 10 : 100)) * 1e6,
     contextFiles: quick ? 2_000 : 20_000,
     contextBytes: quick ? 100e6 : 1e9,
     bigContextFiles: quick ? 4_000 : 40_000,

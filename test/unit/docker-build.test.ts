@@ -77,6 +77,10 @@ describe('docker build (real engine)', function () {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A step line as the engine's builder prints it: the classic builder's, or Buildah's on Podman. */
+  const stepLine = (step: number, total: number, instruction: string) =>
+    stack.info.engine?.name === 'podman' ? `STEP ${step}/${total}: ${instruction}` : `Step ${step}/${total} : ${instruction}`;
+
   function tree(files: Record<string, string | Buffer>): string {
     const dir = makeTree(files);
     dirs.push(dir);
@@ -256,6 +260,37 @@ describe('docker build (real engine)', function () {
       assert.ok(output.includes('warning: x'));
     });
 
+    it("follows Buildah's (Podman's) STEP n/m lines, keeps its chatter out of the tail, and names the failing step", () => {
+      // As Podman 4.3.1 (Buildah 1.28) streams them through its Docker-compatible /build.
+      const progress: BuildProgress[] = [];
+      const tracker = new BuildProgressTracker({ onProgress: (p) => progress.push(p) });
+      for (const chunk of [
+        'STEP 1/4: FROM local/busybox:1\n', 'STEP 2/4: RUN echo one\n', 'one\n', '--> 906eb7ffb4c\n',
+        'STEP 3/4: RUN echo "about to fail" && echo "oops on stderr" >&2 && false\n', 'about to fail\n', 'oops on stderr\n',
+      ]) tracker.consume({ stream: chunk });
+      const raw = 'building at STEP "RUN echo "about to fail" && echo "oops on stderr" >&2 && false": while running runtime: exit status 1\n';
+      tracker.consume({ errorDetail: { message: raw }, error: raw });
+      tracker.finish();
+      assert.deepEqual(progress.map((p) => [p.step, p.totalSteps, p.instruction, p.fraction]), [
+        [1, 4, 'FROM local/busybox:1', 0],
+        [2, 4, 'RUN echo one', 0.25],
+        [3, 4, 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false', 0.5],
+      ]);
+      assert.equal(tracker.progress.stepText, 'STEP 3/4: RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
+      assert.deepEqual(tracker.outputTail, ['about to fail', 'oops on stderr']);
+
+      const done = new BuildProgressTracker();
+      for (const line of ['STEP 1/2: FROM local/busybox:1', 'STEP 2/2: COPY . /ctx/', 'COMMIT docker.io/x/y:z', '--> 9a791cedc3d', 'Successfully tagged docker.io/x/y:z']) {
+        done.consume({ stream: `${line}\n` });
+      }
+      done.consume({ aux: { ID: `sha256:${'9'.repeat(64)}` } });
+      done.consume({ stream: 'Successfully built 999999999999\nSuccessfully tagged x/y:z\n' });
+      done.finish();
+      assert.equal(done.progress.fraction, 1);
+      assert.equal(done.imageId, `sha256:${'9'.repeat(64)}`);
+      assert.ok(!done.outputTail.some((line) => /^(COMMIT|-->)/.test(line)), `tail: ${JSON.stringify(done.outputTail)}`);
+    });
+
     it('reads the image id from the aux event and "Successfully built"', () => {
       const tracker = new BuildProgressTracker();
       tracker.consume({ aux: { ID: 'sha256:' + 'f'.repeat(64) } });
@@ -286,7 +321,7 @@ describe('docker build (real engine)', function () {
       const result = await buildImage({ ...CLASSIC, docker, contextDir: dir, tags: [tag], onProgress: (p) => steps.push(p) });
       assert.match(result.imageId, /^sha256:[0-9a-f]{64}$/);
       assert.equal(result.context.filesExcluded, 2);
-      assert.deepEqual([...new Set(steps.map((s) => s.stepText))], [`Step 1/2 : FROM ${BASE_IMAGE}`, 'Step 2/2 : COPY . /ctx/']);
+      assert.deepEqual([...new Set(steps.map((s) => s.stepText))], [stepLine(1, 2, `FROM ${BASE_IMAGE}`), stepLine(2, 2, 'COPY . /ctx/')]);
       assert.deepEqual(steps.map((s) => s.fraction), [0, 0.5, 1]);
       const listing = (await runInImage(docker, tag, ['find', '/ctx', '-type', 'f'])).split('\n').filter(Boolean).sort();
       assert.deepEqual(listing, ['/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/a.txt', '/ctx/logs/keep.log']);
@@ -351,9 +386,11 @@ describe('docker build (real engine)', function () {
       // The successful steps stay behind as cache (as with the docker CLI); the janitor removes them.
       await assert.rejects(buildImage({ ...CLASSIC, docker, contextDir: dir, tags: [tag], onOutput: janitor.outputCollector() }), (error: unknown) => {
         assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
-        assert.equal(error.step, 'Step 3/4 : RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
-        assert.match(error.message, /Step 3\/4 : RUN echo "about to fail"/);
-        assert.match(error.raw, /returned a non-zero code: 1/);
+        const failing = stepLine(3, 4, 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
+        assert.equal(error.step, failing);
+        assert.ok(error.message.includes(failing), error.message);
+        // dockerd: "The command '/bin/sh -c …' returned a non-zero code: 1"; Buildah: "building at STEP "RUN …": while running runtime: exit status 1".
+        assert.match(error.raw, stack.info.engine?.name === 'podman' ? /while running runtime: exit status 1/ : /returned a non-zero code: 1/);
         assert.ok(error.outputTail.includes('about to fail'), `tail: ${JSON.stringify(error.outputTail)}`);
         assert.ok(error.outputTail.includes('oops on stderr'), `tail: ${JSON.stringify(error.outputTail)}`);
         assert.ok(!error.outputTail.some((line) => line.includes('one') && !line.includes('about')), 'the tail is the failing step only');

@@ -45,6 +45,7 @@ export {
   registryDenialKind,
   DockerOperationError,
   RegistryDeniedError,
+  RegistryPlainHttpError,
   BuildFailedError,
   DockerCancelledError,
   ImageNotFoundError,
