@@ -755,7 +755,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
       });
     } catch (error) {
       context.stream.destroy();
-      throw classicRefusal(buildError(error, context, signal, options.endpoint), builder, choice, engine);
+      const refused = buildError(error, context, signal, options.endpoint);
+      throw (refused instanceof DockerOperationError ? buildahHeredocError(refused.raw, engine, scan) : undefined) ?? classicRefusal(refused, builder, choice, engine);
     }
     try {
       await followStream(stream, 'build', (event) => tracker.consume(event), signal);
@@ -768,6 +769,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   }
   tracker.finish();
   if (tracker.error !== undefined) {
+    const heredoc = buildahHeredocError(tracker.error, engine, scan);
+    if (heredoc) throw heredoc;
     const feature = builder === 'classic' && !engine.podman ? buildkitFeatureInError(tracker.error) : undefined;
     if (feature) throw new BuildkitRequiredError(feature, undefined, choice === 'classic', describeEngine(engine), tracker.error);
     const step = tracker instanceof BuildkitProgressTracker ? tracker.stepText : tracker.progress.stepText;
@@ -786,6 +789,25 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   }
   const cachedSteps = tracker instanceof BuildkitProgressTracker ? tracker.cachedSteps : 0;
   return { imageId, tags: [...options.tags], context: context.summary, durationMs: Date.now() - started, builder, cachedSteps };
+}
+
+/**
+ * Buildah without heredoc support (Podman 4.x) reads a heredoc's lines as instructions and fails
+ * with `Unknown instruction: "ECHO"`: name the heredoc instead, with its line.
+ */
+function buildahHeredocError(raw: string, engine: BuildEngine, scan: DockerfileScan | undefined): DockerOperationError | undefined {
+  const unknown = /Unknown instruction: "?[^"\s]*"?/i.exec(raw);
+  const heredoc = scan?.buildkitOnly.find((feature) => feature.feature.endsWith('<<EOF'));
+  if (!engine.podman || !unknown || !heredoc) return undefined;
+  return new DockerOperationError(
+    'build',
+    l10n.t({
+      message: 'The Dockerfile uses {0} (line {1}), which {2} cannot build: its builder, Buildah, took the heredoc\'s lines for instructions ({3}). Use a newer Podman, or write those lines as RUN commands.',
+      args: [heredoc.feature, heredoc.line, describeEngine(engine), unknown[0]],
+      comment: ['{0}: e.g. "RUN <<EOF". {2}: the engine, e.g. "Podman 4.3.1". {3}: Buildah\'s error, e.g. Unknown instruction: "ECHO".'],
+    }),
+    raw,
+  );
 }
 
 /** A classic builder that refused the Dockerfile before building (HTTP 400/500): name the BuildKit feature when it is one. */
