@@ -1,12 +1,13 @@
 // "Log in with the stored token": once signed in and the engine is reachable, the engine checks
 // the token against the registry (POST /auth), so a refusal shows up now, not mid-push.
 import * as vscode from 'vscode';
-import { CommandServices } from '../commands/command';
+import type { Services } from '../services';
 import { isCancellation } from '../ui/errors';
 import { commandStep, notify } from '../ui/notify';
-import { confirmCredentialsToEngine } from './engineTrust';
+import { confirmCredentialsToEngine } from '../host/engineTrust';
+import { dockerErrors } from '../host/dockerAccess';
 
-export async function verifyRegistryLogin(services: CommandServices): Promise<boolean> {
+export async function verifyRegistryLogin(services: Services): Promise<boolean> {
   const { docker, session, logger, settings, localImages } = services;
   if (!session.account) return false;
   const registry = settings().registry;
@@ -29,7 +30,7 @@ export async function verifyRegistryLogin(services: CommandServices): Promise<bo
     // The engine could not ask the registry (it spoke HTTPS to a plain-HTTP one): no verdict on the
     // token, so never "refused your Synapse token". Podman's login check always does this there,
     // while its pushes and pulls follow registries.conf: skip the check, with a log line.
-    if (error instanceof connection.module.RegistryPlainHttpError) {
+    if (dockerErrors.isRegistryPlainHttp(error)) {
       if (error.podman) {
         logger.info(`Registry check skipped: ${error.message}`);
         return true;
@@ -38,7 +39,7 @@ export async function verifyRegistryLogin(services: CommandServices): Promise<bo
       void notify('warning', error.message, commandStep(vscode.l10n.t('Retry'), 'synapseDocker.retryDocker'));
       return false;
     }
-    const reason = (error as { raw?: string }).raw ?? (error as Error).message;
+    const reason = dockerErrors.isOperationError(error) ? error.raw ?? error.message : error instanceof Error ? error.message : String(error);
     logger.error(`Registry ${registry} refused the token: ${reason}`);
     void notify(
       'warning',
