@@ -10,12 +10,15 @@ import { makeTree } from './helpers/docker-fixtures';
 import { FakeEngine, PODMAN_4_3 } from './helpers/fake-engine';
 
 // Buildah 1.28.2 (Podman 4.3.1), for the Dockerfile below: its STEP lines, then the error.
-const BUILDAH_HEREDOC_ERROR = 'building at STEP "ECHO hi": Build error: Unknown instruction: "ECHO" &imagebuilder.Step{…}';
+const BUILDAH_HEREDOC_ERROR =
+  'building at STEP "ECHO ": Build error: Unknown instruction: "ECHO" &imagebuilder.Step{Env:[]string{"PATH=/bin"}, Command:"echo", Args:[]string{""}, Flags:[]string{}, Attrs:map[string]bool(nil), Message:"ECHO ", Original:"echo hi"}';
 
 function buildahStream(error: string): string {
   return [
     { stream: 'STEP 1/4: FROM local/busybox:1\n' },
     { stream: 'STEP 2/4: RUN <<EOF\n' },
+    { stream: '--> ef9e83f9740\n' },
+    { stream: 'STEP 3/4: echo hi\n' },
     { errorDetail: { message: error }, error },
   ].map((event) => JSON.stringify(event)).join('\n') + '\n';
 }
@@ -70,7 +73,7 @@ describe('a heredoc on Podman 4 (loopback Podman)', () => {
     const docker = createDockerClient(engine.endpoint);
     await assert.rejects(buildImage({ docker, endpoint: engine.endpoint, contextDir: context(), tags: ['synapse-test/heredoc:2'] }), (error: unknown) => {
       assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
-      assert.equal(error.step, 'STEP 2/4: RUN <<EOF');
+      assert.equal(error.step, 'STEP 3/4: echo hi');
       assert.equal(error.raw, other);
       return true;
     });
