@@ -27,6 +27,18 @@ export async function verifyRegistryLogin(services: Services): Promise<boolean> 
     return true;
   } catch (error) {
     if (isCancellation(error)) return false;
+    // The engine could not ask the registry (it spoke HTTPS to a plain-HTTP one): no verdict on the
+    // token, so never "refused your Synapse token". Podman's login check always does this there,
+    // while its pushes and pulls follow registries.conf: skip the check, with a log line.
+    if (dockerErrors.isRegistryPlainHttp(error)) {
+      if (error.podman) {
+        logger.info(`Registry check skipped: ${error.message}`);
+        return true;
+      }
+      logger.warn(`Registry ${registry} could not be checked: ${error.raw}`);
+      void notify('warning', error.message, commandStep(vscode.l10n.t('Retry'), 'synapseDocker.retryDocker'));
+      return false;
+    }
     const reason = dockerErrors.isOperationError(error) ? error.raw ?? error.message : error instanceof Error ? error.message : String(error);
     logger.error(`Registry ${registry} refused the token: ${reason}`);
     void notify(

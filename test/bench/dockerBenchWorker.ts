@@ -1,7 +1,8 @@
 // One Docker core operation in its own Node process, for docker.bench.ts: so each build's peak
 // RSS is the extension side's alone. Job as JSON in argv[2]; the registry token in the
 // environment (SYNAPSE_BENCH_TOKEN, never on the command line); the result as one JSON line on
-// stdout. SYNAPSE_BENCH_CORE may name another build of src/core/docker (a patched copy to compare).
+// stdout. The core is dist/docker.js, the bundle the extension loads; SYNAPSE_BENCH_CORE may name
+// another build of src/core/docker (a patched copy to compare).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as CoreModule from '../../src/core/docker';
@@ -16,7 +17,13 @@ export interface WorkerJob {
   username?: string;
   /** build */
   contextDir?: string;
-  /** Sample VmRSS every few ms (the kernel's VmHWM is the authoritative peak). */
+  /** build: the builder to ask for (as the synapseDocker.build.builder setting); default auto. */
+  builder?: 'auto' | 'classic' | 'buildkit';
+  /**
+   * Sample heap and external memory every this many ms (default: never, only at the end). The
+   * kernel's VmHWM is the peak RSS either way; a 50 ms sampler cost ~5 ms of CPU per second, which
+   * counted as the core's CPU (0.19 s of a 35 s push).
+   */
   sampleMs?: number;
 }
 
@@ -40,6 +47,8 @@ export interface WorkerResult {
   digest?: string;
   imageId?: string;
   outputLines?: number;
+  /** build: the builder the core used. */
+  builder?: string;
   progressCalls?: number;
   /** build: ms from the start to the walked context (onContext) and to the engine's first step line (context fully sent). */
   contextMs?: number;
@@ -53,9 +62,10 @@ function procStatusKiB(field: string): number {
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as WorkerJob;
-  // A path chosen at run time (a patched copy under /tmp, say): a plain require.
+  // By default the bundle the extension loads (dist/docker.js), the very code it runs; a path
+  // chosen at run time (a patched copy under /tmp, say): a plain require.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const core = require(process.env.SYNAPSE_BENCH_CORE ? path.resolve(process.env.SYNAPSE_BENCH_CORE) : '../../src/core/docker') as typeof CoreModule;
+  const core = require(path.resolve(process.env.SYNAPSE_BENCH_CORE ?? path.join(__dirname, '..', '..', '..', 'dist', 'docker.js'))) as typeof CoreModule;
   const endpoint: CoreModule.DockerEndpoint = { host: job.dockerHost, source: 'DOCKER_HOST' };
   const docker = core.createDockerClient(endpoint);
   await docker.ping();
@@ -70,7 +80,7 @@ async function main(): Promise<void> {
     peakArrayBuffers = Math.max(peakArrayBuffers, usage.arrayBuffers);
   };
   const baselineRssKiB = procStatusKiB('VmRSS');
-  const sampler = setInterval(sample, job.sampleMs ?? 50);
+  const sampler = job.sampleMs ? setInterval(sample, job.sampleMs) : undefined;
 
   const result: Partial<WorkerResult> = {};
   let progressCalls = 0;
@@ -85,10 +95,12 @@ async function main(): Promise<void> {
       dockerfile: path.join(job.contextDir!, 'Dockerfile'), // as the extension passes it: the editor's fsPath
       tags: [job.reference],
       noCache: true,
+      builder: job.builder ?? 'auto',
       // What the extension does with each callback, minus the VS Code calls.
       onOutput: (line) => {
         outputLines++;
-        if (result.firstStepMs === undefined && /^Step 1\//.test(line)) result.firstStepMs = performance.now() - started;
+        // Classic: "Step 1/2 : FROM …"; Buildah (Podman): "STEP 1/2: FROM …".
+        if (result.firstStepMs === undefined && /^step 1\//i.test(line)) result.firstStepMs = performance.now() - started;
       },
       onProgress: (p) => void (progressCalls++, `${Math.floor(p.fraction * 100)} ${p.stepText ?? ''}`),
       onContext: (summary) => {
@@ -97,6 +109,7 @@ async function main(): Promise<void> {
       },
     });
     result.imageId = built.imageId;
+    result.builder = built.builder;
     result.summary = built.context;
     result.outputLines = outputLines;
   } else {

@@ -77,6 +77,10 @@ describe('docker build (real engine)', function () {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A step line as the engine's builder prints it: the classic builder's, or Buildah's on Podman. */
+  const stepLine = (step: number, total: number, instruction: string) =>
+    stack.info.engine?.name === 'podman' ? `STEP ${step}/${total}: ${instruction}` : `Step ${step}/${total} : ${instruction}`;
+
   function tree(files: Record<string, string | Buffer>): string {
     const dir = makeTree(files);
     dirs.push(dir);
@@ -188,6 +192,54 @@ describe('docker build (real engine)', function () {
       // The files hold ~70 MB: reading them all into memory would show here.
       assert.ok(grownMb < 60, `RSS grew by ${grownMb.toFixed(1)} MB while packing 20,001 files`);
     });
+    it('sent to the engine (pipe), the tar is byte for byte what a reader gets, through four reused 256 KB buffers', async function () {
+      this.timeout(60_000);
+      // Random bytes, so a buffer refilled before the destination took it would show as different bytes.
+      const random = (size: number, seed: number) => {
+        const out = Buffer.allocUnsafe(size);
+        let x = seed >>> 0 || 1;
+        for (let i = 0; i < size; i++) {
+          x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+          out[i] = x & 0xff;
+        }
+        return out;
+      };
+      const files: Record<string, string | Buffer> = { Dockerfile: 'FROM scratch\nCOPY . /ctx/\n' };
+      for (let i = 0; i < 300; i++) files[`small/f${i}.bin`] = random((i * 977) % 9000, i + 1);
+      for (let i = 0; i < 6; i++) files[`large/f${i}.bin`] = random(300_000 + i * 123_457, 1000 + i);
+      const dir = tree(files);
+      const read: Buffer[] = [];
+      for await (const chunk of (await createBuildContext({ contextDir: dir })).stream) read.push(chunk as Buffer);
+      const expected = Buffer.concat(read);
+
+      // A destination like a socket: it takes each chunk, and only later (its write callback) is done with it.
+      const received: Buffer[] = [];
+      const backing = new Set<ArrayBufferLike>();
+      const { Writable } = await import('node:stream');
+      const sink = new Writable({
+        highWaterMark: 16 * 1024,
+        write(chunk: Buffer, _encoding, callback) {
+          backing.add(chunk.buffer);
+          setTimeout(() => {
+            received.push(Buffer.from(chunk));
+            callback();
+          }, 1);
+        },
+      });
+      const context = await createBuildContext({ contextDir: dir });
+      const finished = new Promise<void>((resolve, reject) => {
+        sink.on('finish', resolve);
+        context.stream.on('error', reject);
+      });
+      context.stream.pipe(sink);
+      await finished;
+      const sent = Buffer.concat(received);
+      assert.equal(sent.length, expected.length);
+      assert.ok(sent.equals(expected), 'the piped tar differs from the read one');
+      assert.ok(expected.length > 2_500_000, `the tar has ${expected.length} bytes`);
+      assert.equal(context.failure(), undefined);
+      assert.ok(backing.size <= 4, `the pipe used ${backing.size} buffers for ${expected.length} bytes`);
+    });
   });
 
   describe('build stream parsing', () => {
@@ -206,6 +258,37 @@ describe('docker build (real engine)', function () {
       assert.equal(tracker.error, "The command '/bin/sh -c make' returned a non-zero code: 2");
       assert.deepEqual(tracker.outputTail, ['compiling', 'warning: x', 'progress 100%']);
       assert.ok(output.includes('warning: x'));
+    });
+
+    it("follows Buildah's (Podman's) STEP n/m lines, keeps its chatter out of the tail, and names the failing step", () => {
+      // As Podman 4.3.1 (Buildah 1.28) streams them through its Docker-compatible /build.
+      const progress: BuildProgress[] = [];
+      const tracker = new BuildProgressTracker({ onProgress: (p) => progress.push(p) });
+      for (const chunk of [
+        'STEP 1/4: FROM local/busybox:1\n', 'STEP 2/4: RUN echo one\n', 'one\n', '--> 906eb7ffb4c\n',
+        'STEP 3/4: RUN echo "about to fail" && echo "oops on stderr" >&2 && false\n', 'about to fail\n', 'oops on stderr\n',
+      ]) tracker.consume({ stream: chunk });
+      const raw = 'building at STEP "RUN echo "about to fail" && echo "oops on stderr" >&2 && false": while running runtime: exit status 1\n';
+      tracker.consume({ errorDetail: { message: raw }, error: raw });
+      tracker.finish();
+      assert.deepEqual(progress.map((p) => [p.step, p.totalSteps, p.instruction, p.fraction]), [
+        [1, 4, 'FROM local/busybox:1', 0],
+        [2, 4, 'RUN echo one', 0.25],
+        [3, 4, 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false', 0.5],
+      ]);
+      assert.equal(tracker.progress.stepText, 'STEP 3/4: RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
+      assert.deepEqual(tracker.outputTail, ['about to fail', 'oops on stderr']);
+
+      const done = new BuildProgressTracker();
+      for (const line of ['STEP 1/2: FROM local/busybox:1', 'STEP 2/2: COPY . /ctx/', 'COMMIT docker.io/x/y:z', '--> 9a791cedc3d', 'Successfully tagged docker.io/x/y:z']) {
+        done.consume({ stream: `${line}\n` });
+      }
+      done.consume({ aux: { ID: `sha256:${'9'.repeat(64)}` } });
+      done.consume({ stream: 'Successfully built 999999999999\nSuccessfully tagged x/y:z\n' });
+      done.finish();
+      assert.equal(done.progress.fraction, 1);
+      assert.equal(done.imageId, `sha256:${'9'.repeat(64)}`);
+      assert.ok(!done.outputTail.some((line) => /^(COMMIT|-->)/.test(line)), `tail: ${JSON.stringify(done.outputTail)}`);
     });
 
     it('reads the image id from the aux event and "Successfully built"', () => {
@@ -238,7 +321,7 @@ describe('docker build (real engine)', function () {
       const result = await buildImage({ ...CLASSIC, docker, contextDir: dir, tags: [tag], onProgress: (p) => steps.push(p) });
       assert.match(result.imageId, /^sha256:[0-9a-f]{64}$/);
       assert.equal(result.context.filesExcluded, 2);
-      assert.deepEqual([...new Set(steps.map((s) => s.stepText))], [`Step 1/2 : FROM ${BASE_IMAGE}`, 'Step 2/2 : COPY . /ctx/']);
+      assert.deepEqual([...new Set(steps.map((s) => s.stepText))], [stepLine(1, 2, `FROM ${BASE_IMAGE}`), stepLine(2, 2, 'COPY . /ctx/')]);
       assert.deepEqual(steps.map((s) => s.fraction), [0, 0.5, 1]);
       const listing = (await runInImage(docker, tag, ['find', '/ctx', '-type', 'f'])).split('\n').filter(Boolean).sort();
       assert.deepEqual(listing, ['/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/a.txt', '/ctx/logs/keep.log']);
@@ -303,9 +386,11 @@ describe('docker build (real engine)', function () {
       // The successful steps stay behind as cache (as with the docker CLI); the janitor removes them.
       await assert.rejects(buildImage({ ...CLASSIC, docker, contextDir: dir, tags: [tag], onOutput: janitor.outputCollector() }), (error: unknown) => {
         assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
-        assert.equal(error.step, 'Step 3/4 : RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
-        assert.match(error.message, /Step 3\/4 : RUN echo "about to fail"/);
-        assert.match(error.raw, /returned a non-zero code: 1/);
+        const failing = stepLine(3, 4, 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
+        assert.equal(error.step, failing);
+        assert.ok(error.message.includes(failing), error.message);
+        // dockerd: "The command '/bin/sh -c …' returned a non-zero code: 1"; Buildah: "building at STEP "RUN …": while running runtime: exit status 1".
+        assert.match(error.raw, stack.info.engine?.name === 'podman' ? /while running runtime: exit status 1/ : /returned a non-zero code: 1/);
         assert.ok(error.outputTail.includes('about to fail'), `tail: ${JSON.stringify(error.outputTail)}`);
         assert.ok(error.outputTail.includes('oops on stderr'), `tail: ${JSON.stringify(error.outputTail)}`);
         assert.ok(!error.outputTail.some((line) => line.includes('one') && !line.includes('about')), 'the tail is the failing step only');

@@ -1,7 +1,6 @@
 // Build through the Engine API (classic builder or BuildKit), with progress and cancellation.
 import * as l10n from '@vscode/l10n';
 import type Docker from 'dockerode';
-import type { IncomingMessage } from 'node:http';
 import { BuildContext, BuildContextError, BuildContextSummary, createBuildContext } from './buildContext';
 import { DockerEndpoint } from './endpoint';
 import { registerSecret } from '../util/redact';
@@ -13,89 +12,16 @@ import { BuildkitProgressTracker, BuildProgress, BuildProgressTracker, SHA256_DI
 import { DockerOperationError, BuildFailedError, BuildkitRequiredError, DockerCancelledError, translateError } from './errors';
 import { QUICK_ANSWER_TIMEOUT_MS, answerWithin } from './requests';
 import { followStream } from './stream';
+import { BuildEngine, describeEngine, inspectBuildEngine } from './engineInfo';
+
+export { describeEngine, inspectBuildEngine } from './engineInfo';
+export type { BuildEngine } from './engineInfo';
 import { authConfig, type RegistryAuth } from './auth';
 
 
 export type BuilderChoice = 'auto' | 'buildkit' | 'classic';
 export type Builder = 'buildkit' | 'classic';
 
-/** What a build needs to know about the engine: who it is, its builder, what it builds for. */
-export interface BuildEngine {
-  /** "Docker Engine" or "Podman". */
-  product: string;
-  version: string;
-  apiVersion: string;
-  /** `/_ping`'s Builder-Version header: "2" BuildKit, "1" classic, "" none (Podman, Docker 20.10). */
-  builderVersion: string;
-  /** The engine's own platform (`/version` Os/Arch), e.g. linux and amd64. */
-  os: string;
-  arch: string;
-  podman: boolean;
-}
-
-/** "Docker Engine 20.10.24" — for messages. */
-export function describeEngine(engine: BuildEngine): string {
-  return `${engine.product} ${engine.version}`;
-}
-
-/** GET with the answer's headers kept (docker-modem gives the raw response for a stream). */
-export function getWithHeaders(docker: Docker, route: string, signal: AbortSignal): Promise<{ headers: IncomingMessage['headers']; body: string }> {
-  return new Promise((resolve, reject) => {
-    docker.modem.dial(
-      { path: route, method: 'GET', isStream: true, abortSignal: signal, statusCodes: { 200: true, 404: 'not found', 500: 'server error' } } as Parameters<Docker['modem']['dial']>[0],
-      (error: unknown, response: unknown) => {
-        if (error) return reject(error);
-        const stream = response as IncomingMessage;
-        let body = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (chunk: string) => {
-          if (body.length < 64 * 1024) body += chunk;
-        });
-        stream.on('end', () => resolve({ headers: stream.headers, body }));
-        stream.on('error', reject);
-      },
-    );
-  });
-}
-
-/**
- * Asks the engine (`/_ping` and `/version`) what a build there will be: which product and
- * version, whether it offers BuildKit, and its platform. Rejects with DockerUnreachableError when
- * the engine cannot be reached.
- */
-export async function inspectBuildEngine(
-  docker: Docker,
-  options: { signal?: AbortSignal; endpoint?: DockerEndpoint; answerTimeoutMs?: number } = {},
-): Promise<BuildEngine> {
-  try {
-    return await answerWithin('build', options.answerTimeoutMs ?? QUICK_ANSWER_TIMEOUT_MS, options.signal, options.endpoint, async (request) => {
-      const ping = await getWithHeaders(docker, '/_ping', request);
-      const version = JSON.parse((await getWithHeaders(docker, '/version', request)).body) as {
-        Version?: unknown; ApiVersion?: unknown; Os?: unknown; Arch?: unknown; Components?: Array<{ Name?: unknown }>;
-      };
-      const header = (name: string) => {
-        const value = ping.headers[name];
-        return (Array.isArray(value) ? value[0] : value ?? '').trim();
-      };
-      const podman = header('libpod-buildah-version') !== '' || (version.Components ?? []).some((c) => typeof c?.Name === 'string' && /podman/i.test(c.Name));
-      const text = (value: unknown) => (typeof value === 'string' ? value : '');
-      return {
-        product: podman ? 'Podman' : 'Docker Engine',
-        version: text(version.Version) || '?',
-        apiVersion: text(version.ApiVersion),
-        builderVersion: header('builder-version'),
-        os: text(version.Os) || 'linux',
-        arch: text(version.Arch),
-        podman,
-      };
-    });
-  } catch (error) {
-    if (error instanceof SyntaxError) {
-      throw new DockerOperationError('build', l10n.t('The Docker engine answered /version with something that is not JSON.'), error.message);
-    }
-    throw translateError(error, 'build', { signal: options.signal, endpoint: options.endpoint });
-  }
-}
 
 /** The builder a build will use: the setting's, or BuildKit where the engine offers it. */
 export function chooseBuilder(choice: BuilderChoice, engine: BuildEngine): Builder {
@@ -282,7 +208,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
       });
     } catch (error) {
       context.stream.destroy();
-      throw classicRefusal(buildError(error, context, signal, options.endpoint), builder, choice, engine);
+      const refused = buildError(error, context, signal, options.endpoint);
+      throw (refused instanceof DockerOperationError ? buildahHeredocError(refused.raw, engine, scan) : undefined) ?? classicRefusal(refused, builder, choice, engine);
     }
     try {
       await followStream(stream, 'build', (event) => tracker.consume(event), signal);
@@ -295,6 +222,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   }
   tracker.finish();
   if (tracker.error !== undefined) {
+    const heredoc = buildahHeredocError(tracker.error, engine, scan);
+    if (heredoc) throw heredoc;
     const feature = builder === 'classic' && !engine.podman ? buildkitFeatureInError(tracker.error) : undefined;
     if (feature) throw new BuildkitRequiredError(feature, undefined, choice === 'classic', describeEngine(engine), tracker.error);
     const step = tracker instanceof BuildkitProgressTracker ? tracker.stepText : tracker.progress.stepText;
@@ -313,6 +242,25 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   }
   const cachedSteps = tracker instanceof BuildkitProgressTracker ? tracker.cachedSteps : 0;
   return { imageId, tags: [...options.tags], context: context.summary, durationMs: Date.now() - started, builder, cachedSteps };
+}
+
+/**
+ * Buildah without heredoc support (Podman 4.x) reads a heredoc's lines as instructions and fails
+ * with `Unknown instruction: "ECHO"`: name the heredoc instead, with its line.
+ */
+function buildahHeredocError(raw: string, engine: BuildEngine, scan: DockerfileScan | undefined): DockerOperationError | undefined {
+  const unknown = /Unknown instruction: "?[^"\s]*"?/i.exec(raw);
+  const heredoc = scan?.buildkitOnly.find((feature) => feature.feature.endsWith('<<EOF'));
+  if (!engine.podman || !unknown || !heredoc) return undefined;
+  return new DockerOperationError(
+    'build',
+    l10n.t({
+      message: 'The Dockerfile uses {0} (line {1}), which {2} cannot build: its builder, Buildah, took the heredoc\'s lines for instructions ({3}). Use a newer Podman, or write those lines as RUN commands.',
+      args: [heredoc.feature, heredoc.line, describeEngine(engine), unknown[0]],
+      comment: ['{0}: e.g. "RUN <<EOF". {2}: the engine, e.g. "Podman 4.3.1". {3}: Buildah\'s error, e.g. Unknown instruction: "ECHO".'],
+    }),
+    raw,
+  );
 }
 
 /** A classic builder that refused the Dockerfile before building (HTTP 400/500): name the BuildKit feature when it is one. */

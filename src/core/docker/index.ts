@@ -4,13 +4,17 @@
 // tells its errors apart with the type guards below (this bundle has its own copies of the
 // classes, so `instanceof` works only in here).
 import { DockerUnreachableError } from './engine';
-import { BuildFailedError, BuildkitRequiredError, DockerCancelledError, DockerOperationError, RegistryDeniedError } from './operations';
+import { BuildFailedError, BuildkitRequiredError, DockerCancelledError, DockerOperationError, RegistryDeniedError, RegistryPlainHttpError } from './operations';
 
 export function isDockerUnreachableError(error: unknown): error is DockerUnreachableError {
   return error instanceof DockerUnreachableError;
 }
 export function isRegistryDeniedError(error: unknown): error is RegistryDeniedError {
   return error instanceof RegistryDeniedError;
+}
+/** The engine could not check credentials against a plain-HTTP registry (no verdict on the token). */
+export function isRegistryPlainHttpError(error: unknown): error is RegistryPlainHttpError {
+  return error instanceof RegistryPlainHttpError;
 }
 export function isBuildFailedError(error: unknown): error is BuildFailedError {
   return error instanceof BuildFailedError;
@@ -71,6 +75,7 @@ export {
   registryDenialKind,
   DockerOperationError,
   RegistryDeniedError,
+  RegistryPlainHttpError,
   BuildFailedError,
   DockerCancelledError,
   ImageNotFoundError,

@@ -206,6 +206,8 @@ export interface BuildProgress {
 }
 
 const CLASSIC_STEP = /^Step (\d+)\/(\d+) : (.*)$/;
+// Buildah's (Podman's builder): "STEP 3/5: RUN make".
+const BUILDAH_STEP = /^STEP (\d+)\/(\d+): (.*)$/;
 // BuildKit's plain progress ("#7 [2/3] RUN make" or "#7 [build 2/3] RUN make"), should a build
 // stream ever carry it as text.
 const BUILDKIT_STEP = /^#\d+ \[(?:[^\]\s]+ )?(\d+)\/(\d+)\] (.*)$/;
@@ -347,7 +349,7 @@ export class BuildProgressTracker {
     // The classic builder paints a step's stderr red with ANSI escapes; logs want plain text.
     const line = rawLine.includes('\u001b') ? rawLine.replace(ANSI_ESCAPE, '') : rawLine;
     this.callbacks.onOutput?.(line);
-    const step = CLASSIC_STEP.exec(line) ?? BUILDKIT_STEP.exec(line);
+    const step = CLASSIC_STEP.exec(line) ?? BUILDAH_STEP.exec(line) ?? BUILDKIT_STEP.exec(line);
     if (step) {
       const number = Number(step[1]);
       const total = Number(step[2]);
@@ -371,8 +373,9 @@ export class BuildProgressTracker {
       this.callbacks.onProgress?.(this.progress);
     }
     // " ---> Running in 1a2b", " ---> 3c4d" and "Removing intermediate container" are engine
-    // chatter, not the step's output; keep them out of the tail a failure quotes.
-    if (/^ ---> /.test(line) || /^Removing intermediate container /.test(line)) return;
+    // chatter, not the step's output (Buildah's: "--> 3c4d", "--> Using cache 3c4d", "COMMIT name");
+    // keep them out of the tail a failure quotes.
+    if (/^ ?---?> /.test(line) || /^Removing intermediate container /.test(line) || /^COMMIT(?: |$)/.test(line)) return;
     this.tail.push(line);
     if (this.tail.length > OUTPUT_TAIL_LINES) this.tail.shift();
   }
