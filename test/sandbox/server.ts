@@ -10,7 +10,7 @@ import { AdminTarget, SandboxProjectInfo, SandboxUserInfo, handleAdminRequest } 
 import { TrafficControl, isApiPath } from './server/control';
 import { dockerCaller, issueBearerToken } from './server/dockerApi';
 import {
-  ApiError, basicCredentials, notFound, parseJsonObject, readBody, sendError, sendJson, sendNoContent, toApiError,
+  ApiError, Reply, basicCredentials, notFound, parseJsonObject, readBody, sendError, sendJson, sendNoContent, toApiError,
 } from './server/http';
 import { DEFAULT_MANIFEST_POLICY, ManifestPolicy, processRegistryEvents } from './server/listener';
 import { ACCESS_TYPES, Clock, OAuthScope, SandboxModel, TRASH_FOLDER_ID } from './server/model';
@@ -224,8 +224,11 @@ class Sandbox implements AdminTarget {
       if (caller?.user && !caller.user.termsOfUseAccepted) throw new ApiError(403, TERMS_OF_USE_NOT_SIGNED);
       if (admission && 'rejected' in admission) throw admission.rejected;
       if (isRepo) {
-        sendJson(res, 200, handleRepoRequest(this.model, { method, path: path.slice('/repo/v1'.length), query: url.searchParams, body, caller: caller! }));
-        status = 200;
+        const answer = handleRepoRequest(this.model, { method, path: path.slice('/repo/v1'.length), query: url.searchParams, body, caller: caller! });
+        const reply = answer instanceof Reply ? answer : new Reply(200, answer);
+        if (reply.body === undefined) sendNoContent(res, reply.status);
+        else sendJson(res, reply.status, reply.body);
+        status = reply.status;
       } else if (api) {
         if (path !== '/docker/v1/bearerToken') throw notFound(`No API found for: ${path}`);
         if (method !== 'GET') throw new ApiError(405, `Request method '${method}' not supported`);
