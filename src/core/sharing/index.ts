@@ -2,3 +2,4 @@
 export * from './levels';
 export * from './settings';
 export * from './messages';
+export * from './accessCache';
