@@ -5,9 +5,11 @@ import * as assert from 'node:assert/strict';
 import { SynapseClient } from '../../src/core/synapse/client';
 import { SynapseError } from '../../src/core/synapse/errors';
 import {
-  accessTypesOf, applyPlan, checkAclContent, diffRows, levelOf, loadSharing, ownAccess, planChange, principalOf, SERVER_TEXT,
-  SharingSubject,
+  accessTypesOf, applyPlan, checkAclContent, diffRows, levelOf, loadSharing, OwnAccessCache, ownAccess, planChange, principalOf,
+  SERVER_TEXT, SharingSubject,
 } from '../../src/core/sharing';
+import { ProjectsTreeModel } from '../../src/core/tree/model';
+import { ProjectNode, RepositoryNode } from '../../src/core/tree/nodes';
 import { planDetail, problemSentence, rowChangeSentence, ownAccessSummary } from '../../src/core/sharing/messages';
 import { sandboxRequest } from '../sandbox/server/client';
 import { TEST_REGISTRY, useTestSandbox } from './helpers/inProcessSandbox';
@@ -308,6 +310,40 @@ describe('sharing settings (sandbox ACL endpoints and the core)', function () {
       const second = await applyPlan(alice, restore);
       assert.equal(second.kind, 'conflict');
       assert.equal(second.kind === 'conflict' && second.settings.inherited, true);
+    });
+
+    it('the tree learns pull/push/share with one permissions request per expanded project or repository', async () => {
+      const access = new OwnAccessCache();
+      const bob = client('bob');
+      const model = new ProjectsTreeModel({
+        client: async () => bob, access, pinnedProjects: () => [],
+        settings: () => ({ projectFilter: 'ALL', projectSort: 'LAST_ACTIVITY', tagSort: 'CREATED_ON', registry: TEST_REGISTRY }),
+      });
+      const project = (await model.children()).find((n): n is ProjectNode => n.kind === 'project' && n.project.id === PROJECT)!;
+      await env().admin('POST', 'stats/reset');
+      const repositories = await model.children(project);
+      const stats = await env().admin<{ requests: Array<{ path: string }> }>('GET', 'stats');
+      assert.deepEqual(stats.requests.filter((r) => r.path.endsWith('/permissions')).map((r) => r.path), [`/repo/v1/entity/${PROJECT}/permissions`]);
+      assert.deepEqual(access.get(PROJECT), { pull: true, push: false, share: false, pushNeedsCertification: false });
+      const restrictedNode = repositories.find((n): n is RepositoryNode => n.kind === 'repository' && n.repository.id === RESTRICTED)!;
+      assert.equal(access.get(RESTRICTED), undefined, 'not before it is expanded');
+      await model.children(restrictedNode);
+      assert.deepEqual(access.get(RESTRICTED), { pull: false, push: false, share: false, pushNeedsCertification: false }, 'bob: READ only there');
+      await model.children(restrictedNode);
+      const again = await env().admin<{ requests: Array<{ path: string }> }>('GET', 'stats');
+      assert.equal(again.requests.filter((r) => r.path.endsWith('/permissions')).length, 2, 'expanded again: nothing asked again');
+      // alice gives bob download there; after the invalidation the next look sees it.
+      const alice = client('alice');
+      const settings = await loadSharing(alice, restricted, ID.alice);
+      const bobPrincipal = settings.rows.find((row) => row.principal.id === ID.bob)!.principal;
+      assert.equal((await applyPlan(alice, await planChange(alice, settings, { kind: 'set', principal: bobPrincipal, accessTypes: accessTypesOf('download') }))).kind, 'applied');
+      const seen: Array<string | undefined> = [];
+      access.onDidChange((id) => seen.push(id));
+      access.invalidate([RESTRICTED]);
+      assert.equal((await access.ensure(bob, RESTRICTED, 'repository'))?.pull, true);
+      assert.deepEqual(seen, [RESTRICTED, RESTRICTED], 'forgotten, then loaded: the tree re-renders the row twice');
+      model.reset(project);
+      assert.equal(access.get(PROJECT), undefined, 'a refresh forgets it');
     });
 
     it('diffRows on a project: adding repositories is CREATE', () => {
