@@ -2,6 +2,7 @@
 // walk the registered tree, never the token itself.
 import type * as vscode from 'vscode';
 import type { TreeNode } from './core/tree/nodes';
+import type { SharingElement } from './tree/sharingView';
 
 export interface SynapseDockerApi {
   currentUser(): { userName: string; ownerId: string } | undefined;
@@ -12,5 +13,11 @@ export interface SynapseDockerApi {
   tree: {
     getChildren(node?: TreeNode): Promise<TreeNode[]>;
     getTreeItem(node: TreeNode): vscode.TreeItem;
+  };
+  /** The Sharing view's data provider, and the view's message (the read-only note). */
+  sharing: {
+    getChildren(): SharingElement[];
+    getTreeItem(element: SharingElement): vscode.TreeItem;
+    message(): string | undefined;
   };
 }

@@ -15,6 +15,9 @@ import { PinnedProjects } from './tree/pins';
 import { ProjectsTreeProvider } from './tree/provider';
 import { PersistentRepositoryCache } from './tree/repositoryCache';
 import { useTranslations } from './core/util/translations';
+import { OwnAccessCache } from './core/sharing';
+import { SharingFlow } from './flows/sharing';
+import { SharingTreeProvider } from './tree/sharingView';
 
 export async function activate(context: vscode.ExtensionContext): Promise<SynapseDockerApi> {
   const started = Date.now();
@@ -30,8 +33,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   const repositoryCache = new PersistentRepositoryCache(context.globalState, endpoint);
   const docker = new DockerAccess(logger, context.globalState);
   const localImages = new LocalImageIndex();
-  const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl, docker, localImages);
+  const access = new OwnAccessCache();
+  const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl, docker, localImages, access);
   const treeView = vscode.window.createTreeView('synapseDocker.projects', { treeDataProvider: tree, showCollapseAll: true });
+  const sharingView = new SharingTreeProvider();
+  let sharingOwner: string | undefined;
+  const sharingTreeView = vscode.window.createTreeView('synapseDocker.sharing', { treeDataProvider: sharingView });
+  const sharing = new SharingFlow({
+    client: () => session.client(),
+    you: () => session.account?.ownerId,
+    view: sharingView,
+    treeView: sharingTreeView,
+    access,
+    onDidChangeSharing: () => tree.rerender(),
+    logger,
+  });
   const services: CommandServices = {
     session,
     logger,
@@ -43,6 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     docker,
     localImages,
     workspaceState: context.workspaceState,
+    sharing,
   };
 
   const statusBar = new AccountStatusBar(session);
@@ -53,6 +70,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     repositoryCache,
     tree,
     treeView,
+    sharingView,
+    sharingTreeView,
+    treeView.onDidChangeSelection((event) => void tree.selected(event.selection)),
+    // Another account sees other settings: the view empties when the signed-in user changes.
+    session.onDidChange(() => {
+      if (session.account?.ownerId === sharingOwner) return;
+      sharingOwner = session.account?.ownerId;
+      sharingView.clear();
+      sharingView.describe(sharingTreeView);
+    }),
     ...allCommands.map((command) => vscode.commands.registerCommand(command.id, (...args: unknown[]) => command.run(services, ...args))),
     onDidChangeConnectionSettings(() => void session.restore()),
     onDidChangeTreeSettings(() => tree.refresh()),
@@ -78,6 +105,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     hasStoredToken: () => session.hasStoredToken(),
     accountStatus: () => statusBar.shown,
     tree: { getChildren: (node) => tree.getChildren(node), getTreeItem: (node) => tree.getTreeItem(node) },
+    sharing: { getChildren: () => sharingView.getChildren(), getTreeItem: (element) => sharingView.getTreeItem(element), message: () => sharingTreeView.message },
   };
 }
 

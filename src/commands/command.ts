@@ -5,6 +5,7 @@ import { TreeNode } from '../core/tree/nodes';
 import { Logger } from '../core/util/log';
 import { SynapseSettings } from '../settings';
 import { DockerAccess } from '../docker/dockerAccess';
+import { SharingFlow } from '../flows/sharing';
 import { LocalImageIndex } from '../docker/localImages';
 import { PinnedProjects } from '../tree/pins';
 import { ProjectsTreeProvider } from '../tree/provider';
@@ -22,6 +23,8 @@ export interface CommandServices {
   localImages: LocalImageIndex;
   /** Per-workspace memory, e.g. the last tag used for each Dockerfile. */
   workspaceState: vscode.Memento;
+  /** Sharing settings: the Sharing view and its changes. */
+  sharing: SharingFlow;
 }
 
 export interface CommandDefinition {

@@ -20,6 +20,11 @@ import { showAccountCommand } from './showAccount';
 import { showLogCommand } from './showLog';
 import { signInCommand } from './signIn';
 import { signOutCommand } from './signOut';
+import { openSharingCommand } from './openSharing';
+import {
+  addSharingPrincipalCommand, changeSharingLevelCommand, createLocalSharingCommand, reloadSharingCommand, removeSharingPrincipalCommand,
+  restoreSharingInheritanceCommand,
+} from './sharingChanges';
 
 export const allCommands: readonly CommandDefinition[] = [
   signInCommand,
@@ -42,4 +47,11 @@ export const allCommands: readonly CommandDefinition[] = [
   pullImageCommand,
   loginDockerCliCommand,
   retryDockerCommand,
+  openSharingCommand,
+  addSharingPrincipalCommand,
+  changeSharingLevelCommand,
+  removeSharingPrincipalCommand,
+  createLocalSharingCommand,
+  restoreSharingInheritanceCommand,
+  reloadSharingCommand,
 ];

@@ -108,7 +108,9 @@ export class ProjectsTreeModel {
 
   private async tagChildren(client: SynapseClient, repository: RepositoryNode): Promise<TreeNode[]> {
     const listing = this.listingFor(client, repository) as Listing<DockerCommit, number>;
-    await Promise.all([listing.ensureFirstPage(), this.deps.access?.ensure(client, repository.repository.id, 'repository')]);
+    // External repositories are not on the Synapse registry: nothing to pull or push there.
+    const access = repository.repository.isManaged ? this.deps.access?.ensure(client, repository.repository.id, 'repository') : undefined;
+    await Promise.all([listing.ensureFirstPage(), access]);
     const nodes = listing.items.map((commit): TagNode => ({ kind: 'tag', id: `tag:${repository.repository.id}:${commit.tag}`, commit, parent: repository }));
     const empty = messageNode(repository, 'info', l10n.t('No tags in this repository'));
     return [...nodes, ...this.pagingNodes(listing, repository, nodes.length === 0 ? empty : undefined)];
