@@ -1,15 +1,15 @@
-// Journey 9, sharing: alice's repository in Alice Lab 01 inherits the project's sharing settings, where bob
+// Journey 9, sharing: alice's repository in Alice Lab 55 inherits the project's sharing settings, where bob
 // may only view. bob's pull of it is refused → alice opens its sharing settings ("Sharing…" on the
 // repository), gives bob "Can download" on that repository only (which creates its local settings, after
 // a dialog saying bob gains pull) → bob's pull works → alice restores inheritance (the dialog says bob
 // loses pull) → bob's pull is refused again. Each step is seen in the workbench (screenshots).
 //
 // The world it needs is set up from the test process: an image pushed by alice with dockerode (which
-// creates the repository through the registry's notification), and bob given "Can view" on Alice Lab 01
+// creates the repository through the registry's notification), and bob given "Can view" on Alice Lab 55
 // through Synapse's REST API (so he sees the project in his tree).
 //
 // Expects: nobody signed in (journey 8), no notification; repairs that itself when it is not so.
-// Leaves:  bob signed in, no notification, the repository moved to the trash, Alice Lab 01 shared with
+// Leaves:  bob signed in, no notification, the repository moved to the trash, Alice Lab 55 shared with
 //          alice alone again, the images removed from the engine.
 import * as assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
@@ -26,8 +26,8 @@ import {
 } from './workbench';
 
 const SHARING = 'Sharing';
-const LAB_ID = 'syn1001001';
-const LAB_NAME = 'Alice Lab 01';
+const LAB_ID = 'syn1001055';
+const LAB_NAME = 'Alice Lab 55';
 const TAG = 'v1';
 
 interface Acl { id: string; etag: string; resourceAccess: Array<{ principalId: number; accessType: string[] }> }
@@ -103,7 +103,7 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
     await clearAllNotifications(page);
   }
 
-  /** Expands Alice Lab 01 and the repository in the Projects view; returns the repository's row. */
+  /** Expands Alice Lab 55 and the repository in the Projects view; returns the repository's row. */
   async function showRepository(page: Page): Promise<Locator> {
     await openViewContainer(page, CONTAINER);
     await collapseTreeItemIfShown(page, VIEW, LAB_NAME);
@@ -170,7 +170,7 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
       await new Promise((r) => setTimeout(r, 250));
     }
     await removeImages(engine(), [reference]);
-    // bob may view Alice Lab 01 (so he sees it), not download from it.
+    // bob may view Alice Lab 55 (so he sees it), not download from it.
     const acl = await rest<Acl>('alice', 'GET', `/entity/${LAB_ID}/acl`);
     assert.equal(acl.status, 200);
     const shared = await rest<Acl>('alice', 'PUT', `/entity/${LAB_ID}/acl`, {
@@ -203,7 +203,7 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
     await screenshot('journey9-02-bob-pull-refused');
   });
 
-  it('alice opens the repository\'s sharing settings: inherited from Alice Lab 01, bob "Can view"', async () => {
+  it('alice opens the repository\'s sharing settings: inherited from Alice Lab 55, bob "Can view"', async () => {
     const { page, screenshot } = e2e();
     await switchTo(page, 'alice');
     await showRepository(page);
