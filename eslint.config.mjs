@@ -1,4 +1,5 @@
 import tseslint from 'typescript-eslint';
+import layers from './scripts/eslint-layers.cjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', '.synapse-sandbox/**'] },
@@ -9,6 +10,24 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The layers (docs/architecture.md): commands → flows → {tree, ui} → host → core, imports only
+    // downward; and dockerode only through the lazy dist/docker.js (type imports of core/docker).
+    files: ['src/**/*.ts'],
+    plugins: { layers },
+    rules: {
+      'layers/one-way': 'error',
+      'layers/lazy-docker': 'error',
+    },
+  },
+  {
+    // Settings are read in one place (host/settings.ts); everything else gets plain values.
+    files: ['src/**/*.ts'],
+    ignores: ['src/host/settings.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[property.name='getConfiguration']", message: 'Settings are read only in src/host/settings.ts (hand the value over, e.g. through Services).' }],
     },
   },
   {

@@ -6,7 +6,7 @@
 # - podman: Debian's podman, without its recommends (no rootless helpers: the stack runs it as root);
 # - current: Docker Engine 28 (docker.io + containerd .debs from Debian's sid suite) fetched with a
 #   PRIVATE apt configuration into .cache/engines/ (the system's apt sources are never changed) and
-#   unpacked there with dpkg-deb; reused when present. See ../shared/docs/test-stack.md §6.
+#   unpacked there with dpkg-deb; reused when present. See docs/test-stack.md §6.
 # As root it runs `apt-get update` once and installs; otherwise it prints the command and fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ packages=(
   docker.io docker-registry busybox-static openssl
   # The browser that drives code-server (test/host, test/e2e).
   chromium
-  # code-server builds native modules from source when it is installed (see ../shared/docs/test-stack.md §3).
+  # code-server builds native modules from source when it is installed (see docs/test-stack.md §3).
   libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config ripgrep
 )
 # Podman as root needs nothing of its recommends (uidmap, slirp4netns, fuse-overlayfs are for

@@ -2,7 +2,7 @@
 // walk the registered tree, never the token itself.
 import type * as vscode from 'vscode';
 import type { TreeNode } from './core/tree/nodes';
-import type { SharingElement } from './tree/sharingView';
+import type { SharingElement } from './core/sharing/elements';
 
 export interface SynapseDockerApi {
   currentUser(): { userName: string; ownerId: string } | undefined;

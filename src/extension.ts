@@ -2,18 +2,19 @@
 // Activation makes no request and loads no Docker code; that happens on first use.
 import * as vscode from 'vscode';
 import { SynapseDockerApi } from './api';
-import { SynapseSession } from './auth/session';
+import { SynapseSession } from './host/session';
 import { allCommands } from './commands';
-import { CommandServices } from './commands/command';
-import { createLogger, redactingChannel } from './log';
-import { onDidChangeConnectionSettings, onDidChangeDockerHost, onDidChangeTreeSettings, readSettings, readTreeSettings } from './settings';
-import { DockerAccess } from './docker/dockerAccess';
-import { LocalImageIndex } from './docker/localImages';
-import { verifyRegistryLogin } from './docker/registryLogin';
-import { AccountStatusBar } from './statusBar';
-import { PinnedProjects } from './tree/pins';
+import { PROJECTS_VIEW_ID, SHARING_VIEW_ID } from './commands/ids';
+import type { Services } from './services';
+import { createLogger, redactingChannel } from './host/log';
+import { onDidChangeConnectionSettings, onDidChangeDockerHost, onDidChangeTreeSettings, readBuildSettings, readDockerHost, readSettings, readTreeSettings } from './host/settings';
+import { DockerAccess } from './host/dockerAccess';
+import { LocalImageIndex } from './host/localImages';
+import { verifyRegistryLogin } from './flows/registryLogin';
+import { AccountStatusBar } from './host/statusBar';
+import { PinnedProjects } from './host/pins';
 import { ProjectsTreeProvider } from './tree/provider';
-import { PersistentRepositoryCache } from './tree/repositoryCache';
+import { PersistentRepositoryCache } from './host/repositoryCache';
 import { useTranslations } from './core/util/translations';
 import { OwnAccessCache } from './core/sharing';
 import { SharingFlow } from './flows/sharing';
@@ -31,14 +32,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   const endpoint = () => (session.endpointProblem === undefined ? session.endpoint : '');
   const pins = new PinnedProjects(context.globalState, endpoint);
   const repositoryCache = new PersistentRepositoryCache(context.globalState, endpoint);
-  const docker = new DockerAccess(logger, context.globalState);
+  const docker = new DockerAccess(logger, readDockerHost, context.globalState);
   const localImages = new LocalImageIndex();
   const access = new OwnAccessCache();
   const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl, docker, localImages, access);
-  const treeView = vscode.window.createTreeView('synapseDocker.projects', { treeDataProvider: tree, showCollapseAll: true });
+  const treeView = vscode.window.createTreeView(PROJECTS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const sharingView = new SharingTreeProvider();
   let sharingOwner: string | undefined;
-  const sharingTreeView = vscode.window.createTreeView('synapseDocker.sharing', { treeDataProvider: sharingView });
+  const sharingTreeView = vscode.window.createTreeView(SHARING_VIEW_ID, { treeDataProvider: sharingView });
   const sharing = new SharingFlow({
     client: () => session.client(),
     you: () => session.account?.ownerId,
@@ -48,11 +49,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     onDidChangeSharing: () => tree.rerender(),
     logger,
   });
-  const services: CommandServices = {
+  const services: Services = {
     session,
     logger,
     output,
     settings: readSettings,
+    buildSettings: (dockerfile) => readBuildSettings(dockerfile),
     tree,
     treeView,
     pins,

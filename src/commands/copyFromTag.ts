@@ -2,8 +2,9 @@
 import * as vscode from 'vscode';
 import { TagNode } from '../core/tree/nodes';
 import { CommandDefinition, nodeOfKind } from './command';
+import type { CommandId } from './ids';
 
-export function copyFromTag(id: string, describe: (tag: TagNode) => string): CommandDefinition {
+export function copyFromTag(id: CommandId, describe: (tag: TagNode) => string): CommandDefinition {
   return {
     id,
     run: async (_services, node?: unknown) => {

@@ -1,13 +1,15 @@
 // Narrow the projects (loaded now and loaded later) by name or synID.
 import * as vscode from 'vscode';
-import { CommandDefinition, CommandServices } from './command';
+import { CommandDefinition } from './command';
+import { CONTEXT_KEYS } from './ids';
+import type { Services } from '../services';
 
-export function applyProjectFilter({ tree, treeView }: CommandServices, text: string): void {
+export function applyProjectFilter({ tree, treeView }: Services, text: string): void {
   tree.model.setFilter(text);
   treeView.description = tree.model.filter ? vscode.l10n.t('Filter: {0}', tree.model.filter) : undefined;
   // A lone view's description is hidden in the merged sidebar title, so say it in the view too.
   treeView.message = tree.model.filter ? vscode.l10n.t('Projects whose name or synID contains "{0}". Clear the filter in the view title.', tree.model.filter) : undefined;
-  void vscode.commands.executeCommand('setContext', 'synapseDocker.filtered', tree.model.filter !== '');
+  void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.filtered, tree.model.filter !== '');
   tree.rerender();
 }
 

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { SharingSubject } from '../core/sharing';
 import { repositoryLabel } from '../core/tree/model';
 import { showError } from '../ui/errors';
-import { CommandDefinition, CommandServices, nodeOfKind } from './command';
+import type { Services } from '../services';
+import { CommandDefinition, nodeOfKind } from './command';
 
 export const openSharingCommand: CommandDefinition = {
   id: 'synapseDocker.openSharing',
@@ -33,7 +34,7 @@ function subjectOf(argument: unknown): SharingSubject | undefined {
 }
 
 /** The palette: a project, then the project itself or one of its repositories (one page of each). */
-async function pickSubject(services: CommandServices): Promise<SharingSubject | undefined> {
+async function pickSubject(services: Services): Promise<SharingSubject | undefined> {
   const client = await services.session.client();
   const projects = (await client.listProjects({})).items;
   const pinned = services.pins.list().filter((pin) => !projects.some((p) => p.id === pin.id));

@@ -5,9 +5,11 @@ import { imageReference } from '../core/references';
 import { parseImageReference, NameError } from '../core/naming';
 import { DockerRepository } from '../core/synapse/types';
 import { repositoryLabel } from '../core/tree/model';
-import { pullReference } from '../docker/transferFlow';
+import { pullReference } from '../flows/transferFlow';
+import { projectChoices } from '../flows/targetSteps';
 import { showError } from '../ui/errors';
-import { CommandDefinition, CommandServices, nodeOfKind } from './command';
+import { CommandDefinition, nodeOfKind } from './command';
+import type { Services } from '../services';
 
 export const pullImageCommand: CommandDefinition = {
   id: 'synapseDocker.pullImage',
@@ -26,7 +28,7 @@ export const pullImageCommand: CommandDefinition = {
   },
 };
 
-async function pickTag(services: CommandServices, repository: DockerRepository): Promise<string | undefined> {
+async function pickTag(services: Services, repository: DockerRepository): Promise<string | undefined> {
   const client = await services.session.client();
   const page = await client.listDockerTags(repository.id, { limit: 50, offset: 0 });
   const picked = await vscode.window.showQuickPick(
@@ -36,7 +38,7 @@ async function pickTag(services: CommandServices, repository: DockerRepository):
   return picked ? imageReference(repository, picked.commit.tag) : undefined;
 }
 
-async function askForReference(services: CommandServices): Promise<string | undefined> {
+async function askForReference(services: Services): Promise<string | undefined> {
   const registry = services.settings().registry;
   const browse = vscode.l10n.t('Browse Synapse projects…');
   const choice = await vscode.window.showQuickPick([{ label: `$(edit) ${vscode.l10n.t('Enter an image reference…')}` }, { label: `$(list-tree) ${browse}` }], {
@@ -56,9 +58,9 @@ async function askForReference(services: CommandServices): Promise<string | unde
   });
 }
 
-async function browseForTag(services: CommandServices): Promise<string | undefined> {
+async function browseForTag(services: Services): Promise<string | undefined> {
   const client = await services.session.client();
-  const projects = (await client.listProjects({})).items;
+  const projects = await projectChoices(client, services.pins.list());
   const project = await vscode.window.showQuickPick(projects.map((p) => ({ label: p.name, description: p.id, project: p })), { title: vscode.l10n.t('Project') });
   if (!project) return undefined;
   // One page (50): a palette walk must not fetch a huge project whole.

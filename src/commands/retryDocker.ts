@@ -1,4 +1,4 @@
-import { verifyRegistryLogin } from '../docker/registryLogin';
+import { verifyRegistryLogin } from '../flows/registryLogin';
 import { CommandDefinition } from './command';
 
 /** The Retry of the "engine unreachable" node: connect afresh and check the registry login. */

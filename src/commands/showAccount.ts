@@ -2,18 +2,20 @@
 // longer accepts the token, signing in again comes first.
 import * as vscode from 'vscode';
 import { CommandDefinition } from './command';
+import type { CommandId } from './ids';
 
 export const showAccountCommand: CommandDefinition = {
   id: 'synapseDocker.showAccount',
   run: async ({ session }) => {
     const account = session.account;
-    if (!account) return vscode.commands.executeCommand('synapseDocker.signIn');
+    if (!account) return vscode.commands.executeCommand('synapseDocker.signIn' satisfies CommandId);
     const accepted = session.tokenAccepted;
+    const action = (label: string, command: CommandId) => ({ label, command });
     const actions = [
-      ...(accepted ? [] : [{ label: `$(sign-in) ${vscode.l10n.t('Sign In Again…')}`, command: 'synapseDocker.signIn' }]),
-      { label: `$(sign-out) ${vscode.l10n.t('Sign Out')}`, command: 'synapseDocker.signOut' },
-      ...(accepted ? [{ label: `$(account) ${vscode.l10n.t('Switch Account…')}`, command: 'synapseDocker.signIn' }] : []),
-      { label: `$(output) ${vscode.l10n.t('Show Log')}`, command: 'synapseDocker.showLog' },
+      ...(accepted ? [] : [action(`$(sign-in) ${vscode.l10n.t('Sign In Again…')}`, 'synapseDocker.signIn')]),
+      action(`$(sign-out) ${vscode.l10n.t('Sign Out')}`, 'synapseDocker.signOut'),
+      ...(accepted ? [action(`$(account) ${vscode.l10n.t('Switch Account…')}`, 'synapseDocker.signIn')] : []),
+      action(`$(output) ${vscode.l10n.t('Show Log')}`, 'synapseDocker.showLog'),
     ];
     const picked = await vscode.window.showQuickPick(actions, {
       title: accepted

@@ -6,13 +6,14 @@ import { commandStep, notify } from '../ui/notify';
 import { discoverToken, DiscoveredToken } from '../core/credentials';
 import { SignInError } from '../core/synapse/signIn';
 import { describeMissingScopes, findTokenCharacterProblem, missingScopes, readTokenClaims, tokenCharacterRefusal } from '../core/synapse/pat';
-import { CommandDefinition, CommandServices } from './command';
+import { CommandDefinition } from './command';
+import type { Services } from '../services';
 import { abortSignalFor, showError } from '../ui/errors';
-import { verifyRegistryLogin } from '../docker/registryLogin';
+import { verifyRegistryLogin } from '../flows/registryLogin';
 
 export const signInCommand: CommandDefinition = {
   id: 'synapseDocker.signIn',
-  run: async (services: CommandServices, tokenArgument?: unknown) => {
+  run: async (services: Services, tokenArgument?: unknown) => {
     // Nothing is asked for or sent while the endpoint setting is unusable: say what is wrong with it.
     const problem = services.session.endpointProblem;
     if (problem !== undefined) {
@@ -28,7 +29,7 @@ export const signInCommand: CommandDefinition = {
 };
 
 /** `automated`: the token came as an argument, so nobody waits on the notification's buttons. */
-async function signInWith(services: CommandServices, token: string, automated: boolean): Promise<boolean> {
+async function signInWith(services: Services, token: string, automated: boolean): Promise<boolean> {
   try {
     const verified = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the token with Synapse…'), cancellable: true },
@@ -60,7 +61,7 @@ async function signInWith(services: CommandServices, token: string, automated: b
   }
 }
 
-async function askForToken(services: CommandServices): Promise<string | undefined> {
+async function askForToken(services: Services): Promise<string | undefined> {
   // The user's own endpoint (a workspace cannot set it): the token is sent nowhere else.
   const endpoint = services.session.endpoint;
   const discovery = await discoverToken();
@@ -122,6 +123,6 @@ function validateTokenInput(value: string): vscode.InputBoxValidationMessage | u
   return undefined;
 }
 
-export function openTokenPage(services: CommandServices): Thenable<boolean> {
+export function openTokenPage(services: Services): Thenable<boolean> {
   return vscode.env.openExternal(vscode.Uri.parse(`${services.settings().portalUrl}/PersonalAccessTokens:0`));
 }

@@ -4,7 +4,7 @@ import { commandStep, notify } from '../ui/notify';
 import { synapseImageName } from '../core/naming';
 import { pickLocalImage } from '../ui/localImagePicker';
 import { showError } from '../ui/errors';
-import { chooseTarget } from './pushImage';
+import { chooseTarget } from '../flows/pushFlow';
 import { CommandDefinition } from './command';
 
 export const tagImageCommand: CommandDefinition = {
@@ -17,7 +17,7 @@ export const tagImageCommand: CommandDefinition = {
       if (!choice) return undefined;
       const target = await chooseTarget(services, undefined, choice.reference);
       if (!target) return undefined;
-      const reference = synapseImageName(registry, target.project!.id, target.repositoryName!, target.tag!);
+      const reference = synapseImageName(registry, target.project.id, target.repositoryName, target.tag);
       await connection.module.tagImage(connection.docker, choice.image.id, reference);
       services.logger.info(`Tagged ${choice.reference} as ${reference}`);
       void notify('info', vscode.l10n.t('Tagged {0} as {1}.', choice.reference, reference), commandStep(vscode.l10n.t('Push'), 'synapseDocker.pushImage', reference));

@@ -1,5 +1,6 @@
 // The strings users copy: image references by tag and by digest, and the pull command.
 import { DockerCommit, DockerRepository } from './synapse/types';
+import { portalBase } from './synapse/endpoint';
 
 export function imageReference(repository: DockerRepository, tag: string): string {
   return `${repository.repositoryName}:${tag}`;
@@ -19,7 +20,7 @@ export function shortDigest(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);
 }
 
-/** `portalUrl` as readSettings() gives it: without a trailing slash. */
+/** The entity's page on the Synapse web site. */
 export function portalEntityUrl(portalUrl: string, synId: string): string {
-  return `${portalUrl}/Synapse:${synId}`;
+  return `${portalBase(portalUrl)}/Synapse:${synId}`;
 }

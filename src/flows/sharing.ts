@@ -11,6 +11,8 @@ import { AUTHENTICATED_USERS_GROUP_ID, PUBLIC_GROUP_ID } from '../core/synapse/a
 import { SynapseClient } from '../core/synapse/client';
 import { SynapseError } from '../core/synapse/errors';
 import { Logger } from '../core/util/log';
+import { BuiltinCommandId } from '../commands/ids';
+import type { SharingActions } from '../services';
 import { SharingElement, SharingTreeProvider } from '../tree/sharingView';
 
 export interface SharingFlowDependencies {
@@ -30,7 +32,7 @@ export interface SharingFlowDependencies {
 /** How long typing pauses before the principal search asks Synapse. */
 const SEARCH_DEBOUNCE_MS = 250;
 
-export class SharingFlow {
+export class SharingFlow implements SharingActions {
   constructor(private readonly deps: SharingFlowDependencies) {}
 
   /** Loads and shows the settings of a project or repository in the Sharing view. */
@@ -165,7 +167,7 @@ export class SharingFlow {
   }
 
   private async reveal(): Promise<void> {
-    await vscode.commands.executeCommand('synapseDocker.sharing.focus').then(undefined, () => undefined);
+    await vscode.commands.executeCommand('synapseDocker.sharing.focus' satisfies BuiltinCommandId).then(undefined, () => undefined);
   }
 
   /** The user or team named exactly so (user name or team name; PUBLIC, AUTHENTICATED_USERS), through the same search. */

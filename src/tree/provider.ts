@@ -1,16 +1,17 @@
 // The VS Code side of the projects tree: maps the core model's nodes to TreeItems (in this one
 // place), and tells the view which node changed so only that part re-renders.
 import * as vscode from 'vscode';
-import { SynapseSession } from '../auth/session';
+import { SynapseSession } from '../host/session';
 import { portalEntityUrl, shortDigest } from '../core/references';
 import { OwnAccessCache, ownAccessSentence, ownAccessSummary } from '../core/sharing';
 import { RepositoryCache } from '../core/synapse/client';
 import { ProjectsTreeModel, TreeSettings } from '../core/tree/model';
 import { ContainerNode, LoadMoreNode, MessageNode, RepositoryNode, TreeNode } from '../core/tree/nodes';
 import { relativeTime } from '../core/util/time';
-import { DockerAccess } from '../docker/dockerAccess';
-import { LocalImageIndex } from '../docker/localImages';
-import { PinnedProjects } from './pins';
+import { DockerAccess } from '../host/dockerAccess';
+import { LocalImageIndex } from '../host/localImages';
+import { BuiltinCommandId, CommandId, CONTEXT_VALUES } from '../commands/ids';
+import { PinnedProjects } from '../host/pins';
 
 export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   readonly model: ProjectsTreeModel;
@@ -120,7 +121,7 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.id = node.id;
         item.description = access ? `${node.project.id} · ${ownAccessSummary(access)}` : node.project.id;
         item.iconPath = new vscode.ThemeIcon(node.pinned ? 'pinned' : 'project');
-        item.contextValue = node.pinned ? 'synapse:project+pinned' : 'synapse:project';
+        item.contextValue = node.pinned ? CONTEXT_VALUES.pinnedProject : CONTEXT_VALUES.project;
         item.tooltip = markdown([
           `**${node.project.name}** · ${node.project.id}`,
           access ? ownAccessSentence(access, 'project') : '',
@@ -139,7 +140,7 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
           : vscode.l10n.t('external · {0}', repository.repositoryName);
         item.description = access ? `${ownAccessSummary(access)} · ${pushed}` : pushed;
         item.iconPath = new vscode.ThemeIcon(repository.isManaged ? 'package' : 'link-external');
-        item.contextValue = repository.isManaged ? 'synapse:repository+managed' : 'synapse:repository+external';
+        item.contextValue = repository.isManaged ? CONTEXT_VALUES.managedRepository : CONTEXT_VALUES.externalRepository;
         item.tooltip = markdown([
           `**${repository.repositoryName}**`,
           `${repository.id} · ${repository.isManaged ? vscode.l10n.t('managed by the Synapse registry') : vscode.l10n.t('external repository (not hosted by Synapse)')}`,
@@ -156,7 +157,7 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.id = node.id;
         item.description = `${local ? `${vscode.l10n.t('local')} · ` : ''}${relativeTime(commit.createdOn)} · ${shortDigest(commit.digest)}`;
         item.iconPath = local ? new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('tag');
-        item.contextValue = local ? 'synapse:tag+local' : 'synapse:tag';
+        item.contextValue = local ? CONTEXT_VALUES.localTag : CONTEXT_VALUES.tag;
         item.tooltip = markdown([
           `**${node.parent.repository.repositoryName}:${commit.tag}**`,
           `\`${commit.digest}\``,
@@ -169,8 +170,8 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         const item = new vscode.TreeItem(vscode.l10n.t('Load more…'), vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.contextValue = 'synapse:loadMore';
-        item.command = { command: 'synapseDocker.loadMore', title: vscode.l10n.t('Load more…'), arguments: [node] };
+        item.contextValue = CONTEXT_VALUES.loadMore;
+        item.command = { command: 'synapseDocker.loadMore' satisfies CommandId, title: vscode.l10n.t('Load more…'), arguments: [node] };
         return item;
       }
       case 'message':
@@ -191,19 +192,19 @@ const SEVERITY_ICONS: Record<MessageNode['severity'], vscode.ThemeIcon> = {
 };
 
 const MESSAGE_COMMANDS: Record<NonNullable<MessageNode['action']>, (node: MessageNode) => vscode.Command> = {
-  signIn: () => ({ command: 'synapseDocker.signIn', title: vscode.l10n.t('Sign in again') }),
-  retry: (node) => ({ command: 'synapseDocker.refresh', title: vscode.l10n.t('Retry'), arguments: node.parent ? [node.parent] : [] }),
-  pushHere: (node) => ({ command: 'synapseDocker.pushImage', title: vscode.l10n.t('Push an image'), arguments: node.parent ? [node.parent] : [] }),
-  clearFilter: () => ({ command: 'synapseDocker.clearFilter', title: vscode.l10n.t('Clear filter') }),
-  retryDocker: () => ({ command: 'synapseDocker.retryDocker', title: vscode.l10n.t('Retry') }),
-  openEndpointSetting: () => ({ command: 'workbench.action.openSettings', title: vscode.l10n.t('Open Settings'), arguments: ['synapseDocker.endpoint'] }),
+  signIn: () => ({ command: 'synapseDocker.signIn' satisfies CommandId, title: vscode.l10n.t('Sign in again') }),
+  retry: (node) => ({ command: 'synapseDocker.refresh' satisfies CommandId, title: vscode.l10n.t('Retry'), arguments: node.parent ? [node.parent] : [] }),
+  pushHere: (node) => ({ command: 'synapseDocker.pushImage' satisfies CommandId, title: vscode.l10n.t('Push an image'), arguments: node.parent ? [node.parent] : [] }),
+  clearFilter: () => ({ command: 'synapseDocker.clearFilter' satisfies CommandId, title: vscode.l10n.t('Clear filter') }),
+  retryDocker: () => ({ command: 'synapseDocker.retryDocker' satisfies CommandId, title: vscode.l10n.t('Retry') }),
+  openEndpointSetting: () => ({ command: 'workbench.action.openSettings' satisfies BuiltinCommandId, title: vscode.l10n.t('Open Settings'), arguments: ['synapseDocker.endpoint'] }),
 };
 
 function messageItem(node: MessageNode): vscode.TreeItem {
   const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.iconPath = SEVERITY_ICONS[node.severity];
-  item.contextValue = `synapse:message+${node.severity}`;
+  item.contextValue = CONTEXT_VALUES.message(node.severity);
   item.tooltip = node.text;
   if (node.action) item.command = MESSAGE_COMMANDS[node.action](node);
   return item;

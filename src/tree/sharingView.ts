@@ -8,18 +8,10 @@ import {
 } from '../core/sharing';
 import { accessLabel, capabilityLabel, levelLabel } from '../core/sharing/messages';
 import { capabilitiesOf } from '../core/sharing/levels';
+import type { SharingElement } from '../core/sharing/elements';
+import { BuiltinCommandId, CommandId, CONTEXT_KEYS, CONTEXT_VALUES } from '../commands/ids';
 
-export type SharingElement =
-  | { kind: 'origin'; id: string; settings: SharingSettings }
-  | { kind: 'row'; id: string; settings: SharingSettings; row: SharingRow }
-  | { kind: 'message'; id: string; text: string; severity: 'info' | 'error' };
-
-/** Context values (menus in package.json match them). */
-export const SHARING_CONTEXT = {
-  originInherited: 'synapse:sharingOrigin+inherited',
-  originLocal: 'synapse:sharingOrigin+local',
-  row: 'synapse:sharingRow',
-} as const;
+export type { SharingElement } from '../core/sharing/elements';
 
 export class SharingTreeProvider implements vscode.TreeDataProvider<SharingElement>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<SharingElement | undefined>();
@@ -54,10 +46,11 @@ export class SharingTreeProvider implements vscode.TreeDataProvider<SharingEleme
     const { subject, settings } = this.state;
     view.description = subject?.name ?? '';
     view.message = settings && !settings.own.share ? administratorsSentence(settings) : undefined;
-    void vscode.commands.executeCommand('setContext', 'synapseDocker.sharing.editable', settings?.own.share === true);
-    void vscode.commands.executeCommand('setContext', 'synapseDocker.sharing.shown', subject !== undefined);
-    void vscode.commands.executeCommand('setContext', 'synapseDocker.sharing.inherited', settings?.inherited === true);
-    void vscode.commands.executeCommand('setContext', 'synapseDocker.sharing.repository', settings?.subject.kind === 'repository');
+    const setContext = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext' satisfies BuiltinCommandId, key, value);
+    setContext(CONTEXT_KEYS.sharingEditable, settings?.own.share === true);
+    setContext(CONTEXT_KEYS.sharingShown, subject !== undefined);
+    setContext(CONTEXT_KEYS.sharingInherited, settings?.inherited === true);
+    setContext(CONTEXT_KEYS.sharingRepository, settings?.subject.kind === 'repository');
   }
 
   getChildren(element?: SharingElement): SharingElement[] {
@@ -88,19 +81,20 @@ export class SharingTreeProvider implements vscode.TreeDataProvider<SharingEleme
           item.iconPath = new vscode.ThemeIcon('references');
           item.description = vscode.l10n.t('open its sharing settings');
           item.command = {
-            command: 'synapseDocker.openSharing',
+            command: 'synapseDocker.openSharing' satisfies CommandId,
             title: vscode.l10n.t('Open the sharing settings of {0}', settings.benefactor.name),
             arguments: [{ id: settings.benefactor.id, name: settings.benefactor.name, kind: 'project' } satisfies SharingSubject],
           };
           item.tooltip = vscode.l10n.t('{0} has no sharing settings of its own: those of {1} ({2}) apply. Click to open them.', settings.subject.name, settings.benefactor.name, settings.benefactor.id);
-          item.contextValue = `${SHARING_CONTEXT.originInherited}${settings.own.share && settings.subject.kind === 'repository' ? '+editable' : ''}`;
+          item.contextValue = settings.own.share ? CONTEXT_VALUES.sharingOriginInheritedEditable : CONTEXT_VALUES.sharingOriginInherited;
         } else {
           item.iconPath = new vscode.ThemeIcon('lock');
           item.description = settings.subject.id;
           item.tooltip = settings.subject.kind === 'project'
             ? vscode.l10n.t('The sharing settings of {0}; its repositories inherit them unless they have their own.', settings.subject.name)
             : vscode.l10n.t('{0} has its own sharing settings: changes to the project\'s do not reach it.', settings.subject.name);
-          item.contextValue = `${SHARING_CONTEXT.originLocal}${settings.own.share && settings.subject.kind === 'repository' ? '+editable' : ''}`;
+          // A project has no inheritance to restore: its header offers nothing.
+          item.contextValue = settings.own.share && settings.subject.kind === 'repository' ? CONTEXT_VALUES.sharingOriginLocalEditable : CONTEXT_VALUES.sharingOriginLocal;
         }
         return item;
       }
@@ -118,7 +112,9 @@ export class SharingTreeProvider implements vscode.TreeDataProvider<SharingEleme
           capabilities.length > 0 ? vscode.l10n.t('May {0}.', capabilities.join(', ')) : vscode.l10n.t('May neither pull nor push.'),
         ].join('\n\n'));
         item.accessibilityInformation = { label: `${principalLabel(row.principal)}, ${accessLabel(row.accessTypes, row.level)}${row.isYou ? `, ${vscode.l10n.t('you')}` : ''}` };
-        item.contextValue = `${SHARING_CONTEXT.row}${settings.own.share ? '+editable' : ''}${row.isYou ? '+you' : ''}`;
+        item.contextValue = settings.own.share
+          ? (row.isYou ? CONTEXT_VALUES.sharingRowEditableYou : CONTEXT_VALUES.sharingRowEditable)
+          : (row.isYou ? CONTEXT_VALUES.sharingRowYou : CONTEXT_VALUES.sharingRow);
         return item;
       }
     }

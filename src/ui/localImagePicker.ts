@@ -4,7 +4,7 @@ import { commandStep, notify } from './notify';
 import type { LocalImage } from '../core/docker';
 import { formatBytes } from '../core/util/bytes';
 import { relativeTime } from '../core/util/time';
-import { DockerConnection } from '../docker/dockerAccess';
+import { DockerConnection } from '../host/dockerAccess';
 
 export interface LocalImageChoice {
   image: LocalImage;

@@ -2,6 +2,7 @@
 // waits for the answer, so an unanswered notification never holds a command (or a test) open.
 import * as vscode from 'vscode';
 import { redact } from '../core/util/redact';
+import type { BuiltinCommandId, CommandId } from '../commands/ids';
 
 export interface NextStep {
   title: string;
@@ -27,6 +28,6 @@ export function notify(level: Level, message: string, ...steps: NextStep[]): The
 }
 
 /** A step that runs one of the extension's (or VS Code's) commands. */
-export function commandStep(title: string, command: string, ...args: unknown[]): NextStep {
+export function commandStep(title: string, command: CommandId | BuiltinCommandId, ...args: unknown[]): NextStep {
   return { title, run: () => vscode.commands.executeCommand(command, ...args) };
 }

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../src/api';
 import type { ProjectNode, RepositoryNode } from '../../src/core/tree/nodes';
-import type { SharingElement } from '../../src/tree/sharingView';
+import type { SharingElement } from '../../src/core/sharing/elements';
 import { descriptionOf, EXTENSION_ID, labelOf, projects, readSandbox, repositories, runCommand, sandboxUser, waitFor, type SandboxInfo } from './helpers';
 
 const PROJECT = 'syn1000001';

@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../src/api';
-import { readBuildSettings, readDockerHost, readSettings } from '../../src/settings';
+import { readBuildSettings, readDockerHost, readSettings } from '../../src/host/settings';
 import { findFiles } from '../vscode/secretScan';
 import { EXTENSION_ID, labelOf, messages, projects, readSandbox, repositories, runCommand, sandboxUser, sleep, tags, waitFor, type SandboxInfo, type SandboxUser, type StatsRequest } from './helpers';
 

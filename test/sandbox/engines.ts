@@ -4,7 +4,7 @@
 // - current: Docker Engine 28 unpacked from Debian sid into .cache/engines/ by
 //            scripts/fetch-current-engine.sh, run with Debian 12's runc and the containerd image store;
 // - podman:  Debian 12's podman, its Docker-compatible API (`podman system service`).
-// See ../shared/docs/test-stack.md §1 and §6.
+// See docs/test-stack.md §1 and §6.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';

@@ -18,7 +18,7 @@ export const ENGINE_UNIT_FILES = [
   'test/unit/docker-engine.test.ts',
   'test/unit/docker-build.test.ts',
   'test/unit/docker-push-pull.test.ts',
-  'test/unit/registry-flow.test.ts',
+  'test/sandbox/registry-flow.test.ts',
 ];
 
 /** What each suite runs on the matrix engines: mocha matches these against a test's full title. */

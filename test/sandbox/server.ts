@@ -1,5 +1,5 @@
 // The Synapse sandbox: a real local HTTP server that answers like Synapse's REST API, docker token
-// server and registry listener (../shared/docs/synapse-api.md §6), plus an admin API for tests.
+// server and registry listener (docs/synapse-api.md §6), plus an admin API for tests.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';

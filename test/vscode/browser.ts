@@ -1,5 +1,5 @@
 // Debian's Chromium driven by playwright-core (never a Playwright browser download), with a fresh
-// profile folder per run. See ../shared/docs/test-stack.md §3.
+// profile folder per run. See docs/test-stack.md §3.
 import * as fs from 'node:fs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 

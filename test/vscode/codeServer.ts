@@ -1,5 +1,5 @@
 // code-server (a complete VS Code: workbench plus a Node extension host, from the npm registry) as
-// the project's real VS Code test host. See ../shared/docs/test-stack.md §3.
+// the project's real VS Code test host. See docs/test-stack.md §3.
 //
 //   ensureCodeServer()      installs code-server@4.100.3 into .vscode-test/code-server (reused when present)
 //   startCodeServer({...})  starts VS Code's server on 127.0.0.1 and returns { url, pid, stop() }

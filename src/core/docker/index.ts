@@ -1,5 +1,31 @@
 // Entry point of dist/docker.js: everything that pulls in dockerode, loaded on first Docker use
-// so activation never pays for it.
+// so activation never pays for it. From outside src/core/docker only type imports are allowed
+// (eslint.config.mjs); the VS Code side reaches this module through host/dockerAccess.ts, and
+// tells its errors apart with the type guards below (this bundle has its own copies of the
+// classes, so `instanceof` works only in here).
+import { DockerUnreachableError } from './engine';
+import { BuildFailedError, BuildkitRequiredError, DockerCancelledError, DockerOperationError, RegistryDeniedError } from './operations';
+
+export function isDockerUnreachableError(error: unknown): error is DockerUnreachableError {
+  return error instanceof DockerUnreachableError;
+}
+export function isRegistryDeniedError(error: unknown): error is RegistryDeniedError {
+  return error instanceof RegistryDeniedError;
+}
+export function isBuildFailedError(error: unknown): error is BuildFailedError {
+  return error instanceof BuildFailedError;
+}
+export function isBuildkitRequiredError(error: unknown): error is BuildkitRequiredError {
+  return error instanceof BuildkitRequiredError;
+}
+/** An operation of this module stopped through its AbortSignal. */
+export function isDockerCancelledError(error: unknown): error is DockerCancelledError {
+  return error instanceof DockerCancelledError;
+}
+export function isDockerOperationError(error: unknown): error is DockerOperationError {
+  return error instanceof DockerOperationError;
+}
+
 export { useTranslations } from '../util/translations';
 export { resolveDockerEndpoint } from './endpoint';
 export type { DockerEndpoint, EndpointInputs } from './endpoint';
@@ -69,8 +95,8 @@ export type {
 } from './operations';
 export { inspectPushedManifest, formatPlatform } from './pushedManifest';
 export type { PushedManifest, PushedPlatform, PushedManifestOptions } from './pushedManifest';
-export { checkPushAllowed, checkPullAllowed, inspectPush, inspectPull } from './preflight';
-export type { PreflightCode, PreflightRefusal, PreflightOptions, PreflightResult } from './preflight';
+export { checkPushAllowed, checkPullAllowed, inspectPush, inspectPull } from '../synapse/permissions';
+export type { PreflightCode, PreflightRefusal, PreflightOptions, PreflightResult } from '../synapse/permissions';
 export { scanDockerfile, mayPullFrom, buildkitFeatureInError } from './buildkitFeatures';
 export type { DockerfileScan, DockerfileFeature } from './buildkitFeatures';
 export { decodeStatusResponse, ProtoError } from './buildkitProto';

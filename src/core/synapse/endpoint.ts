@@ -37,3 +37,11 @@ export function normalizeEndpoint(raw: string): string {
   const path = url.pathname.replace(/\/+$/, '').replace(/\/repo\/v1$/, '');
   return `${url.origin}${path}`;
 }
+
+/**
+ * The Synapse web site's address as every link is built from it: without a trailing slash. The
+ * one place the slash is stripped (settings, preflight links, the terms-of-use sentence use it).
+ */
+export function portalBase(portalUrl: string): string {
+  return portalUrl.replace(/\/+$/, '');
+}

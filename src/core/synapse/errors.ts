@@ -2,6 +2,7 @@
 // what Synapse said, and none ever carries the request's token.
 import * as l10n from '@vscode/l10n';
 import { redact, redactOptional } from '../util/redact';
+import { portalBase } from './endpoint';
 
 export type SynapseErrorKind =
   | 'badRequest'
@@ -71,7 +72,7 @@ export function termsOfUseProblem(): string {
 export function termsOfUseFix(portalUrl: string = DEFAULT_PORTAL_URL): string {
   return l10n.t({
     message: 'Sign in on {0}, accept the new terms, then try again.',
-    args: [portalUrl.replace(/\/+$/, '')],
+    args: [portalBase(portalUrl)],
     comment: ['{0} is the Synapse web site, e.g. https://www.synapse.org.'],
   });
 }

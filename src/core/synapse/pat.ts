@@ -4,14 +4,24 @@ import * as l10n from '@vscode/l10n';
 
 export type SynapseScope = 'openid' | 'email' | 'profile' | 'view' | 'download' | 'modify' | 'authorize' | 'offline_access';
 
-/** What each action needs (synapse-api.md §1.2, §3.4). */
+/**
+ * The one table of the scopes each action needs (synapse-api.md §1.2, §3.4, §3.5): sign-in warns
+ * about them, the permission checks (permissions.ts) refuse by them. `view` for Synapse's own
+ * answers. A push asks the registry for pull as well (distribution's appendAccessRecords), and
+ * Synapse grants pull on an existing repository only with `download`; only the first push, which
+ * creates the repository, gets pull with push, so it needs no `download`.
+ */
 export const REQUIRED_SCOPES = {
   browse: ['view'],
   pull: ['view', 'download'],
+  /** A push to an existing repository (every push after the first): what a token should have. */
   push: ['view', 'download', 'modify'],
+  /** The push that creates the repository. */
+  createRepository: ['view', 'modify'],
 } as const satisfies Record<string, readonly SynapseScope[]>;
 
-export type TokenAction = keyof typeof REQUIRED_SCOPES;
+/** The actions sign-in explains missing scopes for (creating a repository is a push to the user). */
+export type TokenAction = Exclude<keyof typeof REQUIRED_SCOPES, 'createRepository'>;
 
 export interface TokenClaims {
   subject?: string;

@@ -101,7 +101,7 @@ export class ProjectsTreeModel {
   private async repositoryChildren(client: SynapseClient, project: ProjectNode): Promise<TreeNode[]> {
     const listing = this.listingFor(client, project) as Listing<DockerRepository, string>;
     await Promise.all([listing.ensureFirstPage(), this.deps.access?.ensure(client, project.project.id, 'project')]);
-    const nodes = listing.items.map((repository) => this.repositoryNode(repository, project));
+    const nodes = listing.items.map((repository) => repositoryNode(repository, project));
     const empty = messageNode(project, 'info', l10n.t('No Docker repositories in this project yet — push one'), 'pushHere');
     return [...nodes, ...this.pagingNodes(listing, project, nodes.length === 0 ? empty : undefined)];
   }
@@ -111,7 +111,7 @@ export class ProjectsTreeModel {
     // External repositories are not on the Synapse registry: nothing to pull or push there.
     const access = repository.repository.isManaged ? this.deps.access?.ensure(client, repository.repository.id, 'repository') : undefined;
     await Promise.all([listing.ensureFirstPage(), access]);
-    const nodes = listing.items.map((commit): TagNode => ({ kind: 'tag', id: `tag:${repository.repository.id}:${commit.tag}`, commit, parent: repository }));
+    const nodes = listing.items.map((commit) => tagNode(commit, repository));
     const empty = messageNode(repository, 'info', l10n.t('No tags in this repository'));
     return [...nodes, ...this.pagingNodes(listing, repository, nodes.length === 0 ? empty : undefined)];
   }
@@ -135,9 +135,6 @@ export class ProjectsTreeModel {
     return project.name.toLowerCase().includes(needle) || project.id.toLowerCase() === needle || project.id.toLowerCase().includes(needle);
   }
 
-  private repositoryNode(repository: DockerRepository, parent: ProjectNode): RepositoryNode {
-    return { kind: 'repository', id: `repo:${parent.project.id}/${repository.id}`, repository, label: repositoryLabel(repository), parent };
-  }
 
   private listingFor(client: SynapseClient, node: ContainerNode | undefined): AnyListing {
     const key = containerKey(node);
@@ -166,8 +163,18 @@ export class ProjectsTreeModel {
   }
 }
 
+// The nodes' ids are built here only (the view keeps selection and expansion by id, and
+// revealing a node built elsewhere finds it only when its id is the same).
 export function projectNode(project: ProjectHeader, pinned: boolean): ProjectNode {
   return { kind: 'project', id: `project:${project.id}`, project, pinned };
+}
+
+export function repositoryNode(repository: DockerRepository, parent: ProjectNode): RepositoryNode {
+  return { kind: 'repository', id: `repo:${parent.project.id}/${repository.id}`, repository, label: repositoryLabel(repository), parent };
+}
+
+export function tagNode(commit: DockerCommit, parent: RepositoryNode): TagNode {
+  return { kind: 'tag', id: `tag:${parent.repository.id}:${commit.tag}`, commit, parent };
 }
 
 /** syn123/my-tool for managed repositories (the path after the registry host); the own name for external ones. */

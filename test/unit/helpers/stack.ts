@@ -16,8 +16,23 @@ function projectRoot(): string {
 export const sandboxInfoFile = path.join(projectRoot(), '.synapse-sandbox', 'sandbox.json');
 const START_HINT = 'start it with `npm run stack:up` (or run the whole suite with `npm test`)';
 
+/**
+ * Set by `npm run test:fast` (.mocharc.fast.json requires ./no-stack): the fast tests must not
+ * touch the stack, so a fast test that reaches it fails here instead of passing on a machine
+ * where the stack happens to be up.
+ */
+export const NO_STACK_FLAG = 'SYNAPSE_TEST_NO_STACK';
+
+function refuseInFastRun(): void {
+  if (process.env[NO_STACK_FLAG] === '1') {
+    throw new Error('This test needs the local test stack, but it runs in `npm run test:fast`, which is for tests that need none: ' +
+      'take its file out of .mocharc.fast.json (it then runs in `npm run test:unit` and `npm test`).');
+  }
+}
+
 /** sandbox.json as written by `stack up`; throws a clear error when the stack is not up. */
 export function readSandboxInfo(): SandboxInfo {
+  refuseInFastRun();
   let info: SandboxInfo;
   try {
     info = JSON.parse(fs.readFileSync(sandboxInfoFile, 'utf8')) as SandboxInfo;

@@ -1,8 +1,8 @@
 // The sandbox's POST /__admin/revoke: a revoked token is answered 401 everywhere, like a token
 // revoked in Synapse; the user's other tokens keep working; reset revives a revoked seeded token.
 import * as assert from 'node:assert/strict';
-import { sandboxRequest } from '../sandbox/server/client';
-import { TEST_REGISTRY, useTestSandbox } from './helpers/inProcessSandbox';
+import { sandboxRequest } from './server/client';
+import { TEST_REGISTRY, useTestSandbox } from '../unit/helpers/inProcessSandbox';
 
 describe('Synapse sandbox: revoking a token', function () {
   const testSandbox = useTestSandbox();

@@ -5,15 +5,42 @@ import { SynapseClient } from '../core/synapse/client';
 import { validateProjectId, validateRepositoryName, validateTag, suggestRepositoryName } from '../core/naming';
 import { PinnedProject, repositoryLabel } from '../core/tree/model';
 import { ConcurrencyLimiter } from '../core/util/limiter';
-import { input, pick, StepInfo, WizardStep } from './wizard';
+import { input, pick, StepInfo, WizardStep } from '../ui/wizard';
 
+/** Where an image goes in Synapse: what the wizard steps below produce once all are answered. */
 export interface ImageTarget {
-  project?: { id: string; name: string };
+  project: { id: string; name: string };
   /** The repository name after the synID, e.g. my-tool. */
-  repositoryName?: string;
+  repositoryName: string;
   /** Whether the repository already exists in Synapse (push needs edit rights, not create). */
-  repositoryExists?: boolean;
-  tag?: string;
+  repositoryExists: boolean;
+  tag: string;
+}
+
+/** The wizard's state while the steps run: each answer is there once its step was answered. */
+export type ImageTargetState = Partial<ImageTarget>;
+
+/** The finished wizard's answers as a target; throws if a step left its answer out (a bug, not a user error). */
+export function completeTarget(state: ImageTargetState): ImageTarget {
+  const { project, repositoryName, tag } = state;
+  if (!project || !repositoryName || tag === undefined) throw new Error('The image target wizard finished without a project, repository or tag.');
+  return { project, repositoryName, repositoryExists: state.repositoryExists ?? false, tag };
+}
+
+/** The project a step after the project step works in. */
+function chosenProject(state: ImageTargetState): ImageTarget['project'] {
+  if (!state.project) throw new Error('The repository and tag steps need the project step first.');
+  return state.project;
+}
+
+/**
+ * The projects to choose from, in one walk for every caller: the pinned ones first, then the
+ * first page of the user's projects by last activity, each once.
+ */
+export async function projectChoices(client: SynapseClient, pinned: PinnedProject[]): Promise<PinnedProject[]> {
+  const page = await client.listProjects({ sort: 'LAST_ACTIVITY' });
+  const seen = new Set<string>();
+  return [...pinned, ...page.items].filter((p) => !seen.has(p.id) && seen.add(p.id)).map((p) => ({ id: p.id, name: p.name }));
 }
 
 interface ProjectItem extends vscode.QuickPickItem {
@@ -29,13 +56,9 @@ interface RepositoryItem extends vscode.QuickPickItem {
 }
 
 /** Projects: pinned ones and the first page of the user's, those the user can add to first; or a typed synID. */
-export function projectStep<S extends ImageTarget>(client: SynapseClient, pinned: PinnedProject[]): WizardStep<S> {
+export function projectStep<S extends ImageTargetState>(client: SynapseClient, pinned: PinnedProject[]): WizardStep<S> {
   return async (state: S, info: StepInfo) => {
-    const page = await client.listProjects({ sort: 'LAST_ACTIVITY' });
-    const seen = new Set<string>();
-    const items: ProjectItem[] = [...pinned, ...page.items]
-      .filter((p) => !seen.has(p.id) && seen.add(p.id))
-      .map((p) => ({ label: p.name, description: p.id, project: { id: p.id, name: p.name } }));
+    const items: ProjectItem[] = (await projectChoices(client, pinned)).map((p) => ({ label: p.name, description: p.id, project: { id: p.id, name: p.name } }));
     const chosen = await pick<ProjectItem>(info, {
       placeholder: vscode.l10n.t('Synapse project to push to (or type a synID)'),
       items,
@@ -80,9 +103,9 @@ function typedProjectItem(value: string, items: ProjectItem[]): ProjectItem[] {
 }
 
 /** Repositories: the project's existing managed ones, or a new name validated as typed. */
-export function repositoryStep<S extends ImageTarget>(client: SynapseClient, registry: string, suggestion?: string): WizardStep<S> {
+export function repositoryStep<S extends ImageTargetState>(client: SynapseClient, registry: string, suggestion?: string): WizardStep<S> {
   return async (state: S, info: StepInfo) => {
-    const project = state.project!;
+    const project = chosenProject(state);
     const page = await client.listDockerRepositories(project.id);
     const prefix = `${project.id}/`;
     const items: RepositoryItem[] = page.items
@@ -113,10 +136,10 @@ function newRepositoryItem(value: string, items: RepositoryItem[], within: { reg
   return [{ label: `$(add) ${name}`, description: vscode.l10n.t('new repository {0}/{1}/{2}', within.registry, within.projectId, name), repositoryName: name, exists: false, alwaysShow: true }];
 }
 
-export function tagStep<S extends ImageTarget>(defaultTag: string): WizardStep<S> {
+export function tagStep<S extends ImageTargetState>(defaultTag: string): WizardStep<S> {
   return async (state: S, info: StepInfo) => {
     state.tag = await input(info, {
-      prompt: vscode.l10n.t('Tag for {0}/{1}', state.project!.id, state.repositoryName!),
+      prompt: vscode.l10n.t('Tag for {0}/{1}', chosenProject(state).id, state.repositoryName ?? ''),
       value: state.tag ?? defaultTag,
       validate: (value) => validateTag(value)?.message,
     });

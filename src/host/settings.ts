@@ -3,9 +3,10 @@
 // the registry credentials go, so only the user's own value counts: a workspace's
 // .vscode/settings.json is ignored even where the manifest's "application" scope is not honoured.
 import * as vscode from 'vscode';
-import { TreeSettings } from './core/tree/model';
-import { DockerTagSort, ProjectListFilter, ProjectListSort } from './core/synapse/types';
-import { isBoolean, isString, isStringRecord, SettingLayers, userLevelValue, workspaceSettableValue } from './core/settingLayers';
+import { TreeSettings } from '../core/tree/model';
+import { DockerTagSort, ProjectListFilter, ProjectListSort } from '../core/synapse/types';
+import { portalBase } from '../core/synapse/endpoint';
+import { isBoolean, isString, isStringRecord, SettingLayers, userLevelValue, workspaceSettableValue } from '../core/settingLayers';
 
 export interface SynapseSettings {
   endpoint: string;
@@ -49,7 +50,7 @@ export function readSettings(): SynapseSettings {
   return {
     endpoint: userEndpoint === undefined ? userLevelValue(endpoint, DEFAULT_ENDPOINT, isString) : String(userEndpoint),
     registry: userLevelValue(layers(SETTINGS_SECTION, 'registry'), DEFAULT_REGISTRY, isString),
-    portalUrl: userLevelValue(layers(SETTINGS_SECTION, 'portalUrl'), DEFAULT_PORTAL, isString).replace(/\/+$/, ''),
+    portalUrl: portalBase(userLevelValue(layers(SETTINGS_SECTION, 'portalUrl'), DEFAULT_PORTAL, isString)),
   };
 }
 

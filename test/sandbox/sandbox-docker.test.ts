@@ -1,8 +1,8 @@
 // The Synapse sandbox as the registry's token server (/docker/v1/bearerToken) and notification listener.
 import * as assert from 'node:assert/strict';
 import { X509Certificate, createHash, verify } from 'node:crypto';
-import { RunningSandbox, loadSeed, startSandbox } from '../sandbox/server';
-import { SandboxResponse, adminCall, sandboxRequest } from '../sandbox/server/client';
+import { RunningSandbox, loadSeed, startSandbox } from './server';
+import { SandboxResponse, adminCall, sandboxRequest } from './server/client';
 
 const REGISTRY = '127.0.0.1:5123';
 const LISTENER = { user: 'registry', password: 'listener-secret-for-tests' };

@@ -1,8 +1,8 @@
 // The Synapse sandbox's /repo/v1 API, against a real in-process server with the default seed.
 import * as assert from 'node:assert/strict';
-import { RunningSandbox } from '../sandbox/server';
-import { SandboxResponse, adminCall, sandboxRequest } from '../sandbox/server/client';
-import { TEST_REGISTRY, useTestSandbox } from './helpers/inProcessSandbox';
+import { RunningSandbox } from './server';
+import { SandboxResponse, adminCall, sandboxRequest } from './server/client';
+import { TEST_REGISTRY, useTestSandbox } from '../unit/helpers/inProcessSandbox';
 
 const REGISTRY = TEST_REGISTRY;
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

@@ -12,7 +12,8 @@ import { TokenClaims } from '../core/synapse/pat';
 import { verifyToken, VerifiedToken } from '../core/synapse/signIn';
 import { Logger } from '../core/util/log';
 import { registerSecret } from '../core/util/redact';
-import { SynapseSettings } from '../settings';
+import { SynapseSettings } from './settings';
+import { CONTEXT_KEYS } from '../commands/ids';
 
 export interface Account {
   userName: string;
@@ -28,7 +29,7 @@ export class NotSignedInError extends Error {
   }
 }
 
-const SIGNED_IN_CONTEXT = 'synapseDocker.signedIn';
+const SIGNED_IN_CONTEXT = CONTEXT_KEYS.signedIn;
 
 /**
  * One account as it was when a piece of work started: preflight and the transfer after it use

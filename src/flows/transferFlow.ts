@@ -4,25 +4,26 @@
 // Preflight, the transfer and the polling after it all use ONE account snapshot, and stop when
 // that account ends (sign-out, another account): one user's check never covers another's push.
 import * as vscode from 'vscode';
-import type { PreflightRefusal, TransferProgress } from '../core/docker';
+import type { RegistryDeniedError, TransferProgress } from '../core/docker';
+import type { PreflightRefusal } from '../core/synapse/permissions';
 import type { PushedManifest } from '../core/docker/pushedManifest';
 // Preflight runs in this bundle, not through dist/docker.js: it must recognise the SynapseErrors
 // of the session's client (dist/docker.js has its own copy of the class, so a 401 or 404 thrown
 // here would not be an `instanceof SynapseError` there, and no refusal would be found).
-import { checkPullAllowed, checkPushAllowed } from '../core/docker/preflight';
+import { checkPullAllowed, checkPushAllowed } from '../core/synapse/permissions';
 import { AccountEndedError, accountEnded, linkSignals } from '../core/accounts';
 import { AddedTag, undoTag, UndoOutcome } from '../core/addedTag';
-import { AccountSnapshot, NotSignedInError } from '../auth/session';
+import { AccountSnapshot, NotSignedInError } from '../host/session';
 import { digestReference, portalEntityUrl } from '../core/references';
 import { ImageReference, NameError, parseImageReference } from '../core/naming';
 import { DockerCommit, DockerRepository, isDockerRepository } from '../core/synapse/types';
-import { projectNode, repositoryLabel } from '../core/tree/model';
-import { ContainerNode, LoadMoreNode, RepositoryNode, TagNode, TreeNode } from '../core/tree/nodes';
+import { projectNode, repositoryNode, tagNode } from '../core/tree/model';
+import { ContainerNode, LoadMoreNode, TreeNode } from '../core/tree/nodes';
 import { explainUnlistedPush, waitForPushedCommit } from '../core/pushWait';
 import { formatBytes } from '../core/util/bytes';
-import { CommandServices } from '../commands/command';
-import { DockerConnection, DockerModule } from './dockerAccess';
-import { confirmCredentialsToEngine } from './engineTrust';
+import type { Services } from '../services';
+import { DockerConnection, dockerErrors, DockerModule } from '../host/dockerAccess';
+import { confirmCredentialsToEngine } from '../host/engineTrust';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { commandStep, notify, type NextStep } from '../ui/notify';
 
@@ -30,7 +31,7 @@ import { commandStep, notify, type NextStep } from '../ui/notify';
 const commandOf = (action: 'push' | 'pull') => (action === 'push' ? 'synapseDocker.pushImage' : 'synapseDocker.pullImage');
 
 /** Parses a reference for the configured registry; shows the broken rule and returns undefined when invalid. */
-function parseForRegistry(services: CommandServices, text: string, action: 'push' | 'pull'): ImageReference | undefined {
+function parseForRegistry(services: Services, text: string, action: 'push' | 'pull'): ImageReference | undefined {
   const parsed = parseImageReference(text.trim(), { registry: services.settings().registry });
   if (parsed instanceof NameError) {
     void notify('error', parsed.message, commandStep(vscode.l10n.t('Try Again'), commandOf(action)));
@@ -40,7 +41,7 @@ function parseForRegistry(services: CommandServices, text: string, action: 'push
 }
 
 /** Shows the first refusal with its fix, and offers the page that helps. Returns false when refused. */
-function explainRefusals(services: CommandServices, refusals: PreflightRefusal[], action: 'push' | 'pull', stays?: string): boolean {
+function explainRefusals(services: Services, refusals: PreflightRefusal[], action: 'push' | 'pull', stays?: string): boolean {
   if (refusals.length === 0) return true;
   const [first, ...others] = refusals;
   for (const refusal of refusals) services.logger.warn(`Preflight (${action}) refused: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
@@ -49,7 +50,7 @@ function explainRefusals(services: CommandServices, refusals: PreflightRefusal[]
 }
 
 /** Shows the refusal with the page that helps, a new token when the token is the problem, or else Try Again. */
-function showRefusal(services: CommandServices, refusal: PreflightRefusal, more: number, action: 'push' | 'pull', stays?: string): void {
+function showRefusal(services: Services, refusal: PreflightRefusal, more: number, action: 'push' | 'pull', stays?: string): void {
   const steps: NextStep[] = [];
   const link = refusal.link;
   if (link) steps.push({ title: vscode.l10n.t('Open in Browser'), run: () => vscode.env.openExternal(vscode.Uri.parse(link)) });
@@ -62,7 +63,7 @@ function showRefusal(services: CommandServices, refusal: PreflightRefusal, more:
 }
 
 /** Synapse predicts a refusal the registry may not make (e.g. a pull through an evaluation queue): say so, go on. */
-function warnAdvisory(services: CommandServices, refusals: PreflightRefusal[], action: 'push' | 'pull'): void {
+function warnAdvisory(services: Services, refusals: PreflightRefusal[], action: 'push' | 'pull'): void {
   if (refusals.length === 0) return;
   const [first] = refusals;
   for (const refusal of refusals) services.logger.warn(`Preflight (${action}) warns: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
@@ -93,7 +94,7 @@ interface TransferKind {
   failedTitle(name: string): string;
   run(connection: DockerConnection, options: Parameters<DockerModule['pushImage']>[0]): Promise<string>;
   /** After the bytes moved: make the result visible. */
-  succeeded(services: CommandServices, connection: DockerConnection, snapshot: AccountSnapshot, reference: ImageReference, name: string, digest: string): Promise<void>;
+  succeeded(services: Services, connection: DockerConnection, snapshot: AccountSnapshot, reference: ImageReference, name: string, digest: string): Promise<void>;
 }
 
 const PUSH: TransferKind = {
@@ -145,11 +146,11 @@ export interface PushOptions {
   addedTag?: AddedTag;
 }
 
-export function pushReference(services: CommandServices, text: string, options: PushOptions = {}): Promise<boolean> {
+export function pushReference(services: Services, text: string, options: PushOptions = {}): Promise<boolean> {
   return transfer(services, text, PUSH, options.addedTag);
 }
 
-export function pullReference(services: CommandServices, text: string): Promise<boolean> {
+export function pullReference(services: Services, text: string): Promise<boolean> {
   return transfer(services, text, PULL);
 }
 
@@ -160,7 +161,7 @@ const running = new Set<string>();
 const UNCHANGED = () => vscode.l10n.t('The local image and its tags are unchanged.');
 
 /** Preflight against Synapse, then the transfer with progress and Cancel, then the result shown. */
-async function transfer(services: CommandServices, text: string, kind: TransferKind, addedTag?: AddedTag): Promise<boolean> {
+async function transfer(services: Services, text: string, kind: TransferKind, addedTag?: AddedTag): Promise<boolean> {
   const reference = parseForRegistry(services, text, kind.action);
   if (!reference) {
     if (addedTag) await takeBack(services, addedTag);
@@ -182,7 +183,7 @@ async function transfer(services: CommandServices, text: string, kind: TransferK
   }
 }
 
-async function transferOnce(services: CommandServices, text: string, kind: TransferKind, reference: ImageReference, name: string, addedTag?: AddedTag): Promise<boolean> {
+async function transferOnce(services: Services, text: string, kind: TransferKind, reference: ImageReference, name: string, addedTag?: AddedTag): Promise<boolean> {
   const { session, docker, logger } = services;
   let snapshot: AccountSnapshot | undefined;
   let moved = false;
@@ -232,11 +233,11 @@ async function transferOnce(services: CommandServices, text: string, kind: Trans
       void notify('error', withStays(vscode.l10n.t('{0}: {1}', kind.failedTitle(name), error.message), after), commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn'));
       return false;
     }
-    if (error instanceof Error && error.name === 'RegistryDeniedError' && snapshot) {
+    if (dockerErrors.isRegistryDenied(error) && snapshot) {
       return explainDenial(services, snapshot, reference, kind.action, error, addedTag ? await stays() : undefined);
     }
     const after = addedTag && !moved ? await stays() : undefined;
-    showError(services, kind.failedTitle(name), after ? new Error(withStays(error instanceof Error ? error.message : String(error), after)) : error);
+    showError(services, kind.failedTitle(name), error, after);
     return false;
   }
 }
@@ -252,7 +253,7 @@ async function whileLinked<T>(signals: AbortSignal[], work: (signal: AbortSignal
 }
 
 /** Synapse's permission checks, with progress and Cancel; they stop when the account ends. */
-async function preflight(services: CommandServices, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull'): Promise<PreflightRefusal[]> {
+async function preflight(services: Services, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull'): Promise<PreflightRefusal[]> {
   const check = action === 'push' ? checkPushAllowed : checkPullAllowed;
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking permissions with Synapse…'), cancellable: true },
@@ -264,7 +265,7 @@ async function preflight(services: CommandServices, snapshot: AccountSnapshot, r
 }
 
 /** Takes back the tag the palette push added, and says in one sentence what stays. */
-async function takeBack(services: CommandServices, added: AddedTag): Promise<string> {
+async function takeBack(services: Services, added: AddedTag): Promise<string> {
   let outcome: UndoOutcome;
   try {
     const connection = await services.docker.connect();
@@ -288,7 +289,7 @@ async function takeBack(services: CommandServices, added: AddedTag): Promise<str
 }
 
 /** The registry only says "denied": ask Synapse why (the same checks as preflight, same account), and say that. */
-async function explainDenial(services: CommandServices, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull', error: Error, stays?: string): Promise<boolean> {
+async function explainDenial(services: Services, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull', error: RegistryDeniedError, stays?: string): Promise<boolean> {
   services.logger.error(`The registry refused the ${action}: ${error.message}`);
   try {
     const check = action === 'push' ? checkPushAllowed : checkPullAllowed;
@@ -300,13 +301,13 @@ async function explainDenial(services: CommandServices, snapshot: AccountSnapsho
   } catch (diagnosisError) {
     services.logger.warn(`Couldn't find out why the registry refused: ${(diagnosisError as Error).message}`);
   }
-  const detail = vscode.l10n.t('{0} Synapse reports no permission problem; your token may have expired or been revoked — sign in again.', (error as { raw?: string }).raw ?? error.message);
+  const detail = vscode.l10n.t('{0} Synapse reports no permission problem; your token may have expired or been revoked — sign in again.', error.raw ?? error.message);
   showError(services, vscode.l10n.t('The registry refused the {0}', action), new Error(stays ? vscode.l10n.t('{0} {1}', detail, stays) : detail));
   return false;
 }
 
 /** What the push stored (media type, platforms), read back through the engine; undefined when it cannot be read. */
-async function readBackManifest(services: CommandServices, connection: DockerConnection, snapshot: AccountSnapshot, reference: ImageReference, digest: string): Promise<PushedManifest | undefined> {
+async function readBackManifest(services: Services, connection: DockerConnection, snapshot: AccountSnapshot, reference: ImageReference, digest: string): Promise<PushedManifest | undefined> {
   try {
     const pushed = await connection.module.inspectPushedManifest({
       docker: connection.docker, endpoint: connection.endpoint, reference, digest, auth: snapshot.registryAuth(reference.registry), signal: snapshot.signal,
@@ -321,7 +322,7 @@ async function readBackManifest(services: CommandServices, connection: DockerCon
 }
 
 /** Waits, on Synapse's notification timing (core/pushWait), for Synapse to list the pushed commit, then reveals it in the tree. */
-async function announcePush(services: CommandServices, snapshot: AccountSnapshot, reference: ImageReference, digest: string, pushed: PushedManifest | undefined, pushedAt: number): Promise<void> {
+async function announcePush(services: Services, snapshot: AccountSnapshot, reference: ImageReference, digest: string, pushed: PushedManifest | undefined, pushedAt: number): Promise<void> {
   const repositoryName = `${reference.registry}/${reference.path}`;
   const tag = reference.tag ?? 'latest';
   const client = snapshot.client;
@@ -365,26 +366,26 @@ async function announcePush(services: CommandServices, snapshot: AccountSnapshot
 }
 
 /** Reloads only the project's repositories (and their tags), then reveals and selects the new tag. */
-async function revealTag(services: CommandServices, reference: ImageReference, repository: DockerRepository, commit: DockerCommit): Promise<void> {
+async function revealTag(services: Services, reference: ImageReference, repository: DockerRepository, commit: DockerCommit): Promise<void> {
   const { tree, treeView } = services;
   const project = projectNode({ id: reference.projectId, name: reference.projectId }, services.pins.has(reference.projectId));
-  const repositoryNode: RepositoryNode = { kind: 'repository', id: `repo:${reference.projectId}/${repository.id}`, repository, label: repositoryLabel(repository), parent: project };
-  const tagNode: TagNode = { kind: 'tag', id: `tag:${repository.id}:${commit.tag}`, commit, parent: repositoryNode };
+  const repositoryInTree = repositoryNode(repository, project);
+  const tagInTree = tagNode(commit, repositoryInTree);
   try {
     // A new repository sorts last, so it may be past the first page: load pages until it (and the
     // tag) is listed, then let the view re-read the project.
     tree.model.reset(project);
     await loadUntilListed(tree, project, (node) => node.kind === 'repository' && node.repository.id === repository.id);
-    await loadUntilListed(tree, repositoryNode, (node) => node.kind === 'tag' && node.commit.tag === commit.tag);
+    await loadUntilListed(tree, repositoryInTree, (node) => node.kind === 'tag' && node.commit.tag === commit.tag);
     tree.showReloaded(project);
-    await treeView.reveal(tagNode, { select: true, focus: false, expand: true });
+    await treeView.reveal(tagInTree, { select: true, focus: false, expand: true });
   } catch (error) {
     services.logger.warn(`Couldn't reveal ${reference.path}:${commit.tag} in the tree: ${(error as Error).message}`);
   }
 }
 
 /** Loads further pages under `parent` until a child matches (at most 50 pages). */
-async function loadUntilListed(tree: CommandServices['tree'], parent: ContainerNode, listed: (node: TreeNode) => boolean): Promise<void> {
+async function loadUntilListed(tree: Services['tree'], parent: ContainerNode, listed: (node: TreeNode) => boolean): Promise<void> {
   for (let pages = 0; pages < 50; pages++) {
     const children = await tree.getChildren(parent);
     if (children.some(listed)) return;

@@ -1,12 +1,13 @@
 // "Log in with the stored token": once signed in and the engine is reachable, the engine checks
 // the token against the registry (POST /auth), so a refusal shows up now, not mid-push.
 import * as vscode from 'vscode';
-import { CommandServices } from '../commands/command';
+import type { Services } from '../services';
 import { isCancellation } from '../ui/errors';
 import { commandStep, notify } from '../ui/notify';
-import { confirmCredentialsToEngine } from './engineTrust';
+import { confirmCredentialsToEngine } from '../host/engineTrust';
+import { dockerErrors } from '../host/dockerAccess';
 
-export async function verifyRegistryLogin(services: CommandServices): Promise<boolean> {
+export async function verifyRegistryLogin(services: Services): Promise<boolean> {
   const { docker, session, logger, settings, localImages } = services;
   if (!session.account) return false;
   const registry = settings().registry;
@@ -26,7 +27,7 @@ export async function verifyRegistryLogin(services: CommandServices): Promise<bo
     return true;
   } catch (error) {
     if (isCancellation(error)) return false;
-    const reason = (error as { raw?: string }).raw ?? (error as Error).message;
+    const reason = dockerErrors.isOperationError(error) ? error.raw ?? error.message : error instanceof Error ? error.message : String(error);
     logger.error(`Registry ${registry} refused the token: ${reason}`);
     void notify(
       'warning',

@@ -1,7 +1,8 @@
 // Shows who is signed in; a click opens the account menu (sign out, switch account). When Synapse
 // has stopped accepting the token, it says so instead of showing the user as if all were well.
 import * as vscode from 'vscode';
-import { SynapseSession } from './auth/session';
+import { SynapseSession } from './session';
+import type { CommandId } from '../commands/ids';
 
 export class AccountStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('synapseDocker.account', vscode.StatusBarAlignment.Left, 10);
@@ -9,7 +10,7 @@ export class AccountStatusBar implements vscode.Disposable {
 
   constructor(private readonly session: SynapseSession) {
     this.item.name = vscode.l10n.t('Synapse Account');
-    this.item.command = 'synapseDocker.showAccount';
+    this.item.command = 'synapseDocker.showAccount' satisfies CommandId;
     this.subscriptions = [session.onDidChange(() => this.render()), session.onDidChangeTokenAccepted(() => this.render())];
     this.render();
   }

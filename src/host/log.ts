@@ -1,8 +1,8 @@
 // The one output channel, exposed to the core as its Logger. Every line, whoever writes it (the
 // logger, build output, a mistaken direct call), passes through the redactor first.
 import * as vscode from 'vscode';
-import { Logger } from './core/util/log';
-import { redact } from './core/util/redact';
+import { Logger } from '../core/util/log';
+import { redact } from '../core/util/redact';
 
 export function createLogger(channel: vscode.LogOutputChannel): Logger {
   return {

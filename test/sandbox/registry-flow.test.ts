@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import * as tar from 'tar-fs';
-import { dockerClient } from '../sandbox/docker-engine';
-import { SandboxInfo, SandboxProject, requireLiveStack } from './helpers/stack';
+import { dockerClient } from './docker-engine';
+import { SandboxInfo, SandboxProject, requireLiveStack } from '../unit/helpers/stack';
 
 interface StreamEvent {
   status?: string;

@@ -6,11 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DEFAULT_SEED_FILE, RunningSandbox, loadSeed, startSandbox } from '../sandbox/server';
-import { SandboxResponse, adminCall, sandboxRequest } from '../sandbox/server/client';
-import { TEST_REGISTRY, useTestSandbox } from './helpers/inProcessSandbox';
-import { isLoopback } from '../sandbox/server/http';
-import { generateTokenKeyPair } from '../sandbox/server/tokens';
+import { DEFAULT_SEED_FILE, RunningSandbox, loadSeed, startSandbox } from './server';
+import { SandboxResponse, adminCall, sandboxRequest } from './server/client';
+import { TEST_REGISTRY, useTestSandbox } from '../unit/helpers/inProcessSandbox';
+import { isLoopback } from './server/http';
+import { generateTokenKeyPair } from './server/tokens';
 
 const REGISTRY = TEST_REGISTRY;
 const CONCURRENT_REASON = 'Too many concurrent requests. Allowed 3 concurrent connections at any time.';
@@ -299,7 +299,7 @@ describe('Synapse sandbox: CLI (main.js)', function () {
     writeFileSync(join(dir, 'cert.pem'), keys.certPem);
     const readyFile = join(dir, 'ready.json');
     child = spawn(process.execPath, [
-      join(__dirname, '..', 'sandbox', 'main.js'), '--seed', DEFAULT_SEED_FILE, '--registry', REGISTRY, '--port', '0',
+      join(__dirname, 'main.js'), '--seed', DEFAULT_SEED_FILE, '--registry', REGISTRY, '--port', '0',
       '--token-key', join(dir, 'key.pem'), '--token-cert', join(dir, 'cert.pem'), '--listener-secret', 'reg:s3cret:with-colon',
       '--ready-file', readyFile,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -323,7 +323,7 @@ describe('Synapse sandbox: CLI (main.js)', function () {
   });
 
   it('fails with a usage message without --registry', async function () {
-    const run = spawn(process.execPath, [join(__dirname, '..', 'sandbox', 'main.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = spawn(process.execPath, [join(__dirname, 'main.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     run.stderr!.on('data', (chunk) => (stderr += String(chunk)));
     const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));

@@ -4,9 +4,36 @@ import * as vscode from 'vscode';
 import type Docker from 'dockerode';
 import type { DockerEndpoint } from '../core/docker/endpoint';
 import { Logger } from '../core/util/log';
-import { readDockerHost } from '../settings';
 
 export type DockerModule = typeof import('../core/docker');
+type DockerOperationError = import('../core/docker').DockerOperationError;
+
+/** dist/docker.js once something needed it: one copy per extension host, whichever DockerAccess loaded it. */
+let loadedModule: DockerModule | undefined;
+
+/** The lazy loader: the one place dist/docker.js is required (lint allows no other runtime import of src/core/docker). */
+function loadDockerModule(): DockerModule {
+  if (!loadedModule) {
+    // A plain require of the sibling bundle: esbuild leaves './docker.js' external.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loadedModule = require('./docker.js') as DockerModule;
+    loadedModule.useTranslations(vscode.l10n.bundle, vscode.env.language); // its own copy of @vscode/l10n
+  }
+  return loadedModule;
+}
+
+/**
+ * The type guards of dist/docker.js's errors, usable without loading it: before it was loaded,
+ * none of its errors can exist, so each answers false.
+ */
+export const dockerErrors = {
+  isUnreachable: (error: unknown): error is Error => loadedModule?.isDockerUnreachableError(error) ?? false,
+  isRegistryDenied: (error: unknown): error is import('../core/docker').RegistryDeniedError => loadedModule?.isRegistryDeniedError(error) ?? false,
+  isBuildFailed: (error: unknown): error is import('../core/docker').BuildFailedError => loadedModule?.isBuildFailedError(error) ?? false,
+  isBuildkitRequired: (error: unknown): error is import('../core/docker').BuildkitRequiredError => loadedModule?.isBuildkitRequiredError(error) ?? false,
+  isCancelled: (error: unknown): error is Error => loadedModule?.isDockerCancelledError(error) ?? false,
+  isOperationError: (error: unknown): error is DockerOperationError => loadedModule?.isDockerOperationError(error) ?? false,
+};
 
 export interface DockerConnection {
   docker: Docker;
@@ -15,16 +42,19 @@ export interface DockerConnection {
 }
 
 export class DockerAccess {
-  private loadedModule: DockerModule | undefined;
   private connection: Promise<DockerConnection> | undefined;
   private readonly reachabilityChanged = new vscode.EventEmitter<void>();
   /** Fires when the engine turns out unreachable, or reachable again. */
   readonly onDidChangeReachability = this.reachabilityChanged.event;
   private lastError: Error | undefined;
 
-  /** @param trustMemory globalState: where engineTrust remembers the plain-tcp engines the user accepted. */
+  /**
+   * @param dockerHost reads the user's synapseDocker.dockerHost setting (host/settings.ts readDockerHost).
+   * @param trustMemory globalState: where engineTrust remembers the plain-tcp engines the user accepted.
+   */
   constructor(
     private readonly logger: Logger,
+    private readonly dockerHost: () => string,
     readonly trustMemory?: vscode.Memento,
   ) {}
 
@@ -34,17 +64,11 @@ export class DockerAccess {
   }
 
   get loaded(): boolean {
-    return this.loadedModule !== undefined;
+    return loadedModule !== undefined;
   }
 
   module(): DockerModule {
-    if (!this.loadedModule) {
-      // A plain require of the sibling bundle: esbuild leaves './docker.js' external.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      this.loadedModule = require('./docker.js') as DockerModule;
-      this.loadedModule.useTranslations(vscode.l10n.bundle, vscode.env.language); // its own copy of @vscode/l10n
-    }
-    return this.loadedModule;
+    return loadDockerModule();
   }
 
   /** Connects (and pings) once; a failure is remembered for the view and retried on the next call. */
@@ -85,11 +109,11 @@ export class DockerAccess {
   }
 
   /**
-   * An operation found the engine unreachable (DockerUnreachableError, from either bundle): the
+   * An operation found the engine unreachable (a DockerUnreachableError of dist/docker.js): the
    * connection is forgotten and the reason shown in the tree. Other errors are left alone.
    */
   noteFailure(error: unknown): void {
-    if (error instanceof Error && error.name === 'DockerUnreachableError' && this.connection) this.lost(this.connection, error);
+    if (dockerErrors.isUnreachable(error) && this.connection) this.lost(this.connection, error);
   }
 
   private lost(connection: Promise<DockerConnection>, error: Error): void {
@@ -109,7 +133,7 @@ export class DockerAccess {
 
   private async open(): Promise<DockerConnection> {
     const module = this.module();
-    const setting = readDockerHost();
+    const setting = this.dockerHost();
     const endpoint = await module.resolveDockerEndpoint({ setting });
     const docker = module.createDockerClient(endpoint);
     const version = await module.pingDocker(docker, endpoint);
