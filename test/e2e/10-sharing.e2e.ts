@@ -1,4 +1,4 @@
-// Journey 9, sharing: alice's repository in Alice Lab 55 inherits the project's sharing settings, where bob
+// Journey 10, sharing: alice's repository in Alice Lab 55 inherits the project's sharing settings, where bob
 // may only view. bob's pull of it is refused → alice opens its sharing settings ("Sharing…" on the
 // repository), gives bob "Can download" on that repository only (which creates its local settings, after
 // a dialog saying bob gains pull) → bob's pull works → alice restores inheritance (the dialog says bob
@@ -8,7 +8,7 @@
 // creates the repository through the registry's notification), and bob given "Can view" on Alice Lab 55
 // through Synapse's REST API (so he sees the project in his tree).
 //
-// Expects: nobody signed in (journey 8), no notification; repairs that itself when it is not so.
+// Expects: alice signed in (journey 9, challenges, on main), no notification; repairs that itself when it is not so.
 // Leaves:  bob signed in, no notification, the repository moved to the trash, Alice Lab 55 shared with
 //          alice alone again, the images removed from the engine.
 import * as assert from 'node:assert/strict';
@@ -80,7 +80,7 @@ async function waitForRowDescription(row: Locator, expected: RegExp, timeoutMs =
   return text;
 }
 
-describe('Journey 9: sharing — alice lets bob pull one repository, then restores inheritance (alice, bob)', function () {
+describe('Journey 10: sharing — alice lets bob pull one repository, then restores inheritance (alice, bob)', function () {
   this.timeout(240_000);
   skipAfterFailure();
   let registry = '';
@@ -145,7 +145,7 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
     assert.equal(pulled, false, 'bob\'s pull must be refused');
     assert.match(message, new RegExp(`^You don't have download access to ${registry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${label}`), message);
     if (denied) await waitForToastShown(toast);
-    else process.stderr.write('[e2e] journey 9: the registry\'s denial was not shown within 3 minutes; the preflight\'s warning said it\n');
+    else process.stderr.write('[e2e] journey 10: the registry\'s denial was not shown within 3 minutes; the preflight\'s warning said it\n');
     await assert.rejects(engine().getImage(reference).inspect(), 'nothing was pulled');
     return message;
   }
@@ -191,16 +191,16 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
 
   it('bob sees the repository, may only view it, and his pull is refused', async () => {
     const { page, screenshot } = e2e();
-    await beginJourney(page, 'Journey 9', undefined);
+    await beginJourney(page, 'Journey 10', 'alice');
     await switchTo(page, 'bob');
     const row = await showRepository(page);
     assert.match(await waitForRowDescription(row, /^view only · pushed/), /^view only · pushed/);
     await settleForScreenshot(page);
-    await screenshot('journey9-01-bob-view-only');
+    await screenshot('journey10-01-bob-view-only');
     const refused = await expectRefusedPull(page);
     assert.ok(refused.length > 0);
     await settleForScreenshot(page, { keepNotifications: true });
-    await screenshot('journey9-02-bob-pull-refused');
+    await screenshot('journey10-02-bob-pull-refused');
   });
 
   it('alice opens the repository\'s sharing settings: inherited from Alice Lab 55, bob "Can view"', async () => {
@@ -214,7 +214,7 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
     assert.equal(await rowDescription(sharingRow(page, 'Alice Anderson (alice)')), 'Administrator (you)');
     assert.equal(await rowDescription(sharingRow(page, 'Bob Baker (bob)')), 'Can view');
     await settleForScreenshot(page);
-    await screenshot('journey9-03-sharing-inherited');
+    await screenshot('journey10-03-sharing-inherited');
   });
 
   it('alice gives bob "Can download" on the repository only, after a dialog saying bob gains pull', async () => {
@@ -232,7 +232,7 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
     const shown = await dialogText(page);
     assert.equal(shown.message, `Give ${label} its own sharing settings (starting from those of ${LAB_NAME}) with this change?`);
     assert.equal(shown.detail, 'Bob Baker (bob): Can view → Can download — gains pull');
-    await screenshot('journey9-04-confirm-can-download');
+    await screenshot('journey10-04-confirm-can-download');
     await clickDialogButton(page, 'Create Local Settings');
     await sharingRow(page, 'Local sharing settings').waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await waitForRowDescription(sharingRow(page, 'Bob Baker (bob)'), /^Can download$/), 'Can download');
@@ -242,7 +242,7 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
     assert.equal((await rest<{ id: string }>('alice', 'GET', `/entity/${repositoryId}/benefactor`)).body.id, repositoryId);
     await waitForNotification(page, `${label} now has local sharing settings.`, 10_000).catch(() => undefined);
     await settleForScreenshot(page, { keepNotifications: true });
-    await screenshot('journey9-05-local-bob-can-download');
+    await screenshot('journey10-05-local-bob-can-download');
   });
 
   it('bob\'s tree says he may pull, and his pull works', async () => {
@@ -255,7 +255,7 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
     await engine().getImage(reference).inspect();
     await waitForToastShown(toast);
     await settleForScreenshot(page, { keepNotifications: true });
-    await screenshot('journey9-06-bob-pulled');
+    await screenshot('journey10-06-bob-pulled');
     await removeImages(engine(), [reference]);
   });
 
@@ -271,12 +271,12 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
     const shown = await dialogText(page);
     assert.equal(shown.message, `Delete the local sharing settings of ${label} so that it inherits those of ${LAB_NAME} again?`);
     assert.equal(shown.detail, 'Bob Baker (bob): Can download → Can view — loses pull');
-    await screenshot('journey9-07-confirm-restore');
+    await screenshot('journey10-07-confirm-restore');
     await clickDialogButton(page, 'Restore Inheritance');
     await sharingRow(page, `Inherited from ${LAB_NAME}`).waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await waitForRowDescription(sharingRow(page, 'Bob Baker (bob)'), /^Can view$/), 'Can view');
     await settleForScreenshot(page);
-    await screenshot('journey9-08-inherited-again');
+    await screenshot('journey10-08-inherited-again');
   });
 
   it('bob\'s pull is refused again', async () => {
@@ -286,7 +286,7 @@ describe('Journey 9: sharing — alice lets bob pull one repository, then restor
     await waitForRowDescription(row, /^view only · pushed/);
     await expectRefusedPull(page);
     await settleForScreenshot(page, { keepNotifications: true });
-    await screenshot('journey9-09-bob-refused-again');
+    await screenshot('journey10-09-bob-refused-again');
   });
 
   it('leaves bob signed in, the view collapsed, no notification', async () => {
