@@ -4,6 +4,7 @@ import type * as vscode from 'vscode';
 import type { TreeNode } from './core/tree/nodes';
 import type { RefreshReport } from './core/challenges/poller';
 import type { SubmissionsNode } from './core/challenges/nodes';
+import type { SharingElement } from './core/sharing/elements';
 
 export interface SynapseDockerApi {
   currentUser(): { userName: string; ownerId: string } | undefined;
@@ -23,5 +24,11 @@ export interface SynapseDockerApi {
     refreshPending(): Promise<RefreshReport>;
     pending(): string[];
     polling(): { scheduled: boolean; delayMs: number; active: boolean };
+  };
+  /** The Sharing view's data provider, and the view's message (the read-only note). */
+  sharing: {
+    getChildren(): SharingElement[];
+    getTreeItem(element: SharingElement): vscode.TreeItem;
+    message(): string | undefined;
   };
 }

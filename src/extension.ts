@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { SynapseDockerApi } from './api';
 import { SynapseSession } from './host/session';
 import { allCommands } from './commands';
-import { PROJECTS_VIEW_ID, SUBMISSIONS_VIEW_ID } from './commands/ids';
+import { PROJECTS_VIEW_ID, SHARING_VIEW_ID, SUBMISSIONS_VIEW_ID } from './commands/ids';
 import type { Services } from './services';
 import { createLogger, redactingChannel } from './host/log';
 import { onDidChangeConnectionSettings, onDidChangeDockerHost, onDidChangeTreeSettings, readBuildSettings, readDockerHost, readSettings, readTreeSettings } from './host/settings';
@@ -18,6 +18,9 @@ import { PersistentRepositoryCache } from './host/repositoryCache';
 import { SubmissionsTreeProvider } from './tree/submissions';
 import { announceFinalSubmission } from './flows/submit';
 import { useTranslations } from './core/util/translations';
+import { OwnAccessCache } from './core/sharing';
+import { SharingFlow } from './flows/sharing';
+import { SharingTreeProvider } from './tree/sharingView';
 
 export async function activate(context: vscode.ExtensionContext): Promise<SynapseDockerApi> {
   const started = Date.now();
@@ -33,11 +36,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   const repositoryCache = new PersistentRepositoryCache(context.globalState, endpoint);
   const docker = new DockerAccess(logger, readDockerHost, context.globalState);
   const localImages = new LocalImageIndex();
-  const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl, docker, localImages);
+  const access = new OwnAccessCache();
+  const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl, docker, localImages, access);
   const treeView = vscode.window.createTreeView(PROJECTS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const submissions = new SubmissionsTreeProvider(session, logger, { onFinal: announceFinalSubmission });
   const submissionsView = vscode.window.createTreeView(SUBMISSIONS_VIEW_ID, { treeDataProvider: submissions });
   submissions.attach(submissionsView);
+  const sharingView = new SharingTreeProvider();
+  let sharingOwner: string | undefined;
+  const sharingTreeView = vscode.window.createTreeView(SHARING_VIEW_ID, { treeDataProvider: sharingView });
+  const sharing = new SharingFlow({
+    client: () => session.client(),
+    you: () => session.account?.ownerId,
+    view: sharingView,
+    treeView: sharingTreeView,
+    access,
+    onDidChangeSharing: () => tree.rerender(),
+    logger,
+  });
   const services: Services = {
     session,
     logger,
@@ -51,6 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     localImages,
     workspaceState: context.workspaceState,
     submissions,
+    sharing,
   };
 
   const statusBar = new AccountStatusBar(session);
@@ -63,6 +80,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     treeView,
     submissions,
     submissionsView,
+    sharingView,
+    sharingTreeView,
+    treeView.onDidChangeSelection((event) => void tree.selected(event.selection)),
+    // Another account sees other settings: the view empties when the signed-in user changes.
+    session.onDidChange(() => {
+      if (session.account?.ownerId === sharingOwner) return;
+      sharingOwner = session.account?.ownerId;
+      sharingView.clear();
+      sharingView.describe(sharingTreeView);
+    }),
     ...allCommands.map((command) => vscode.commands.registerCommand(command.id, (...args: unknown[]) => command.run(services, ...args))),
     onDidChangeConnectionSettings(() => void session.restore()),
     onDidChangeTreeSettings(() => tree.refresh()),
@@ -95,6 +122,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
       pending: () => submissions.pending,
       polling: () => submissions.polling,
     },
+    sharing: { getChildren: () => sharingView.getChildren(), getTreeItem: (element) => sharingView.getTreeItem(element), message: () => sharingTreeView.message },
   };
 }
 

@@ -11,6 +11,7 @@ import type { LocalImageIndex } from './host/localImages';
 import type { PinnedProjects } from './host/pins';
 import type { ProjectsTreeProvider } from './tree/provider';
 import type { SubmissionsTreeProvider } from './tree/submissions';
+import type { LevelId, SharingSettings, SharingSubject } from './core/sharing';
 
 export interface Services {
   session: SynapseSession;
@@ -29,4 +30,17 @@ export interface Services {
   workspaceState: vscode.Memento;
   /** The Submissions view (challenge submissions and their statuses). */
   submissions: SubmissionsTreeProvider;
+  /** Sharing settings: the Sharing view and its changes (flows/sharing.ts). */
+  sharing: SharingActions;
+}
+
+/** What the sharing commands ask of flows/sharing.ts (declared here so that services.ts names no flow). */
+export interface SharingActions {
+  open(subject: SharingSubject): Promise<SharingSettings | undefined>;
+  reload(): Promise<SharingSettings | undefined>;
+  addPrincipal(given?: { name?: string; level?: LevelId }): Promise<boolean>;
+  changeLevel(element: unknown, given?: LevelId): Promise<boolean>;
+  removePrincipal(element: unknown): Promise<boolean>;
+  createLocal(): Promise<boolean>;
+  restoreInheritance(): Promise<boolean>;
 }

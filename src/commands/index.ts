@@ -22,6 +22,11 @@ import { signInCommand } from './signIn';
 import { signOutCommand } from './signOut';
 import { submitToChallengeCommand } from './submitToChallenge';
 import { cancelSubmissionCommand, openSubmissionInSynapseCommand, refreshSubmissionsCommand } from './submissions';
+import { openSharingCommand } from './openSharing';
+import {
+  addSharingPrincipalCommand, changeSharingLevelCommand, createLocalSharingCommand, reloadSharingCommand, removeSharingPrincipalCommand,
+  restoreSharingInheritanceCommand,
+} from './sharingChanges';
 
 export const allCommands: readonly CommandDefinition[] = [
   signInCommand,
@@ -48,4 +53,11 @@ export const allCommands: readonly CommandDefinition[] = [
   refreshSubmissionsCommand,
   cancelSubmissionCommand,
   openSubmissionInSynapseCommand,
+  openSharingCommand,
+  addSharingPrincipalCommand,
+  changeSharingLevelCommand,
+  removeSharingPrincipalCommand,
+  createLocalSharingCommand,
+  restoreSharingInheritanceCommand,
+  reloadSharingCommand,
 ];

@@ -3,9 +3,10 @@
 import * as vscode from 'vscode';
 import { SynapseSession } from '../host/session';
 import { portalEntityUrl, shortDigest } from '../core/references';
+import { OwnAccessCache, ownAccessSentence, ownAccessSummary } from '../core/sharing';
 import { RepositoryCache } from '../core/synapse/client';
 import { ProjectsTreeModel, TreeSettings } from '../core/tree/model';
-import { ContainerNode, LoadMoreNode, MessageNode, TreeNode } from '../core/tree/nodes';
+import { ContainerNode, LoadMoreNode, MessageNode, RepositoryNode, TreeNode } from '../core/tree/nodes';
 import { relativeTime } from '../core/util/time';
 import { DockerAccess } from '../host/dockerAccess';
 import { LocalImageIndex } from '../host/localImages';
@@ -28,14 +29,19 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     private readonly portalUrl: () => string,
     private readonly docker: DockerAccess,
     private readonly localImages: LocalImageIndex,
+    /** What the user may do with each project and repository (pull, push, share), shown on its row. */
+    readonly access: OwnAccessCache = new OwnAccessCache(),
   ) {
     this.model = new ProjectsTreeModel({
       client: async () => (session.account ? session.client() : undefined),
       settings: () => ({ ...settings(), portalUrl: portalUrl() }),
       pinnedProjects: () => pins.list(),
       repositoryCache,
+      access,
     });
+    const stopWatchingAccess = access.onDidChange((id) => this.showAccessOf(id));
     this.subscriptions.push(
+      { dispose: stopWatchingAccess },
       session.onDidChange(() => this.refresh()),
       docker.onDidChangeReachability(() => this.rerender()),
       localImages.onDidChange(() => this.rerender()),
@@ -64,6 +70,22 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   /** Re-renders without reloading (pins and filters change what is shown, not what is loaded). */
   rerender(): void {
     this.changed.fire(undefined);
+  }
+
+  /** Re-renders the rows of an entity whose access was loaded or forgotten (all rows: undefined). */
+  private showAccessOf(entityId: string | undefined): void {
+    if (entityId === undefined) return this.rerender();
+    for (const node of this.rendered.values()) {
+      if ((node.kind === 'project' && node.project.id === entityId) || (node.kind === 'repository' && node.repository.id === entityId)) this.changed.fire(node);
+    }
+  }
+
+  /** A selected repository says what the user may do with it (one request, once). */
+  async selected(nodes: readonly TreeNode[]): Promise<void> {
+    if (!this.session.account) return;
+    const client = await this.session.client();
+    const repositories = nodes.filter((node): node is RepositoryNode => node.kind === 'repository' && node.repository.isManaged);
+    await Promise.all(repositories.map((node) => this.access.ensure(client, node.repository.id, 'repository')));
   }
 
   async loadMore(node: LoadMoreNode): Promise<void> {
@@ -95,12 +117,14 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     switch (node.kind) {
       case 'project': {
         const item = new vscode.TreeItem(node.project.name, vscode.TreeItemCollapsibleState.Collapsed);
+        const access = this.access.get(node.project.id);
         item.id = node.id;
-        item.description = node.project.id;
+        item.description = access ? `${node.project.id} · ${ownAccessSummary(access)}` : node.project.id;
         item.iconPath = new vscode.ThemeIcon(node.pinned ? 'pinned' : 'project');
         item.contextValue = node.pinned ? CONTEXT_VALUES.pinnedProject : CONTEXT_VALUES.project;
         item.tooltip = markdown([
           `**${node.project.name}** · ${node.project.id}`,
+          access ? ownAccessSentence(access, 'project') : '',
           node.pinned ? vscode.l10n.t('Pinned project') : '',
           node.project.lastActivity ? vscode.l10n.t('Last activity {0} ({1})', relativeTime(node.project.lastActivity), node.project.lastActivity) : '',
         ]);
@@ -109,15 +133,18 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       case 'repository': {
         const { repository } = node;
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Collapsed);
+        const access = repository.isManaged ? this.access.get(repository.id) : undefined;
         item.id = node.id;
-        item.description = repository.isManaged
+        const pushed = repository.isManaged
           ? vscode.l10n.t('pushed {0}', relativeTime(repository.modifiedOn))
           : vscode.l10n.t('external · {0}', repository.repositoryName);
+        item.description = access ? `${ownAccessSummary(access)} · ${pushed}` : pushed;
         item.iconPath = new vscode.ThemeIcon(repository.isManaged ? 'package' : 'link-external');
         item.contextValue = repository.isManaged ? CONTEXT_VALUES.managedRepository : CONTEXT_VALUES.externalRepository;
         item.tooltip = markdown([
           `**${repository.repositoryName}**`,
           `${repository.id} · ${repository.isManaged ? vscode.l10n.t('managed by the Synapse registry') : vscode.l10n.t('external repository (not hosted by Synapse)')}`,
+          access ? ownAccessSentence(access, 'repository') : '',
           repository.modifiedOn ? vscode.l10n.t('Last pushed {0}', repository.modifiedOn) : '',
           `[${vscode.l10n.t('Open in Synapse')}](${portalEntityUrl(this.portalUrl(), repository.id)})`,
         ]);

@@ -75,7 +75,8 @@ describe('Journey 2: browse — expand, load more tags, filter and pin projects 
     const projectRow = await expandTreeItem(page, VIEW, PROJECT_NAME);
     assert.match((await projectRow.locator('.label-description').textContent()) ?? '', new RegExp(PROJECT_ID));
     const alignerRow = await expandTreeItem(page, VIEW, ALIGNER, 30_000);
-    assert.match(((await alignerRow.locator('.label-description').textContent()) ?? '').trim(), /^pushed \S/);
+    // What alice may do with it (pull · push · share) comes once it is expanded: before or with "pushed …".
+    assert.match(((await alignerRow.locator('.label-description').textContent()) ?? '').trim(), /^(?:pull · push · share · )?pushed \S/);
     const expected = await sandboxTags('syn1000101');
     for (const { tag } of expected) await treeRow(page, VIEW, tag).first().waitFor({ state: 'visible', timeout: 30_000 });
     await waitForProgressToFinish(page, 15_000);

@@ -162,7 +162,8 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
     for (const label of ['syn1000001/aligner', 'syn1000001/variant-caller', 'syn1000001/restricted-tool', 'syn1000001/tools/samtools']) {
       const item = items.get(label);
       assert.ok(item, `no repository labelled "${label}"; labels: ${[...items.keys()].join(', ')}`);
-      assert.match(descriptionOf(item), /^pushed \S/, `description of ${label}`);
+      // A repository expanded before also says what alice may do with it (pull · push · share).
+      assert.match(descriptionOf(item), /^(?:pull · push · share · )?pushed \S/, `description of ${label}`);
       assert.equal(item.contextValue, 'synapse:repository+managed', `contextValue of ${label}`);
       assert.equal(item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
     }
@@ -293,7 +294,8 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
       assert.equal(nodes.filter((p) => p.project.id === 'syn1000003').length, 1, 'listed once');
       const item = api.tree.getTreeItem(first);
       assert.equal(labelOf(item), 'Public Reference Data');
-      assert.equal(item.description, 'syn1000003');
+      // Once expanded it also says what alice may do there: pull (all signed-in users may download).
+      assert.match(String(item.description), /^syn1000003(?: · pull)?$/);
       assert.equal(item.contextValue, 'synapse:project+pinned');
       return first;
     }

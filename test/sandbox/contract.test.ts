@@ -274,6 +274,31 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
     assert.ok(checkExchanges() >= 18, `only ${exchanges.length} exchanges`);
   });
 
+  it('sharing settings: ACL reads and every write, the benefactor, principal search and names (and their errors)', async () => {
+    const alice = client('alice');
+    assert.equal((await alice.getBenefactor('syn1000101')).id, 'syn1000001');
+    const project = await alice.getAcl('syn1000001');
+    await assert.rejects(alice.getAcl('syn1000101'), (error: unknown) => error instanceof SynapseError && error.status === 404, 'an inheriting entity');
+    const rows = [{ principalId: '3400001', accessType: ['READ', 'DOWNLOAD', 'CREATE', 'UPDATE', 'DELETE', 'CHANGE_PERMISSIONS', 'CHANGE_SETTINGS', 'MODERATE'] }, { principalId: '3400002', accessType: ['READ', 'DOWNLOAD'] }];
+    const created = await alice.createAcl('syn1000101', rows);
+    const updated = await alice.updateAcl(created, [...rows, { principalId: '3500001', accessType: ['READ'] }]);
+    await assert.rejects(alice.updateAcl(created, rows), (error: unknown) => error instanceof SynapseError && error.status === 412, 'the stale etag');
+    await assert.rejects(alice.updateAcl(updated, [...rows, { principalId: '273949', accessType: ['READ', 'DOWNLOAD'] }]), (error: unknown) => error instanceof SynapseError && error.status === 400);
+    await assert.rejects(client('carol').updateAcl(await client('carol').getAcl('syn1000005'), [{ principalId: '3400003', accessType: ['READ', 'CHANGE_PERMISSIONS'] }, { principalId: '273948', accessType: ['READ', 'DOWNLOAD'] }]),
+      (error: unknown) => error instanceof SynapseError && error.status === 403 && error.errorCode === 'USER_CERTIFICATION_REQUIRED');
+    await alice.deleteAcl('syn1000101');
+    await assert.rejects(alice.deleteAcl('syn1000001'), (error: unknown) => error instanceof SynapseError && error.status === 403, 'a project cannot inherit');
+    assert.deepEqual((await alice.findPrincipals('ali')).map((h) => h.userName), ['alice', 'Aligners']);
+    assert.deepEqual((await alice.findPrincipals('b', { typeFilter: 'USERS_ONLY', limit: 5 })).map((h) => h.userName), ['bob']);
+    assert.deepEqual((await alice.principalHeaders(project.resourceAccess.map((row) => row.principalId))).length, project.resourceAccess.length);
+    checkExchanges();
+    for (const operation of ['GET /repo/v1/entity/{id}/acl', 'POST /repo/v1/entity/{id}/acl', 'PUT /repo/v1/entity/{id}/acl', 'DELETE /repo/v1/entity/{id}/acl', 'GET /repo/v1/entity/{id}/benefactor', 'GET /repo/v1/userGroupHeaders', 'GET /repo/v1/userGroupHeaders/batch']) {
+      assert.ok(coverage.has(operation), `${operation} was checked`);
+    }
+    assert.deepEqual([...coverage.get('PUT /repo/v1/entity/{id}/acl')!].sort(), [200, 400, 403, 412]);
+    assert.deepEqual([...coverage.get('DELETE /repo/v1/entity/{id}/acl')!].sort(), [204, 403]);
+  });
+
   it('the validator itself refuses what the spec does not allow', () => {
     // Proof that the contract checks can fail: shapes Synapse never sends.
     const header = validator.schema('org.sagebionetworks.repo.model.ProjectHeaderList');

@@ -10,9 +10,9 @@ import { AdminTarget, SandboxProjectInfo, SandboxUserInfo, handleAdminRequest } 
 import { TrafficControl, isApiPath } from './server/control';
 import { dockerCaller, issueBearerToken } from './server/dockerApi';
 import {
-  ApiError, basicCredentials, notFound, parseJsonObject, readBody, sendError, sendJson, sendNoContent, toApiError,
+  ApiError, Reply, basicCredentials, notFound, parseJsonObject, readBody, sendError, sendJson, sendNoContent, toApiError,
 } from './server/http';
-import { StatusReply, handleEvaluationAdmin } from './server/evaluations';
+import { handleEvaluationAdmin } from './server/evaluations';
 import { DEFAULT_MANIFEST_POLICY, ManifestPolicy, processRegistryEvents } from './server/listener';
 import { ACCESS_TYPES, Clock, OAuthScope, SandboxModel, TRASH_FOLDER_ID } from './server/model';
 import { Caller, anonymousCaller } from './server/permissions';
@@ -230,9 +230,10 @@ class Sandbox implements AdminTarget {
       if (admission && 'rejected' in admission) throw admission.rejected;
       if (isRepo) {
         const answer = handleRepoRequest(this.model, { method, path: path.slice('/repo/v1'.length), query: url.searchParams, body, caller: caller! });
-        status = answer instanceof StatusReply ? answer.status : 200;
-        if (status === 204) sendNoContent(res);
-        else sendJson(res, status, answer instanceof StatusReply ? answer.body : answer);
+        const reply = answer instanceof Reply ? answer : new Reply(200, answer);
+        if (reply.body === undefined) sendNoContent(res, reply.status);
+        else sendJson(res, reply.status, reply.body);
+        status = reply.status;
       } else if (api) {
         if (path !== '/docker/v1/bearerToken') throw notFound(`No API found for: ${path}`);
         if (method !== 'GET') throw new ApiError(405, `Request method '${method}' not supported`);

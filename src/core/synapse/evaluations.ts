@@ -355,7 +355,7 @@ export class EvaluationClient {
         ...(submission.contributors ? { contributors: submission.contributors.map((principalId) => ({ principalId })) } : {}),
         ...(submission.submitterAlias !== undefined ? { submitterAlias: submission.submitterAlias } : {}),
       },
-      noRetry: true,
+      notIdempotent: true,
       signal,
       parse: (v) => parseSubmission(v),
     });

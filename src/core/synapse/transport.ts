@@ -43,16 +43,20 @@ export interface TransportOptions {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT';
-  /** The endpoint answers 204 No Content on success (the call then resolves to undefined). */
-  noContent?: boolean;
-  /** Not idempotent (creating a submission): never retried, since a lost answer may hide a success. */
-  noRetry?: boolean;
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   signal?: AbortSignal;
   /** Checks the parsed JSON (throwing ShapeProblem) and returns the typed answer. */
   parse?: (body: unknown) => unknown;
+  /** The endpoint answers 204 No Content (DELETE /entity/{id}/acl): an empty 204 is the answer, anything else is not. */
+  noContent?: boolean;
+  /**
+   * A write that must not be sent twice (a submission, an ACL change: it may have landed before a
+   * timeout, a dropped connection or a proxy's 503): only a 429, which Synapse's throttle answers
+   * before the request reaches a controller, is retried.
+   */
+  notIdempotent?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -119,7 +123,8 @@ export class SynapseTransport {
           return await this.limiter.run(() => this.attempt<T>(method, url, path, options, call.signal, deadlineAt), call.signal);
         } catch (error) {
           const failure = this.asSynapseError(error, method, path, options.signal, call.signal);
-          if (!failure.retryable || options.noRetry || attempt >= this.retry.maxRetries) throw failure;
+          const safeToRepeat = !options.notIdempotent || failure.kind === 'throttled';
+          if (!failure.retryable || !safeToRepeat || attempt >= this.retry.maxRetries) throw failure;
           const delay = this.backoff(attempt, failure.kind === 'throttled');
           // A retry that could not even start before the deadline is not worth the wait.
           if (Date.now() + delay >= deadlineAt) throw failure.kind === 'timeout' ? timeoutError(method, path, this.deadlineMs) : failure;
@@ -177,6 +182,10 @@ export class SynapseTransport {
     const { text, tooLarge } = await readCapped(response, this.maxBodyBytes, 'refuse');
     this.logger.trace(`${method} ${path} → ${response.status} in ${Date.now() - started} ms`);
     if (tooLarge) throw tooLargeError(method, path, response.status, this.maxBodyBytes);
+    if (options.noContent) {
+      if (response.status === 204 && text.trim() === '') return undefined as T;
+      throw notJsonError(method, path, response.status, contentType, this.excerpt(text) || '—');
+    }
     // Every endpoint used answers JSON; an empty answer (or a 204) is as wrong as HTML.
     if (text.trim() === '') throw emptyAnswerError(method, path, response.status);
     let value: unknown;

@@ -2,6 +2,7 @@
 // plain Node against the sandbox. Each container node owns a paged Listing; nothing loads until
 // the user expands it.
 import * as l10n from '@vscode/l10n';
+import { OwnAccessCache } from '../sharing/accessCache';
 import { RepositoryCache, SynapseClient } from '../synapse/client';
 import { SynapseError, termsOfUseSentence } from '../synapse/errors';
 import { DockerCommit, DockerRepository, DockerTagSort, ProjectHeader, ProjectListFilter, ProjectListSort } from '../synapse/types';
@@ -28,6 +29,8 @@ export interface TreeModelDependencies {
   settings(): TreeSettings;
   pinnedProjects(): PinnedProject[];
   repositoryCache?: RepositoryCache;
+  /** What the user may do with each project and repository: loaded with its children (one request each). */
+  access?: OwnAccessCache;
 }
 
 export const TAG_PAGE_SIZE = 20;
@@ -53,14 +56,17 @@ export class ProjectsTreeModel {
   reset(node?: ContainerNode): void {
     if (!node) {
       this.listings.clear();
+      this.deps.access?.invalidate();
       return;
     }
     if (node.kind === 'project') {
       // Tags of its repositories are keyed by repository id; drop those too.
       const repositories = this.listings.get(node.project.id) as Listing<DockerRepository, string> | undefined;
       for (const repository of repositories?.items ?? []) this.listings.delete(repository.id);
+      this.deps.access?.invalidate((repositories?.items ?? []).map((repository) => repository.id));
     }
     this.listings.delete(containerKey(node));
+    this.deps.access?.invalidate([containerKey(node)]);
   }
 
   async children(parent?: TreeNode): Promise<TreeNode[]> {
@@ -94,7 +100,7 @@ export class ProjectsTreeModel {
 
   private async repositoryChildren(client: SynapseClient, project: ProjectNode): Promise<TreeNode[]> {
     const listing = this.listingFor(client, project) as Listing<DockerRepository, string>;
-    await listing.ensureFirstPage();
+    await Promise.all([listing.ensureFirstPage(), this.deps.access?.ensure(client, project.project.id, 'project')]);
     const nodes = listing.items.map((repository) => repositoryNode(repository, project));
     const empty = messageNode(project, 'info', l10n.t('No Docker repositories in this project yet — push one'), 'pushHere');
     return [...nodes, ...this.pagingNodes(listing, project, nodes.length === 0 ? empty : undefined)];
@@ -102,7 +108,9 @@ export class ProjectsTreeModel {
 
   private async tagChildren(client: SynapseClient, repository: RepositoryNode): Promise<TreeNode[]> {
     const listing = this.listingFor(client, repository) as Listing<DockerCommit, number>;
-    await listing.ensureFirstPage();
+    // External repositories are not on the Synapse registry: nothing to pull or push there.
+    const access = repository.repository.isManaged ? this.deps.access?.ensure(client, repository.repository.id, 'repository') : undefined;
+    await Promise.all([listing.ensureFirstPage(), access]);
     const nodes = listing.items.map((commit) => tagNode(commit, repository));
     const empty = messageNode(repository, 'info', l10n.t('No tags in this repository'));
     return [...nodes, ...this.pagingNodes(listing, repository, nodes.length === 0 ? empty : undefined)];

@@ -4,7 +4,7 @@
 // Rules and refusal texts follow SRS (EvaluationController, SubmissionManagerImpl,
 // SubmissionEligibilityManagerImpl, EvaluationPermissionsManagerImpl, ChallengeManagerImpl).
 import { createHash, randomUUID } from 'node:crypto';
-import { badRequest, forbidden, integerParam, isoDate, notFound, parseEnum, parseJsonObject } from './http';
+import { Reply, badRequest, forbidden, integerParam, isoDate, notFound, parseEnum, parseJsonObject } from './http';
 import { OAuthScope, SandboxModel, normalizeEntityId } from './model';
 import { pageByToken } from './paging';
 import { Caller, entityWithAccess } from './permissions';
@@ -436,9 +436,6 @@ export interface EvaluationRequest {
 }
 
 /** A reply with a status other than 200 (201 Created, 204 No Content). */
-export class StatusReply {
-  constructor(readonly status: number, readonly body?: unknown) {}
-}
 
 type Handler = (model: SandboxModel, store: EvaluationStore, request: EvaluationRequest, params: string[]) => unknown;
 
@@ -625,7 +622,7 @@ const createSubmission: Handler = (model, store, { caller, query, body }) => {
     status: { etag: randomUUID(), modifiedOn: now, status: 'RECEIVED', annotations: [], statusVersion: 0, canCancel: false, cancelRequested: false },
   };
   store.submissions.set(submission.id, submission);
-  return new StatusReply(201, submissionJson(submission));
+  return new Reply(201, submissionJson(submission));
 };
 
 function existingSubmission(store: EvaluationStore, id: string): SubmissionRecord {
@@ -668,7 +665,7 @@ const cancel: Handler = (_m, store, { caller }, [id]) => {
   submission.status.etag = randomUUID();
   submission.status.statusVersion++;
   submission.status.modifiedOn = store.now();
-  return new StatusReply(204);
+  return new Reply(204);
 };
 
 const wrap = (handler: Handler) => (model: SandboxModel, request: EvaluationRequest, params: string[]) => handler(model, evaluationsOf(model), request, params);

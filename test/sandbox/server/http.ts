@@ -14,6 +14,8 @@ export class ApiError extends Error {
     readonly reason: string,
     /** OAuth failures (e.g. insufficient_scope) use OAuthErrorResponse with `error`/`error_description`. */
     readonly oauthError?: string,
+    /** ErrorResponse.errorCode, for the exceptions Synapse tags with one (e.g. USER_CERTIFICATION_REQUIRED). */
+    readonly errorCode?: string,
   ) {
     super(reason);
   }
@@ -35,7 +37,12 @@ export function errorBody(error: ApiError): Record<string, unknown> {
       error_description: error.reason,
     };
   }
-  return { concreteType: ERROR_RESPONSE_TYPE, reason: error.reason };
+  return { concreteType: ERROR_RESPONSE_TYPE, reason: error.reason, ...(error.errorCode ? { errorCode: error.errorCode } : {}) };
+}
+
+/** A handler's answer with a status other than 200 (201 Created; 204 No Content without a body). */
+export class Reply {
+  constructor(readonly status: number, readonly body?: unknown) {}
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -48,8 +55,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendNoContent(res: ServerResponse): void {
-  res.writeHead(204);
+export function sendNoContent(res: ServerResponse, status = 204): void {
+  res.writeHead(status);
   res.end();
 }
 

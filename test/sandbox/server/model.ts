@@ -109,6 +109,9 @@ export interface EntityRecord {
   trashedFrom?: { parentId: string | null; name: string };
   /** Local sharing settings; entities without one inherit their benefactor's. */
   acl: Acl | null;
+  /** The local ACL's own etag and creation time (AccessControlList.etag / creationDate); see aclMetadata. */
+  aclEtag?: string;
+  aclCreatedOn?: number;
   lastActivity?: number;
   repositoryName?: string;
   isManaged?: boolean;
@@ -200,7 +203,7 @@ export class SandboxModel {
     entity.name = entity.id;
     entity.etag = randomUUID();
     const dropAcls = (node: EntityRecord): void => {
-      node.acl = null;
+      this.setAcl(node, null);
       for (const child of this.children(node.id)) dropAcls(child);
     };
     dropAcls(entity);
@@ -214,7 +217,7 @@ export class SandboxModel {
     entity.trashed = false;
     entity.trashedFrom = undefined;
     entity.etag = randomUUID();
-    if (entity.parentId === null) entity.acl = new Map([[restorer, new Set(allAccess)]]);
+    if (entity.parentId === null) this.setAcl(entity, new Map([[restorer, new Set(allAccess)]]));
   }
 
   /** The access requirements bound to the entity or one of its ancestors. */
@@ -234,6 +237,27 @@ export class SandboxModel {
       if (current.acl) return current;
     }
     throw new Error(`${entity.id} has no benefactor (its project has no ACL)`);
+  }
+
+  /** The local ACL's etag and creation date, made on first use for seeded ACLs (which all exist at the epoch). */
+  aclMetadata(entity: EntityRecord): { etag: string; createdOn: number } {
+    entity.aclEtag ??= randomUUID();
+    entity.aclCreatedOn ??= entity.createdOn;
+    return { etag: entity.aclEtag, createdOn: entity.aclCreatedOn };
+  }
+
+  /** Replaces (or with null deletes) the entity's local ACL; a new ACL gets a new etag, as the DAO writes one. */
+  setAcl(entity: EntityRecord, acl: Acl | null, createdOn?: number): void {
+    entity.acl = acl;
+    entity.aclEtag = acl ? randomUUID() : undefined;
+    entity.aclCreatedOn = acl ? (createdOn ?? entity.aclCreatedOn ?? this.clock.now()) : undefined;
+  }
+
+  /** NodeDAO.touch: a write to the node (its ACL included) gives it a new etag and modifiedOn/By. */
+  touch(entity: EntityRecord, userId: string): void {
+    entity.etag = randomUUID();
+    entity.modifiedOn = this.clock.now();
+    entity.modifiedBy = userId;
   }
 
   /** Access types the ACL grants to any of the given principals. */

@@ -8,6 +8,7 @@ import {
   OAuthScope, PUBLIC_GROUP_ID, ROOT_ENTITY_ID, SandboxModel, UserRecord, normalizeEntityId,
 } from './model';
 import { EVALUATION_ROUTES } from './evaluations';
+import { benefactorHandler, createAcl, deleteAcl, getAcl, principalHeadersByIds, principalHeadersByPrefix, updateAcl } from './aclApi';
 import { pageByToken } from './paging';
 import {
   Caller, allowed, doesNotExist, entityWithAccess, missingEntityPermissions, permissionState, userEntityPermissions,
@@ -329,6 +330,14 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`^/entity/${ENTITY_ID}/dockerTag$`), scopes: ['view'], handler: listDockerTags },
   { method: 'GET', pattern: new RegExp(`^/entity/${ENTITY_ID}/permissions$`), scopes: ['view'], handler: getPermissions },
   { method: 'POST', pattern: /^\/restrictionInformation$/, scopes: ['view'], handler: getRestrictionInformation },
+  // Sharing settings (aclApi.ts): the scopes of EntityController's RequiredScope annotations.
+  { method: 'GET', pattern: new RegExp(`^/entity/${ENTITY_ID}/acl$`), scopes: ['view'], handler: getAcl },
+  { method: 'POST', pattern: new RegExp(`^/entity/${ENTITY_ID}/acl$`), scopes: ['view', 'modify'], handler: createAcl },
+  { method: 'PUT', pattern: new RegExp(`^/entity/${ENTITY_ID}/acl$`), scopes: ['view', 'modify'], handler: updateAcl },
+  { method: 'DELETE', pattern: new RegExp(`^/entity/${ENTITY_ID}/acl$`), scopes: ['modify'], handler: deleteAcl },
+  { method: 'GET', pattern: new RegExp(`^/entity/${ENTITY_ID}/benefactor$`), scopes: ['view'], handler: benefactorHandler(entityHeader) },
+  { method: 'GET', pattern: /^\/userGroupHeaders$/, scopes: ['view'], handler: principalHeadersByPrefix },
+  { method: 'GET', pattern: /^\/userGroupHeaders\/batch$/, scopes: ['view'], handler: principalHeadersByIds },
   { method: 'GET', pattern: /^\/accessRequirement\/([^/]+)$/, scopes: ['view'], handler: getAccessRequirement },
   ...EVALUATION_ROUTES,
 ];
