@@ -27,7 +27,13 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/host/settings.ts'],
     rules: {
-      'no-restricted-syntax': ['error', { selector: "MemberExpression[property.name='getConfiguration']", message: 'Settings are read only in src/host/settings.ts (hand the value over, e.g. through Services).' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[property.name='getConfiguration']",
+          message: 'Settings are read only in src/host/settings.ts (hand the value over, e.g. through Services).',
+        },
+      ],
     },
   },
   {

@@ -25,7 +25,12 @@ const ALLOWED = {
 
 function srcRoot(filename) {
   const at = filename.split(path.sep).lastIndexOf('src');
-  return at < 0 ? undefined : filename.split(path.sep).slice(0, at + 1).join(path.sep);
+  return at < 0
+    ? undefined
+    : filename
+        .split(path.sep)
+        .slice(0, at + 1)
+        .join(path.sep);
 }
 
 /** The layer of a file under src/ (undefined outside src/: tests and scripts are not layered). */
@@ -51,7 +56,10 @@ function resolveImport(from, specifier) {
 
 function isTypeOnly(node) {
   if (node.type === 'ImportDeclaration') {
-    return node.importKind === 'type' || (node.specifiers.length > 0 && node.specifiers.every((s) => s.type === 'ImportSpecifier' && s.importKind === 'type'));
+    return (
+      node.importKind === 'type' ||
+      (node.specifiers.length > 0 && node.specifiers.every((s) => s.type === 'ImportSpecifier' && s.importKind === 'type'))
+    );
   }
   if (node.type === 'ExportNamedDeclaration' || node.type === 'ExportAllDeclaration') {
     return node.exportKind === 'type' || (node.specifiers?.length > 0 && node.specifiers.every((s) => s.exportKind === 'type'));
@@ -62,18 +70,26 @@ function isTypeOnly(node) {
 /** Calls `check(node, specifier, typeOnly)` for every relative import, export-from, import() and require(). */
 function visitImports(check) {
   const fromSource = (node) => {
-    if (node.source && typeof node.source.value === 'string' && node.source.value.startsWith('.')) check(node, node.source.value, isTypeOnly(node));
+    if (node.source && typeof node.source.value === 'string' && node.source.value.startsWith('.'))
+      check(node, node.source.value, isTypeOnly(node));
   };
   return {
     ImportDeclaration: fromSource,
     ExportNamedDeclaration: fromSource,
     ExportAllDeclaration: fromSource,
     ImportExpression(node) {
-      if (node.source.type === 'Literal' && typeof node.source.value === 'string' && node.source.value.startsWith('.')) check(node, node.source.value, false);
+      if (node.source.type === 'Literal' && typeof node.source.value === 'string' && node.source.value.startsWith('.'))
+        check(node, node.source.value, false);
     },
     CallExpression(node) {
       const [argument] = node.arguments;
-      if (node.callee.type === 'Identifier' && node.callee.name === 'require' && argument?.type === 'Literal' && typeof argument.value === 'string' && argument.value.startsWith('.')) {
+      if (
+        node.callee.type === 'Identifier' &&
+        node.callee.name === 'require' &&
+        argument?.type === 'Literal' &&
+        typeof argument.value === 'string' &&
+        argument.value.startsWith('.')
+      ) {
         check(node, argument.value, false);
       }
     },
@@ -122,7 +138,8 @@ const lazyDocker = {
     const dockerDir = path.join(root, 'core', 'docker') + path.sep;
     if (filename.startsWith(dockerDir)) return {};
     return visitImports((node, specifier, typeOnly) => {
-      if (!typeOnly && resolveImport(filename, specifier).startsWith(dockerDir)) context.report({ node, messageId: 'runtime', data: { specifier } });
+      if (!typeOnly && resolveImport(filename, specifier).startsWith(dockerDir))
+        context.report({ node, messageId: 'runtime', data: { specifier } });
     });
   },
 };

@@ -41,7 +41,8 @@ function resolveImport(from, specifier) {
 }
 
 // import … from '…', export … from '…', import('…'), require('…'); type-only ones are marked.
-const pattern = /(?:^|\n)\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
+const pattern =
+  /(?:^|\n)\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
 const edges = new Map(); // "a -> b" → { from, to, type: every import type-only?, files: [] }
 for (const file of tsFiles(root)) {
   const text = readFileSync(file, 'utf8');
@@ -100,9 +101,16 @@ const pairs = [];
 for (const { from, to } of edges.values()) if (from < to && edges.has(`${to} -> ${from}`)) pairs.push(`${from} <-> ${to}`);
 
 if (asJson) {
-  console.log(JSON.stringify({ edges: [...edges.values()].map(({ from, to, typeOnly, files }) => ({ from, to, typeOnly, files })), cycles: components, pairs }, null, 2));
+  console.log(
+    JSON.stringify(
+      { edges: [...edges.values()].map(({ from, to, typeOnly, files }) => ({ from, to, typeOnly, files })), cycles: components, pairs },
+      null,
+      2,
+    ),
+  );
 } else if (quiet) {
-  for (const component of components) console.error(`Folder import cycle: ${component.join(', ')} (node scripts/import-graph.mjs --files shows the imports)`);
+  for (const component of components)
+    console.error(`Folder import cycle: ${component.join(', ')} (node scripts/import-graph.mjs --files shows the imports)`);
 } else {
   console.log('Folder import graph of src/ (-> runtime import, ~> type-only):');
   for (const edge of [...edges.values()].sort((a, b) => `${a.from} ${a.to}`.localeCompare(`${b.from} ${b.to}`))) {

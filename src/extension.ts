@@ -7,7 +7,15 @@ import { allCommands } from './commands';
 import { PROJECTS_VIEW_ID, SHARING_VIEW_ID, SUBMISSIONS_VIEW_ID } from './commands/ids';
 import type { Services } from './services';
 import { createLogger, redactingChannel } from './host/log';
-import { onDidChangeConnectionSettings, onDidChangeDockerHost, onDidChangeTreeSettings, readBuildSettings, readDockerHost, readSettings, readTreeSettings } from './host/settings';
+import {
+  onDidChangeConnectionSettings,
+  onDidChangeDockerHost,
+  onDidChangeTreeSettings,
+  readBuildSettings,
+  readDockerHost,
+  readSettings,
+  readTreeSettings,
+} from './host/settings';
 import { DockerAccess } from './host/dockerAccess';
 import { LocalImageIndex } from './host/localImages';
 import { verifyRegistryLogin } from './flows/registryLogin';
@@ -37,7 +45,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
   const docker = new DockerAccess(logger, readDockerHost, context.globalState);
   const localImages = new LocalImageIndex();
   const access = new OwnAccessCache();
-  const tree = new ProjectsTreeProvider(session, readTreeSettings, pins, repositoryCache, () => readSettings().portalUrl, docker, localImages, access);
+  const tree = new ProjectsTreeProvider(
+    session,
+    readTreeSettings,
+    pins,
+    repositoryCache,
+    () => readSettings().portalUrl,
+    docker,
+    localImages,
+    access,
+  );
   const treeView = vscode.window.createTreeView(PROJECTS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const submissions = new SubmissionsTreeProvider(session, logger, { onFinal: announceFinalSubmission });
   const submissionsView = vscode.window.createTreeView(SUBMISSIONS_VIEW_ID, { treeDataProvider: submissions });
@@ -104,11 +121,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
     dockerChecked = true;
     void verifyRegistryLogin(services);
   };
-  context.subscriptions.push(treeView.onDidChangeVisibility(checkDockerOnce), session.onDidChange(() => (dockerChecked = session.account !== undefined)));
+  context.subscriptions.push(
+    treeView.onDidChangeVisibility(checkDockerOnce),
+    session.onDidChange(() => (dockerChecked = session.account !== undefined)),
+  );
 
   await session.restore();
   const where = session.endpointProblem === undefined ? `endpoint ${session.endpoint}` : 'endpoint setting invalid';
-  logger.info(`Activated in ${Date.now() - started} ms (${where}, ${session.account ? `signed in as ${session.account.userName}` : 'signed out'})`);
+  logger.info(
+    `Activated in ${Date.now() - started} ms (${where}, ${session.account ? `signed in as ${session.account.userName}` : 'signed out'})`,
+  );
 
   return {
     currentUser: () => (session.account ? { userName: session.account.userName, ownerId: session.account.ownerId } : undefined),
@@ -122,7 +144,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Synaps
       pending: () => submissions.pending,
       polling: () => submissions.polling,
     },
-    sharing: { getChildren: () => sharingView.getChildren(), getTreeItem: (element) => sharingView.getTreeItem(element), message: () => sharingTreeView.message },
+    sharing: {
+      getChildren: () => sharingView.getChildren(),
+      getTreeItem: (element) => sharingView.getTreeItem(element),
+      message: () => sharingTreeView.message,
+    },
   };
 }
 

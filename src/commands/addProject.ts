@@ -25,7 +25,10 @@ export const addProjectCommand: CommandDefinition = {
             title: vscode.l10n.t('Add a Synapse Project'),
             prompt: vscode.l10n.t('A project synID (syn123) or its Synapse URL'),
             placeHolder: 'syn12345 or https://www.synapse.org/Synapse:syn12345',
-            validateInput: (value) => (value.trim() === '' || parseSynapseId(value) ? undefined : vscode.l10n.t('Expected a synID such as syn12345, or a Synapse URL containing one')),
+            validateInput: (value) =>
+              value.trim() === '' || parseSynapseId(value)
+                ? undefined
+                : vscode.l10n.t('Expected a synID such as syn12345, or a Synapse URL containing one'),
           });
     if (raw === undefined) return undefined;
     const synId = parseSynapseId(raw);
@@ -37,7 +40,11 @@ export const addProjectCommand: CommandDefinition = {
       const entity = await (await session.client()).getEntity(synId);
       if (entity.concreteType !== PROJECT_TYPE) {
         const kind = entity.concreteType.split('.').pop();
-        void notify('error', vscode.l10n.t('{0} is a {1}, not a project. Docker repositories live directly in projects.', synId, kind ?? 'entity'), tryAgain());
+        void notify(
+          'error',
+          vscode.l10n.t('{0} is a {1}, not a project. Docker repositories live directly in projects.', synId, kind ?? 'entity'),
+          tryAgain(),
+        );
         return undefined;
       }
       await pins.add({ id: entity.id, name: entity.name });
@@ -48,7 +55,9 @@ export const addProjectCommand: CommandDefinition = {
       if (error instanceof SynapseError && (error.kind === 'notFound' || error.kind === 'forbidden')) {
         void notify(
           'error',
-          error.inTrash ? vscode.l10n.t('{0} is in the trash can.', synId) : vscode.l10n.t("Couldn't add {0}: {1}", synId, error.reason ?? error.message),
+          error.inTrash
+            ? vscode.l10n.t('{0} is in the trash can.', synId)
+            : vscode.l10n.t("Couldn't add {0}: {1}", synId, error.reason ?? error.message),
           tryAgain(),
         );
         return undefined;

@@ -8,7 +8,9 @@ export function applyProjectFilter({ tree, treeView }: Services, text: string): 
   tree.model.setFilter(text);
   treeView.description = tree.model.filter ? vscode.l10n.t('Filter: {0}', tree.model.filter) : undefined;
   // A lone view's description is hidden in the merged sidebar title, so say it in the view too.
-  treeView.message = tree.model.filter ? vscode.l10n.t('Projects whose name or synID contains "{0}". Clear the filter in the view title.', tree.model.filter) : undefined;
+  treeView.message = tree.model.filter
+    ? vscode.l10n.t('Projects whose name or synID contains "{0}". Clear the filter in the view title.', tree.model.filter)
+    : undefined;
   void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.filtered, tree.model.filter !== '');
   tree.rerender();
 }

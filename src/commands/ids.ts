@@ -41,7 +41,10 @@ export type CommandId = (typeof COMMAND_IDS)[number];
 
 /** VS Code's own commands the extension runs. */
 export type BuiltinCommandId =
-  | 'workbench.action.openSettings' | 'workbench.trust.manage' | 'workbench.action.terminal.new' | 'setContext'
+  | 'workbench.action.openSettings'
+  | 'workbench.trust.manage'
+  | 'workbench.action.terminal.new'
+  | 'setContext'
   /** VS Code's own command for each view: shows and focuses that view. */
   | 'synapseDocker.submissions.focus'
   | 'synapseDocker.sharing.focus';

@@ -24,7 +24,11 @@ import { submitToChallengeCommand } from './submitToChallenge';
 import { cancelSubmissionCommand, openSubmissionInSynapseCommand, refreshSubmissionsCommand } from './submissions';
 import { openSharingCommand } from './openSharing';
 import {
-  addSharingPrincipalCommand, changeSharingLevelCommand, createLocalSharingCommand, reloadSharingCommand, removeSharingPrincipalCommand,
+  addSharingPrincipalCommand,
+  changeSharingLevelCommand,
+  createLocalSharingCommand,
+  reloadSharingCommand,
+  removeSharingPrincipalCommand,
   restoreSharingInheritanceCommand,
 } from './sharingChanges';
 

@@ -13,7 +13,10 @@ export const loginDockerCliCommand: CommandDefinition = {
     const registry = services.settings().registry;
     const proceed = vscode.l10n.t('Log In');
     const confirmed = await vscode.window.showWarningMessage(
-      vscode.l10n.t('Log the docker CLI in to {0}? Docker will keep your Synapse token in its credential store (or ~/.docker/config.json). The extension itself never needs this.', registry),
+      vscode.l10n.t(
+        'Log the docker CLI in to {0}? Docker will keep your Synapse token in its credential store (or ~/.docker/config.json). The extension itself never needs this.',
+        registry,
+      ),
       { modal: true },
       proceed,
     );

@@ -8,7 +8,8 @@ export const openInSynapseCommand: CommandDefinition = {
   run: async ({ settings }, node?: unknown) => {
     const target = nodeOfKind(node, 'project', 'repository', 'tag');
     if (!target) return false;
-    const synId = target.kind === 'project' ? target.project.id : target.kind === 'repository' ? target.repository.id : target.parent.repository.id;
+    const synId =
+      target.kind === 'project' ? target.project.id : target.kind === 'repository' ? target.repository.id : target.parent.repository.id;
     return vscode.env.openExternal(vscode.Uri.parse(portalEntityUrl(settings().portalUrl, synId)));
   },
 };

@@ -13,7 +13,7 @@ export const openSharingCommand: CommandDefinition = {
       const subject = subjectOf(argument) ?? (await pickSubject(services));
       return subject ? services.sharing.open(subject) : undefined;
     } catch (error) {
-      showError(services, vscode.l10n.t('Couldn\'t open the sharing settings'), error);
+      showError(services, vscode.l10n.t("Couldn't open the sharing settings"), error);
       return undefined;
     }
   },
@@ -23,13 +23,19 @@ export const openSharingCommand: CommandDefinition = {
 function subjectOf(argument: unknown): SharingSubject | undefined {
   // A subject first: its `kind` (project, repository) reads like a tree node's, but it names itself.
   const given = argument as Partial<SharingSubject> | undefined;
-  if (given && typeof given.id === 'string' && typeof given.name === 'string' && (given.kind === 'project' || given.kind === 'repository')) {
+  if (
+    given &&
+    typeof given.id === 'string' &&
+    typeof given.name === 'string' &&
+    (given.kind === 'project' || given.kind === 'repository')
+  ) {
     return { id: given.id, name: given.name, kind: given.kind, parentId: given.parentId };
   }
   const project = nodeOfKind(argument, 'project');
   if (project) return { id: project.project.id, name: project.project.name, kind: 'project' };
   const repository = nodeOfKind(argument, 'repository');
-  if (repository) return { id: repository.repository.id, name: repository.label, kind: 'repository', parentId: repository.parent.project.id };
+  if (repository)
+    return { id: repository.repository.id, name: repository.label, kind: 'repository', parentId: repository.parent.project.id };
   return undefined;
 }
 
@@ -44,9 +50,20 @@ async function pickSubject(services: Services): Promise<SharingSubject | undefin
   );
   if (!project) return undefined;
   const repositories = (await client.listDockerRepositories(project.project.id)).items.filter((r) => r.isManaged);
-  const whole = { label: `$(project) ${project.project.name}`, description: vscode.l10n.t('the project itself'), subject: { id: project.project.id, name: project.project.name, kind: 'project' } as SharingSubject };
+  const whole = {
+    label: `$(project) ${project.project.name}`,
+    description: vscode.l10n.t('the project itself'),
+    subject: { id: project.project.id, name: project.project.name, kind: 'project' } as SharingSubject,
+  };
   const picked = await vscode.window.showQuickPick(
-    [whole, ...repositories.map((r) => ({ label: `$(package) ${repositoryLabel(r)}`, description: r.id, subject: { id: r.id, name: repositoryLabel(r), kind: 'repository', parentId: project.project.id } as SharingSubject }))],
+    [
+      whole,
+      ...repositories.map((r) => ({
+        label: `$(package) ${repositoryLabel(r)}`,
+        description: r.id,
+        subject: { id: r.id, name: repositoryLabel(r), kind: 'repository', parentId: project.project.id } as SharingSubject,
+      })),
+    ],
     { title: vscode.l10n.t('Sharing settings of…'), placeHolder: vscode.l10n.t('The project or one of its repositories') },
   );
   return picked?.subject;

@@ -41,9 +41,12 @@ async function pickTag(services: Services, repository: DockerRepository): Promis
 async function askForReference(services: Services): Promise<string | undefined> {
   const registry = services.settings().registry;
   const browse = vscode.l10n.t('Browse Synapse projects…');
-  const choice = await vscode.window.showQuickPick([{ label: `$(edit) ${vscode.l10n.t('Enter an image reference…')}` }, { label: `$(list-tree) ${browse}` }], {
-    title: vscode.l10n.t('Pull an image from Synapse'),
-  });
+  const choice = await vscode.window.showQuickPick(
+    [{ label: `$(edit) ${vscode.l10n.t('Enter an image reference…')}` }, { label: `$(list-tree) ${browse}` }],
+    {
+      title: vscode.l10n.t('Pull an image from Synapse'),
+    },
+  );
   if (!choice) return undefined;
   if (choice.label.endsWith(browse)) return browseForTag(services);
   return vscode.window.showInputBox({
@@ -61,7 +64,10 @@ async function askForReference(services: Services): Promise<string | undefined> 
 async function browseForTag(services: Services): Promise<string | undefined> {
   const client = await services.session.client();
   const projects = await projectChoices(client, services.pins.list());
-  const project = await vscode.window.showQuickPick(projects.map((p) => ({ label: p.name, description: p.id, project: p })), { title: vscode.l10n.t('Project') });
+  const project = await vscode.window.showQuickPick(
+    projects.map((p) => ({ label: p.name, description: p.id, project: p })),
+    { title: vscode.l10n.t('Project') },
+  );
   if (!project) return undefined;
   // One page (50): a palette walk must not fetch a huge project whole.
   const repositories = (await client.listDockerRepositories(project.project.id)).items;

@@ -6,5 +6,6 @@ import { CommandDefinition, nodeOfKind } from './command';
 
 export const pushImageCommand: CommandDefinition = {
   id: 'synapseDocker.pushImage',
-  run: (services, argument?: unknown) => (typeof argument === 'string' ? pushReference(services, argument) : pushLocalImage(services, nodeOfKind(argument, 'project'))),
+  run: (services, argument?: unknown) =>
+    typeof argument === 'string' ? pushReference(services, argument) : pushLocalImage(services, nodeOfKind(argument, 'project')),
 };

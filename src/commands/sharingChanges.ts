@@ -10,7 +10,8 @@ export const addSharingPrincipalCommand: CommandDefinition = {
 
 export const changeSharingLevelCommand: CommandDefinition = {
   id: 'synapseDocker.sharing.changeLevel',
-  run: ({ sharing }, element?: unknown, level?: unknown) => sharing.changeLevel(element, typeof level === 'string' ? (level as LevelId) : undefined),
+  run: ({ sharing }, element?: unknown, level?: unknown) =>
+    sharing.changeLevel(element, typeof level === 'string' ? (level as LevelId) : undefined),
 };
 
 export const removeSharingPrincipalCommand: CommandDefinition = {

@@ -5,7 +5,13 @@ import * as vscode from 'vscode';
 import { commandStep, notify } from '../ui/notify';
 import { discoverToken, DiscoveredToken } from '../core/credentials';
 import { SignInError } from '../core/synapse/signIn';
-import { describeMissingScopes, findTokenCharacterProblem, missingScopes, readTokenClaims, tokenCharacterRefusal } from '../core/synapse/pat';
+import {
+  describeMissingScopes,
+  findTokenCharacterProblem,
+  missingScopes,
+  readTokenClaims,
+  tokenCharacterRefusal,
+} from '../core/synapse/pat';
 import { CommandDefinition } from './command';
 import type { Services } from '../services';
 import { abortSignalFor, showError } from '../ui/errors';
@@ -43,7 +49,11 @@ async function signInWith(services: Services, token: string, automated: boolean)
         run: () => openTokenPage(services),
       });
     } else {
-      void notify('info', vscode.l10n.t('Signed in to Synapse as {0}.', verified.profile.userName), commandStep(vscode.l10n.t('Build Image…'), 'synapseDocker.buildImage'));
+      void notify(
+        'info',
+        vscode.l10n.t('Signed in to Synapse as {0}.', verified.profile.userName),
+        commandStep(vscode.l10n.t('Build Image…'), 'synapseDocker.buildImage'),
+      );
     }
     return true;
   } catch (error) {
@@ -78,7 +88,8 @@ async function askForToken(services: Services): Promise<string | undefined> {
   return vscode.window.showInputBox({
     title: vscode.l10n.t('Sign in to Synapse'),
     prompt: vscode.l10n.t({
-      message: 'Paste a Synapse personal access token with the view, download and modify scopes (Account Settings → Personal Access Tokens). It will be sent to {0}.',
+      message:
+        'Paste a Synapse personal access token with the view, download and modify scopes (Account Settings → Personal Access Tokens). It will be sent to {0}.',
       args: [endpoint],
       comment: ['{0}: the Synapse endpoint URL from the user settings, e.g. https://repo-prod.prod.sagebase.org.'],
     }),
@@ -114,12 +125,17 @@ function validateTokenInput(value: string): vscode.InputBoxValidationMessage | u
   if (badCharacter) return { message: tokenCharacterRefusal(badCharacter), severity: vscode.InputBoxValidationSeverity.Error };
   const claims = readTokenClaims(trimmed);
   if (!claims) {
-    return { message: vscode.l10n.t('Not a Synapse personal access token: expected three dot-separated parts, like eyJ…'), severity: vscode.InputBoxValidationSeverity.Error };
+    return {
+      message: vscode.l10n.t('Not a Synapse personal access token: expected three dot-separated parts, like eyJ…'),
+      severity: vscode.InputBoxValidationSeverity.Error,
+    };
   }
   const missingView = missingScopes(claims, 'browse');
-  if (missingView.length > 0) return { message: describeMissingScopes(missingView, 'browse'), severity: vscode.InputBoxValidationSeverity.Error };
+  if (missingView.length > 0)
+    return { message: describeMissingScopes(missingView, 'browse'), severity: vscode.InputBoxValidationSeverity.Error };
   const missingPush = missingScopes(claims, 'push');
-  if (missingPush.length > 0) return { message: describeMissingScopes(missingPush, 'push'), severity: vscode.InputBoxValidationSeverity.Warning };
+  if (missingPush.length > 0)
+    return { message: describeMissingScopes(missingPush, 'push'), severity: vscode.InputBoxValidationSeverity.Warning };
   return undefined;
 }
 

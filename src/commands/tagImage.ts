@@ -20,7 +20,11 @@ export const tagImageCommand: CommandDefinition = {
       const reference = synapseImageName(registry, target.project.id, target.repositoryName, target.tag);
       await connection.module.tagImage(connection.docker, choice.image.id, reference);
       services.logger.info(`Tagged ${choice.reference} as ${reference}`);
-      void notify('info', vscode.l10n.t('Tagged {0} as {1}.', choice.reference, reference), commandStep(vscode.l10n.t('Push'), 'synapseDocker.pushImage', reference));
+      void notify(
+        'info',
+        vscode.l10n.t('Tagged {0} as {1}.', choice.reference, reference),
+        commandStep(vscode.l10n.t('Push'), 'synapseDocker.pushImage', reference),
+      );
       return reference;
     } catch (error) {
       showError(services, vscode.l10n.t('Tagging failed'), error);

@@ -34,9 +34,7 @@ export class AccountEndedError extends Error {
     readonly userName: string,
   ) {
     super(
-      reason === 'signed-out'
-        ? l10n.t('{0} signed out of Synapse.', userName)
-        : l10n.t('The Synapse account changed from {0}.', userName),
+      reason === 'signed-out' ? l10n.t('{0} signed out of Synapse.', userName) : l10n.t('The Synapse account changed from {0}.', userName),
     );
     this.name = 'AccountEndedError';
   }

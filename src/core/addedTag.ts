@@ -60,7 +60,7 @@ export async function undoTag(docker: Engine, added: AddedTag): Promise<UndoOutc
     // Removing an image's last name would remove the image: only untag when another name stays.
     const image = await docker.getImage(added.imageId).inspect();
     const otherNames = (image.RepoTags ?? []).filter((name) => name !== added.reference && name !== '<none>:<none>');
-    if (otherNames.length === 0) return { kind: 'kept', detail: 'it is the image\'s only tag' };
+    if (otherNames.length === 0) return { kind: 'kept', detail: "it is the image's only tag" };
     await docker.getImage(added.reference).remove({ noprune: true });
     return { kind: 'removed' };
   } catch (error) {

@@ -54,7 +54,8 @@ export function assessContextFolder(folder: string, inputs: ContextFolderInputs)
   else if (same(resolved, home)) risks.push('home');
   else if (sameOrInside(resolved, home, platform)) risks.push('containsHome');
   const folders = inputs.workspaceFolders.map((workspaceFolder) => p.resolve(workspaceFolder));
-  if (folders.length > 0 && !folders.some((workspaceFolder) => sameOrInside(workspaceFolder, resolved, platform))) risks.push('outsideWorkspace');
+  if (folders.length > 0 && !folders.some((workspaceFolder) => sameOrInside(workspaceFolder, resolved, platform)))
+    risks.push('outsideWorkspace');
   return { folder: resolved, risks };
 }
 
@@ -67,7 +68,11 @@ async function real(value: string): Promise<string> {
  * workspace is the home folder, not a folder of the workspace.
  */
 export async function assessContextFolderOnDisk(folder: string, inputs: ContextFolderInputs): Promise<ContextFolderAssessment> {
-  const [resolved, home, ...workspaceFolders] = await Promise.all([real(path.resolve(folder)), real(inputs.homeDir), ...inputs.workspaceFolders.map(real)]);
+  const [resolved, home, ...workspaceFolders] = await Promise.all([
+    real(path.resolve(folder)),
+    real(inputs.homeDir),
+    ...inputs.workspaceFolders.map(real),
+  ]);
   const assessment = assessContextFolder(resolved, { ...inputs, homeDir: home, workspaceFolders });
   // Show the folder as the user named it; the link target is in the sentence when it differs.
   return { folder: path.resolve(folder), risks: assessment.risks, ...(resolved !== path.resolve(folder) ? { target: resolved } : {}) };
@@ -79,30 +84,47 @@ export function contextRiskSentences(assessment: ContextFolderAssessment, worksp
     switch (risk) {
       case 'root':
         return l10n.t({
-          message: 'The build context {0} is the root of the file system: every file on it that .dockerignore does not exclude would be sent to the Docker engine.',
+          message:
+            'The build context {0} is the root of the file system: every file on it that .dockerignore does not exclude would be sent to the Docker engine.',
           args: [assessment.folder],
           comment: ['{0}: a folder path.'],
         });
       case 'home':
         return l10n.t({
-          message: 'The build context {0} is your home folder: every file in it that .dockerignore does not exclude (keys, tokens, documents) would be sent to the Docker engine.',
+          message:
+            'The build context {0} is your home folder: every file in it that .dockerignore does not exclude (keys, tokens, documents) would be sent to the Docker engine.',
           args: [assessment.folder],
           comment: ['{0}: a folder path.'],
         });
       case 'containsHome':
         return l10n.t({
-          message: 'The build context {0} contains your home folder: every file in it that .dockerignore does not exclude (keys, tokens, documents) would be sent to the Docker engine.',
+          message:
+            'The build context {0} contains your home folder: every file in it that .dockerignore does not exclude (keys, tokens, documents) would be sent to the Docker engine.',
           args: [assessment.folder],
           comment: ['{0}: a folder path.'],
         });
       case 'outsideWorkspace':
         return workspaceFolders.length === 1
-          ? l10n.t({ message: 'The build context {0} is outside the workspace folder {1}.', args: [assessment.folder, workspaceFolders[0]], comment: ['{0}, {1}: folder paths.'] })
-          : l10n.t({ message: 'The build context {0} is outside every workspace folder.', args: [assessment.folder], comment: ['{0}: a folder path.'] });
+          ? l10n.t({
+              message: 'The build context {0} is outside the workspace folder {1}.',
+              args: [assessment.folder, workspaceFolders[0]],
+              comment: ['{0}, {1}: folder paths.'],
+            })
+          : l10n.t({
+              message: 'The build context {0} is outside every workspace folder.',
+              args: [assessment.folder],
+              comment: ['{0}: a folder path.'],
+            });
     }
   });
   if (assessment.target && sentences.length) {
-    sentences.unshift(l10n.t({ message: 'The build context {0} is a symbolic link to {1}.', args: [assessment.folder, assessment.target], comment: ['{0}, {1}: folder paths.'] }));
+    sentences.unshift(
+      l10n.t({
+        message: 'The build context {0} is a symbolic link to {1}.',
+        args: [assessment.folder, assessment.target],
+        comment: ['{0}, {1}: folder paths.'],
+      }),
+    );
   }
   return sentences;
 }
@@ -111,7 +133,11 @@ export function contextRiskSentences(assessment: ContextFolderAssessment, worksp
 export function describeContextUpload(summary: { contextDir: string; filesIncluded: number; bytesIncluded: number }): string {
   const size = formatBytes(summary.bytesIncluded);
   return summary.filesIncluded === 1
-    ? l10n.t({ message: 'Sending {0} (1 file, {1}) to the Docker engine.', args: [summary.contextDir, size], comment: ['{0}: the build context folder. {1}: a size, e.g. 1.5 MB.'] })
+    ? l10n.t({
+        message: 'Sending {0} (1 file, {1}) to the Docker engine.',
+        args: [summary.contextDir, size],
+        comment: ['{0}: the build context folder. {1}: a size, e.g. 1.5 MB.'],
+      })
     : l10n.t({
         message: 'Sending {0} ({1} files, {2}) to the Docker engine.',
         args: [summary.contextDir, String(summary.filesIncluded), size],

@@ -99,7 +99,8 @@ export async function discoverToken(environment: DiscoveryEnvironment = {}): Pro
   try {
     text = await readFile(configPath, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(l10n.t('Couldn\'t read ~/.synapseConfig: {0}', (error as Error).message));
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      problems.push(l10n.t("Couldn't read ~/.synapseConfig: {0}", (error as Error).message));
   }
   if (text !== undefined) {
     const fromFile = tokenFromConfig(readIni(text), env.SYNAPSE_PROFILE, configPath);
@@ -115,7 +116,9 @@ export async function discoverToken(environment: DiscoveryEnvironment = {}): Pro
         l10n.t({
           message: 'SYNAPSE_AUTH_TOKEN was not used. {0}',
           args: [describeTokenCharacterProblem(badCharacter)],
-          comment: ['SYNAPSE_AUTH_TOKEN is an environment variable: keep it as it is. {0}: a sentence saying which character is wrong and where.'],
+          comment: [
+            'SYNAPSE_AUTH_TOKEN is an environment variable: keep it as it is. {0}: a sentence saying which character is wrong and where.',
+          ],
         }),
       );
       return { problems };
@@ -141,7 +144,9 @@ function tokenFromConfig(
         problem: l10n.t({
           message: '~/.synapseConfig has no [profile {0}] section (SYNAPSE_PROFILE={0}).',
           args: [profile],
-          comment: ['{0}: a profile name. Keep "[profile {0}]" and "SYNAPSE_PROFILE={0}" as they are: a section of the config file and an environment variable.'],
+          comment: [
+            '{0}: a profile name. Keep "[profile {0}]" and "SYNAPSE_PROFILE={0}" as they are: a section of the config file and an environment variable.',
+          ],
         }),
       };
     }
@@ -153,7 +158,12 @@ function tokenFromConfig(
   const problem = configTokenProblem(entry, configPath, name);
   if (problem) return { problem };
   return {
-    found: { token: entry.value, source: 'configFile', description: `~/.synapseConfig [${name}]`, userName: section.get('username')?.value || undefined },
+    found: {
+      token: entry.value,
+      source: 'configFile',
+      description: `~/.synapseConfig [${name}]`,
+      userName: section.get('username')?.value || undefined,
+    },
   };
 }
 
@@ -163,22 +173,29 @@ function configTokenProblem(entry: IniEntry, configPath: string, section: string
     return l10n.t({
       message: '{0}, line {1}: authtoken is given a second time in [{2}] (first on line {3}), so neither was used. Keep one.',
       args: [configPath, entry.line, section, entry.earlierLine],
-      comment: ['{0}: the config file\'s path. {1}: a line number in it. Keep "authtoken" and "[{2}]" as they are: an option and a section of the file. {3}: the line of the first authtoken.'],
+      comment: [
+        '{0}: the config file\'s path. {1}: a line number in it. Keep "authtoken" and "[{2}]" as they are: an option and a section of the file. {3}: the line of the first authtoken.',
+      ],
     });
   }
   if (!entry.value) {
     return l10n.t({
       message: '{0}, line {1}: the authtoken in [{2}] is empty.',
       args: [configPath, entry.line, section],
-      comment: ['{0}: the config file\'s path. {1}: a line number in it. Keep "authtoken" and "[{2}]" as they are: an option and a section of the file.'],
+      comment: [
+        '{0}: the config file\'s path. {1}: a line number in it. Keep "authtoken" and "[{2}]" as they are: an option and a section of the file.',
+      ],
     });
   }
   if (entry.continuedOn.length) {
     // configparser joins an indented line to the value above it: the token would carry a line break.
     return l10n.t({
-      message: '{0}, line {1}: the authtoken in [{2}] continues on line {3} (an indented line continues the value above it), so it is not one token. Remove that line or its indentation.',
+      message:
+        '{0}, line {1}: the authtoken in [{2}] continues on line {3} (an indented line continues the value above it), so it is not one token. Remove that line or its indentation.',
       args: [configPath, entry.line, section, entry.continuedOn[0]],
-      comment: ['{0}: the config file\'s path. {1}: a line number in it. Keep "authtoken" and "[{2}]" as they are: an option and a section of the file. {3}: the line that continues it.'],
+      comment: [
+        '{0}: the config file\'s path. {1}: a line number in it. Keep "authtoken" and "[{2}]" as they are: an option and a section of the file. {3}: the line that continues it.',
+      ],
     });
   }
   const badCharacter = findTokenCharacterProblem(entry.value);
@@ -186,6 +203,8 @@ function configTokenProblem(entry: IniEntry, configPath: string, section: string
   return l10n.t({
     message: '{0}, line {1}: the authtoken in [{2}] was not used. {3}',
     args: [configPath, entry.line, section, describeTokenCharacterProblem(badCharacter)],
-    comment: ['{0}: the config file\'s path. {1}: a line number in it. Keep "authtoken" and "[{2}]" as they are: an option and a section of the file. {3}: a sentence saying which character is wrong and where.'],
+    comment: [
+      '{0}: the config file\'s path. {1}: a line number in it. Keep "authtoken" and "[{2}]" as they are: an option and a section of the file. {3}: a sentence saying which character is wrong and where.',
+    ],
   });
 }

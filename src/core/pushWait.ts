@@ -54,7 +54,11 @@ export function waitLimitMs(mediaType: string | undefined, schedule: PushWaitSch
 }
 
 /** After a poll that found nothing, `elapsedMs` after the push: how long until the next poll, or undefined to stop. */
-export function nextPollDelayMs(elapsedMs: number, mediaType: string | undefined, schedule: PushWaitSchedule = SYNAPSE_PUSH_WAIT): number | undefined {
+export function nextPollDelayMs(
+  elapsedMs: number,
+  mediaType: string | undefined,
+  schedule: PushWaitSchedule = SYNAPSE_PUSH_WAIT,
+): number | undefined {
   const limit = waitLimitMs(mediaType, schedule);
   if (elapsedMs >= limit) return undefined;
   const interval = elapsedMs < schedule.deliveryMs ? schedule.fastPollMs : schedule.slowPollMs;
@@ -66,7 +70,12 @@ export function nextPollDelayMs(elapsedMs: number, mediaType: string | undefined
 /** What the wait needs of the Synapse client. */
 export interface CommitLookup {
   findDockerRepositoryId(repositoryName: string, signal?: AbortSignal): Promise<string | undefined>;
-  listDockerTags(repositoryId: string, page: { limit: number; offset: number }, query?: object, signal?: AbortSignal): Promise<PaginatedResults<DockerCommit>>;
+  listDockerTags(
+    repositoryId: string,
+    page: { limit: number; offset: number },
+    query?: object,
+    signal?: AbortSignal,
+  ): Promise<PaginatedResults<DockerCommit>>;
 }
 
 export interface PushWaitOptions {
@@ -163,7 +172,7 @@ export function explainUnlistedPush(push: UnlistedPush): UnlistedExplanation {
       reason: 'media-type',
       message: l10n.t({
         message:
-          'Pushed {0} ({1}), but Synapse has not listed it after {2} s: it was pushed as {3}, a manifest type Synapse may not record (it records Docker v2 manifests, {4}). To push a Docker v2 manifest, build the image with this extension\'s Build Image command (through BuildKit it pushes one) or turn off the containerd image store in Docker\'s settings, then push again.',
+          "Pushed {0} ({1}), but Synapse has not listed it after {2} s: it was pushed as {3}, a manifest type Synapse may not record (it records Docker v2 manifests, {4}). To push a Docker v2 manifest, build the image with this extension's Build Image command (through BuildKit it pushes one) or turn off the containerd image store in Docker's settings, then push again.",
         args: [push.reference, push.digest, seconds, push.mediaType!, DOCKER_V2_MANIFEST],
         comment: ['{0}: image reference. {1}: digest. {2}: seconds waited. {3}, {4}: manifest media types, kept as they are.'],
       }),

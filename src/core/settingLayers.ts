@@ -30,7 +30,12 @@ export function userLevelValue<T>(layers: SettingLayers<unknown> | undefined, fa
  * user's over the default, objects merged key by key as VS Code merges them. In an untrusted
  * workspace (Restricted Mode) only the user's value and the default count.
  */
-export function workspaceSettableValue<T>(layers: SettingLayers<unknown> | undefined, fallback: T, check: TypeCheck<T>, isTrusted: boolean): T {
+export function workspaceSettableValue<T>(
+  layers: SettingLayers<unknown> | undefined,
+  fallback: T,
+  check: TypeCheck<T>,
+  isTrusted: boolean,
+): T {
   const user = [layers?.defaultValue, layers?.globalValue];
   return pickLayers(isTrusted ? [...user, layers?.workspaceValue, layers?.workspaceFolderValue] : user, fallback, check);
 }

@@ -40,7 +40,10 @@ export async function buildFromDockerfile(services: Services, argument?: unknown
   // A rebuild asked for by another flow (Submit to Challenge: "rebuild with platform linux/amd64"):
   // the same target, that platform, from the Dockerfile last built for it when one is remembered.
   const rebuild = rebuildRequest(argument);
-  const dockerfile = argument instanceof vscode.Uri ? argument : (rebuild && rememberedDockerfile(services, rebuild.reference)) ?? await pickDockerfile();
+  const dockerfile =
+    argument instanceof vscode.Uri
+      ? argument
+      : ((rebuild && rememberedDockerfile(services, rebuild.reference)) ?? (await pickDockerfile()));
   if (!dockerfile) return undefined;
   try {
     // The engine first: an unreachable one is said at once, not after four questions.
@@ -66,11 +69,14 @@ interface CheckedEngine {
  */
 async function checkEngine(services: Services, dockerfile: vscode.Uri): Promise<CheckedEngine | undefined> {
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Checking the Docker engine…') }, async () => {
-      const connection = await services.docker.connect();
-      const engine = await connection.module.inspectBuildEngine(connection.docker, { endpoint: connection.endpoint });
-      return { connection, engine };
-    });
+    return await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Checking the Docker engine…') },
+      async () => {
+        const connection = await services.docker.connect();
+        const engine = await connection.module.inspectBuildEngine(connection.docker, { endpoint: connection.endpoint });
+        return { connection, engine };
+      },
+    );
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     services.logger.warn(`Build of ${dockerfile.fsPath} not started: the Docker engine did not answer: ${reason}`);
@@ -101,7 +107,8 @@ async function pickDockerfile(): Promise<vscode.Uri | undefined> {
     void notify('info', vscode.l10n.t('No Dockerfile in this workspace.'), {
       title: vscode.l10n.t('Choose a Dockerfile…'),
       run: async () => {
-        const [picked] = (await vscode.window.showOpenDialog({ title: vscode.l10n.t('Build an image for Synapse'), canSelectMany: false })) ?? [];
+        const [picked] =
+          (await vscode.window.showOpenDialog({ title: vscode.l10n.t('Build an image for Synapse'), canSelectMany: false })) ?? [];
         if (picked) await vscode.commands.executeCommand(BUILD, picked);
       },
     });
@@ -128,7 +135,9 @@ export interface RebuildRequest {
 
 function rebuildRequest(argument: unknown): RebuildRequest | undefined {
   const value = argument as Partial<RebuildRequest> | undefined;
-  return value && typeof value.platform === 'string' && typeof value.reference === 'string' ? { platform: value.platform, reference: value.reference } : undefined;
+  return value && typeof value.platform === 'string' && typeof value.reference === 'string'
+    ? { platform: value.platform, reference: value.reference }
+    : undefined;
 }
 
 /** The target of a reference, as the build wizard remembers one. */
@@ -145,7 +154,8 @@ function rememberedDockerfile(services: Services, reference: string): vscode.Uri
   for (const key of services.workspaceState.keys()) {
     if (!key.startsWith('synapseDocker.lastTag:')) continue;
     const remembered = services.workspaceState.get<ImageTargetState>(key);
-    if (remembered?.project?.id === target.project?.id && remembered?.repositoryName === target.repositoryName) return vscode.Uri.parse(key.slice('synapseDocker.lastTag:'.length));
+    if (remembered?.project?.id === target.project?.id && remembered?.repositoryName === target.repositoryName)
+      return vscode.Uri.parse(key.slice('synapseDocker.lastTag:'.length));
   }
   return undefined;
 }
@@ -175,26 +185,50 @@ async function planBuild(services: Services, dockerfile: vscode.Uri, rebuild?: R
 /** "Build now", or adjust build args, target stage, platform and no-cache first. */
 async function optionsStep(plan: BuildPlan, info: StepInfo): Promise<void> {
   for (;;) {
-    const args = Object.entries(plan.buildArgs).map(([k, v]) => `${k}=${v}`).join(' ');
+    const args = Object.entries(plan.buildArgs)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     const items = [
       { label: `$(play) ${vscode.l10n.t('Build now')}`, id: 'build' },
       { label: vscode.l10n.t('Build arguments'), description: args || vscode.l10n.t('none'), id: 'args' },
       { label: vscode.l10n.t('Target stage'), description: plan.target ?? vscode.l10n.t('last stage'), id: 'target' },
       { label: vscode.l10n.t('Platform'), description: plan.platform ?? vscode.l10n.t("the engine's"), id: 'platform' },
-      { label: vscode.l10n.t('Use the build cache'), description: plan.noCache ? vscode.l10n.t('no (--no-cache)') : vscode.l10n.t('yes'), id: 'cache' },
+      {
+        label: vscode.l10n.t('Use the build cache'),
+        description: plan.noCache ? vscode.l10n.t('no (--no-cache)') : vscode.l10n.t('yes'),
+        id: 'cache',
+      },
     ];
     const chosen = await pick(info, { placeholder: vscode.l10n.t('More options, or build'), items });
     switch (chosen.id) {
       case 'build':
         return;
       case 'args':
-        plan.buildArgs = parseBuildArgs(await input(info, { prompt: vscode.l10n.t('Build arguments as KEY=VALUE separated by spaces'), value: args, validate: (v) => (parseBuildArgs(v) ? undefined : vscode.l10n.t('Expected KEY=VALUE pairs separated by spaces')) })) ?? {};
+        plan.buildArgs =
+          parseBuildArgs(
+            await input(info, {
+              prompt: vscode.l10n.t('Build arguments as KEY=VALUE separated by spaces'),
+              value: args,
+              validate: (v) => (parseBuildArgs(v) ? undefined : vscode.l10n.t('Expected KEY=VALUE pairs separated by spaces')),
+            }),
+          ) ?? {};
         break;
       case 'target':
-        plan.target = (await input(info, { prompt: vscode.l10n.t('Target stage (empty for the last stage)'), value: plan.target })).trim() || undefined;
+        plan.target =
+          (await input(info, { prompt: vscode.l10n.t('Target stage (empty for the last stage)'), value: plan.target })).trim() || undefined;
         break;
       case 'platform':
-        plan.platform = (await input(info, { prompt: vscode.l10n.t('Platform, e.g. linux/amd64 (empty for the engine default)'), value: plan.platform, validate: (v) => (v.trim() === '' || /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(v.trim()) ? undefined : vscode.l10n.t('Expected os/arch, e.g. linux/amd64')) })).trim() || undefined;
+        plan.platform =
+          (
+            await input(info, {
+              prompt: vscode.l10n.t('Platform, e.g. linux/amd64 (empty for the engine default)'),
+              value: plan.platform,
+              validate: (v) =>
+                v.trim() === '' || /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(v.trim())
+                  ? undefined
+                  : vscode.l10n.t('Expected os/arch, e.g. linux/amd64'),
+            })
+          ).trim() || undefined;
         break;
       case 'cache':
         plan.noCache = !plan.noCache;
@@ -238,7 +272,8 @@ async function confirmContextFolder(services: Services, dockerfile: vscode.Uri, 
     return true;
   }
   const detail = [...contextRiskSentences(assessment, workspaceFolders)];
-  if (contextDir !== path.dirname(dockerfile.fsPath)) detail.push(vscode.l10n.t('This folder comes from the setting synapseDocker.build.context.'));
+  if (contextDir !== path.dirname(dockerfile.fsPath))
+    detail.push(vscode.l10n.t('This folder comes from the setting synapseDocker.build.context.'));
   const send = vscode.l10n.t('Send This Folder');
   const always = vscode.l10n.t('Always Send This Folder from This Workspace');
   const choice = await vscode.window.showWarningMessage(
@@ -248,7 +283,9 @@ async function confirmContextFolder(services: Services, dockerfile: vscode.Uri, 
     always,
   );
   if (choice === always) await services.workspaceState.update(contextAllowedKey(assessment.folder), true);
-  services.logger.info(`Build context ${assessment.folder} (${assessment.risks.join(', ')}): ${choice === undefined ? 'not sent' : 'sent after asking'}`);
+  services.logger.info(
+    `Build context ${assessment.folder} (${assessment.risks.join(', ')}): ${choice === undefined ? 'not sent' : 'sent after asking'}`,
+  );
   return choice === send || choice === always;
 }
 
@@ -275,7 +312,11 @@ async function runBuild(services: Services, dockerfile: vscode.Uri, plan: BuildP
   const registry = services.settings().registry;
   const target = completeTarget(plan);
   const reference = synapseImageName(registry, target.project.id, target.repositoryName, target.tag);
-  await services.workspaceState.update(lastTagKey(dockerfile), { project: target.project, repositoryName: target.repositoryName, tag: target.tag });
+  await services.workspaceState.update(lastTagKey(dockerfile), {
+    project: target.project,
+    repositoryName: target.repositoryName,
+    tag: target.tag,
+  });
   const contextDir = contextDirectory(services, dockerfile);
   if (!(await confirmContextFolder(services, dockerfile, contextDir))) return undefined;
   const { connection, engine } = checked;
@@ -302,7 +343,10 @@ async function runBuild(services: Services, dockerfile: vscode.Uri, plan: BuildP
             progress.report({ message: `${where} ${vscode.l10n.t('Reading the build context {0}…', contextDir)}` });
             logger.info(where); // the logger writes to the same output channel
           },
-          onCredentialsAsked: (host, answered) => logger.info(`BuildKit asked for credentials for ${host}: ${answered ? 'answered with the Synapse token' : 'answered anonymously'}`),
+          onCredentialsAsked: (host, answered) =>
+            logger.info(
+              `BuildKit asked for credentials for ${host}: ${answered ? 'answered with the Synapse token' : 'answered anonymously'}`,
+            ),
           contextDir,
           dockerfile: dockerfile.fsPath,
           tags: [reference],
@@ -326,13 +370,19 @@ async function runBuild(services: Services, dockerfile: vscode.Uri, plan: BuildP
         });
       },
     );
-    logger.info(`Built ${reference} (${result.imageId}) in ${result.durationMs} ms with ${result.builder}${result.cachedSteps ? `, ${result.cachedSteps} steps from the cache` : ''}`);
+    logger.info(
+      `Built ${reference} (${result.imageId}) in ${result.durationMs} ms with ${result.builder}${result.cachedSteps ? `, ${result.cachedSteps} steps from the cache` : ''}`,
+    );
     void services.localImages.refresh(connection, registry).catch(() => undefined);
     void notify('info', vscode.l10n.t('Built {0}.', reference), commandStep(vscode.l10n.t('Push'), 'synapseDocker.pushImage', reference));
     return reference;
   } catch (error) {
     if (isCancellation(error)) {
-      void notify('info', vscode.l10n.t('Build of {0} cancelled.', reference), commandStep(vscode.l10n.t('Build Again'), BUILD, dockerfile));
+      void notify(
+        'info',
+        vscode.l10n.t('Build of {0} cancelled.', reference),
+        commandStep(vscode.l10n.t('Build Again'), BUILD, dockerfile),
+      );
       return undefined;
     }
     const detail = error instanceof Error ? error.message : String(error);
@@ -347,7 +397,8 @@ async function runBuild(services: Services, dockerfile: vscode.Uri, plan: BuildP
       return undefined;
     }
     // A failed step: the core's sentence already names the step and Docker's words.
-    const message = dockerErrors.isBuildFailed(error) && error.step ? error.message : vscode.l10n.t('Build of {0} failed: {1}', reference, detail);
+    const message =
+      dockerErrors.isBuildFailed(error) && error.step ? error.message : vscode.l10n.t('Build of {0} failed: {1}', reference, detail);
     void notify('error', message, { title: vscode.l10n.t('Show Output'), run: () => output.show(true) });
     return undefined;
   }

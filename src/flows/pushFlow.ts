@@ -16,14 +16,27 @@ export async function pushLocalImage(services: Services, project: ProjectNode | 
   try {
     const connection = await services.docker.connect();
     const registry = services.settings().registry;
-    const choice = await pickLocalImage(connection, registry, project ? vscode.l10n.t('Push an image to {0}', project.project.name) : vscode.l10n.t('Push an image to Synapse'));
+    const choice = await pickLocalImage(
+      connection,
+      registry,
+      project ? vscode.l10n.t('Push an image to {0}', project.project.name) : vscode.l10n.t('Push an image to Synapse'),
+    );
     if (!choice) return false;
-    if (choice.forRegistry && (!project || choice.reference.startsWith(`${registry}/${project.project.id}/`))) return pushReference(services, choice.reference);
-    const target = await chooseTarget(services, project ? { id: project.project.id, name: project.project.name } : undefined, choice.reference);
+    if (choice.forRegistry && (!project || choice.reference.startsWith(`${registry}/${project.project.id}/`)))
+      return pushReference(services, choice.reference);
+    const target = await chooseTarget(
+      services,
+      project ? { id: project.project.id, name: project.project.name } : undefined,
+      choice.reference,
+    );
     if (!target) return false;
     const reference = synapseImageName(registry, target.project.id, target.repositoryName, target.tag);
-    const added = await addTag(connection.docker, choice.image.id, reference, () => connection.module.tagImage(connection.docker, choice.image.id, reference));
-    services.logger.info(`Tagged ${choice.reference} as ${reference}${added.previousImageId ? ` (it named ${added.previousImageId === added.imageId ? 'this image already' : added.previousImageId} before)` : ''}`);
+    const added = await addTag(connection.docker, choice.image.id, reference, () =>
+      connection.module.tagImage(connection.docker, choice.image.id, reference),
+    );
+    services.logger.info(
+      `Tagged ${choice.reference} as ${reference}${added.previousImageId ? ` (it named ${added.previousImageId === added.imageId ? 'this image already' : added.previousImageId} before)` : ''}`,
+    );
     return pushReference(services, reference, { addedTag: added });
   } catch (error) {
     showError(services, vscode.l10n.t('Push failed'), error);
@@ -32,7 +45,11 @@ export async function pushLocalImage(services: Services, project: ProjectNode | 
 }
 
 /** Project (unless given), repository and tag, with Back between the steps. */
-export async function chooseTarget(services: Services, project: ImageTarget['project'] | undefined, sourceName: string): Promise<ImageTarget | undefined> {
+export async function chooseTarget(
+  services: Services,
+  project: ImageTarget['project'] | undefined,
+  sourceName: string,
+): Promise<ImageTarget | undefined> {
   const client = await services.session.client();
   const registry = services.settings().registry;
   const sourceRepository = sourceName.replace(/^.*\//, '').replace(/[:@].*$/, '');

@@ -22,7 +22,9 @@ export async function verifyRegistryLogin(services: Services): Promise<boolean> 
   try {
     await localImages.refresh(connection, registry);
     if (!(await confirmCredentialsToEngine(services, connection))) return false;
-    const result = await connection.module.checkRegistryAuth(connection.docker, await session.registryAuth(registry), undefined, { endpoint: connection.endpoint });
+    const result = await connection.module.checkRegistryAuth(connection.docker, await session.registryAuth(registry), undefined, {
+      endpoint: connection.endpoint,
+    });
     logger.info(`Registry ${registry} accepted the token of ${session.account.userName}: ${result.status}`);
     return true;
   } catch (error) {
@@ -39,11 +41,19 @@ export async function verifyRegistryLogin(services: Services): Promise<boolean> 
       void notify('warning', error.message, commandStep(vscode.l10n.t('Retry'), 'synapseDocker.retryDocker'));
       return false;
     }
-    const reason = dockerErrors.isOperationError(error) ? error.raw ?? error.message : error instanceof Error ? error.message : String(error);
+    const reason = dockerErrors.isOperationError(error)
+      ? (error.raw ?? error.message)
+      : error instanceof Error
+        ? error.message
+        : String(error);
     logger.error(`Registry ${registry} refused the token: ${reason}`);
     void notify(
       'warning',
-      vscode.l10n.t('The Docker registry {0} refused your Synapse token ({1}). Pushes and pulls will fail until you sign in with a valid token.', registry, reason),
+      vscode.l10n.t(
+        'The Docker registry {0} refused your Synapse token ({1}). Pushes and pulls will fail until you sign in with a valid token.',
+        registry,
+        reason,
+      ),
       commandStep(vscode.l10n.t('Sign In Again'), 'synapseDocker.signIn'),
     );
     return false;

@@ -3,9 +3,27 @@
 // show what Synapse has now (a concurrent change: reloaded, never overwritten), and tell the projects tree.
 import * as vscode from 'vscode';
 import {
-  accessTypesOf, appliedSentence, applyPlan, concurrentChangeSentence, LevelId, levelLabel, loadSharing, OwnAccessCache,
-  planChange, planDetail, planHeadline, Principal, principalLabel, principalOf, problemSentence, ruleExplanation, ruleOfRefusal,
-  SharingChange, SharingRow, SharingSettings, SharingSubject,
+  accessTypesOf,
+  appliedSentence,
+  applyPlan,
+  concurrentChangeSentence,
+  LevelId,
+  levelLabel,
+  loadSharing,
+  OwnAccessCache,
+  planChange,
+  planDetail,
+  planHeadline,
+  Principal,
+  principalLabel,
+  principalOf,
+  problemSentence,
+  ruleExplanation,
+  ruleOfRefusal,
+  SharingChange,
+  SharingRow,
+  SharingSettings,
+  SharingSubject,
 } from '../core/sharing';
 import { AUTHENTICATED_USERS_GROUP_ID, PUBLIC_GROUP_ID } from '../core/synapse/acl';
 import { SynapseClient } from '../core/synapse/client';
@@ -50,7 +68,7 @@ export class SharingFlow implements SharingActions {
       this.show(settings);
       return settings;
     } catch (error) {
-      const text = vscode.l10n.t('Couldn\'t load the sharing settings of {0}: {1}', subject.name, errorText(error));
+      const text = vscode.l10n.t("Couldn't load the sharing settings of {0}: {1}", subject.name, errorText(error));
       this.deps.view.showMessage(subject, text, 'error');
       this.deps.view.describe(this.deps.treeView);
       this.deps.logger.warn(text);
@@ -117,7 +135,12 @@ export class SharingFlow implements SharingActions {
         );
         return false;
       }
-      const confirm = plan.request === 'delete' ? vscode.l10n.t('Restore Inheritance') : plan.request === 'create' ? vscode.l10n.t('Create Local Settings') : vscode.l10n.t('Change Sharing');
+      const confirm =
+        plan.request === 'delete'
+          ? vscode.l10n.t('Restore Inheritance')
+          : plan.request === 'create'
+            ? vscode.l10n.t('Create Local Settings')
+            : vscode.l10n.t('Change Sharing');
       const answer = await vscode.window.showWarningMessage(planHeadline(plan), { modal: true, detail: planDetail(plan) }, confirm);
       if (answer !== confirm) return false;
       const outcome = await applyPlan(client, plan);
@@ -134,7 +157,7 @@ export class SharingFlow implements SharingActions {
     } catch (error) {
       const rule = ruleOfRefusal(error);
       const reason = rule ? `${ruleExplanation(rule, settings)} (Synapse: "${(error as SynapseError).reason}")` : errorText(error);
-      void vscode.window.showErrorMessage(vscode.l10n.t('Couldn\'t change the sharing settings of {0}: {1}', settings.subject.name, reason));
+      void vscode.window.showErrorMessage(vscode.l10n.t("Couldn't change the sharing settings of {0}: {1}", settings.subject.name, reason));
       await this.reload();
       return false;
     }
@@ -156,7 +179,10 @@ export class SharingFlow implements SharingActions {
 
   private current(): SharingSettings | undefined {
     const settings = this.deps.view.settings;
-    if (!settings) void vscode.window.showInformationMessage(vscode.l10n.t('Open the sharing settings of a project or repository first (Sharing… on it in the Synapse tree).'));
+    if (!settings)
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Open the sharing settings of a project or repository first (Sharing… on it in the Synapse tree).'),
+      );
     return settings;
   }
 
@@ -185,8 +211,16 @@ export class SharingFlow implements SharingActions {
     const client = await this.deps.client();
     type Item = vscode.QuickPickItem & { principal?: Principal };
     const fixed: Item[] = [
-      { label: `$(people) ${principalLabel({ id: AUTHENTICATED_USERS_GROUP_ID, kind: 'authenticated' })}`, principal: { id: AUTHENTICATED_USERS_GROUP_ID, kind: 'authenticated' }, alwaysShow: true },
-      { label: `$(globe) ${principalLabel({ id: PUBLIC_GROUP_ID, kind: 'public' })}`, principal: { id: PUBLIC_GROUP_ID, kind: 'public' }, alwaysShow: true },
+      {
+        label: `$(people) ${principalLabel({ id: AUTHENTICATED_USERS_GROUP_ID, kind: 'authenticated' })}`,
+        principal: { id: AUTHENTICATED_USERS_GROUP_ID, kind: 'authenticated' },
+        alwaysShow: true,
+      },
+      {
+        label: `$(globe) ${principalLabel({ id: PUBLIC_GROUP_ID, kind: 'public' })}`,
+        principal: { id: PUBLIC_GROUP_ID, kind: 'public' },
+        alwaysShow: true,
+      },
     ];
     const inSettings = new Map(settings.rows.map((row) => [row.principal.id, row]));
     const describe = (principal: Principal): string | undefined => {
@@ -255,7 +289,12 @@ export class SharingFlow implements SharingActions {
 
   /** The levels a principal may be given: the public only views; all signed-in users view or download. */
   private async pickLevel(principal: Principal, current?: LevelId): Promise<LevelId | undefined> {
-    const levels: LevelId[] = principal.kind === 'public' ? ['view'] : principal.kind === 'authenticated' ? ['view', 'download'] : ['view', 'download', 'edit', 'editDelete', 'admin'];
+    const levels: LevelId[] =
+      principal.kind === 'public'
+        ? ['view']
+        : principal.kind === 'authenticated'
+          ? ['view', 'download']
+          : ['view', 'download', 'edit', 'editDelete', 'admin'];
     const detail: Record<LevelId, string> = {
       view: vscode.l10n.t('See it; no pull'),
       download: vscode.l10n.t('Pull'),
@@ -264,8 +303,16 @@ export class SharingFlow implements SharingActions {
       admin: vscode.l10n.t('Everything, including these sharing settings'),
     };
     const picked = await vscode.window.showQuickPick(
-      levels.map((level) => ({ label: levelLabel(level), description: level === current ? vscode.l10n.t('current') : undefined, detail: detail[level], level })),
-      { title: vscode.l10n.t('Level for {0}', principalLabel(principal)), placeHolder: vscode.l10n.t('What may {0} do?', principalLabel(principal)) },
+      levels.map((level) => ({
+        label: levelLabel(level),
+        description: level === current ? vscode.l10n.t('current') : undefined,
+        detail: detail[level],
+        level,
+      })),
+      {
+        title: vscode.l10n.t('Level for {0}', principalLabel(principal)),
+        placeHolder: vscode.l10n.t('What may {0} do?', principalLabel(principal)),
+      },
     );
     return picked?.level;
   }

@@ -24,7 +24,12 @@ export async function cancelSubmission(services: Services, argument: unknown): P
   const cancel = vscode.l10n.t('Request Cancellation');
   const answer = await vscode.window.showWarningMessage(
     vscode.l10n.t('Ask the queue {0} to stop submission {1} ({2})?', node.evaluation.name, node.submission.id, label),
-    { modal: true, detail: vscode.l10n.t('The pipeline stops it when it next looks; it still counts toward your limit unless the queue marks it INVALID or REJECTED.') },
+    {
+      modal: true,
+      detail: vscode.l10n.t(
+        'The pipeline stops it when it next looks; it still counts toward your limit unless the queue marks it INVALID or REJECTED.',
+      ),
+    },
     cancel,
   );
   if (answer !== cancel) return false;

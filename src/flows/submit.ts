@@ -8,7 +8,15 @@ import { AccountSnapshot, NotSignedInError } from '../host/session';
 import { linkSignals } from '../core/accounts';
 import { limitUsage, currentRound, tightestLimit, type LimitUsage } from '../core/challenges/limits';
 import { isBlocking, presubmitProblems, type PresubmitProblem } from '../core/challenges/presubmit';
-import { finalNotification, limitSentence, limitWindow, memberSentence, problemSentence, roundEndSentence, teamSentence } from '../core/challenges/sentences';
+import {
+  finalNotification,
+  limitSentence,
+  limitWindow,
+  memberSentence,
+  problemSentence,
+  roundEndSentence,
+  teamSentence,
+} from '../core/challenges/sentences';
 import { publicScores } from '../core/challenges/annotations';
 import type { SubmissionStatus } from '../core/synapse/evaluations';
 import type { PushedPlatform } from '../core/docker/pushedManifest';
@@ -51,7 +59,9 @@ interface QueueChoice {
   usage: LimitUsage[];
 }
 
-type SubmitAs = { kind: 'individual' } | { kind: 'team'; teamId: string; teamName: string; eligibility: TeamSubmissionEligibility; contributors: string[] };
+type SubmitAs =
+  | { kind: 'individual' }
+  | { kind: 'team'; teamId: string; teamName: string; eligibility: TeamSubmissionEligibility; contributors: string[] };
 
 /** Receives each created submission (the Submissions view). */
 export interface SubmissionSink {
@@ -72,11 +82,21 @@ export async function submitToChallenge(services: Services, sink: SubmissionSink
     if (!checked) return undefined;
     const submission = await send(snapshot, target, queue, as, checked.etag);
     sink.added(queue.evaluation, submission);
-    services.logger.info(`Submitted ${target.repository.repositoryName}@${target.digest} to ${queue.evaluation.id} as ${as.kind === 'team' ? `team ${as.teamId}` : 'an individual'}: submission ${submission.id}`);
+    services.logger.info(
+      `Submitted ${target.repository.repositoryName}@${target.digest} to ${queue.evaluation.id} as ${as.kind === 'team' ? `team ${as.teamId}` : 'an individual'}: submission ${submission.id}`,
+    );
     const receipt = queue.evaluation.submissionReceiptMessage?.trim();
     const message = receipt
-      ? vscode.l10n.t({ message: 'Submitted to {0}: submission {1}. {2}', args: [queue.evaluation.name, submission.id, receipt], comment: ['{0}: queue name. {1}: submission id. {2}: the queue\'s receipt message.'] })
-      : vscode.l10n.t({ message: 'Submitted to {0}: submission {1}.', args: [queue.evaluation.name, submission.id], comment: ['{0}: queue name. {1}: submission id.'] });
+      ? vscode.l10n.t({
+          message: 'Submitted to {0}: submission {1}. {2}',
+          args: [queue.evaluation.name, submission.id, receipt],
+          comment: ["{0}: queue name. {1}: submission id. {2}: the queue's receipt message."],
+        })
+      : vscode.l10n.t({
+          message: 'Submitted to {0}: submission {1}.',
+          args: [queue.evaluation.name, submission.id],
+          comment: ['{0}: queue name. {1}: submission id.'],
+        });
     void notify('info', message, commandStep(vscode.l10n.t('Show Submissions'), SHOW_SUBMISSIONS_COMMAND));
     return submission;
   } catch (error) {
@@ -88,8 +108,11 @@ export async function submitToChallenge(services: Services, sink: SubmissionSink
     if (error instanceof SynapseError && error.status !== undefined && error.status < 500 && error.reason) {
       // Synapse's own refusal (not registered, outside the round, limit reached…) says it best.
       services.logger.warn(`Submission refused: ${error.status} ${error.reason}`);
-      void notify('error', vscode.l10n.t({ message: 'Synapse refused the submission: {0}', args: [error.reason], comment: ['{0}: the reason Synapse gave.'] }),
-        commandStep(vscode.l10n.t('Try Again'), SUBMIT_COMMAND, ...(argument !== undefined ? [argument] : [])));
+      void notify(
+        'error',
+        vscode.l10n.t({ message: 'Synapse refused the submission: {0}', args: [error.reason], comment: ['{0}: the reason Synapse gave.'] }),
+        commandStep(vscode.l10n.t('Try Again'), SUBMIT_COMMAND, ...(argument !== undefined ? [argument] : [])),
+      );
       return undefined;
     }
     showError(services, vscode.l10n.t('Submission failed'), error);
@@ -141,25 +164,42 @@ async function pickTarget(services: Services, snapshot: AccountSnapshot): Promis
     projects.push(...page);
     if (projects.length >= 200) break;
   }
-  const project = await vscode.window.showQuickPick(projects.map((p) => ({ label: p.name, description: p.id, project: p })), {
-    title: vscode.l10n.t('Submit to Challenge: the project of the image'), matchOnDescription: true,
-  });
+  const project = await vscode.window.showQuickPick(
+    projects.map((p) => ({ label: p.name, description: p.id, project: p })),
+    {
+      title: vscode.l10n.t('Submit to Challenge: the project of the image'),
+      matchOnDescription: true,
+    },
+  );
   if (!project) return undefined;
   const repositories: DockerRepository[] = [];
-  for await (const page of client.dockerRepositoryPages(project.project.id, { signal: snapshot.signal })) repositories.push(...page.filter((r) => r.isManaged));
+  for await (const page of client.dockerRepositoryPages(project.project.id, { signal: snapshot.signal }))
+    repositories.push(...page.filter((r) => r.isManaged));
   if (repositories.length === 0) {
-    void notify('info', vscode.l10n.t('{0} has no Docker repository on the registry.', project.project.name), commandStep(vscode.l10n.t('Push Image…'), 'synapseDocker.pushImage'));
+    void notify(
+      'info',
+      vscode.l10n.t('{0} has no Docker repository on the registry.', project.project.name),
+      commandStep(vscode.l10n.t('Push Image…'), 'synapseDocker.pushImage'),
+    );
     return undefined;
   }
-  const repository = await vscode.window.showQuickPick(repositories.map((r) => ({ label: r.repositoryName.replace(/^[^/]+\//, ''), description: r.id, repository: r })), {
-    title: vscode.l10n.t('Submit to Challenge: the repository'), matchOnDescription: true,
-  });
+  const repository = await vscode.window.showQuickPick(
+    repositories.map((r) => ({ label: r.repositoryName.replace(/^[^/]+\//, ''), description: r.id, repository: r })),
+    {
+      title: vscode.l10n.t('Submit to Challenge: the repository'),
+      matchOnDescription: true,
+    },
+  );
   if (!repository) return undefined;
   const commits: DockerCommit[] = [];
   for await (const page of client.dockerTagPages(repository.repository.id, 50, {}, snapshot.signal)) commits.push(...page);
-  const tag = await vscode.window.showQuickPick(commits.map((c) => ({ label: c.tag, description: c.digest, commit: c })), {
-    title: vscode.l10n.t('Submit to Challenge: the tag'), matchOnDescription: true,
-  });
+  const tag = await vscode.window.showQuickPick(
+    commits.map((c) => ({ label: c.tag, description: c.digest, commit: c })),
+    {
+      title: vscode.l10n.t('Submit to Challenge: the tag'),
+      matchOnDescription: true,
+    },
+  );
   if (!tag) return undefined;
   void services;
   return { repository: repository.repository, tag: tag.commit.tag, digest: tag.commit.digest };
@@ -172,20 +212,33 @@ async function pickQueue(services: Services, snapshot: AccountSnapshot, target: 
   const now = Date.now();
   const choices = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Finding the queues you can submit to…'), cancellable: true },
-    (_progress, cancellation) => withSignals([abortSignalFor(cancellation), snapshot.signal], async (signal) => {
-      // Every queue that grants SUBMIT, open or not: a closed one is listed with its end, not left out unexplained.
-      const queues = await evaluations.listEvaluations({ accessType: 'SUBMIT' }, signal);
-      return Promise.all(queues.map(async (evaluation): Promise<QueueChoice> => {
-        const rounds = await evaluations.listRounds(evaluation.id, signal);
-        const round = currentRound(rounds, now);
-        if (!round) {
-          const lastRound = rounds.filter((r) => Date.parse(r.roundEnd) <= now).sort((a, b) => Date.parse(b.roundEnd) - Date.parse(a.roundEnd))[0];
-          return { evaluation, lastRound, usage: [] };
-        }
-        const mine = await evaluations.listMySubmissions(evaluation.id, signal);
-        return { evaluation, round, usage: limitUsage(round, mine.map((b) => ({ createdOn: b.submission.createdOn, status: b.submissionStatus.status })), now) };
-      }));
-    }),
+    (_progress, cancellation) =>
+      withSignals([abortSignalFor(cancellation), snapshot.signal], async (signal) => {
+        // Every queue that grants SUBMIT, open or not: a closed one is listed with its end, not left out unexplained.
+        const queues = await evaluations.listEvaluations({ accessType: 'SUBMIT' }, signal);
+        return Promise.all(
+          queues.map(async (evaluation): Promise<QueueChoice> => {
+            const rounds = await evaluations.listRounds(evaluation.id, signal);
+            const round = currentRound(rounds, now);
+            if (!round) {
+              const lastRound = rounds
+                .filter((r) => Date.parse(r.roundEnd) <= now)
+                .sort((a, b) => Date.parse(b.roundEnd) - Date.parse(a.roundEnd))[0];
+              return { evaluation, lastRound, usage: [] };
+            }
+            const mine = await evaluations.listMySubmissions(evaluation.id, signal);
+            return {
+              evaluation,
+              round,
+              usage: limitUsage(
+                round,
+                mine.map((b) => ({ createdOn: b.submission.createdOn, status: b.submissionStatus.status })),
+                now,
+              ),
+            };
+          }),
+        );
+      }),
   );
   if (choices.length === 0) {
     void notify('info', vscode.l10n.t('No evaluation queue accepts submissions from you.'));
@@ -198,19 +251,37 @@ async function pickQueue(services: Services, snapshot: AccountSnapshot, target: 
     description: choice.round
       ? `${choice.evaluation.id} · ${roundEndSentence(choice.round.roundEnd)}`
       : `${choice.evaluation.id} · ${choice.lastRound ? closedSentence(choice.lastRound.roundEnd) : vscode.l10n.t('no open round')}`,
-    detail: choice.round ? (choice.usage.length ? choice.usage.map(limitSentence).join(' · ') : vscode.l10n.t('no submission limit')) : undefined,
+    detail: choice.round
+      ? choice.usage.length
+        ? choice.usage.map(limitSentence).join(' · ')
+        : vscode.l10n.t('no submission limit')
+      : undefined,
     choice,
   }));
   const picked = await vscode.window.showQuickPick(items, {
-    title: vscode.l10n.t('Submit {0}:{1} to…', target.repository.repositoryName, target.tag), placeHolder: vscode.l10n.t('Evaluation queue'), matchOnDescription: true, matchOnDetail: true,
+    title: vscode.l10n.t('Submit {0}:{1} to…', target.repository.repositoryName, target.tag),
+    placeHolder: vscode.l10n.t('Evaluation queue'),
+    matchOnDescription: true,
+    matchOnDetail: true,
   });
   if (!picked) return undefined;
   const choice = picked.choice;
   if (!choice.round) {
     // Synapse would answer "It is currently outside of the time range allowed for submissions."
-    void notify('error', choice.lastRound
-      ? vscode.l10n.t({ message: '{0} takes no submissions now: its round ended {1}.', args: [choice.evaluation.name, utc(choice.lastRound.roundEnd)], comment: ['{0}: queue name. {1}: UTC date and time.'] })
-      : vscode.l10n.t({ message: '{0} takes no submissions now: no round is open.', args: [choice.evaluation.name], comment: ['{0}: queue name.'] }));
+    void notify(
+      'error',
+      choice.lastRound
+        ? vscode.l10n.t({
+            message: '{0} takes no submissions now: its round ended {1}.',
+            args: [choice.evaluation.name, utc(choice.lastRound.roundEnd)],
+            comment: ['{0}: queue name. {1}: UTC date and time.'],
+          })
+        : vscode.l10n.t({
+            message: '{0} takes no submissions now: no round is open.',
+            args: [choice.evaluation.name],
+            comment: ['{0}: queue name.'],
+          }),
+    );
     return undefined;
   }
   void services;
@@ -218,25 +289,33 @@ async function pickQueue(services: Services, snapshot: AccountSnapshot, target: 
 }
 
 const utc = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
-const closedSentence = (roundEnd: string): string => vscode.l10n.t({ message: 'closed: the round ended {0}', args: [utc(roundEnd)], comment: ['{0}: a UTC date and time.'] });
+const closedSentence = (roundEnd: string): string =>
+  vscode.l10n.t({ message: 'closed: the round ended {0}', args: [utc(roundEnd)], comment: ['{0}: a UTC date and time.'] });
 
 // ---- Individual or team ----
 
 async function pickSubmitAs(services: Services, snapshot: AccountSnapshot, queue: QueueChoice): Promise<SubmitAs | undefined> {
   const evaluations = snapshot.client.evaluations;
   const signal = snapshot.signal;
-  const challenge = queue.evaluation.contentSource ? await evaluations.getChallengeForProject(queue.evaluation.contentSource, signal) : undefined;
+  const challenge = queue.evaluation.contentSource
+    ? await evaluations.getChallengeForProject(queue.evaluation.contentSource, signal)
+    : undefined;
   const teamIds = challenge ? await evaluations.listSubmissionTeams(challenge.id, signal) : [];
   const names = new Map<string, string>();
   const nameOf = async (principalId: string): Promise<string> => {
     if (!names.has(principalId)) names.set(principalId, await evaluations.getUserName(principalId, signal).catch(() => principalId));
     return names.get(principalId)!;
   };
-  const teams = await Promise.all(teamIds.map(async (teamId) => {
-    const [team, eligibility] = await Promise.all([evaluations.getTeam(teamId, signal), evaluations.getTeamEligibility(queue.evaluation.id, teamId, signal)]);
-    const members = await Promise.all(eligibility.membersEligibility.map(async (m) => memberSentence(await nameOf(m.principalId), m)));
-    return { team, eligibility, members };
-  }));
+  const teams = await Promise.all(
+    teamIds.map(async (teamId) => {
+      const [team, eligibility] = await Promise.all([
+        evaluations.getTeam(teamId, signal),
+        evaluations.getTeamEligibility(queue.evaluation.id, teamId, signal),
+      ]);
+      const members = await Promise.all(eligibility.membersEligibility.map(async (m) => memberSentence(await nameOf(m.principalId), m)));
+      return { team, eligibility, members };
+    }),
+  );
   const me = (await snapshot.client.getUserProfile(signal)).userName;
   const individualFull = tightestLimit(queue.usage)?.left === 0;
   if (!queue.round) return undefined;
@@ -249,17 +328,23 @@ async function pickSubmitAs(services: Services, snapshot: AccountSnapshot, queue
     },
     ...teams.map(({ team, eligibility, members }): Item => {
       const refusal = teamSentence(eligibility);
-      const contributors = eligibility.membersEligibility.filter((m) => m.isEligible && !m.hasConflictingSubmission).map((m) => m.principalId);
+      const contributors = eligibility.membersEligibility
+        .filter((m) => m.isEligible && !m.hasConflictingSubmission)
+        .map((m) => m.principalId);
       return {
         label: vscode.l10n.t('As team {0}', team.name),
-        description: refusal ?? vscode.l10n.t('{0} of {1} members can contribute', contributors.length, eligibility.membersEligibility.length),
+        description:
+          refusal ?? vscode.l10n.t('{0} of {1} members can contribute', contributors.length, eligibility.membersEligibility.length),
         detail: members.join(' · '),
         as: refusal ? undefined : { kind: 'team', teamId: team.id, teamName: team.name, eligibility, contributors },
         refusal,
       };
     }),
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Submit to {0} as…', queue.evaluation.name), matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: vscode.l10n.t('Submit to {0} as…', queue.evaluation.name),
+    matchOnDetail: true,
+  });
   if (!picked) return undefined;
   if (!picked.as) {
     void notify('error', picked.refusal ?? vscode.l10n.t('The team cannot submit to this queue now.'));
@@ -268,9 +353,20 @@ async function pickSubmitAs(services: Services, snapshot: AccountSnapshot, queue
   const spent = picked.as.kind === 'individual' ? queue.usage.find((usage) => usage.left === 0) : undefined;
   if (spent) {
     // Counted from your own submissions, so never more than Synapse counts: it would refuse too.
-    void notify('error', spent.resetsAt !== undefined
-      ? vscode.l10n.t({ message: 'You have used all {0} submissions to {1} allowed {2}; the limit resets {3}.', args: [spent.maximumSubmissions, queue.evaluation.name, limitWindow(spent), utc(new Date(spent.resetsAt).toISOString())], comment: ['{0}: the limit. {1}: queue name. {2}: "today (UTC)"… {3}: UTC date and time.'] })
-      : vscode.l10n.t({ message: 'You have used all {0} submissions to {1} allowed {2}.', args: [spent.maximumSubmissions, queue.evaluation.name, limitWindow(spent)], comment: ['{0}: the limit. {1}: queue name. {2}: "in this round"…'] }));
+    void notify(
+      'error',
+      spent.resetsAt !== undefined
+        ? vscode.l10n.t({
+            message: 'You have used all {0} submissions to {1} allowed {2}; the limit resets {3}.',
+            args: [spent.maximumSubmissions, queue.evaluation.name, limitWindow(spent), utc(new Date(spent.resetsAt).toISOString())],
+            comment: ['{0}: the limit. {1}: queue name. {2}: "today (UTC)"… {3}: UTC date and time.'],
+          })
+        : vscode.l10n.t({
+            message: 'You have used all {0} submissions to {1} allowed {2}.',
+            args: [spent.maximumSubmissions, queue.evaluation.name, limitWindow(spent)],
+            comment: ['{0}: the limit. {1}: queue name. {2}: "in this round"…'],
+          }),
+    );
     return undefined;
   }
   void services;
@@ -285,10 +381,18 @@ async function confirm(target: SubmitTarget, queue: QueueChoice, as: SubmitAs): 
   const detail = [
     `${target.repository.repositoryName}@${target.digest}`,
     vscode.l10n.t('Tag {0} now; the queue gets exactly this digest.', target.tag),
-    queue.evaluation.submissionInstructionsMessage ? vscode.l10n.t('Instructions: {0}', queue.evaluation.submissionInstructionsMessage) : undefined,
-  ].filter(Boolean).join('\n\n');
+    queue.evaluation.submissionInstructionsMessage
+      ? vscode.l10n.t('Instructions: {0}', queue.evaluation.submissionInstructionsMessage)
+      : undefined,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
   const answer = await vscode.window.showInformationMessage(
-    vscode.l10n.t({ message: 'Submit {0}:{1} to {2} {3}?', args: [target.repository.repositoryName, target.tag, queue.evaluation.name, who], comment: ['{0}:{1}: image and tag. {2}: queue name. {3}: "individually" or "as team X".'] }),
+    vscode.l10n.t({
+      message: 'Submit {0}:{1} to {2} {3}?',
+      args: [target.repository.repositoryName, target.tag, queue.evaluation.name, who],
+      comment: ['{0}:{1}: image and tag. {2}: queue name. {3}: "individually" or "as team X".'],
+    }),
     { modal: true, detail },
     submit,
   );
@@ -303,16 +407,37 @@ async function imagePlatforms(services: Services, snapshot: AccountSnapshot, tar
   if (reference instanceof NameError) return undefined;
   try {
     const connection = await services.docker.connect();
-    const local = await connection.docker.getImage(`${target.repository.repositoryName}:${target.tag}`).inspect().catch(() => undefined);
-    if (local && (local.RepoDigests ?? []).includes(`${target.repository.repositoryName}@${target.digest}`) && local.Os && local.Architecture) {
-      return [{ os: local.Os, architecture: local.Architecture, ...((local as { Variant?: string }).Variant ? { variant: (local as { Variant?: string }).Variant } : {}) }];
+    const local = await connection.docker
+      .getImage(`${target.repository.repositoryName}:${target.tag}`)
+      .inspect()
+      .catch(() => undefined);
+    if (
+      local &&
+      (local.RepoDigests ?? []).includes(`${target.repository.repositoryName}@${target.digest}`) &&
+      local.Os &&
+      local.Architecture
+    ) {
+      return [
+        {
+          os: local.Os,
+          architecture: local.Architecture,
+          ...((local as { Variant?: string }).Variant ? { variant: (local as { Variant?: string }).Variant } : {}),
+        },
+      ];
     }
     const pushed = await connection.module.inspectPushedManifest({
-      docker: connection.docker, endpoint: connection.endpoint, reference, digest: target.digest, auth: snapshot.registryAuth(reference.registry), signal: snapshot.signal,
+      docker: connection.docker,
+      endpoint: connection.endpoint,
+      reference,
+      digest: target.digest,
+      auth: snapshot.registryAuth(reference.registry),
+      signal: snapshot.signal,
     });
     return pushed.platforms;
   } catch (error) {
-    services.logger.warn(`Couldn't find the platforms of ${target.repository.repositoryName}@${target.digest}: ${(error as Error).message}`);
+    services.logger.warn(
+      `Couldn't find the platforms of ${target.repository.repositoryName}@${target.digest}: ${(error as Error).message}`,
+    );
     return undefined;
   }
 }
@@ -321,20 +446,27 @@ async function runChecks(services: Services, snapshot: AccountSnapshot, target: 
   const client = snapshot.client;
   const facts = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the image before submitting…'), cancellable: true },
-    (_progress, cancellation) => withSignals([abortSignalFor(cancellation), snapshot.signal], async (signal) => {
-      const before = await client.getEntity(target.repository.id, signal);
-      const commits: DockerCommit[] = [];
-      for await (const page of client.dockerTagPages(target.repository.id, 50, {}, signal)) commits.push(...page);
-      const platforms = await imagePlatforms(services, snapshot, target);
-      const now = await client.getEntity(target.repository.id, signal);
-      return { commits, platforms, etagChecked: before.etag, etagNow: now.etag };
-    }),
+    (_progress, cancellation) =>
+      withSignals([abortSignalFor(cancellation), snapshot.signal], async (signal) => {
+        const before = await client.getEntity(target.repository.id, signal);
+        const commits: DockerCommit[] = [];
+        for await (const page of client.dockerTagPages(target.repository.id, 50, {}, signal)) commits.push(...page);
+        const platforms = await imagePlatforms(services, snapshot, target);
+        const now = await client.getEntity(target.repository.id, signal);
+        return { commits, platforms, etagChecked: before.etag, etagNow: now.etag };
+      }),
   );
   const problems = presubmitProblems({
-    digest: target.digest, repositoryId: target.repository.id, commits: facts.commits, platforms: facts.platforms,
-    tokenScopes: snapshot.account.scopes, etagChecked: facts.etagChecked, etagNow: facts.etagNow,
+    digest: target.digest,
+    repositoryId: target.repository.id,
+    commits: facts.commits,
+    platforms: facts.platforms,
+    tokenScopes: snapshot.account.scopes,
+    etagChecked: facts.etagChecked,
+    etagNow: facts.etagNow,
   });
-  for (const problem of problems) services.logger.warn(`Before submitting ${target.repository.repositoryName}@${target.digest}: ${problem.code}`);
+  for (const problem of problems)
+    services.logger.warn(`Before submitting ${target.repository.repositoryName}@${target.digest}: ${problem.code}`);
   const blocking = problems.find(isBlocking);
   if (blocking) {
     showProblem(services, target, blocking);
@@ -355,11 +487,25 @@ function showProblem(services: Services, target: SubmitTarget, problem: Presubmi
   const argument: SubmitArgument = { repositoryId: target.repository.id, tag: target.tag };
   const steps: NextStep[] = [];
   switch (fix) {
-    case 'signIn': steps.push(commandStep(fixLabel, 'synapseDocker.signIn')); break;
-    case 'push': steps.push(commandStep(fixLabel, 'synapseDocker.pushImage', `${target.repository.repositoryName}:${target.tag}`)); break;
-    case 'rebuildAmd64': steps.push(commandStep(fixLabel, 'synapseDocker.buildImage', { platform: 'linux/amd64', reference: `${target.repository.repositoryName}:${target.tag}` })); break;
-    case 'checkAgain': steps.push(commandStep(fixLabel, SUBMIT_COMMAND, argument)); break;
-    case 'submitAnyway': break;
+    case 'signIn':
+      steps.push(commandStep(fixLabel, 'synapseDocker.signIn'));
+      break;
+    case 'push':
+      steps.push(commandStep(fixLabel, 'synapseDocker.pushImage', `${target.repository.repositoryName}:${target.tag}`));
+      break;
+    case 'rebuildAmd64':
+      steps.push(
+        commandStep(fixLabel, 'synapseDocker.buildImage', {
+          platform: 'linux/amd64',
+          reference: `${target.repository.repositoryName}:${target.tag}`,
+        }),
+      );
+      break;
+    case 'checkAgain':
+      steps.push(commandStep(fixLabel, SUBMIT_COMMAND, argument));
+      break;
+    case 'submitAnyway':
+      break;
   }
   void services;
   void notify('error', message, ...steps);
@@ -370,18 +516,27 @@ function showProblem(services: Services, target: SubmitTarget, problem: Presubmi
 async function send(snapshot: AccountSnapshot, target: SubmitTarget, queue: QueueChoice, as: SubmitAs, etag: string): Promise<Submission> {
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Submitting to {0}…', queue.evaluation.name) },
-    () => snapshot.client.evaluations.submit({
-      evaluationId: queue.evaluation.id,
-      entityId: target.repository.id,
-      dockerDigest: target.digest,
-      name: `${target.repository.repositoryName.replace(/^[^/]+\//, '')}:${target.tag}`,
-      ...(as.kind === 'team' ? { teamId: as.teamId, contributors: as.contributors } : {}),
-    }, etag, as.kind === 'team' ? as.eligibility.eligibilityStateHash : undefined, snapshot.signal),
+    () =>
+      snapshot.client.evaluations.submit(
+        {
+          evaluationId: queue.evaluation.id,
+          entityId: target.repository.id,
+          dockerDigest: target.digest,
+          name: `${target.repository.repositoryName.replace(/^[^/]+\//, '')}:${target.tag}`,
+          ...(as.kind === 'team' ? { teamId: as.teamId, contributors: as.contributors } : {}),
+        },
+        etag,
+        as.kind === 'team' ? as.eligibility.eligibilityStateHash : undefined,
+        snapshot.signal,
+      ),
   );
 }
 
 /** A submission reached a final status: say so, with the way to the view. */
 export function announceFinalSubmission(submission: Submission | undefined, status: SubmissionStatus): void {
-  void notify(status.status === 'INVALID' ? 'warning' : 'info', finalNotification(submission?.name ?? status.id, status, publicScores(status)),
-    commandStep(vscode.l10n.t('Show Submissions'), SHOW_SUBMISSIONS_COMMAND));
+  void notify(
+    status.status === 'INVALID' ? 'warning' : 'info',
+    finalNotification(submission?.name ?? status.id, status, publicScores(status)),
+    commandStep(vscode.l10n.t('Show Submissions'), SHOW_SUBMISSIONS_COMMAND),
+  );
 }

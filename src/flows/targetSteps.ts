@@ -23,7 +23,8 @@ export type ImageTargetState = Partial<ImageTarget>;
 /** The finished wizard's answers as a target; throws if a step left its answer out (a bug, not a user error). */
 export function completeTarget(state: ImageTargetState): ImageTarget {
   const { project, repositoryName, tag } = state;
-  if (!project || !repositoryName || tag === undefined) throw new Error('The image target wizard finished without a project, repository or tag.');
+  if (!project || !repositoryName || tag === undefined)
+    throw new Error('The image target wizard finished without a project, repository or tag.');
   return { project, repositoryName, repositoryExists: state.repositoryExists ?? false, tag };
 }
 
@@ -58,7 +59,11 @@ interface RepositoryItem extends vscode.QuickPickItem {
 /** Projects: pinned ones and the first page of the user's, those the user can add to first; or a typed synID. */
 export function projectStep<S extends ImageTargetState>(client: SynapseClient, pinned: PinnedProject[]): WizardStep<S> {
   return async (state: S, info: StepInfo) => {
-    const items: ProjectItem[] = (await projectChoices(client, pinned)).map((p) => ({ label: p.name, description: p.id, project: { id: p.id, name: p.name } }));
+    const items: ProjectItem[] = (await projectChoices(client, pinned)).map((p) => ({
+      label: p.name,
+      description: p.id,
+      project: { id: p.id, name: p.name },
+    }));
     const chosen = await pick<ProjectItem>(info, {
       placeholder: vscode.l10n.t('Synapse project to push to (or type a synID)'),
       items,
@@ -99,7 +104,15 @@ function typedProjectItem(value: string, items: ProjectItem[]): ProjectItem[] {
   if (!/^syn/.test(typed) || items.some((i) => i.project.id === typed)) return [];
   const problem = validateProjectId(typed);
   if (problem) return [{ label: `$(error) ${problem.message}`, project: { id: '', name: '' }, kind: vscode.QuickPickItemKind.Separator }];
-  return [{ label: vscode.l10n.t('Use project {0}', typed), description: vscode.l10n.t('typed synID'), project: { id: typed, name: typed }, typed: true, alwaysShow: true }];
+  return [
+    {
+      label: vscode.l10n.t('Use project {0}', typed),
+      description: vscode.l10n.t('typed synID'),
+      project: { id: typed, name: typed },
+      typed: true,
+      alwaysShow: true,
+    },
+  ];
 }
 
 /** Repositories: the project's existing managed ones, or a new name validated as typed. */
@@ -112,7 +125,12 @@ export function repositoryStep<S extends ImageTargetState>(client: SynapseClient
       .filter((r) => r.isManaged)
       .map((r) => {
         const path = repositoryLabel(r);
-        return { label: path.startsWith(prefix) ? path.slice(prefix.length) : path, description: vscode.l10n.t('existing repository'), repositoryName: path.slice(prefix.length), exists: true };
+        return {
+          label: path.startsWith(prefix) ? path.slice(prefix.length) : path,
+          description: vscode.l10n.t('existing repository'),
+          repositoryName: path.slice(prefix.length),
+          exists: true,
+        };
       });
     const suggested = suggestion ? suggestRepositoryName(suggestion) : '';
     const chosen = await pick<RepositoryItem>(info, {
@@ -133,7 +151,15 @@ function newRepositoryItem(value: string, items: RepositoryItem[], within: { reg
   if (problem) {
     return [{ label: `$(error) ${problem.message}`, repositoryName: '', exists: false, kind: vscode.QuickPickItemKind.Separator }];
   }
-  return [{ label: `$(add) ${name}`, description: vscode.l10n.t('new repository {0}/{1}/{2}', within.registry, within.projectId, name), repositoryName: name, exists: false, alwaysShow: true }];
+  return [
+    {
+      label: `$(add) ${name}`,
+      description: vscode.l10n.t('new repository {0}/{1}/{2}', within.registry, within.projectId, name),
+      repositoryName: name,
+      exists: false,
+      alwaysShow: true,
+    },
+  ];
 }
 
 export function tagStep<S extends ImageTargetState>(defaultTag: string): WizardStep<S> {

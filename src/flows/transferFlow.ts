@@ -58,7 +58,10 @@ function showRefusal(services: Services, refusal: PreflightRefusal, more: number
     steps.push(commandStep(vscode.l10n.t('Sign In with Another Token'), 'synapseDocker.signIn'));
   }
   if (steps.length === 0) steps.push(commandStep(vscode.l10n.t('Try Again'), commandOf(action)));
-  const text = more > 0 ? vscode.l10n.t('{0} {1} ({2} more in the log)', refusal.message, refusal.fix, more) : vscode.l10n.t('{0} {1}', refusal.message, refusal.fix);
+  const text =
+    more > 0
+      ? vscode.l10n.t('{0} {1} ({2} more in the log)', refusal.message, refusal.fix, more)
+      : vscode.l10n.t('{0} {1}', refusal.message, refusal.fix);
   void notify('error', stays ? vscode.l10n.t('{0} {1}', text, stays) : text, ...steps);
 }
 
@@ -94,7 +97,14 @@ interface TransferKind {
   failedTitle(name: string): string;
   run(connection: DockerConnection, options: Parameters<DockerModule['pushImage']>[0]): Promise<string>;
   /** After the bytes moved: make the result visible. */
-  succeeded(services: Services, connection: DockerConnection, snapshot: AccountSnapshot, reference: ImageReference, name: string, digest: string): Promise<void>;
+  succeeded(
+    services: Services,
+    connection: DockerConnection,
+    snapshot: AccountSnapshot,
+    reference: ImageReference,
+    name: string,
+    digest: string,
+  ): Promise<void>;
 }
 
 const PUSH: TransferKind = {
@@ -183,7 +193,14 @@ async function transfer(services: Services, text: string, kind: TransferKind, ad
   }
 }
 
-async function transferOnce(services: Services, text: string, kind: TransferKind, reference: ImageReference, name: string, addedTag?: AddedTag): Promise<boolean> {
+async function transferOnce(
+  services: Services,
+  text: string,
+  kind: TransferKind,
+  reference: ImageReference,
+  name: string,
+  addedTag?: AddedTag,
+): Promise<boolean> {
   const { session, docker, logger } = services;
   let snapshot: AccountSnapshot | undefined;
   let moved = false;
@@ -197,7 +214,11 @@ async function transferOnce(services: Services, text: string, kind: TransferKind
     // Advisory refusals are Synapse's prediction, not its decision: warn and let the registry decide.
     const blocking = refusals.filter((r) => !r.advisory);
     if (blocking.length > 0) return explainRefusals(services, blocking, kind.action, addedTag ? await stays() : undefined);
-    warnAdvisory(services, refusals.filter((r) => r.advisory), kind.action);
+    warnAdvisory(
+      services,
+      refusals.filter((r) => r.advisory),
+      kind.action,
+    );
     // Declined: nothing is sent, and a tag this push added is taken back.
     if (!(await confirmCredentialsToEngine(services, connection))) {
       if (addedTag) await stays();
@@ -209,7 +230,14 @@ async function transferOnce(services: Services, text: string, kind: TransferKind
       { location: vscode.ProgressLocation.Notification, title: kind.progressTitle(name), cancellable: true },
       (progress, cancellation) =>
         whileLinked([abortSignalFor(cancellation), account.signal], (signal) =>
-          kind.run(connection, { docker: connection.docker, endpoint: connection.endpoint, reference, auth, signal, onProgress: reportTransfer(progress) }),
+          kind.run(connection, {
+            docker: connection.docker,
+            endpoint: connection.endpoint,
+            reference,
+            auth,
+            signal,
+            onProgress: reportTransfer(progress),
+          }),
         ),
     );
     moved = true;
@@ -221,16 +249,25 @@ async function transferOnce(services: Services, text: string, kind: TransferKind
     if (isCancellation(error) && !moved) {
       const ended = accountEnded(snapshot?.signal) ?? (error instanceof AccountEndedError ? error : undefined);
       // After a palette push its tag may be gone: "Push Again" starts from the palette then.
-      const step = ended?.reason === 'signed-out'
-        ? commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn')
-        : commandStep(kind.action === 'push' ? vscode.l10n.t('Push Again') : vscode.l10n.t('Pull Again'), commandOf(kind.action), ...(addedTag ? [] : [text]));
+      const step =
+        ended?.reason === 'signed-out'
+          ? commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn')
+          : commandStep(
+              kind.action === 'push' ? vscode.l10n.t('Push Again') : vscode.l10n.t('Pull Again'),
+              commandOf(kind.action),
+              ...(addedTag ? [] : [text]),
+            );
       if (ended) logger.info(`${kind.action} of ${name} cancelled: ${ended.message}`);
       void notify('info', withStays(ended ? kind.accountEndedMessage(name, ended) : kind.cancelledMessage(name), await stays()), step);
       return false;
     }
     if (error instanceof NotSignedInError) {
       const after = addedTag ? await stays() : undefined;
-      void notify('error', withStays(vscode.l10n.t('{0}: {1}', kind.failedTitle(name), error.message), after), commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn'));
+      void notify(
+        'error',
+        withStays(vscode.l10n.t('{0}: {1}', kind.failedTitle(name), error.message), after),
+        commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn'),
+      );
       return false;
     }
     if (dockerErrors.isRegistryDenied(error) && snapshot) {
@@ -253,7 +290,12 @@ async function whileLinked<T>(signals: AbortSignal[], work: (signal: AbortSignal
 }
 
 /** Synapse's permission checks, with progress and Cancel; they stop when the account ends. */
-async function preflight(services: Services, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull'): Promise<PreflightRefusal[]> {
+async function preflight(
+  services: Services,
+  snapshot: AccountSnapshot,
+  reference: ImageReference,
+  action: 'push' | 'pull',
+): Promise<PreflightRefusal[]> {
   const check = action === 'push' ? checkPushAllowed : checkPullAllowed;
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking permissions with Synapse…'), cancellable: true },
@@ -273,7 +315,9 @@ async function takeBack(services: Services, added: AddedTag): Promise<string> {
   } catch (error) {
     outcome = { kind: 'kept', detail: (error as Error).message };
   }
-  services.logger.info(`Tag ${added.reference} added for the push: ${outcome.kind}${outcome.kind === 'kept' ? ` (${outcome.detail})` : ''}`);
+  services.logger.info(
+    `Tag ${added.reference} added for the push: ${outcome.kind}${outcome.kind === 'kept' ? ` (${outcome.detail})` : ''}`,
+  );
   switch (outcome.kind) {
     case 'unchanged':
       return UNCHANGED();
@@ -282,18 +326,34 @@ async function takeBack(services: Services, added: AddedTag): Promise<string> {
     case 'restored':
       return vscode.l10n.t('The tag {0} names the image it named before this push again.', added.reference);
     case 'changed-elsewhere':
-      return vscode.l10n.t('The tag {0} added for this push was changed outside the extension meanwhile and was left as it is.', added.reference);
+      return vscode.l10n.t(
+        'The tag {0} added for this push was changed outside the extension meanwhile and was left as it is.',
+        added.reference,
+      );
     case 'kept':
       return vscode.l10n.t('The tag {0} added for this push stays on the image; remove it with: docker rmi {0}', added.reference);
   }
 }
 
 /** The registry only says "denied": ask Synapse why (the same checks as preflight, same account), and say that. */
-async function explainDenial(services: Services, snapshot: AccountSnapshot, reference: ImageReference, action: 'push' | 'pull', error: RegistryDeniedError, stays?: string): Promise<boolean> {
+async function explainDenial(
+  services: Services,
+  snapshot: AccountSnapshot,
+  reference: ImageReference,
+  action: 'push' | 'pull',
+  error: RegistryDeniedError,
+  stays?: string,
+): Promise<boolean> {
   services.logger.error(`The registry refused the ${action}: ${error.message}`);
   try {
     const check = action === 'push' ? checkPushAllowed : checkPullAllowed;
-    const refusals = await check({ client: snapshot.client, reference, scopes: snapshot.account.scopes, portalUrl: services.settings().portalUrl, signal: snapshot.signal });
+    const refusals = await check({
+      client: snapshot.client,
+      reference,
+      scopes: snapshot.account.scopes,
+      portalUrl: services.settings().portalUrl,
+      signal: snapshot.signal,
+    });
     if (refusals.length > 0) {
       showRefusal(services, refusals[0], refusals.length - 1, action, stays);
       return false;
@@ -301,16 +361,34 @@ async function explainDenial(services: Services, snapshot: AccountSnapshot, refe
   } catch (diagnosisError) {
     services.logger.warn(`Couldn't find out why the registry refused: ${(diagnosisError as Error).message}`);
   }
-  const detail = vscode.l10n.t('{0} Synapse reports no permission problem; your token may have expired or been revoked — sign in again.', error.raw ?? error.message);
-  showError(services, vscode.l10n.t('The registry refused the {0}', action), new Error(stays ? vscode.l10n.t('{0} {1}', detail, stays) : detail));
+  const detail = vscode.l10n.t(
+    '{0} Synapse reports no permission problem; your token may have expired or been revoked — sign in again.',
+    error.raw ?? error.message,
+  );
+  showError(
+    services,
+    vscode.l10n.t('The registry refused the {0}', action),
+    new Error(stays ? vscode.l10n.t('{0} {1}', detail, stays) : detail),
+  );
   return false;
 }
 
 /** What the push stored (media type, platforms), read back through the engine; undefined when it cannot be read. */
-async function readBackManifest(services: Services, connection: DockerConnection, snapshot: AccountSnapshot, reference: ImageReference, digest: string): Promise<PushedManifest | undefined> {
+async function readBackManifest(
+  services: Services,
+  connection: DockerConnection,
+  snapshot: AccountSnapshot,
+  reference: ImageReference,
+  digest: string,
+): Promise<PushedManifest | undefined> {
   try {
     const pushed = await connection.module.inspectPushedManifest({
-      docker: connection.docker, endpoint: connection.endpoint, reference, digest, auth: snapshot.registryAuth(reference.registry), signal: snapshot.signal,
+      docker: connection.docker,
+      endpoint: connection.endpoint,
+      reference,
+      digest,
+      auth: snapshot.registryAuth(reference.registry),
+      signal: snapshot.signal,
     });
     const platforms = pushed.platforms.map(connection.module.formatPlatform).join(', ') || 'platform unknown';
     services.logger.info(`Pushed manifest ${pushed.digest}: ${pushed.mediaType} (${platforms})`);
@@ -322,7 +400,14 @@ async function readBackManifest(services: Services, connection: DockerConnection
 }
 
 /** Waits, on Synapse's notification timing (core/pushWait), for Synapse to list the pushed commit, then reveals it in the tree. */
-async function announcePush(services: Services, snapshot: AccountSnapshot, reference: ImageReference, digest: string, pushed: PushedManifest | undefined, pushedAt: number): Promise<void> {
+async function announcePush(
+  services: Services,
+  snapshot: AccountSnapshot,
+  reference: ImageReference,
+  digest: string,
+  pushed: PushedManifest | undefined,
+  pushedAt: number,
+): Promise<void> {
   const repositoryName = `${reference.registry}/${reference.path}`;
   const tag = reference.tag ?? 'latest';
   const client = snapshot.client;
@@ -332,41 +417,81 @@ async function announcePush(services: Services, snapshot: AccountSnapshot, refer
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Waiting for Synapse to list {0}:{1}…', repositoryName, tag) },
     (_progress, cancellation) =>
-      whileLinked([abortSignalFor(cancellation), snapshot.signal], (signal) => waitForPushedCommit({ client, repositoryName, tag, digest, mediaType, pushedAt, signal })),
+      whileLinked([abortSignalFor(cancellation), snapshot.signal], (signal) =>
+        waitForPushedCommit({ client, repositoryName, tag, digest, mediaType, pushedAt, signal }),
+      ),
   );
   const found = result.kind === 'listed' ? result : undefined;
-  const repository = found && (await client.getEntity(found.repositoryId, snapshot.signal).catch((error: unknown) => {
-    if (accountEnded(snapshot.signal)) return undefined;
-    throw error;
-  }));
+  const repository =
+    found &&
+    (await client.getEntity(found.repositoryId, snapshot.signal).catch((error: unknown) => {
+      if (accountEnded(snapshot.signal)) return undefined;
+      throw error;
+    }));
   const ended = accountEnded(snapshot.signal);
   if (ended) {
     // The push happened; only the wait for Synapse stopped, with the account it was for.
     services.logger.info(`Stopped waiting for Synapse to list ${repositoryName}:${tag}: ${ended.message}`);
     const message =
       ended.reason === 'signed-out'
-        ? vscode.l10n.t('Pushed {0}:{1} ({2}). Stopped waiting for Synapse to list it because you signed out of Synapse.', repositoryName, tag, digest)
-        : vscode.l10n.t('Pushed {0}:{1} ({2}). Stopped waiting for Synapse to list it because the Synapse account changed.', repositoryName, tag, digest);
-    void notify('info', message, ended.reason === 'signed-out' ? commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn') : commandStep(vscode.l10n.t('Refresh'), 'synapseDocker.refresh'));
+        ? vscode.l10n.t(
+            'Pushed {0}:{1} ({2}). Stopped waiting for Synapse to list it because you signed out of Synapse.',
+            repositoryName,
+            tag,
+            digest,
+          )
+        : vscode.l10n.t(
+            'Pushed {0}:{1} ({2}). Stopped waiting for Synapse to list it because the Synapse account changed.',
+            repositoryName,
+            tag,
+            digest,
+          );
+    void notify(
+      'info',
+      message,
+      ended.reason === 'signed-out'
+        ? commandStep(vscode.l10n.t('Sign In'), 'synapseDocker.signIn')
+        : commandStep(vscode.l10n.t('Refresh'), 'synapseDocker.refresh'),
+    );
     return;
   }
   if (!found || !repository) {
     const unlisted = explainUnlistedPush({ reference: `${repositoryName}:${tag}`, digest, mediaType, waitedMs: result.waitedMs });
-    const detail = result.kind === 'not-listed' ? `${result.polls} polls${result.stopped ? ', stopped' : ''}${result.lastError ? `, last error: ${result.lastError}` : ''}${result.listedDigest ? `, tag lists ${result.listedDigest}` : ''}` : '';
-    services.logger.warn(`Synapse has not listed ${repositoryName}:${tag} (${digest}, ${mediaType ?? 'media type unknown'}) after ${result.waitedMs} ms (${detail}): ${unlisted.reason}`);
+    const detail =
+      result.kind === 'not-listed'
+        ? `${result.polls} polls${result.stopped ? ', stopped' : ''}${result.lastError ? `, last error: ${result.lastError}` : ''}${result.listedDigest ? `, tag lists ${result.listedDigest}` : ''}`
+        : '';
+    services.logger.warn(
+      `Synapse has not listed ${repositoryName}:${tag} (${digest}, ${mediaType ?? 'media type unknown'}) after ${result.waitedMs} ms (${detail}): ${unlisted.reason}`,
+    );
     // A repository Synapse knows can still be submitted to a challenge: the checks then say whether the digest is a commit yet.
     const knownId = await client.findDockerRepositoryId(repositoryName, snapshot.signal).catch(() => undefined);
-    const submitStep = knownId ? [commandStep(vscode.l10n.t('Submit to Challenge…'), 'synapseDocker.submitToChallenge', { repositoryId: knownId, tag, digest })] : [];
+    const submitStep = knownId
+      ? [commandStep(vscode.l10n.t('Submit to Challenge…'), 'synapseDocker.submitToChallenge', { repositoryId: knownId, tag, digest })]
+      : [];
     void notify('warning', unlisted.message, commandStep(vscode.l10n.t('Refresh'), 'synapseDocker.refresh'), ...submitStep);
     return;
   }
   if (isDockerRepository(repository)) await revealTag(services, reference, repository, found.commit);
   const steps: NextStep[] = [
-    { title: vscode.l10n.t('Open in Synapse'), run: () => vscode.env.openExternal(vscode.Uri.parse(portalEntityUrl(services.settings().portalUrl, found.repositoryId))) },
+    {
+      title: vscode.l10n.t('Open in Synapse'),
+      run: () => vscode.env.openExternal(vscode.Uri.parse(portalEntityUrl(services.settings().portalUrl, found.repositoryId))),
+    },
   ];
-  if (isDockerRepository(repository)) steps.unshift({ title: vscode.l10n.t('Copy Digest Reference'), run: () => vscode.env.clipboard.writeText(digestReference(repository, found.commit)) });
+  if (isDockerRepository(repository))
+    steps.unshift({
+      title: vscode.l10n.t('Copy Digest Reference'),
+      run: () => vscode.env.clipboard.writeText(digestReference(repository, found.commit)),
+    });
   // Most pushes to docker.synapse.org are challenge entries: the next step is offered here.
-  steps.push(commandStep(vscode.l10n.t('Submit to Challenge…'), 'synapseDocker.submitToChallenge', { repositoryId: found.repositoryId, tag, digest: found.commit.digest }));
+  steps.push(
+    commandStep(vscode.l10n.t('Submit to Challenge…'), 'synapseDocker.submitToChallenge', {
+      repositoryId: found.repositoryId,
+      tag,
+      digest: found.commit.digest,
+    }),
+  );
   void notify('info', vscode.l10n.t('Pushed {0}:{1} to Synapse.', repositoryName, tag), ...steps);
 }
 

@@ -28,10 +28,13 @@ function loadDockerModule(): DockerModule {
  */
 export const dockerErrors = {
   isUnreachable: (error: unknown): error is Error => loadedModule?.isDockerUnreachableError(error) ?? false,
-  isRegistryDenied: (error: unknown): error is import('../core/docker').RegistryDeniedError => loadedModule?.isRegistryDeniedError(error) ?? false,
-  isRegistryPlainHttp: (error: unknown): error is import('../core/docker').RegistryPlainHttpError => loadedModule?.isRegistryPlainHttpError(error) ?? false,
+  isRegistryDenied: (error: unknown): error is import('../core/docker').RegistryDeniedError =>
+    loadedModule?.isRegistryDeniedError(error) ?? false,
+  isRegistryPlainHttp: (error: unknown): error is import('../core/docker').RegistryPlainHttpError =>
+    loadedModule?.isRegistryPlainHttpError(error) ?? false,
   isBuildFailed: (error: unknown): error is import('../core/docker').BuildFailedError => loadedModule?.isBuildFailedError(error) ?? false,
-  isBuildkitRequired: (error: unknown): error is import('../core/docker').BuildkitRequiredError => loadedModule?.isBuildkitRequiredError(error) ?? false,
+  isBuildkitRequired: (error: unknown): error is import('../core/docker').BuildkitRequiredError =>
+    loadedModule?.isBuildkitRequiredError(error) ?? false,
   isCancelled: (error: unknown): error is Error => loadedModule?.isDockerCancelledError(error) ?? false,
   isOperationError: (error: unknown): error is DockerOperationError => loadedModule?.isDockerOperationError(error) ?? false,
 };

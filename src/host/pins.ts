@@ -22,7 +22,10 @@ export class PinnedProjects {
   }
 
   async remove(id: string): Promise<void> {
-    await this.memento.update(this.key(), this.list().filter((p) => p.id !== id));
+    await this.memento.update(
+      this.key(),
+      this.list().filter((p) => p.id !== id),
+    );
   }
 
   private key(): string {

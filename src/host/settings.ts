@@ -62,7 +62,8 @@ export function readDockerHost(): string {
 /** Build options for a Dockerfile (its folder's settings apply); user values only in Restricted Mode. */
 export function readBuildSettings(resource: vscode.Uri | undefined, isTrusted = vscode.workspace.isTrusted): BuildSettings {
   const section = `${SETTINGS_SECTION}.build`;
-  const read = <T>(key: string, fallback: T, check: (value: unknown) => value is T) => workspaceSettableValue(layers(section, key, resource), fallback, check, isTrusted);
+  const read = <T>(key: string, fallback: T, check: (value: unknown) => value is T) =>
+    workspaceSettableValue(layers(section, key, resource), fallback, check, isTrusted);
   return {
     context: read('context', '', isString),
     args: read('args', {}, isStringRecord),

@@ -32,7 +32,11 @@ export class AccountStatusBar implements vscode.Disposable {
       this.item.backgroundColor = undefined;
     } else {
       this.item.text = `$(warning) ${vscode.l10n.t('Synapse: sign in again')}`;
-      this.item.tooltip = vscode.l10n.t('Synapse at {1} no longer accepts the token of {0}. Click to sign in again.', account.userName, account.endpoint);
+      this.item.tooltip = vscode.l10n.t(
+        'Synapse at {1} no longer accepts the token of {0}. Click to sign in again.',
+        account.userName,
+        account.endpoint,
+      );
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
     }
     this.item.show();

@@ -76,7 +76,8 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private showAccessOf(entityId: string | undefined): void {
     if (entityId === undefined) return this.rerender();
     for (const node of this.rendered.values()) {
-      if ((node.kind === 'project' && node.project.id === entityId) || (node.kind === 'repository' && node.repository.id === entityId)) this.changed.fire(node);
+      if ((node.kind === 'project' && node.project.id === entityId) || (node.kind === 'repository' && node.repository.id === entityId))
+        this.changed.fire(node);
     }
   }
 
@@ -97,14 +98,25 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     // An unusable endpoint setting is the only thing worth saying: nothing can be listed until it is fixed.
     const endpointProblem = node ? undefined : this.session.endpointProblem;
     if (endpointProblem !== undefined) {
-      return [{ kind: 'message', id: 'msg:endpoint', severity: 'error', text: vscode.l10n.t('{0} — Open Settings', endpointProblem), action: 'openEndpointSetting' }];
+      return [
+        {
+          kind: 'message',
+          id: 'msg:endpoint',
+          severity: 'error',
+          text: vscode.l10n.t('{0} — Open Settings', endpointProblem),
+          action: 'openEndpointSetting',
+        },
+      ];
     }
     const children = await this.model.children(node);
     for (const child of children) this.rendered.set(child.id, child);
     // An unreachable engine is said at the top, with Retry, rather than failing later.
     const reason = this.docker.unreachableReason;
     if (!node && reason && children.length > 0) {
-      return [{ kind: 'message', id: 'msg:docker', severity: 'warning', text: vscode.l10n.t('{0} — Retry', reason), action: 'retryDocker' }, ...children];
+      return [
+        { kind: 'message', id: 'msg:docker', severity: 'warning', text: vscode.l10n.t('{0} — Retry', reason), action: 'retryDocker' },
+        ...children,
+      ];
     }
     return children;
   }
@@ -126,7 +138,9 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
           `**${node.project.name}** · ${node.project.id}`,
           access ? ownAccessSentence(access, 'project') : '',
           node.pinned ? vscode.l10n.t('Pinned project') : '',
-          node.project.lastActivity ? vscode.l10n.t('Last activity {0} ({1})', relativeTime(node.project.lastActivity), node.project.lastActivity) : '',
+          node.project.lastActivity
+            ? vscode.l10n.t('Last activity {0} ({1})', relativeTime(node.project.lastActivity), node.project.lastActivity)
+            : '',
         ]);
         return item;
       }
@@ -156,7 +170,9 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         const item = new vscode.TreeItem(commit.tag, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
         item.description = `${local ? `${vscode.l10n.t('local')} · ` : ''}${relativeTime(commit.createdOn)} · ${shortDigest(commit.digest)}`;
-        item.iconPath = local ? new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('tag');
+        item.iconPath = local
+          ? new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed'))
+          : new vscode.ThemeIcon('tag');
         item.contextValue = local ? CONTEXT_VALUES.localTag : CONTEXT_VALUES.tag;
         item.tooltip = markdown([
           `**${node.parent.repository.repositoryName}:${commit.tag}**`,
@@ -193,11 +209,23 @@ const SEVERITY_ICONS: Record<MessageNode['severity'], vscode.ThemeIcon> = {
 
 const MESSAGE_COMMANDS: Record<NonNullable<MessageNode['action']>, (node: MessageNode) => vscode.Command> = {
   signIn: () => ({ command: 'synapseDocker.signIn' satisfies CommandId, title: vscode.l10n.t('Sign in again') }),
-  retry: (node) => ({ command: 'synapseDocker.refresh' satisfies CommandId, title: vscode.l10n.t('Retry'), arguments: node.parent ? [node.parent] : [] }),
-  pushHere: (node) => ({ command: 'synapseDocker.pushImage' satisfies CommandId, title: vscode.l10n.t('Push an image'), arguments: node.parent ? [node.parent] : [] }),
+  retry: (node) => ({
+    command: 'synapseDocker.refresh' satisfies CommandId,
+    title: vscode.l10n.t('Retry'),
+    arguments: node.parent ? [node.parent] : [],
+  }),
+  pushHere: (node) => ({
+    command: 'synapseDocker.pushImage' satisfies CommandId,
+    title: vscode.l10n.t('Push an image'),
+    arguments: node.parent ? [node.parent] : [],
+  }),
   clearFilter: () => ({ command: 'synapseDocker.clearFilter' satisfies CommandId, title: vscode.l10n.t('Clear filter') }),
   retryDocker: () => ({ command: 'synapseDocker.retryDocker' satisfies CommandId, title: vscode.l10n.t('Retry') }),
-  openEndpointSetting: () => ({ command: 'workbench.action.openSettings' satisfies BuiltinCommandId, title: vscode.l10n.t('Open Settings'), arguments: ['synapseDocker.endpoint'] }),
+  openEndpointSetting: () => ({
+    command: 'workbench.action.openSettings' satisfies BuiltinCommandId,
+    title: vscode.l10n.t('Open Settings'),
+    arguments: ['synapseDocker.endpoint'],
+  }),
 };
 
 function messageItem(node: MessageNode): vscode.TreeItem {

@@ -4,7 +4,13 @@
 // when you may not change them.
 import * as vscode from 'vscode';
 import {
-  administratorsSentence, principalLabel, rowDescription, settingsOrigin, SharingRow, SharingSettings, SharingSubject,
+  administratorsSentence,
+  principalLabel,
+  rowDescription,
+  settingsOrigin,
+  SharingRow,
+  SharingSettings,
+  SharingSubject,
 } from '../core/sharing';
 import { accessLabel, capabilityLabel, levelLabel } from '../core/sharing/messages';
 import { capabilitiesOf } from '../core/sharing/levels';
@@ -32,7 +38,11 @@ export class SharingTreeProvider implements vscode.TreeDataProvider<SharingEleme
   }
 
   showMessage(subject: SharingSubject | undefined, text: string, severity: 'info' | 'error'): void {
-    this.state = { subject, settings: subject && this.state.subject?.id === subject.id ? this.state.settings : undefined, message: { text, severity } };
+    this.state = {
+      subject,
+      settings: subject && this.state.subject?.id === subject.id ? this.state.settings : undefined,
+      message: { text, severity },
+    };
     this.changed.fire(undefined);
   }
 
@@ -46,7 +56,8 @@ export class SharingTreeProvider implements vscode.TreeDataProvider<SharingEleme
     const { subject, settings } = this.state;
     view.description = subject?.name ?? '';
     view.message = settings && !settings.own.share ? administratorsSentence(settings) : undefined;
-    const setContext = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext' satisfies BuiltinCommandId, key, value);
+    const setContext = (key: string, value: boolean) =>
+      void vscode.commands.executeCommand('setContext' satisfies BuiltinCommandId, key, value);
     setContext(CONTEXT_KEYS.sharingEditable, settings?.own.share === true);
     setContext(CONTEXT_KEYS.sharingShown, subject !== undefined);
     setContext(CONTEXT_KEYS.sharingInherited, settings?.inherited === true);
@@ -85,16 +96,28 @@ export class SharingTreeProvider implements vscode.TreeDataProvider<SharingEleme
             title: vscode.l10n.t('Open the sharing settings of {0}', settings.benefactor.name),
             arguments: [{ id: settings.benefactor.id, name: settings.benefactor.name, kind: 'project' } satisfies SharingSubject],
           };
-          item.tooltip = vscode.l10n.t('{0} has no sharing settings of its own: those of {1} ({2}) apply. Click to open them.', settings.subject.name, settings.benefactor.name, settings.benefactor.id);
+          item.tooltip = vscode.l10n.t(
+            '{0} has no sharing settings of its own: those of {1} ({2}) apply. Click to open them.',
+            settings.subject.name,
+            settings.benefactor.name,
+            settings.benefactor.id,
+          );
           item.contextValue = settings.own.share ? CONTEXT_VALUES.sharingOriginInheritedEditable : CONTEXT_VALUES.sharingOriginInherited;
         } else {
           item.iconPath = new vscode.ThemeIcon('lock');
           item.description = settings.subject.id;
-          item.tooltip = settings.subject.kind === 'project'
-            ? vscode.l10n.t('The sharing settings of {0}; its repositories inherit them unless they have their own.', settings.subject.name)
-            : vscode.l10n.t('{0} has its own sharing settings: changes to the project\'s do not reach it.', settings.subject.name);
+          item.tooltip =
+            settings.subject.kind === 'project'
+              ? vscode.l10n.t(
+                  'The sharing settings of {0}; its repositories inherit them unless they have their own.',
+                  settings.subject.name,
+                )
+              : vscode.l10n.t("{0} has its own sharing settings: changes to the project's do not reach it.", settings.subject.name);
           // A project has no inheritance to restore: its header offers nothing.
-          item.contextValue = settings.own.share && settings.subject.kind === 'repository' ? CONTEXT_VALUES.sharingOriginLocalEditable : CONTEXT_VALUES.sharingOriginLocal;
+          item.contextValue =
+            settings.own.share && settings.subject.kind === 'repository'
+              ? CONTEXT_VALUES.sharingOriginLocalEditable
+              : CONTEXT_VALUES.sharingOriginLocal;
         }
         return item;
       }
@@ -105,16 +128,24 @@ export class SharingTreeProvider implements vscode.TreeDataProvider<SharingEleme
         item.description = rowDescription(row);
         item.iconPath = rowIcon(row);
         const capabilities = [...capabilitiesOf(row.accessTypes, settings.subject.kind)].map(capabilityLabel);
-        item.tooltip = new vscode.MarkdownString([
-          `**${principalLabel(row.principal)}**${row.isYou ? ` — ${vscode.l10n.t('you')}` : ''}`,
-          row.level ? levelLabel(row.level) : vscode.l10n.t('Exact permissions (no level fits them)'),
-          `\`${row.accessTypes.join(', ')}\``,
-          capabilities.length > 0 ? vscode.l10n.t('May {0}.', capabilities.join(', ')) : vscode.l10n.t('May neither pull nor push.'),
-        ].join('\n\n'));
-        item.accessibilityInformation = { label: `${principalLabel(row.principal)}, ${accessLabel(row.accessTypes, row.level)}${row.isYou ? `, ${vscode.l10n.t('you')}` : ''}` };
+        item.tooltip = new vscode.MarkdownString(
+          [
+            `**${principalLabel(row.principal)}**${row.isYou ? ` — ${vscode.l10n.t('you')}` : ''}`,
+            row.level ? levelLabel(row.level) : vscode.l10n.t('Exact permissions (no level fits them)'),
+            `\`${row.accessTypes.join(', ')}\``,
+            capabilities.length > 0 ? vscode.l10n.t('May {0}.', capabilities.join(', ')) : vscode.l10n.t('May neither pull nor push.'),
+          ].join('\n\n'),
+        );
+        item.accessibilityInformation = {
+          label: `${principalLabel(row.principal)}, ${accessLabel(row.accessTypes, row.level)}${row.isYou ? `, ${vscode.l10n.t('you')}` : ''}`,
+        };
         item.contextValue = settings.own.share
-          ? (row.isYou ? CONTEXT_VALUES.sharingRowEditableYou : CONTEXT_VALUES.sharingRowEditable)
-          : (row.isYou ? CONTEXT_VALUES.sharingRowYou : CONTEXT_VALUES.sharingRow);
+          ? row.isYou
+            ? CONTEXT_VALUES.sharingRowEditableYou
+            : CONTEXT_VALUES.sharingRowEditable
+          : row.isYou
+            ? CONTEXT_VALUES.sharingRowYou
+            : CONTEXT_VALUES.sharingRow;
         return item;
       }
     }
@@ -128,10 +159,14 @@ export class SharingTreeProvider implements vscode.TreeDataProvider<SharingEleme
 function rowIcon(row: SharingRow): vscode.ThemeIcon {
   const color = row.isYou ? new vscode.ThemeColor('charts.blue') : undefined;
   switch (row.principal.kind) {
-    case 'team': return new vscode.ThemeIcon('organization', color);
-    case 'public': return new vscode.ThemeIcon('globe', color);
+    case 'team':
+      return new vscode.ThemeIcon('organization', color);
+    case 'public':
+      return new vscode.ThemeIcon('globe', color);
     case 'authenticated':
-    case 'certified': return new vscode.ThemeIcon('people', color);
-    default: return new vscode.ThemeIcon(row.isYou ? 'account' : 'person', color);
+    case 'certified':
+      return new vscode.ThemeIcon('people', color);
+    default:
+      return new vscode.ThemeIcon(row.isYou ? 'account' : 'person', color);
   }
 }

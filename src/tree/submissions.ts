@@ -6,7 +6,15 @@
 import * as vscode from 'vscode';
 import { CONTEXT_VALUES } from '../commands/ids';
 import { SynapseSession } from '../host/session';
-import { queueNode, submissionNode, submissionsMessage, type QueueNode, type SubmissionNode, type SubmissionsMessageNode, type SubmissionsNode } from '../core/challenges/nodes';
+import {
+  queueNode,
+  submissionNode,
+  submissionsMessage,
+  type QueueNode,
+  type SubmissionNode,
+  type SubmissionsMessageNode,
+  type SubmissionsNode,
+} from '../core/challenges/nodes';
 import { RefreshReport, SubmissionPoller } from '../core/challenges/poller';
 import { canOfferCancel, failureReason, newestFirst, submissionDescription } from '../core/challenges/view';
 import type { Evaluation, Submission, SubmissionBundle, SubmissionStatus } from '../core/synapse/evaluations';
@@ -47,10 +55,12 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
   /** Follows the view's visibility: polling only while it is seen. */
   attach(view: vscode.TreeView<SubmissionsNode>): void {
     this.visible = view.visible;
-    this.subscriptions.push(view.onDidChangeVisibility((event) => {
-      this.visible = event.visible;
-      this.poller.setActive(this.visible && this.session.account !== undefined);
-    }));
+    this.subscriptions.push(
+      view.onDidChangeVisibility((event) => {
+        this.visible = event.visible;
+        this.poller.setActive(this.visible && this.session.account !== undefined);
+      }),
+    );
     this.poller.setActive(this.visible && this.session.account !== undefined);
   }
 
@@ -90,7 +100,9 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
 
   /** A submission just made (the submit flow): shown at once, and followed. */
   added(evaluation: Evaluation, submission: Submission): void {
-    void this.addNow(evaluation, submission).catch((error: unknown) => this.logger.warn(`Couldn't show submission ${submission.id}: ${(error as Error).message}`));
+    void this.addNow(evaluation, submission).catch((error: unknown) =>
+      this.logger.warn(`Couldn't show submission ${submission.id}: ${(error as Error).message}`),
+    );
   }
 
   private async addNow(evaluation: Evaluation, submission: Submission): Promise<void> {
@@ -117,7 +129,7 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
   private load(): Promise<Loaded | SubmissionsMessageNode> {
     this.loaded ??= this.loadNow().catch((error: unknown) => {
       this.loaded = undefined;
-      return submissionsMessage('error', 'error', vscode.l10n.t('Couldn\'t list your submissions: {0}', (error as Error).message));
+      return submissionsMessage('error', 'error', vscode.l10n.t("Couldn't list your submissions: {0}", (error as Error).message));
     });
     return this.loaded;
   }
@@ -127,19 +139,24 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
     if (!this.session.account) return submissionsMessage('signedOut', 'info', vscode.l10n.t('Sign in to see your submissions.'));
     const evaluations = (await this.session.client()).evaluations;
     const queues = await evaluations.listEvaluations({ accessType: 'SUBMIT' });
-    const listed = await Promise.all(queues.map(async (evaluation) => ({ evaluation, bundles: await evaluations.listMySubmissions(evaluation.id) })));
+    const listed = await Promise.all(
+      queues.map(async (evaluation) => ({ evaluation, bundles: await evaluations.listMySubmissions(evaluation.id) })),
+    );
     const loaded: Loaded = { queues: [], submissions: new Map() };
     const statuses: SubmissionStatus[] = [];
     for (const { evaluation, bundles } of listed) {
       if (bundles.length === 0) continue;
       const queue = queueNode(evaluation);
       loaded.queues.push(queue);
-      loaded.submissions.set(evaluation.id, newestFirst(bundles).map((bundle: SubmissionBundle) => {
-        const node = submissionNode(queue, bundle.submission, bundle.submissionStatus);
-        this.byId.set(bundle.submission.id, node);
-        statuses.push(bundle.submissionStatus);
-        return node;
-      }));
+      loaded.submissions.set(
+        evaluation.id,
+        newestFirst(bundles).map((bundle: SubmissionBundle) => {
+          const node = submissionNode(queue, bundle.submission, bundle.submissionStatus);
+          this.byId.set(bundle.submission.id, node);
+          statuses.push(bundle.submissionStatus);
+          return node;
+        }),
+      );
     }
     this.poller.setAll(statuses);
     this.logger.info(`Submissions: ${statuses.length} in ${loaded.queues.length} queues, ${this.poller.pending.length} pending`);
@@ -162,7 +179,10 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
     const loaded = await this.load();
     if (!('queues' in loaded)) return [loaded];
     if (!node) {
-      if (loaded.queues.length === 0) return [submissionsMessage('none', 'info', vscode.l10n.t('No submissions yet: right-click a tag and choose Submit to Challenge….'))];
+      if (loaded.queues.length === 0)
+        return [
+          submissionsMessage('none', 'info', vscode.l10n.t('No submissions yet: right-click a tag and choose Submit to Challenge….')),
+        ];
       return loaded.queues;
     }
     return loaded.submissions.get(node.evaluation.id) ?? [];
@@ -196,7 +216,10 @@ export class SubmissionsTreeProvider implements vscode.TreeDataProvider<Submissi
     item.description = submission.name ? `${submissionDescription(status)} — ${submission.name}` : submissionDescription(status);
     const tooltip = new vscode.MarkdownString(undefined, false);
     tooltip.appendText(`${submission.dockerRepositoryName ?? submission.entityId}@${submission.dockerDigest ?? ''}\n\n`);
-    tooltip.appendText(vscode.l10n.t('Submitted {0}{1}', submission.createdOn, submission.teamId ? vscode.l10n.t(' as team {0}', submission.teamId) : '') + '\n\n');
+    tooltip.appendText(
+      vscode.l10n.t('Submitted {0}{1}', submission.createdOn, submission.teamId ? vscode.l10n.t(' as team {0}', submission.teamId) : '') +
+        '\n\n',
+    );
     tooltip.appendText(submissionDescription(status));
     const reason = failureReason(status);
     if (reason) tooltip.appendText(`\n\n${vscode.l10n.t('Failure reason: {0}', reason)}`);
@@ -217,11 +240,16 @@ function iconFor(status: SubmissionStatus['status']): string {
   switch (status) {
     case 'SCORED':
     case 'ACCEPTED':
-    case 'VALIDATED': return 'pass';
+    case 'VALIDATED':
+      return 'pass';
     case 'INVALID':
-    case 'REJECTED': return 'error';
-    case 'CLOSED': return 'circle-slash';
-    case 'EVALUATION_IN_PROGRESS': return 'sync';
-    default: return 'clock';
+    case 'REJECTED':
+      return 'error';
+    case 'CLOSED':
+      return 'circle-slash';
+    case 'EVALUATION_IN_PROGRESS':
+      return 'sync';
+    default:
+      return 'clock';
   }
 }

@@ -37,7 +37,10 @@ export function showError(services: Pick<Services, 'logger' | 'output'>, what: s
   const detail = redact(error instanceof Error ? error.message : String(error));
   services.logger.error(`${what}: ${detail}`);
   const sentence = failureSentence(what, error);
-  void notify('error', after ? vscode.l10n.t('{0} {1}', sentence, after) : sentence, { title: vscode.l10n.t('Show Log'), run: () => services.output.show(true) });
+  void notify('error', after ? vscode.l10n.t('{0} {1}', sentence, after) : sentence, {
+    title: vscode.l10n.t('Show Log'),
+    run: () => services.output.show(true),
+  });
 }
 
 /** Bridges a VS Code cancellation token to the AbortSignal the core takes. */

@@ -21,7 +21,11 @@ interface ImageItem extends vscode.QuickPickItem {
 export async function pickLocalImage(connection: DockerConnection, registry: string, title: string): Promise<LocalImageChoice | undefined> {
   const images = await connection.module.listLocalImages(connection.docker, { includeUntagged: false });
   if (images.length === 0) {
-    void notify('info', vscode.l10n.t('There are no tagged local images. Build one from a Dockerfile first.'), commandStep(vscode.l10n.t('Build Image…'), 'synapseDocker.buildImage'));
+    void notify(
+      'info',
+      vscode.l10n.t('There are no tagged local images. Build one from a Dockerfile first.'),
+      commandStep(vscode.l10n.t('Build Image…'), 'synapseDocker.buildImage'),
+    );
     return undefined;
   }
   const prefix = `${registry}/`;
@@ -37,9 +41,16 @@ export async function pickLocalImage(connection: DockerConnection, registry: str
   const items: ImageItem[] = [
     ...(named.length ? [{ label: vscode.l10n.t('Named for {0}', registry), kind: vscode.QuickPickItemKind.Separator }] : []),
     ...named,
-    ...(others.length ? [{ label: vscode.l10n.t('Other local images (tagged for Synapse first)'), kind: vscode.QuickPickItemKind.Separator }] : []),
+    ...(others.length
+      ? [{ label: vscode.l10n.t('Other local images (tagged for Synapse first)'), kind: vscode.QuickPickItemKind.Separator }]
+      : []),
     ...others,
   ];
-  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: vscode.l10n.t('Local image'), matchOnDescription: true, matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title,
+    placeHolder: vscode.l10n.t('Local image'),
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
   return picked?.choice;
 }

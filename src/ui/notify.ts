@@ -22,7 +22,11 @@ function show(level: Level, rawMessage: string, titles: string[]): Thenable<stri
 /** Shows `message` with a button per step; resolves once a button was clicked or the notification closed. */
 export function notify(level: Level, message: string, ...steps: NextStep[]): Thenable<void> {
   const titled = steps.map((step) => ({ step, title: redact(step.title) }));
-  return show(level, message, titled.map(({ title }) => title)).then(async (choice) => {
+  return show(
+    level,
+    message,
+    titled.map(({ title }) => title),
+  ).then(async (choice) => {
     await titled.find(({ title }) => title === choice)?.step.run();
   });
 }

@@ -15,7 +15,7 @@ export type WizardStep<S> = (state: S, info: StepInfo) => Promise<void>;
 /** Runs the steps in order; resolves the state when all answered, undefined when cancelled. */
 export async function runWizard<S>(title: string, state: S, steps: Array<WizardStep<S> | undefined>): Promise<S | undefined> {
   const active = steps.filter((s): s is WizardStep<S> => s !== undefined);
-  for (let index = 0; index < active.length; ) {
+  for (let index = 0; index < active.length;) {
     try {
       await active[index](state, { title, step: index + 1, totalSteps: active.length });
       index++;

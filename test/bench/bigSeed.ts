@@ -18,8 +18,24 @@ export function bigSeed(): SeedData {
     tokenSecret: 'synapse-sandbox-benchmark-seed',
     users: [{ userName: 'bench', ownerId: '3900001', certified: true }],
     projects: [
-      { id: BIG_PROJECT_ID, name: 'Benchmark Big Project', createdBy: 'bench', acl: { bench: ['ADMIN'] }, lastActivity: '2025-01-01T00:00:00.000Z', children: repositories },
-      { generate: { count: 1999, idStart: 2200001, namePrefix: 'Benchmark Project ', owner: 'bench', lastActivityFrom: '2024-01-01T00:00:00.000Z', stepMinutes: 5 } },
+      {
+        id: BIG_PROJECT_ID,
+        name: 'Benchmark Big Project',
+        createdBy: 'bench',
+        acl: { bench: ['ADMIN'] },
+        lastActivity: '2025-01-01T00:00:00.000Z',
+        children: repositories,
+      },
+      {
+        generate: {
+          count: 1999,
+          idStart: 2200001,
+          namePrefix: 'Benchmark Project ',
+          owner: 'bench',
+          lastActivityFrom: '2024-01-01T00:00:00.000Z',
+          stepMinutes: 5,
+        },
+      },
     ],
   };
 }

@@ -75,9 +75,12 @@ function parseArgs(argv: string[]): Config {
   const only = new Set((value('--only') ?? 'push,pull,build').split(',').map((s) => s.trim())) as Config['only'];
   if (only.has('pull')) only.add('push'); // the pulls pull what the pushes pushed
   const engines = (value('--engines') ?? ENGINE_NAMES.join(',')).split(',').map((s) => s.trim()) as EngineName[];
-  for (const engine of engines) if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new Error(`--engines: ${engine} is not one of ${ENGINE_NAMES.join(', ')}`);
+  for (const engine of engines)
+    if (!(ENGINE_NAMES as readonly string[]).includes(engine))
+      throw new Error(`--engines: ${engine} is not one of ${ENGINE_NAMES.join(', ')}`);
   const builders = (value('--builders') ?? 'classic,buildkit').split(',').map((s) => s.trim()) as BuilderName[];
-  for (const builder of builders) if (builder !== 'classic' && builder !== 'buildkit') throw new Error(`--builders: ${builder} is not classic or buildkit`);
+  for (const builder of builders)
+    if (builder !== 'classic' && builder !== 'buildkit') throw new Error(`--builders: ${builder} is not classic or buildkit`);
   return {
     engines,
     builders,
@@ -191,36 +194,58 @@ interface Bench {
   workerEnv: NodeJS.ProcessEnv;
 }
 
-async function cli(bench: Bench, args: string[], options: { env?: NodeJS.ProcessEnv; onOutput?: (text: string, elapsedMs: number) => void } = {}): Promise<Exited> {
-  const result = await run(DOCKER_CLI, ['--config', bench.configDir, ...args], { env: { ...bench.cliEnv, ...options.env }, onOutput: options.onOutput, timeFile: bench.timeFile });
-  if (result.code !== 0) throw new CliError(`docker ${args.join(' ')} exited with ${result.code}: ${(result.stderr || result.stdout).slice(-2000)}`, result);
+async function cli(
+  bench: Bench,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; onOutput?: (text: string, elapsedMs: number) => void } = {},
+): Promise<Exited> {
+  const result = await run(DOCKER_CLI, ['--config', bench.configDir, ...args], {
+    env: { ...bench.cliEnv, ...options.env },
+    onOutput: options.onOutput,
+    timeFile: bench.timeFile,
+  });
+  if (result.code !== 0)
+    throw new CliError(`docker ${args.join(' ')} exited with ${result.code}: ${(result.stderr || result.stdout).slice(-2000)}`, result);
   return result;
 }
 
 class CliError extends Error {
-  constructor(message: string, readonly result: Exited) {
+  constructor(
+    message: string,
+    readonly result: Exited,
+  ) {
     super(message);
   }
 }
 
 async function core(bench: Bench, job: Omit<WorkerJob, 'dockerHost'>): Promise<WorkerResult & { processMs: number }> {
   const full: WorkerJob = { ...job, dockerHost: bench.info.dockerHost };
-  const result = await run(process.execPath, [path.join(__dirname, 'dockerBenchWorker.js'), JSON.stringify(full)], { env: bench.workerEnv });
+  const result = await run(process.execPath, [path.join(__dirname, 'dockerBenchWorker.js'), JSON.stringify(full)], {
+    env: bench.workerEnv,
+  });
   if (result.code !== 0) throw new Error(`core ${job.op} failed (exit ${result.code}): ${result.stderr.slice(-3000)}`);
   const line = result.stdout.trim().split('\n').pop()!;
   return { ...(JSON.parse(line) as WorkerResult), processMs: result.ms };
 }
 
 async function imageId(docker: Docker, reference: string): Promise<string | undefined> {
-  return (await docker.getImage(reference).inspect().catch(() => undefined))?.Id;
+  return (
+    await docker
+      .getImage(reference)
+      .inspect()
+      .catch(() => undefined)
+  )?.Id;
 }
 
 /** Removes an image by id, forced, with every tag and (unshared) layer. */
 async function removeImage(docker: Docker, idOrReference: string): Promise<void> {
   const id = (await imageId(docker, idOrReference)) ?? idOrReference;
-  await docker.getImage(id).remove({ force: true }).catch((error: { statusCode?: number }) => {
-    if (error.statusCode !== 404) throw error;
-  });
+  await docker
+    .getImage(id)
+    .remove({ force: true })
+    .catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 404) throw error;
+    });
 }
 
 /**
@@ -236,7 +261,9 @@ async function contentSize(docker: Docker, reference: string): Promise<number> {
 async function pruneBuildCache(docker: Docker): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     docker.modem.dial(
-      { path: '/build/prune?', method: 'POST', options: { all: true }, statusCodes: { 200: true, 500: 'server error' } } as Parameters<Docker['modem']['dial']>[0],
+      { path: '/build/prune?', method: 'POST', options: { all: true }, statusCodes: { 200: true, 500: 'server error' } } as Parameters<
+        Docker['modem']['dial']
+      >[0],
       (error: unknown) => (error ? reject(error) : resolve()),
     );
   });
@@ -254,9 +281,13 @@ async function registryManifest(bench: Bench, reference: string): Promise<{ medi
   const basic = Buffer.from(`${USER}:${bench.token}`).toString('base64');
   // push,pull: a repository Synapse has not recorded (an OCI push under the strict rule) has no pull
   // grant of its own yet, but its project's members may push, hence read, it.
-  const tokenAnswer = await fetch(`${synapseEndpoint}/docker/v1/bearerToken?service=${encodeURIComponent(registry)}&scope=${encodeURIComponent(`repository:${name}:push,pull`)}`, {
-    headers: { authorization: `Basic ${basic}` }, signal: AbortSignal.timeout(20_000),
-  });
+  const tokenAnswer = await fetch(
+    `${synapseEndpoint}/docker/v1/bearerToken?service=${encodeURIComponent(registry)}&scope=${encodeURIComponent(`repository:${name}:push,pull`)}`,
+    {
+      headers: { authorization: `Basic ${basic}` },
+      signal: AbortSignal.timeout(20_000),
+    },
+  );
   if (!tokenAnswer.ok) throw new Error(`the sandbox refused a pull token for ${name}: HTTP ${tokenAnswer.status}`);
   const { token } = (await tokenAnswer.json()) as { token: string };
   const answer = await fetch(`http://${registry}/v2/${name}/manifests/${tag}`, {
@@ -269,7 +300,11 @@ async function registryManifest(bench: Bench, reference: string): Promise<{ medi
   if (!answer.ok) throw new Error(`the registry has no manifest for ${reference}: HTTP ${answer.status}`);
   const manifest = (await answer.json()) as { mediaType?: string; layers?: Array<{ size: number }> };
   const layers = manifest.layers ?? [];
-  return { mediaType: manifest.mediaType ?? answer.headers.get('content-type') ?? '?', layers: layers.length, layerBytes: layers.reduce((sum, layer) => sum + layer.size, 0) };
+  return {
+    mediaType: manifest.mediaType ?? answer.headers.get('content-type') ?? '?',
+    layers: layers.length,
+    layerBytes: layers.reduce((sum, layer) => sum + layer.size, 0),
+  };
 }
 
 // ---- measurements ---------------------------------------------------------------------------------
@@ -336,7 +371,8 @@ async function benchPush(bench: Bench, config: Config, runId: string, tmp: strin
       const statuses = Object.values(result.layers ?? {});
       const pushed = statuses.filter((status) => status === 'Pushed').length;
       // Podman's push stream has no per-layer statuses: the registry check below is the proof there.
-      if (!bench.podman && pushed !== config.layers) throw new Error(`core push of ${reference}: layer statuses ${statuses.join(', ')} (expected ${config.layers} × Pushed)`);
+      if (!bench.podman && pushed !== config.layers)
+        throw new Error(`core push of ${reference}: layer statuses ${statuses.join(', ')} (expected ${config.layers} × Pushed)`);
       samples.push({ side, ms: result.ms, cpuMs: result.cpuMs, rssKiB: result.vmHwmKiB, baselineKiB: result.baselineRssKiB });
     } else {
       const result = await cli(bench, ['push', reference]);
@@ -348,11 +384,19 @@ async function benchPush(bench: Bench, config: Config, runId: string, tmp: strin
     }
     // Every layer is in the registry, each one new (the salt): the whole image was uploaded.
     const manifest = await registryManifest(bench, reference);
-    if (manifest.layers !== config.layers) throw new Error(`${side} push of ${reference}: the registry's manifest has ${manifest.layers} layers, not ${config.layers}`);
+    if (manifest.layers !== config.layers)
+      throw new Error(`${side} push of ${reference}: the registry's manifest has ${manifest.layers} layers, not ${config.layers}`);
     mediaType = manifest.mediaType;
     log(`push run ${Math.floor(i / 2) + 1} ${side.padEnd(4)} ${seconds(samples.at(-1)!.ms)} (${mb(manifest.layerBytes)} in the registry)`);
   }
-  return { name: 'push', builder: '', data: `${mb(size)}, ${config.layers} layers, ${mediaType.replace(/^application\/vnd\./, '')}`, samples, target: 1.05, rss: false };
+  return {
+    name: 'push',
+    builder: '',
+    data: `${mb(size)}, ${config.layers} layers, ${mediaType.replace(/^application\/vnd\./, '')}`,
+    samples,
+    target: 1.05,
+    rss: false,
+  };
 }
 
 async function benchPull(bench: Bench, config: Config, references: string[]): Promise<Row> {
@@ -372,7 +416,8 @@ async function benchPull(bench: Bench, config: Config, references: string[]): Pr
       const result = await core(bench, { op: 'pull', reference, registry, username: USER });
       const statuses = Object.values(result.layers ?? {});
       const complete = statuses.filter((status) => status === 'Pull complete').length;
-      if (!bench.podman && complete !== config.layers) throw new Error(`core pull of ${reference}: layer statuses ${statuses.join(', ')} (expected ${config.layers} × Pull complete)`);
+      if (!bench.podman && complete !== config.layers)
+        throw new Error(`core pull of ${reference}: layer statuses ${statuses.join(', ')} (expected ${config.layers} × Pull complete)`);
       samples.push({ side, ms: result.ms, cpuMs: result.cpuMs, rssKiB: result.vmHwmKiB, baselineKiB: result.baselineRssKiB });
     } else {
       const result = await cli(bench, ['pull', reference]);
@@ -382,7 +427,10 @@ async function benchPull(bench: Bench, config: Config, references: string[]): Pr
       }
       samples.push({ side, ms: result.ms, cpuMs: result.cpuMs, rssKiB: result.maxRssKiB });
     }
-    const pulled = await bench.docker.getImage(reference).inspect().catch(() => undefined);
+    const pulled = await bench.docker
+      .getImage(reference)
+      .inspect()
+      .catch(() => undefined);
     if (!pulled) throw new Error(`${side} pull of ${reference} ended, but the engine has no such image`);
     size = pulled.Size;
     log(`pull run ${Math.floor(i / 2) + 1} ${side.padEnd(4)} ${seconds(samples.at(-1)!.ms)}`);
@@ -400,9 +448,19 @@ function describeContext(stats: ContextStats): string {
 
 async function benchBuild(bench: Bench, config: Config, runId: string, tmp: string, builder: BuilderName): Promise<Row[]> {
   if (!contexts) {
-    log(`generating the build context: ${config.contextFiles} files / ${mb(config.contextBytes)}${config.bigContextRuns ? ` and ${config.bigContextFiles} files / ${mb(config.bigContextBytes)}` : ''}`);
-    contexts = { context: writeBuildContext(path.join(tmp, 'context'), config.contextFiles, config.contextBytes, 'synapse-docker-bench context') };
-    if (config.bigContextRuns) contexts.bigContext = writeBuildContext(path.join(tmp, 'big-context'), config.bigContextFiles, config.bigContextBytes, 'synapse-docker-bench big context');
+    log(
+      `generating the build context: ${config.contextFiles} files / ${mb(config.contextBytes)}${config.bigContextRuns ? ` and ${config.bigContextFiles} files / ${mb(config.bigContextBytes)}` : ''}`,
+    );
+    contexts = {
+      context: writeBuildContext(path.join(tmp, 'context'), config.contextFiles, config.contextBytes, 'synapse-docker-bench context'),
+    };
+    if (config.bigContextRuns)
+      contexts.bigContext = writeBuildContext(
+        path.join(tmp, 'big-context'),
+        config.bigContextFiles,
+        config.bigContextBytes,
+        'synapse-docker-bench big context',
+      );
   }
   const { context, bigContext } = contexts;
   const tag = (i: number) => `synapse-docker-bench/build:${runId}-${bench.engineName}-${builder}-${i}`;
@@ -418,7 +476,14 @@ async function benchBuild(bench: Bench, config: Config, runId: string, tmp: stri
     if (side === 'core') {
       const result = await core(bench, { op: 'build', reference: tag(i), contextDir: context.dir, builder });
       if (result.builder !== builder) throw new Error(`the core built with ${result.builder}, not ${builder}`);
-      samples.push({ side, ms: result.ms, cpuMs: result.cpuMs, rssKiB: result.vmHwmKiB, baselineKiB: result.baselineRssKiB, uploadMs: result.firstStepMs });
+      samples.push({
+        side,
+        ms: result.ms,
+        cpuMs: result.cpuMs,
+        rssKiB: result.vmHwmKiB,
+        baselineKiB: result.baselineRssKiB,
+        uploadMs: result.firstStepMs,
+      });
     } else {
       let uploadMs: number | undefined;
       let seen = '';
@@ -444,13 +509,16 @@ async function benchBuild(bench: Bench, config: Config, runId: string, tmp: stri
     }
     sizes[side].push(await contentSize(bench.docker, tag(i)));
     const last = samples.at(-1)!;
-    log(`build ${builder} run ${Math.floor(i / 2) + 1} ${side.padEnd(4)} ${seconds(last.ms)}${last.uploadMs === undefined ? '' : ` (context sent after ${seconds(last.uploadMs)})`}${last.rssKiB ? `, peak RSS ${mib(last.rssKiB)}` : ''}${last.cpuMs !== undefined ? `, CPU ${seconds(last.cpuMs)}` : ''}`);
+    log(
+      `build ${builder} run ${Math.floor(i / 2) + 1} ${side.padEnd(4)} ${seconds(last.ms)}${last.uploadMs === undefined ? '' : ` (context sent after ${seconds(last.uploadMs)})`}${last.rssKiB ? `, peak RSS ${mib(last.rssKiB)}` : ''}${last.cpuMs !== undefined ? `, CPU ${seconds(last.cpuMs)}` : ''}`,
+    );
     await removeImage(bench.docker, tag(i));
   }
   if (buildkit) await pruneBuildCache(bench.docker);
   // Both sides must have sent exactly the same files.
   const all = new Set([...sizes.core, ...sizes.cli]);
-  if (all.size !== 1) throw new Error(`the core and the CLI built images of different sizes: core ${sizes.core.join(', ')}, CLI ${sizes.cli.join(', ')}`);
+  if (all.size !== 1)
+    throw new Error(`the core and the CLI built images of different sizes: core ${sizes.core.join(', ')}, CLI ${sizes.cli.join(', ')}`);
   const rows: Row[] = [{ name: 'build', builder, data: describeContext(context), samples, target: 1.0, rss: true, cliNote }];
 
   if (bigContext) {
@@ -459,11 +527,25 @@ async function benchBuild(bench: Bench, config: Config, runId: string, tmp: stri
       if (buildkit) await pruneBuildCache(bench.docker);
       settle();
       const result = await core(bench, { op: 'build', reference: tag(1000 + i), contextDir: bigContext.dir, builder });
-      bigSamples.push({ side: 'core', ms: result.ms, cpuMs: result.cpuMs, rssKiB: result.vmHwmKiB, baselineKiB: result.baselineRssKiB, uploadMs: result.firstStepMs });
+      bigSamples.push({
+        side: 'core',
+        ms: result.ms,
+        cpuMs: result.cpuMs,
+        rssKiB: result.vmHwmKiB,
+        baselineKiB: result.baselineRssKiB,
+        uploadMs: result.firstStepMs,
+      });
       log(`big build ${builder} ${i + 1} core ${seconds(result.ms)} peak RSS ${mib(result.vmHwmKiB)}`);
       await removeImage(bench.docker, tag(1000 + i));
     }
-    rows.push({ name: 'build (2nd context, RSS)', builder, data: describeContext(bigContext), samples: bigSamples, target: Number.NaN, rss: true });
+    rows.push({
+      name: 'build (2nd context, RSS)',
+      builder,
+      data: describeContext(bigContext),
+      samples: bigSamples,
+      target: Number.NaN,
+      rss: true,
+    });
   }
   return rows;
 }
@@ -482,7 +564,10 @@ const MISS = ' ✗';
 function report(rows: Row[]): string {
   const cells = rows.map((row) => {
     const of = (side: 'core' | 'cli', pick: (s: Sample) => number | undefined) =>
-      row.samples.filter((s) => s.side === side).map(pick).filter((v): v is number => v !== undefined);
+      row.samples
+        .filter((s) => s.side === side)
+        .map(pick)
+        .filter((v): v is number => v !== undefined);
     const describe = (values: number[]) =>
       values.length ? `${seconds(median(values))} (${seconds(Math.min(...values))}–${seconds(Math.max(...values))})` : '–';
     const coreTimes = of('core', (s) => s.ms);
@@ -502,7 +587,11 @@ function report(rows: Row[]): string {
     if (timeMiss) misses.push('TIME');
     if (cpuMiss) misses.push('CPU');
     if (rssMiss) misses.push('RSS');
-    const targets = [Number.isNaN(row.target) ? '' : `time ≤ ${row.target.toFixed(2)}×`, `CPU ≤ ${CPU_TARGET}×`, row.rss ? 'RSS < 100 MiB' : ''].filter(Boolean);
+    const targets = [
+      Number.isNaN(row.target) ? '' : `time ≤ ${row.target.toFixed(2)}×`,
+      `CPU ≤ ${CPU_TARGET}×`,
+      row.rss ? 'RSS < 100 MiB' : '',
+    ].filter(Boolean);
     const cpu = (values: number[]) => (values.length ? (median(values) / 1000).toFixed(2) : '–');
     return [
       row.name,
@@ -519,18 +608,35 @@ function report(rows: Row[]): string {
     ];
   });
   return table(
-    ['benchmark', 'builder', 'data', 'runs core+CLI', 'core median (min–max)', 'CLI median (min–max)', 'core/CLI time', 'client CPU s core / CLI', 'peak RSS core / CLI', 'targets', 'result'],
+    [
+      'benchmark',
+      'builder',
+      'data',
+      'runs core+CLI',
+      'core median (min–max)',
+      'CLI median (min–max)',
+      'core/CLI time',
+      'client CPU s core / CLI',
+      'peak RSS core / CLI',
+      'targets',
+      'result',
+    ],
     cells,
   );
 }
 
 function everyRun(rows: Row[]): string {
-  return rows.map((row) => {
-    const text = row.samples
-      .map((s) => `${s.side === 'core' ? 'core' : 'CLI'} ${(s.ms / 1000).toFixed(2)}${s.uploadMs !== undefined ? ` (sent ${(s.uploadMs / 1000).toFixed(2)})` : ''}${s.rssKiB ? ` [${mib(s.rssKiB)}]` : ''}${s.cpuMs !== undefined ? ` {CPU ${(s.cpuMs / 1000).toFixed(2)}}` : ''}`)
-      .join(', ');
-    return `- ${row.name}${row.builder ? ` (${row.builder})` : ''}: ${text}`;
-  }).join('\n');
+  return rows
+    .map((row) => {
+      const text = row.samples
+        .map(
+          (s) =>
+            `${s.side === 'core' ? 'core' : 'CLI'} ${(s.ms / 1000).toFixed(2)}${s.uploadMs !== undefined ? ` (sent ${(s.uploadMs / 1000).toFixed(2)})` : ''}${s.rssKiB ? ` [${mib(s.rssKiB)}]` : ''}${s.cpuMs !== undefined ? ` {CPU ${(s.cpuMs / 1000).toFixed(2)}}` : ''}`,
+        )
+        .join(', ');
+      return `- ${row.name}${row.builder ? ` (${row.builder})` : ''}: ${text}`;
+    })
+    .join('\n');
 }
 
 // ---- setup and teardown ---------------------------------------------------------------------------
@@ -541,12 +647,16 @@ async function trashSandboxRepositories(info: SandboxInfo, token: string, refere
   for (const reference of references) {
     const name = reference.replace(/:[^/:]+$/, '');
     const answer = await fetch(`${info.synapseEndpoint}/repo/v1/entity/dockerRepo/id?repositoryName=${encodeURIComponent(name)}`, {
-      headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(20_000),
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(20_000),
     }).catch(() => undefined);
     if (!answer?.ok) continue;
     const { id } = (await answer.json()) as { id: string };
     const trash = await fetch(`${info.synapseEndpoint}/__admin/trash`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id }), signal: AbortSignal.timeout(20_000),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id }),
+      signal: AbortSignal.timeout(20_000),
     }).catch(() => undefined);
     if (trash?.ok) trashed++;
   }
@@ -579,7 +689,10 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
   // never records (so their pulls would be refused): that engine plays the wide rule, as in npm test.
   const policy = engineName === 'current' ? 'wide' : 'strict';
   const policyAnswer = await fetch(`${info.synapseEndpoint}/__admin/manifest-policy`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ policy }), signal: AbortSignal.timeout(20_000),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ policy }),
+    signal: AbortSignal.timeout(20_000),
   });
   if (!policyAnswer.ok) throw new Error(`the sandbox refused manifest policy ${policy}: HTTP ${policyAnswer.status}`);
 
@@ -592,9 +705,14 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
   fs.chmodSync(configDir, 0o700);
   // What `docker login` would store (it would also ask the engine's /auth, which Podman cannot
   // answer for a plain-HTTP registry): the CLI reads the credentials from here.
-  fs.writeFileSync(path.join(configDir, 'config.json'), JSON.stringify({ auths: { [info.registry]: { auth: Buffer.from(`${USER}:${token}`).toString('base64') } } }), { mode: 0o600 });
+  fs.writeFileSync(
+    path.join(configDir, 'config.json'),
+    JSON.stringify({ auths: { [info.registry]: { auth: Buffer.from(`${USER}:${token}`).toString('base64') } } }),
+    { mode: 0o600 },
+  );
   const baseEnv = { ...process.env };
-  for (const key of ['DOCKER_CONFIG', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'SYNAPSE_BENCH_TOKEN', 'DOCKER_BUILDKIT']) delete baseEnv[key];
+  for (const key of ['DOCKER_CONFIG', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'SYNAPSE_BENCH_TOKEN', 'DOCKER_BUILDKIT'])
+    delete baseEnv[key];
   const bench: Bench = {
     engineName,
     podman: engine.podman,
@@ -620,7 +738,9 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
     if (config.only.has('build')) {
       for (const builder of config.builders) {
         if (builder === 'buildkit' && engine.podman) {
-          notes.push(`BuildKit: not offered (${engine.product} ${engine.version} builds with Buildah; the extension refuses builder=buildkit there)`);
+          notes.push(
+            `BuildKit: not offered (${engine.product} ${engine.version} builds with Buildah; the extension refuses builder=buildkit there)`,
+          );
           continue;
         }
         rows.push(...(await benchBuild(bench, config, runId, tmp, builder)));
@@ -628,17 +748,22 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
       }
     }
   } catch (caught) {
-    error = caught instanceof Error ? caught.stack ?? caught.message : String(caught);
+    error = caught instanceof Error ? (caught.stack ?? caught.message) : String(caught);
     log(`engine ${engineName}: ${error}`);
   } finally {
     log(`engine ${engineName}: cleaning up its images and the CLI config`);
-    for (const reference of references) await removeImage(docker, reference).catch((e: Error) => log(`could not remove ${reference}: ${e.message}`));
+    for (const reference of references)
+      await removeImage(docker, reference).catch((e: Error) => log(`could not remove ${reference}: ${e.message}`));
     const leftovers = (await docker.listImages({ all: true }).catch(() => [])).filter((image) =>
-      (image.RepoTags ?? []).some((tag) => tag.includes(`bench-${runId}-`) || tag.includes(`synapse-docker-bench/build:${runId}-`)));
+      (image.RepoTags ?? []).some((tag) => tag.includes(`bench-${runId}-`) || tag.includes(`synapse-docker-bench/build:${runId}-`)),
+    );
     for (const image of leftovers) await removeImage(docker, image.Id).catch(() => undefined);
     fs.rmSync(configDir, { recursive: true, force: true });
     const trashed = await trashSandboxRepositories(info, token, references).catch(() => 0);
-    if (references.length) log(`moved ${trashed}/${references.length} benchmark repositories to the sandbox's trash (their blobs stay in the stack's registry storage until stack down)`);
+    if (references.length)
+      log(
+        `moved ${trashed}/${references.length} benchmark repositories to the sandbox's trash (their blobs stay in the stack's registry storage until stack down)`,
+      );
   }
   const storeLine = (engineInfo.DriverStatus ?? []).find(([key]) => /driver-type/i.test(key ?? ''));
   const facts = [
@@ -646,7 +771,10 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
     `CLI: ${cliVersion} (${DOCKER_CLI}, Debian 12 docker.io${engine.podman ? ", talking to Podman's Docker-compatible socket" : ''}); classic: DOCKER_BUILDKIT=0; BuildKit: DOCKER_BUILDKIT=1 (built into the 20.10 CLI, no buildx)`,
     `core: Node ${process.version}, ${process.env.SYNAPSE_BENCH_CORE ? 'src/core/docker' : 'dist/docker.js (the bundle of src/core/docker the extension loads)'}${process.env.SYNAPSE_BENCH_CORE ? ` (SYNAPSE_BENCH_CORE=${process.env.SYNAPSE_BENCH_CORE})` : ''}`,
     `registry: ${info.registry} (Docker Distribution, token auth via the Synapse sandbox), user ${USER}, project ${PROJECT}; sandbox manifest policy ${policy}`,
-    `machine: ${os.cpus().length} cores, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} after; ${((Date.now() - started) / 60_000).toFixed(1)} min`,
+    `machine: ${os.cpus().length} cores, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} after; ${((Date.now() - started) / 60_000).toFixed(1)} min`,
     ...notes,
   ];
   return { engineName, facts, rows, error };
@@ -656,7 +784,7 @@ async function main(): Promise<void> {
   const config = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const before = await stackStatus();
-  const hadStack = before.allUp ? readStackInfo()?.engine?.name ?? 'debian' : undefined;
+  const hadStack = before.allUp ? (readStackInfo()?.engine?.name ?? 'debian') : undefined;
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'synapse-docker-bench-'));
   const onSignal = () => {
@@ -688,7 +816,9 @@ async function main(): Promise<void> {
       log((await stackDown()).join('; '));
     }
   }
-  console.log(`\n## Summary: every engine (${config.runs} runs per side, medians; ✗ = target missed; ${((Date.now() - started) / 60_000).toFixed(1)} min in all)\n`);
+  console.log(
+    `\n## Summary: every engine (${config.runs} runs per side, medians; ✗ = target missed; ${((Date.now() - started) / 60_000).toFixed(1)} min in all)\n`,
+  );
   const summaryRows = reports.flatMap((r) => r.rows.map((row) => ({ ...row, name: `${r.engineName}: ${row.name}` })));
   console.log(report(summaryRows));
   for (const r of reports) if (r.error) console.log(`\n${r.engineName} did not finish: ${r.error.split('\n')[0]}`);
@@ -699,7 +829,9 @@ function printEngine(engineReport: EngineReport, config: Config): void {
   console.log(`\n## Docker core vs docker CLI on ${engineReport.engineName}\n\n${engineReport.facts.map((f) => `- ${f}`).join('\n')}`);
   console.log(`- runs: ${config.runs} per side, alternating core, CLI, …${config.quick ? ' (--quick)' : ''}\n`);
   console.log(report(engineReport.rows));
-  console.log('\nEvery run (seconds; build: "sent" = until the engine\'s first step line, i.e. the whole context uploaded; [peak RSS]; {client CPU}):');
+  console.log(
+    '\nEvery run (seconds; build: "sent" = until the engine\'s first step line, i.e. the whole context uploaded; [peak RSS]; {client CPU}):',
+  );
   console.log(everyRun(engineReport.rows));
   if (engineReport.error) console.log(`\nERROR on ${engineReport.engineName}: ${engineReport.error}`);
   console.log(
@@ -710,6 +842,6 @@ function printEngine(engineReport: EngineReport, config: Config): void {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);
 });

@@ -24,7 +24,7 @@ export class RandomStream {
   writeFile(file: string, size: number): void {
     const fd = fs.openSync(file, 'w');
     try {
-      for (let left = size; left > 0; ) {
+      for (let left = size; left > 0;) {
         const chunk = this.next(Math.min(left, RandomStream.zeros.length));
         fs.writeSync(fd, chunk);
         left -= chunk.length;

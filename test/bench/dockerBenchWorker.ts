@@ -65,7 +65,9 @@ async function main(): Promise<void> {
   // By default the bundle the extension loads (dist/docker.js), the very code it runs; a path
   // chosen at run time (a patched copy under /tmp, say): a plain require.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const core = require(path.resolve(process.env.SYNAPSE_BENCH_CORE ?? path.join(__dirname, '..', '..', '..', 'dist', 'docker.js'))) as typeof CoreModule;
+  const core = require(
+    path.resolve(process.env.SYNAPSE_BENCH_CORE ?? path.join(__dirname, '..', '..', '..', 'dist', 'docker.js')),
+  ) as typeof CoreModule;
   const endpoint: CoreModule.DockerEndpoint = { host: job.dockerHost, source: 'DOCKER_HOST' };
   const docker = core.createDockerClient(endpoint);
   await docker.ping();

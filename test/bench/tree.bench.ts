@@ -29,7 +29,11 @@ class MemoryCache implements RepositoryCache {
 async function main(): Promise<void> {
   const sandbox = await startSandbox({ seed: bigSeed(), registryHost: '127.0.0.1:5999', port: 0 });
   const admin = (path: string, body?: unknown) =>
-    fetch(`${sandbox.url}/__admin/${path}`, { method: body === undefined ? 'GET' : 'POST', headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json() as Promise<Stats>);
+    fetch(`${sandbox.url}/__admin/${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then((r) => r.json() as Promise<Stats>);
   await admin('latency', { ms: LATENCY_MS });
   await admin('throttle', { enabled: true });
 
@@ -54,7 +58,14 @@ async function main(): Promise<void> {
     const nodes = await action();
     const ms = performance.now() - started;
     const stats = await admin('stats');
-    rows.push({ step, requests: stats.requests.length, peak: Math.max(0, ...Object.values(stats.maxConcurrentByUser)), ms, shown: nodes.filter((n) => n.kind !== 'loadMore' && n.kind !== 'message').length, target });
+    rows.push({
+      step,
+      requests: stats.requests.length,
+      peak: Math.max(0, ...Object.values(stats.maxConcurrentByUser)),
+      ms,
+      shown: nodes.filter((n) => n.kind !== 'loadMore' && n.kind !== 'message').length,
+      target,
+    });
     return nodes;
   };
   const loadMoreOf = (nodes: TreeNode[]) => nodes.find((n): n is LoadMoreNode => n.kind === 'loadMore')!;
@@ -62,14 +73,32 @@ async function main(): Promise<void> {
   const roots = await measure('first projects page', '1 request', () => model.children());
   await measure('load more projects', '1 request', async () => (await model.loadMore(loadMoreOf(roots)), model.children()));
   const bigProject = (await model.children()).find((n): n is ProjectNode => n.kind === 'project' && n.project.id === BIG_PROJECT_ID)!;
-  const repositories = await measure('expand the big project (300 repositories)', '≤ 52 requests (51 + 1 permissions), ≤ 3 at once, ≈ 0.9 s', () => model.children(bigProject));
-  await measure('load more repositories', '≤ 51 requests, ≤ 3 at once', async () => (await model.loadMore(loadMoreOf(repositories)), model.children(bigProject)));
-  const bigRepository = (await model.children(bigProject)).find((n): n is RepositoryNode => n.kind === 'repository' && n.repository.id === BIG_REPOSITORY_ID)!;
-  const tags = await measure('expand the big repository (2,000 tags)', '2 requests (tags + permissions)', () => model.children(bigRepository));
+  const repositories = await measure(
+    'expand the big project (300 repositories)',
+    '≤ 52 requests (51 + 1 permissions), ≤ 3 at once, ≈ 0.9 s',
+    () => model.children(bigProject),
+  );
+  await measure(
+    'load more repositories',
+    '≤ 51 requests, ≤ 3 at once',
+    async () => (await model.loadMore(loadMoreOf(repositories)), model.children(bigProject)),
+  );
+  const bigRepository = (await model.children(bigProject)).find(
+    (n): n is RepositoryNode => n.kind === 'repository' && n.repository.id === BIG_REPOSITORY_ID,
+  )!;
+  const tags = await measure('expand the big repository (2,000 tags)', '2 requests (tags + permissions)', () =>
+    model.children(bigRepository),
+  );
   await measure('load more tags', '1 request', async () => (await model.loadMore(loadMoreOf(tags)), model.children(bigRepository)));
-  const other = (await model.children(bigProject)).find((n): n is RepositoryNode => n.kind === 'repository' && n.repository.id !== BIG_REPOSITORY_ID)!;
+  const other = (await model.children(bigProject)).find(
+    (n): n is RepositoryNode => n.kind === 'repository' && n.repository.id !== BIG_REPOSITORY_ID,
+  )!;
   const client = new SynapseClient({ endpoint: sandbox.url, token });
-  await measure('select a repository (its pull/push/share)', '1 request', async () => (await access.ensure(client, other.repository.id, 'repository'), []));
+  await measure(
+    'select a repository (its pull/push/share)',
+    '1 request',
+    async () => (await access.ensure(client, other.repository.id, 'repository'), []),
+  );
   await measure('select it again', '0 requests', async () => (await access.ensure(client, other.repository.id, 'repository'), []));
   model.reset(bigProject);
   await measure('expand the big project again (refresh)', '2 requests (1 + 1 permissions)', () => model.children(bigProject));

@@ -8,7 +8,16 @@
 import * as assert from 'node:assert/strict';
 import { sandboxUser } from '../vscode/sandboxInfo';
 import { e2e } from './context';
-import { assertNoTokenInClear, beginJourney, CONTAINER, PROJECT_NAME, settleForScreenshot, skipAfterFailure, VIEW, waitForActivations } from './journey';
+import {
+  assertNoTokenInClear,
+  beginJourney,
+  CONTAINER,
+  PROJECT_NAME,
+  settleForScreenshot,
+  skipAfterFailure,
+  VIEW,
+  waitForActivations,
+} from './journey';
 import {
   clearAllNotifications,
   closeContextMenu,

@@ -194,7 +194,7 @@ describe('Journey 2: browse — expand, load more tags, filter and pin projects 
     assert.equal(((await pinned.locator('.label-description').textContent()) ?? '').trim(), PUBLIC_PROJECT_ID);
     assert.equal(await pinned.locator('.codicon-pinned').count(), 1, 'the pinned project has a pin icon');
     const second = treeRowByIndex(page, VIEW, 1);
-    assert.equal(((await second.locator('.label-name').textContent()) ?? '').trim(), PROJECT_NAME, 'then alice\'s own projects');
+    assert.equal(((await second.locator('.label-name').textContent()) ?? '').trim(), PROJECT_NAME, "then alice's own projects");
     assert.equal(await second.locator('.codicon-pinned').count(), 0, 'her own projects are not pinned');
     await settleForScreenshot(page);
     await screenshot('journey2-04-pinned');
@@ -215,7 +215,8 @@ describe('Journey 2: browse — expand, load more tags, filter and pin projects 
     await closeQuickInput(page);
     await clearAllNotifications(page);
     await openViewContainer(page, CONTAINER);
-    if (await viewTitleAction(page, VIEW, 'Clear Project Filter').count()) await clickViewTitleAction(page, VIEW, 'Clear Project Filter').catch(() => undefined);
+    if (await viewTitleAction(page, VIEW, 'Clear Project Filter').count())
+      await clickViewTitleAction(page, VIEW, 'Clear Project Filter').catch(() => undefined);
     if (await treeRow(page, VIEW, PUBLIC_PROJECT).count()) {
       await openTreeItemContextMenu(page, VIEW, PUBLIC_PROJECT);
       await pickContextMenuItem(page, 'Remove Pinned Project');

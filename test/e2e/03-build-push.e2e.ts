@@ -83,7 +83,11 @@ async function waitForWizardStep(page: Page, expected: RegExp, timeoutMs = 20_00
   await waitForQuickInput(page, timeoutMs);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const text = `${await quickInputText(page)} ${(await quickInputBox(page).getAttribute('placeholder').catch(() => '')) ?? ''}`;
+    const text = `${await quickInputText(page)} ${
+      (await quickInputBox(page)
+        .getAttribute('placeholder')
+        .catch(() => '')) ?? ''
+    }`;
     if (expected.test(text)) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for the step ${expected}: ${text}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -127,7 +131,12 @@ describe('Journey 3: build an image from the explorer, push it, copy its digest 
     await openViewContainer(page, 'Explorer');
     const folder = explorerRow(page, BUILD_FOLDER, 1).first();
     // The folder was written after the explorer listed the workspace: refresh it as a user would.
-    if (!(await folder.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false))) {
+    if (
+      !(await folder.waitFor({ state: 'visible', timeout: 3_000 }).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       await viewPane(page, explorerPaneName()).locator('.pane-header').hover();
       await viewPane(page, explorerPaneName()).getByRole('button', { name: 'Refresh Explorer' }).click();
       await folder.waitFor({ state: 'visible', timeout: 20_000 });
@@ -214,7 +223,11 @@ describe('Journey 3: build an image from the explorer, push it, copy its digest 
     await waitForAriaSelected(selected, 20_000);
     // The selected tag row is the one right under the new repository.
     const repositoryIndex = Number(await repositoryRow.getAttribute('data-index'));
-    assert.equal(Number(await selected.getAttribute('data-index')), repositoryIndex + 1, `the selected "${TAG}" must be the new repository's tag`);
+    assert.equal(
+      Number(await selected.getAttribute('data-index')),
+      repositoryIndex + 1,
+      `the selected "${TAG}" must be the new repository's tag`,
+    );
     tagRow = viewPane(page, VIEW).locator(`.monaco-list-row[data-index="${repositoryIndex + 1}"]:not(.monaco-tree-sticky-row)`);
     await waitForProgressToFinish(page, 10_000);
     await screenshot('journey3-05-pushed-tree');
@@ -231,7 +244,10 @@ describe('Journey 3: build an image from the explorer, push it, copy its digest 
     assert.match(digest, /^sha256:[0-9a-f]{64}$/);
     const expected = `${sandbox.registry}/${PROJECT_ID}/${repositoryPath}@${digest}`;
     // The engine agrees: the pushed image carries that repo digest.
-    assert.ok((await engine().getImage(reference).inspect()).RepoDigests.includes(expected), `the local image's RepoDigests lack ${expected}`);
+    assert.ok(
+      (await engine().getImage(reference).inspect()).RepoDigests.includes(expected),
+      `the local image's RepoDigests lack ${expected}`,
+    );
     // The tree row shows its short digest.
     const description = ((await tagRow.locator('.label-description').textContent()) ?? '').trim();
     assert.ok(description.includes(digest.replace(/^sha256:/, '').slice(0, 12)), `tag row description: ${description}`);
@@ -249,7 +265,10 @@ describe('Journey 3: build an image from the explorer, push it, copy its digest 
     await pickContextMenuItem(page, 'Copy Digest Reference');
     assert.equal(await waitForClipboard(page, expected), expected, 'the clipboard holds the tag’s digest reference');
     // The status bar confirms the copy for a few seconds.
-    await statusBarItems(page).filter({ hasText: `Copied ${expected}` }).first().waitFor({ state: 'visible', timeout: 3_000 });
+    await statusBarItems(page)
+      .filter({ hasText: `Copied ${expected}` })
+      .first()
+      .waitFor({ state: 'visible', timeout: 3_000 });
     await page.mouse.move(700, 450);
     await screenshot('journey3-06-copied');
 

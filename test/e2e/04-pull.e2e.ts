@@ -86,15 +86,20 @@ describe('Journey 4: pull the pushed image from the tree (bob)', function () {
     if (!pushed) return;
     await removeImages(engine(), [pushed.reference]);
     // The repository was only for this run.
-    await sandboxAdmin('/__admin/trash', { id: pushed.repositoryId }).catch((error: Error) => process.stderr.write(`[e2e] trash ${pushed.repositoryId}: ${error.message}\n`));
+    await sandboxAdmin('/__admin/trash', { id: pushed.repositoryId }).catch((error: Error) =>
+      process.stderr.write(`[e2e] trash ${pushed.repositoryId}: ${error.message}\n`),
+    );
   });
 
   it('removes the pushed image from the engine, so the pull downloads it', async () => {
     const docker = engine();
     // By reference: the tag, then any digest reference left of the same repository.
-    await docker.getImage(pushed.reference).remove({ force: true }).catch((error: { statusCode?: number }) => {
-      if (error.statusCode !== 404) throw error;
-    });
+    await docker
+      .getImage(pushed.reference)
+      .remove({ force: true })
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
     for (const digestReference of await localRepoDigests(pushed)) await docker.getImage(digestReference).remove({ force: true });
     await assert.rejects(docker.getImage(pushed.reference).inspect(), `${pushed.reference} is still in the engine`);
     assert.deepEqual(await localRepoDigests(pushed), [], 'no image of the repository is left');
@@ -127,7 +132,12 @@ describe('Journey 4: pull the pushed image from the tree (bob)', function () {
     const deadline = Date.now() + 20_000;
     for (;;) {
       await centerTreeRow(page, repositoryIndex + 1);
-      const label = ((await tagRow.locator('.label-name').textContent().catch(() => '')) ?? '').trim();
+      const label = (
+        (await tagRow
+          .locator('.label-name')
+          .textContent()
+          .catch(() => '')) ?? ''
+      ).trim();
       if (label === pushed.tag) break;
       if (Date.now() > deadline) assert.fail(`the row under ${pushed.label} is "${label}", not "${pushed.tag}"`);
       await page.waitForTimeout(300);
@@ -161,13 +171,21 @@ describe('Journey 4: pull the pushed image from the tree (bob)', function () {
     const pulled = await waitForNotification(page, `Pulled ${pushed.reference}`, 120_000);
     assert.equal(await notificationMessage(pulled), `Pulled ${pushed.reference} (${pushed.digest}).`);
     await notificationButton(pulled, 'Copy Run Command').waitFor({ state: 'visible' });
-    assert.ok((await engine().getImage(pushed.reference).inspect()).RepoDigests.includes(`${pushed.repositoryName}@${pushed.digest}`), 'the engine has the pulled image by its digest');
+    assert.ok(
+      (await engine().getImage(pushed.reference).inspect()).RepoDigests.includes(`${pushed.repositoryName}@${pushed.digest}`),
+      'the engine has the pulled image by its digest',
+    );
 
     // The tag is now marked local.
     const deadline = Date.now() + 15_000;
     let description = '';
     for (;;) {
-      description = ((await treeRowByIndex(page, VIEW, tagIndex).locator('.label-description').textContent().catch(() => '')) ?? '').trim();
+      description = (
+        (await treeRowByIndex(page, VIEW, tagIndex)
+          .locator('.label-description')
+          .textContent()
+          .catch(() => '')) ?? ''
+      ).trim();
       if (description.startsWith('local') || Date.now() > deadline) break;
       await page.waitForTimeout(200);
     }

@@ -8,7 +8,17 @@
 // Leaves:  nobody signed in, a freshly reloaded workbench with the welcome view (the end of the run).
 import * as assert from 'node:assert/strict';
 import { e2e } from './context';
-import { activationLines, assertNoTokenInClear, CONTAINER, beginJourney, settleForScreenshot, signedInUser, skipAfterFailure, VIEW, waitForActivations } from './journey';
+import {
+  activationLines,
+  assertNoTokenInClear,
+  CONTAINER,
+  beginJourney,
+  settleForScreenshot,
+  signedInUser,
+  skipAfterFailure,
+  VIEW,
+  waitForActivations,
+} from './journey';
 import {
   accountStatusBarItem,
   clearAllNotifications,

@@ -8,7 +8,19 @@
 import * as assert from 'node:assert/strict';
 import { sandboxUser } from '../vscode/sandboxInfo';
 import { e2e } from './context';
-import { CONTAINER, grantClipboard, PROJECT_ID, PROJECT_NAME, readClipboard, sandboxTags, signedInUser, skipAfterFailure, VIEW, waitForClipboard, writeClipboard } from './journey';
+import {
+  CONTAINER,
+  grantClipboard,
+  PROJECT_ID,
+  PROJECT_NAME,
+  readClipboard,
+  sandboxTags,
+  signedInUser,
+  skipAfterFailure,
+  VIEW,
+  waitForClipboard,
+  writeClipboard,
+} from './journey';
 import {
   accountStatusBarItem,
   activityBarItem,

@@ -78,7 +78,10 @@ async function startRecorder(): Promise<Recorder> {
   const requests: string[] = [];
   let connections = 0;
   const server = http.createServer((request, response) => {
-    const headers = [request.headers.authorization ? 'Authorization' : '', request.headers['x-registry-auth'] ? 'X-Registry-Auth' : ''].filter(Boolean);
+    const headers = [
+      request.headers.authorization ? 'Authorization' : '',
+      request.headers['x-registry-auth'] ? 'X-Registry-Auth' : '',
+    ].filter(Boolean);
     requests.push(`${request.method} ${request.url}${headers.length ? ` (${headers.join(', ')})` : ''}`);
     request.resume();
     response.writeHead(500, { 'content-type': 'text/plain' }).end('recorder');
@@ -153,7 +156,13 @@ async function waitForUserSetting(page: Page, value: string, timeoutMs = 15_000)
 }
 
 /** Waits until a predicate over the Synapse Docker log lines holds; returns the matching lines. */
-async function waitForLogLines(page: Page, accept: (line: string) => boolean, count: number, what: string, timeoutMs = 20_000): Promise<string[]> {
+async function waitForLogLines(
+  page: Page,
+  accept: (line: string) => boolean,
+  count: number,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let lines = extensionLogLines(accept);
   while (lines.length < count && Date.now() < deadline) {
@@ -200,7 +209,8 @@ describe('Journey 8: trust — a hostile folder cannot move the token; the token
   after(async () => {
     // Also when a step failed before "leaves …" could: nothing of this journey stays behind.
     fs.rmSync(configFile, { force: true });
-    if (fs.readFileSync(e2e().server.settingsFile, 'utf8') !== originalUserSettings) fs.writeFileSync(e2e().server.settingsFile, originalUserSettings);
+    if (fs.readFileSync(e2e().server.settingsFile, 'utf8') !== originalUserSettings)
+      fs.writeFileSync(e2e().server.settingsFile, originalUserSettings);
     await recorder?.close();
   });
 
@@ -215,7 +225,11 @@ describe('Journey 8: trust — a hostile folder cannot move the token; the token
     const registryChecksBefore = extensionLogLines((l) => l.includes(`accepted the token of ${FIRST_USER}`)).length;
     await runCommand(page, 'Synapse: Sign In');
     const box = await waitForQuickInput(page);
-    assert.equal(await box.getAttribute('type'), 'password', `expected the token box (no token to offer), got: ${await quickInputText(page)}`);
+    assert.equal(
+      await box.getAttribute('type'),
+      'password',
+      `expected the token box (no token to offer), got: ${await quickInputText(page)}`,
+    );
     const prompt = await quickInputText(page);
     assert.ok(prompt.includes(`It will be sent to ${sandbox.synapseEndpoint}.`), `the token box names the user's endpoint: ${prompt}`);
     assert.ok(!prompt.includes(String(recorder.port)), `the token box names the folder's server: ${prompt}`);
@@ -230,7 +244,12 @@ describe('Journey 8: trust — a hostile folder cannot move the token; the token
     assert.ok(signIn.includes(`Signed in to ${sandbox.synapseEndpoint} as ${FIRST_USER} (`), `log: ${signIn}`);
     // The engine's registry login check (POST /auth) ran, against the user's engine and registry.
     const registryCheck = (
-      await waitForLogLines(page, (l) => l.includes(`accepted the token of ${FIRST_USER}`), registryChecksBefore + 1, 'the registry login check')
+      await waitForLogLines(
+        page,
+        (l) => l.includes(`accepted the token of ${FIRST_USER}`),
+        registryChecksBefore + 1,
+        'the registry login check',
+      )
     ).at(-1)!;
     assert.ok(registryCheck.includes(`Registry ${sandbox.registry} accepted the token of ${FIRST_USER}`), `log: ${registryCheck}`);
     await page.waitForTimeout(1_000); // anything sent late would still arrive
@@ -255,7 +274,9 @@ describe('Journey 8: trust — a hostile folder cannot move the token; the token
     await clearAllNotifications(page);
     await signOutThroughPalette(page, FIRST_USER);
     await clearAllNotifications(page);
-    fs.writeFileSync(configFile, `[default]\nusername = ${OFFERED_USER}\nauthtoken = ${sandboxUser(sandbox, OFFERED_USER).token}\n`, { mode: 0o600 });
+    fs.writeFileSync(configFile, `[default]\nusername = ${OFFERED_USER}\nauthtoken = ${sandboxUser(sandbox, OFFERED_USER).token}\n`, {
+      mode: 0o600,
+    });
 
     await runCommand(page, 'Synapse: Sign In');
     await waitForQuickInput(page);
@@ -265,7 +286,10 @@ describe('Journey 8: trust — a hostile folder cannot move the token; the token
     assert.equal(((await offer.locator('.label-name').first().textContent()) ?? '').trim(), offerText);
     assert.equal(((await offer.locator('.label-description').first().textContent()) ?? '').trim(), OFFERED_USER);
     await quickPickRow(page, 'Enter a personal access token…').first().waitFor({ state: 'visible' });
-    assert.ok(!(await quickInputText(page)).includes(String(recorder.port)), `the offer names the folder's server: ${await quickInputText(page)}`);
+    assert.ok(
+      !(await quickInputText(page)).includes(String(recorder.port)),
+      `the offer names the folder's server: ${await quickInputText(page)}`,
+    );
     await offer.hover();
     await screenshot('journey8-02-token-offer');
 
@@ -311,10 +335,16 @@ describe('Journey 8: trust — a hostile folder cannot move the token; the token
     await settingsEditor.waitFor({ state: 'visible', timeout: 15_000 });
     const search = settingsEditor.locator('.settings-header .suggest-input-container .view-lines');
     await search.filter({ hasText: ENDPOINT_KEY }).waitFor({ state: 'visible', timeout: 10_000 });
-    assert.equal(((await search.innerText()) ?? '').replace(/\s+/g, ' ').trim(), ENDPOINT_KEY, 'the Settings editor searches for the endpoint setting');
+    assert.equal(
+      ((await search.innerText()) ?? '').replace(/\s+/g, ' ').trim(),
+      ENDPOINT_KEY,
+      'the Settings editor searches for the endpoint setting',
+    );
     const setting = settingsEditor.locator(`.setting-item-contents[data-key="${ENDPOINT_KEY}"]`);
     await setting.waitFor({ state: 'visible', timeout: 10_000 });
-    const shown = await settingsEditor.locator('.settings-tree-container .setting-item-contents[data-key]').evaluateAll((els) => els.map((el) => el.getAttribute('data-key')));
+    const shown = await settingsEditor
+      .locator('.settings-tree-container .setting-item-contents[data-key]')
+      .evaluateAll((els) => els.map((el) => el.getAttribute('data-key')));
     assert.deepEqual(shown, [ENDPOINT_KEY], 'the endpoint setting is the one shown');
     const input = endpointInput(page);
     assert.equal(await input.inputValue(), INVALID_ENDPOINT);
@@ -335,7 +365,11 @@ describe('Journey 8: trust — a hostile folder cannot move the token; the token
     await runCommand(page, 'View: Close All Editors');
     await settingsEditor.waitFor({ state: 'detached', timeout: 10_000 });
     await openEndpointInSettingsEditor(page);
-    assert.equal(await endpointInput(page).inputValue(), sandbox.synapseEndpoint, 'the reopened Settings editor shows the restored endpoint');
+    assert.equal(
+      await endpointInput(page).inputValue(),
+      sandbox.synapseEndpoint,
+      'the reopened Settings editor shows the restored endpoint',
+    );
     await settleForScreenshot(page);
     await screenshot('journey8-05-recovered');
   });

@@ -18,13 +18,41 @@ import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { e2e } from './context';
 import {
-  beginJourney, buildImageInEngine, CONTAINER, engine, PROJECT_ID, PROJECT_NAME, removeImages, runId, sandboxAdmin, sandboxRepositoryId, sandboxTags,
-  settleForScreenshot, signInAs, skipAfterFailure, VIEW,
+  beginJourney,
+  buildImageInEngine,
+  CONTAINER,
+  engine,
+  PROJECT_ID,
+  PROJECT_NAME,
+  removeImages,
+  runId,
+  sandboxAdmin,
+  sandboxRepositoryId,
+  sandboxTags,
+  settleForScreenshot,
+  signInAs,
+  skipAfterFailure,
+  VIEW,
 } from './journey';
 import {
-  clearAllNotifications, closeContextMenu, closeQuickInput, collapseTreeItemIfShown, contextMenu, notificationButton, notificationMessage,
-  openViewContainer, pickContextMenuItem, quickPickRow, runCommand, treeRow, viewPane, waitForNotification, waitForProgressToFinish,
-  waitForQuickInput, waitForQuickInputIdle, waitForToastShown,
+  clearAllNotifications,
+  closeContextMenu,
+  closeQuickInput,
+  collapseTreeItemIfShown,
+  contextMenu,
+  notificationButton,
+  notificationMessage,
+  openViewContainer,
+  pickContextMenuItem,
+  quickPickRow,
+  runCommand,
+  treeRow,
+  viewPane,
+  waitForNotification,
+  waitForProgressToFinish,
+  waitForQuickInput,
+  waitForQuickInputIdle,
+  waitForToastShown,
 } from './workbench';
 
 const OPEN_QUEUE = 'Sandbox Challenge - Main Queue';
@@ -32,7 +60,12 @@ const CLOSED_QUEUE = 'Sandbox Challenge - Leaderboard Round 1 (closed)';
 const SUBMISSIONS = 'Submissions';
 const STATUS_PATH = /^\/repo\/v1\/evaluation\/submission\/\d+\/status$/;
 
-interface Stat { method: string; path: string; userId: string | null; startedAt: number }
+interface Stat {
+  method: string;
+  path: string;
+  userId: string | null;
+  startedAt: number;
+}
 
 async function stats(): Promise<Stat[]> {
   const response = await fetch(`${e2e().sandbox.synapseEndpoint}/__admin/stats`);
@@ -61,7 +94,10 @@ async function pickRow(page: Page, text: string | RegExp, timeoutMs = 30_000): P
 
 /** A row of the Submissions view. */
 function submissionRow(page: Page, id: string): Locator {
-  return viewPane(page, SUBMISSIONS).locator('.monaco-list-row').filter({ hasText: `#${id}` }).first();
+  return viewPane(page, SUBMISSIONS)
+    .locator('.monaco-list-row')
+    .filter({ hasText: `#${id}` })
+    .first();
 }
 
 /** Builds a FROM scratch image for another platform (the classic builder needs no emulation without RUN). */
@@ -72,7 +108,9 @@ async function buildForPlatform(reference: string, platform: string): Promise<vo
     fs.writeFileSync(path.join(dir, 'id.txt'), `${reference} ${crypto.randomBytes(12).toString('hex')}\n`);
     const docker = engine();
     const stream = await docker.buildImage({ context: dir, src: ['Dockerfile', 'id.txt'] }, { t: reference, platform, rm: true });
-    await new Promise((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null, out: unknown) => (error ? reject(error) : resolve(out))));
+    await new Promise((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, out: unknown) => (error ? reject(error) : resolve(out))),
+    );
     const image = await docker.getImage(reference).inspect();
     assert.equal(`${image.Os}/${image.Architecture}`, platform);
   } finally {
@@ -91,7 +129,10 @@ async function pushThroughPalette(page: Page, reference: string, expected: strin
 }
 
 /** Queue → as team Aligners → Submit in the dialog; returns the dialog's text. */
-async function submitAsTeam(page: Page, screenshots?: { queues: string; team: string; confirm: string }): Promise<{ message: string; detail: string }> {
+async function submitAsTeam(
+  page: Page,
+  screenshots?: { queues: string; team: string; confirm: string },
+): Promise<{ message: string; detail: string }> {
   const { screenshot } = e2e();
   const queue = await pickRow(page, OPEN_QUEUE);
   if (screenshots) await screenshot(screenshots.queues);
@@ -101,7 +142,12 @@ async function submitAsTeam(page: Page, screenshots?: { queues: string; team: st
   await team.click();
   await dialog(page).waitFor({ state: 'visible', timeout: 30_000 });
   const message = ((await dialog(page).locator('.dialog-message-text').innerText()) ?? '').trim();
-  const detail = ((await dialog(page).locator('.dialog-message-detail').innerText().catch(() => '')) ?? '').trim();
+  const detail = (
+    (await dialog(page)
+      .locator('.dialog-message-detail')
+      .innerText()
+      .catch(() => '')) ?? ''
+  ).trim();
   if (screenshots) await screenshot(screenshots.confirm);
   await dialog(page).getByRole('button', { name: 'Submit', exact: true }).click();
   await dialog(page).waitFor({ state: 'hidden', timeout: 10_000 });
@@ -146,7 +192,11 @@ describe('Journey 9: submit a pushed image to a challenge as a team, follow it t
     const queue = await pickRow(page, OPEN_QUEUE);
     assert.match(await queue.innerText(), /open until 2099-12-31 00:00 UTC[\s\S]*2 of 2 left today \(UTC\)/);
     assert.match(await quickPickRow(page, CLOSED_QUEUE).first().innerText(), /closed: the round ended 2024-06-30 00:00 UTC/);
-    const { message, detail } = await submitAsTeam(page, { queues: 'journey9-02-queues', team: 'journey9-03-team', confirm: 'journey9-04-confirm' });
+    const { message, detail } = await submitAsTeam(page, {
+      queues: 'journey9-02-queues',
+      team: 'journey9-03-team',
+      confirm: 'journey9-04-confirm',
+    });
     assert.match(message, new RegExp(`Submit ${reference.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} to ${OPEN_QUEUE} as team Aligners\\?`));
     assert.ok(detail.includes(`@${digest}`), `the dialog shows the digest: ${detail}`);
     assert.match(detail, /Instructions: Submit one image by digest/);
@@ -156,7 +206,9 @@ describe('Journey 9: submit a pushed image to a challenge as a team, follow it t
     submissionId = /submission (\d+)/.exec(text)![1];
     await waitForToastShown(receipt);
     await screenshot('journey9-05-receipt');
-    const recorded = (await adminGet<Array<{ id: string; teamId?: string; dockerDigest: string }>>('evaluation/submissions')).find((s) => s.id === submissionId);
+    const recorded = (await adminGet<Array<{ id: string; teamId?: string; dockerDigest: string }>>('evaluation/submissions')).find(
+      (s) => s.id === submissionId,
+    );
     assert.deepEqual([recorded?.teamId, recorded?.dockerDigest], ['3500001', digest]);
     await notificationButton(receipt, 'Show Submissions').click();
   });
@@ -167,11 +219,24 @@ describe('Journey 9: submit a pushed image to a challenge as a team, follow it t
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     assert.match(await row.innerText(), /RECEIVED/);
     const since = Date.now();
-    await sandboxAdmin('/__admin/evaluation/status', { submissionId, status: 'EVALUATION_IN_PROGRESS', statusDescription: 'running the model', progress: 40, canCancel: true });
+    await sandboxAdmin('/__admin/evaluation/status', {
+      submissionId,
+      status: 'EVALUATION_IN_PROGRESS',
+      statusDescription: 'running the model',
+      progress: 40,
+      canCancel: true,
+    });
     await row.filter({ hasText: 'EVALUATION_IN_PROGRESS · 40% · running the model' }).waitFor({ state: 'visible', timeout: 30_000 });
     await settleForScreenshot(page);
     await screenshot('journey9-06-in-progress');
-    await sandboxAdmin('/__admin/evaluation/status', { submissionId, status: 'SCORED', statusDescription: 'done', progress: 100, score: 0.87, scoreKey: 'auc' });
+    await sandboxAdmin('/__admin/evaluation/status', {
+      submissionId,
+      status: 'SCORED',
+      statusDescription: 'done',
+      progress: 100,
+      score: 0.87,
+      scoreKey: 'auc',
+    });
     const scoredToast = await waitForNotification(page, `Submission ${submissionId}`, 60_000);
     assert.match(await notificationMessage(scoredToast), /is SCORED: auc 0\.87/);
     await row.filter({ hasText: 'SCORED · 100% · done · auc 0.87' }).waitFor({ state: 'visible', timeout: 10_000 });
@@ -180,12 +245,17 @@ describe('Journey 9: submit a pushed image to a challenge as a team, follow it t
     // Requests per refresh: each refresh read the one pending status; none since it is final.
     const reads = (await stats()).filter((r) => r.startedAt >= since && STATUS_PATH.test(r.path));
     assert.ok(reads.length >= 2, `at least the two refreshes that saw the changes: ${reads.length}`);
-    assert.ok(reads.every((r) => r.path === `/repo/v1/evaluation/submission/${submissionId}/status`), 'only the pending submission is read');
+    assert.ok(
+      reads.every((r) => r.path === `/repo/v1/evaluation/submission/${submissionId}/status`),
+      'only the pending submission is read',
+    );
     const quietFrom = Date.now();
     await page.waitForTimeout(12_000); // longer than two base delays (5 s)
     const after = (await stats()).filter((r) => r.startedAt >= quietFrom && STATUS_PATH.test(r.path));
     assert.equal(after.length, 0, 'nothing pending: no request at all');
-    process.stderr.write(`[e2e] journey 9: ${reads.length} status reads while pending (1 per refresh, 1 pending), 0 in 12 s after SCORED\n`);
+    process.stderr.write(
+      `[e2e] journey 9: ${reads.length} status reads while pending (1 per refresh, 1 pending), 0 in 12 s after SCORED\n`,
+    );
     await clearAllNotifications(page);
   });
 
@@ -197,15 +267,22 @@ describe('Journey 9: submit a pushed image to a challenge as a team, follow it t
     await notificationButton(pushed, 'Submit to Challenge…').click();
     await submitAsTeam(page);
     const refusal = await waitForNotification(page, /built for linux\/arm64 only/, 60_000);
-    assert.match(await notificationMessage(refusal), /the queue runs images on linux\/amd64 and would fail it\. Rebuild it with platform linux\/amd64/);
+    assert.match(
+      await notificationMessage(refusal),
+      /the queue runs images on linux\/amd64 and would fail it\. Rebuild it with platform linux\/amd64/,
+    );
     await notificationButton(refusal, 'Rebuild for linux/amd64…').waitFor({ state: 'visible' });
     await waitForToastShown(refusal);
     await screenshot('journey9-08-arm64');
-    assert.equal((await stats()).filter((r) => r.startedAt >= since && r.method === 'POST' && r.path === '/repo/v1/evaluation/submission').length, 0, 'nothing was sent');
+    assert.equal(
+      (await stats()).filter((r) => r.startedAt >= since && r.method === 'POST' && r.path === '/repo/v1/evaluation/submission').length,
+      0,
+      'nothing was sent',
+    );
     await clearAllNotifications(page);
   });
 
-  it('from the tag\'s context menu: a closed round is refused with its end', async () => {
+  it("from the tag's context menu: a closed round is refused with its end", async () => {
     const { page, screenshot } = e2e();
     await openViewContainer(page, CONTAINER);
     // The pushes revealed their tags; the image's repository row is in the tree.
@@ -220,7 +297,11 @@ describe('Journey 9: submit a pushed image to a challenge as a team, follow it t
     await pickContextMenuItem(page, 'Submit to Challenge…');
     const closed = await pickRow(page, CLOSED_QUEUE);
     await closed.click();
-    const refusal = await waitForNotification(page, `${CLOSED_QUEUE} takes no submissions now: its round ended 2024-06-30 00:00 UTC.`, 30_000);
+    const refusal = await waitForNotification(
+      page,
+      `${CLOSED_QUEUE} takes no submissions now: its round ended 2024-06-30 00:00 UTC.`,
+      30_000,
+    );
     await waitForToastShown(refusal);
     await screenshot('journey9-09-closed');
     await clearAllNotifications(page);
@@ -235,7 +316,11 @@ describe('Journey 9: submit a pushed image to a challenge as a team, follow it t
     const warning = await pushThroughPalette(page, again, /Synapse has not listed/, 120_000);
     await notificationButton(warning, 'Submit to Challenge…').click();
     await submitAsTeam(page);
-    const refusal = await waitForNotification(page, new RegExp(`Synapse has no commit of ${repositoryId} with digest sha256:[0-9a-f]{64}: a local tag is not enough`), 60_000);
+    const refusal = await waitForNotification(
+      page,
+      new RegExp(`Synapse has no commit of ${repositoryId} with digest sha256:[0-9a-f]{64}: a local tag is not enough`),
+      60_000,
+    );
     await notificationButton(refusal, 'Push Image…').waitFor({ state: 'visible' });
     await waitForToastShown(refusal);
     await screenshot('journey9-10-unrecorded');

@@ -15,14 +15,42 @@ import * as assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
 import { e2e } from './context';
 import {
-  beginJourney, buildImageInEngine, CONTAINER, engine, removeImages, runId, sandboxAdmin, sandboxRepositoryId, settleForScreenshot,
-  signInAs, signedInUser, skipAfterFailure, VIEW,
+  beginJourney,
+  buildImageInEngine,
+  CONTAINER,
+  engine,
+  removeImages,
+  runId,
+  sandboxAdmin,
+  sandboxRepositoryId,
+  settleForScreenshot,
+  signInAs,
+  signedInUser,
+  skipAfterFailure,
+  VIEW,
 } from './journey';
 import { sandboxUser } from '../vscode/sandboxInfo';
 import {
-  clearAllNotifications, clickViewTitleAction, closeContextMenu, closeQuickInput, collapseTreeItemIfShown, expandTreeItem,
-  notificationMessage, notificationToasts, openTreeItemContextMenu, openViewContainer, pickContextMenuItem, quickPickRow, signOutThroughPalette,
-  treeRow, viewPane, waitForNotification, waitForProgressToFinish, waitForQuickInput, waitForQuickInputIdle, waitForToastShown,
+  clearAllNotifications,
+  clickViewTitleAction,
+  closeContextMenu,
+  closeQuickInput,
+  collapseTreeItemIfShown,
+  expandTreeItem,
+  notificationMessage,
+  notificationToasts,
+  openTreeItemContextMenu,
+  openViewContainer,
+  pickContextMenuItem,
+  quickPickRow,
+  signOutThroughPalette,
+  treeRow,
+  viewPane,
+  waitForNotification,
+  waitForProgressToFinish,
+  waitForQuickInput,
+  waitForQuickInputIdle,
+  waitForToastShown,
 } from './workbench';
 
 const SHARING = 'Sharing';
@@ -30,7 +58,11 @@ const LAB_ID = 'syn1001055';
 const LAB_NAME = 'Alice Lab 55';
 const TAG = 'v1';
 
-interface Acl { id: string; etag: string; resourceAccess: Array<{ principalId: number; accessType: string[] }> }
+interface Acl {
+  id: string;
+  etag: string;
+  resourceAccess: Array<{ principalId: number; accessType: string[] }>;
+}
 
 /** Synapse's REST API as a user, from the test process. */
 async function rest<T>(userName: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -52,7 +84,16 @@ function dialog(page: Page): Locator {
 async function dialogText(page: Page): Promise<{ message: string; detail: string }> {
   const box = dialog(page);
   await box.waitFor({ state: 'visible', timeout: 20_000 });
-  const text = async (selector: string) => ((await box.locator(selector).first().innerText().catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
+  const text = async (selector: string) =>
+    (
+      (await box
+        .locator(selector)
+        .first()
+        .innerText()
+        .catch(() => '')) ?? ''
+    )
+      .replace(/\s+/g, ' ')
+      .trim();
   return { message: await text('.dialog-message-text'), detail: await text('.dialog-message-detail') };
 }
 
@@ -67,7 +108,12 @@ function sharingRow(page: Page, label: string): Locator {
 }
 
 async function rowDescription(row: Locator): Promise<string> {
-  return ((await row.locator('.label-description').textContent().catch(() => '')) ?? '').trim();
+  return (
+    (await row
+      .locator('.label-description')
+      .textContent()
+      .catch(() => '')) ?? ''
+  ).trim();
 }
 
 async function waitForRowDescription(row: Locator, expected: RegExp, timeoutMs = 15_000): Promise<string> {
@@ -121,14 +167,20 @@ describe('Journey 10: sharing — alice lets bob pull one repository, then resto
     await clearAllNotifications(page);
     await openTreeItemContextMenu(page, VIEW, TAG);
     await pickContextMenuItem(page, 'Pull Image…');
-    const pulled = notificationToasts(page).filter({ hasText: `Pulled ${reference}` }).first();
+    const pulled = notificationToasts(page)
+      .filter({ hasText: `Pulled ${reference}` })
+      .first();
     // The preflight's warning comes first (Synapse says no download access; the registry could still allow it).
-    const refused = notificationToasts(page).filter({ hasText: /You don't have download access/ }).first();
+    const refused = notificationToasts(page)
+      .filter({ hasText: /You don't have download access/ })
+      .first();
     await pulled.or(refused).first().waitFor({ state: 'visible', timeout: 120_000 });
     if (await pulled.isVisible()) return { toast: pulled, pulled: true, message: await notificationMessage(pulled) };
     const warning = await notificationMessage(refused);
     // Then the registry's denial (an error with the same reason), or at least the end of the pull.
-    const error = notificationToasts(page).filter({ has: page.locator('.codicon-error'), hasText: /You don't have download access/ }).first();
+    const error = notificationToasts(page)
+      .filter({ has: page.locator('.codicon-error'), hasText: /You don't have download access/ })
+      .first();
     const deadline = Date.now() + 180_000;
     let denied = false;
     // The pull's own progress notification is up while the engine asks the registry.
@@ -142,10 +194,14 @@ describe('Journey 10: sharing — alice lets bob pull one repository, then resto
   /** The pull ends in the registry's refusal, with the reason Synapse gave; nothing reaches the engine. */
   async function expectRefusedPull(page: Page): Promise<string> {
     const { toast, pulled, message, denied } = await pullFromTree(page);
-    assert.equal(pulled, false, 'bob\'s pull must be refused');
-    assert.match(message, new RegExp(`^You don't have download access to ${registry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${label}`), message);
+    assert.equal(pulled, false, "bob's pull must be refused");
+    assert.match(
+      message,
+      new RegExp(`^You don't have download access to ${registry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${label}`),
+      message,
+    );
     if (denied) await waitForToastShown(toast);
-    else process.stderr.write('[e2e] journey 10: the registry\'s denial was not shown within 3 minutes; the preflight\'s warning said it\n');
+    else process.stderr.write("[e2e] journey 10: the registry's denial was not shown within 3 minutes; the preflight's warning said it\n");
     await assert.rejects(engine().getImage(reference).inspect(), 'nothing was pulled');
     return message;
   }
@@ -158,7 +214,9 @@ describe('Journey 10: sharing — alice lets bob pull one repository, then resto
     // alice pushes the image (dockerode, her token): the registry's notification creates the repository.
     await buildImageInEngine(reference);
     const alice = sandboxUser(sandbox, 'alice');
-    const stream = await engine().getImage(reference).push({ authconfig: { username: 'alice', password: alice.token, serveraddress: registry } });
+    const stream = await engine()
+      .getImage(reference)
+      .push({ authconfig: { username: 'alice', password: alice.token, serveraddress: registry } });
     const output = await new Promise<Array<{ error?: string }>>((resolve, reject) =>
       engine().modem.followProgress(stream, (error: Error | null, events: unknown[]) => (error ? reject(error) : resolve(events as never))),
     );
@@ -174,7 +232,11 @@ describe('Journey 10: sharing — alice lets bob pull one repository, then resto
     const acl = await rest<Acl>('alice', 'GET', `/entity/${LAB_ID}/acl`);
     assert.equal(acl.status, 200);
     const shared = await rest<Acl>('alice', 'PUT', `/entity/${LAB_ID}/acl`, {
-      ...acl.body, resourceAccess: [...acl.body.resourceAccess.filter((row) => row.principalId !== 3400002), { principalId: 3400002, accessType: ['READ'] }],
+      ...acl.body,
+      resourceAccess: [
+        ...acl.body.resourceAccess.filter((row) => row.principalId !== 3400002),
+        { principalId: 3400002, accessType: ['READ'] },
+      ],
     });
     assert.equal(shared.status, 200, JSON.stringify(shared.body));
     projectEtagAfterSharing = shared.body.etag;
@@ -182,10 +244,16 @@ describe('Journey 10: sharing — alice lets bob pull one repository, then resto
 
   after(async () => {
     await removeImages(engine(), [reference]).catch(() => undefined);
-    if (repositoryId) await sandboxAdmin('/__admin/trash', { id: repositoryId }).catch((error: Error) => process.stderr.write(`[e2e] trash ${repositoryId}: ${error.message}\n`));
+    if (repositoryId)
+      await sandboxAdmin('/__admin/trash', { id: repositoryId }).catch((error: Error) =>
+        process.stderr.write(`[e2e] trash ${repositoryId}: ${error.message}\n`),
+      );
     const acl = await rest<Acl>('alice', 'GET', `/entity/${LAB_ID}/acl`).catch(() => undefined);
     if (acl?.status === 200) {
-      await rest('alice', 'PUT', `/entity/${LAB_ID}/acl`, { ...acl.body, resourceAccess: acl.body.resourceAccess.filter((row) => row.principalId !== 3400002) }).catch(() => undefined);
+      await rest('alice', 'PUT', `/entity/${LAB_ID}/acl`, {
+        ...acl.body,
+        resourceAccess: acl.body.resourceAccess.filter((row) => row.principalId !== 3400002),
+      }).catch(() => undefined);
     }
   });
 
@@ -238,14 +306,14 @@ describe('Journey 10: sharing — alice lets bob pull one repository, then resto
     assert.equal(await waitForRowDescription(sharingRow(page, 'Bob Baker (bob)'), /^Can download$/), 'Can download');
     // On that repository only: the project still gives bob "Can view".
     const project = await rest<Acl>('alice', 'GET', `/entity/${LAB_ID}/acl`);
-    assert.equal(project.body.etag, projectEtagAfterSharing, 'the project\'s settings are untouched');
+    assert.equal(project.body.etag, projectEtagAfterSharing, "the project's settings are untouched");
     assert.equal((await rest<{ id: string }>('alice', 'GET', `/entity/${repositoryId}/benefactor`)).body.id, repositoryId);
     await waitForNotification(page, `${label} now has local sharing settings.`, 10_000).catch(() => undefined);
     await settleForScreenshot(page, { keepNotifications: true });
     await screenshot('journey10-05-local-bob-can-download');
   });
 
-  it('bob\'s tree says he may pull, and his pull works', async () => {
+  it("bob's tree says he may pull, and his pull works", async () => {
     const { page, screenshot } = e2e();
     await switchTo(page, 'bob');
     const row = await showRepository(page);
@@ -279,7 +347,7 @@ describe('Journey 10: sharing — alice lets bob pull one repository, then resto
     await screenshot('journey10-08-inherited-again');
   });
 
-  it('bob\'s pull is refused again', async () => {
+  it("bob's pull is refused again", async () => {
     const { page, screenshot } = e2e();
     await switchTo(page, 'bob');
     const row = await showRepository(page);

@@ -110,7 +110,9 @@ export async function expectSignedIn(page: Page, expected: string | undefined, j
   }
   if (actual === expected) return;
   if (!mayRepairHandOff()) {
-    assert.fail(`${journey} expects ${expected ? `${expected} signed in` : 'nobody signed in'}, but the status bar shows ${actual ?? 'nobody'}`);
+    assert.fail(
+      `${journey} expects ${expected ? `${expected} signed in` : 'nobody signed in'}, but the status bar shows ${actual ?? 'nobody'}`,
+    );
   }
   process.stderr.write(`[e2e] ${journey}: found ${actual ?? 'nobody'} signed in, expected ${expected ?? 'nobody'}: switching\n`);
   await closeContextMenu(page);
@@ -183,10 +185,24 @@ export function engine(): Docker {
 
 /** Removes images by id with force (a pushed image keeps a repo digest that would otherwise hold it). */
 export async function removeImages(docker: Docker, references: string[]): Promise<void> {
-  const base = (await docker.getImage(BASE_IMAGE).inspect().catch(() => undefined))?.Id;
+  const base = (
+    await docker
+      .getImage(BASE_IMAGE)
+      .inspect()
+      .catch(() => undefined)
+  )?.Id;
   for (const reference of references) {
-    const id = (await docker.getImage(reference).inspect().catch(() => undefined))?.Id;
-    if (id && id !== base) await docker.getImage(id).remove({ force: true }).catch(() => undefined);
+    const id = (
+      await docker
+        .getImage(reference)
+        .inspect()
+        .catch(() => undefined)
+    )?.Id;
+    if (id && id !== base)
+      await docker
+        .getImage(id)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 }
 
@@ -233,7 +249,10 @@ export async function sandboxTags(repositoryId: string): Promise<RestTag[]> {
 
 /** A managed repository's synID by its full name, or undefined when Synapse has none. */
 export async function sandboxRepositoryId(repositoryName: string): Promise<string | undefined> {
-  const { status, body } = await sandboxGet<{ id: string }>('alice', `/entity/dockerRepo/id?repositoryName=${encodeURIComponent(repositoryName)}`);
+  const { status, body } = await sandboxGet<{ id: string }>(
+    'alice',
+    `/entity/dockerRepo/id?repositoryName=${encodeURIComponent(repositoryName)}`,
+  );
   if (status === 404) return undefined;
   assert.equal(status, 200, `dockerRepo/id?repositoryName=${repositoryName}`);
   return body.id;
@@ -334,7 +353,10 @@ export async function settleForScreenshot(page: Page, options: { keepNotificatio
   const hover = page.locator('.workbench-hover-container, .monaco-hover:not(.hidden)').filter({ visible: true });
   if ((await hover.count()) > 0) {
     await page.keyboard.press('Escape');
-    await hover.first().waitFor({ state: 'hidden', timeout: 3_000 }).catch(() => undefined);
+    await hover
+      .first()
+      .waitFor({ state: 'hidden', timeout: 3_000 })
+      .catch(() => undefined);
   }
   if (!options.keepNotifications) await clearAllNotifications(page);
 }

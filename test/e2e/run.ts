@@ -30,7 +30,12 @@ const resultsDir = path.join(root, 'test-results', path.basename(process.env.SYN
 const { log, cleanups, runAndExit } = createRunnerCleanup('e2e');
 
 function safeName(title: string): string {
-  return title.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'test';
+  return (
+    title
+      .replace(/[^a-zA-Z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 100) || 'test'
+  );
 }
 
 async function main(): Promise<number> {
@@ -40,7 +45,11 @@ async function main(): Promise<number> {
   // The journeys run the packaged artifact, installed as a user would install it.
   const vsix = path.resolve(process.env.SYNAPSE_DOCKER_VSIX ?? path.join(root, 'synapse-docker.vsix'));
   const journeys = fs.existsSync(__dirname)
-    ? fs.readdirSync(__dirname).filter((f) => f.endsWith('.e2e.js')).sort().map((f) => path.join(__dirname, f))
+    ? fs
+        .readdirSync(__dirname)
+        .filter((f) => f.endsWith('.e2e.js'))
+        .sort()
+        .map((f) => path.join(__dirname, f))
     : [];
   if (journeys.length === 0) throw new Error(`no *.e2e.js journeys in ${__dirname} (run the build first)`);
 
@@ -114,7 +123,10 @@ async function main(): Promise<number> {
   mocha.rootHooks({
     // Reported as a failing "after all" hook when the workbench or the server reached beyond loopback.
     afterAll: function checkLoopbackOnly() {
-      const outbound = [...browser.blockedRequests.map((u) => `browser: ${u}`), ...outboundAttemptsInLog(server.logFile).map((l) => `server: ${l}`)];
+      const outbound = [
+        ...browser.blockedRequests.map((u) => `browser: ${u}`),
+        ...outboundAttemptsInLog(server.logFile).map((l) => `server: ${l}`),
+      ];
       if (outbound.length) throw new Error(`non-loopback traffic was attempted:\n${outbound.join('\n')}`);
     },
     afterEach: async function (this: Mocha.Context) {

@@ -28,7 +28,8 @@ export async function openViewContainer(page: Page, title: string, timeoutMs = D
   const selected = (await item.getAttribute('aria-selected')) === 'true' || (await item.getAttribute('aria-checked')) === 'true';
   const sidebar = page.locator('.part.sidebar');
   const sidebarTitle = sidebar.locator('.composite.title .title-label');
-  const showing = selected && (await sidebar.isVisible()) && ((await sidebarTitle.textContent()) ?? '').toLowerCase().includes(title.toLowerCase());
+  const showing =
+    selected && (await sidebar.isVisible()) && ((await sidebarTitle.textContent()) ?? '').toLowerCase().includes(title.toLowerCase());
   if (!showing) await item.click();
   await sidebarTitle.filter({ hasText: new RegExp(escapeRegExp(title), 'i') }).waitFor({ state: 'visible', timeout: timeoutMs });
   return sidebar;
@@ -53,7 +54,10 @@ export function welcomeButton(page: Page, viewName: string, label: string): Loca
 
 /** Focuses the workbench (not an editor or input) so keyboard shortcuts reach it. */
 export async function focusWorkbench(page: Page): Promise<void> {
-  await page.locator('.part.statusbar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+  await page
+    .locator('.part.statusbar')
+    .click({ position: { x: 5, y: 5 } })
+    .catch(() => undefined);
 }
 
 export function quickInput(page: Page): Locator {
@@ -74,7 +78,13 @@ export async function waitForQuickInput(page: Page, timeoutMs = DEFAULT_TIMEOUT)
 
 /** The prompt/title text shown with the quick input. */
 export async function quickInputText(page: Page): Promise<string> {
-  return ((await quickInput(page).innerText().catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
+  return (
+    (await quickInput(page)
+      .innerText()
+      .catch(() => '')) ?? ''
+  )
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Types into the open quick input and presses Enter. */
@@ -106,9 +116,12 @@ export async function runCommandByKeyboard(page: Page, title: string, timeoutMs 
       .locator('.monaco-list-row.focused .label-name')
       .first()
       .textContent({ timeout: 1_000 })
-      .then((text) => (text ?? '').trim(), () => '');
+      .then(
+        (text) => (text ?? '').trim(),
+        () => '',
+      );
   const deadline = Date.now() + timeoutMs;
-  for (let presses = 0; (await focusedLabel()) !== title; ) {
+  for (let presses = 0; (await focusedLabel()) !== title;) {
     if (Date.now() > deadline) throw new Error(`the command palette did not offer "${title}" (focused: "${await focusedLabel()}")`);
     const matching = quickInput(page).locator('.monaco-list-row .label-name', { hasText: title });
     if ((await matching.count()) > 0 && presses < 20) {
@@ -268,7 +281,10 @@ export async function pickContextMenuItem(page: Page, title: string, timeoutMs =
     await item.click();
     const closed = await contextMenu(page)
       .waitFor({ state: 'hidden', timeout: attempt < 3 ? 3_000 : timeoutMs })
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
     if (closed) return;
     if (attempt >= 3) throw new Error(`the context menu stayed open after clicking "${title}" ${attempt} times`);
     process.stderr.write(`[e2e] the context menu ignored a click on "${title}": clicking again\n`);
@@ -277,7 +293,12 @@ export async function pickContextMenuItem(page: Page, title: string, timeoutMs =
 
 /** Closes the context menu if one is open. */
 export async function closeContextMenu(page: Page, timeoutMs = 5_000): Promise<void> {
-  if (!(await contextMenu(page).isVisible().catch(() => false))) return;
+  if (
+    !(await contextMenu(page)
+      .isVisible()
+      .catch(() => false))
+  )
+    return;
   await page.keyboard.press('Escape');
   await contextMenu(page).waitFor({ state: 'hidden', timeout: timeoutMs });
 }
@@ -397,7 +418,9 @@ export async function waitForQuickInputIdle(page: Page, timeoutMs = DEFAULT_TIME
       const bar = document.querySelector('.quick-input-widget .monaco-progress-container');
       if (!bar || !bar.classList.contains('active')) return true;
       const box = (bar as HTMLElement).getBoundingClientRect();
-      return box.width === 0 || box.height === 0 || getComputedStyle(bar).visibility === 'hidden' || getComputedStyle(bar).display === 'none';
+      return (
+        box.width === 0 || box.height === 0 || getComputedStyle(bar).visibility === 'hidden' || getComputedStyle(bar).display === 'none'
+      );
     },
     undefined,
     { timeout: timeoutMs, polling: 100 },
@@ -453,7 +476,9 @@ export async function clearAllNotifications(page: Page, timeoutMs = DEFAULT_TIME
 export async function waitForToastShown(toast: Locator, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const opacity = await toast.evaluate((el) => Number(getComputedStyle(el.closest('.notification-toast-container') ?? el).opacity)).catch(() => 0);
+    const opacity = await toast
+      .evaluate((el) => Number(getComputedStyle(el.closest('.notification-toast-container') ?? el).opacity))
+      .catch(() => 0);
     const own = await toast.evaluate((el) => Number(getComputedStyle(el).opacity)).catch(() => 0);
     if (opacity >= 1 && own >= 1) return;
     if (Date.now() > deadline) return;
@@ -515,7 +540,13 @@ export function treeRowByIndex(page: Page, viewName: string, index: number): Loc
  * parent's "Load more…" while it is not among the loaded children; brings it on screen (keyboard
  * focus) and returns its position.
  */
-export async function revealChildRow(page: Page, viewName: string, parentLabel: string, label: string, timeoutMs = 60_000): Promise<number> {
+export async function revealChildRow(
+  page: Page,
+  viewName: string,
+  parentLabel: string,
+  label: string,
+  timeoutMs = 60_000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const rows = await readAllTreeRows(page, viewName, 200);
@@ -533,7 +564,10 @@ export async function revealChildRow(page: Page, viewName: string, parentLabel: 
       // Wait for the next page to take the "Load more…" row's place.
       const atMore = treeRowByIndex(page, viewName, more.index).locator('.label-name');
       const until = Date.now() + 20_000;
-      while (Date.now() < until && ((await atMore.textContent({ timeout: 1_000 }).catch(() => 'Load more…')) ?? '').trim() === 'Load more…') {
+      while (
+        Date.now() < until &&
+        ((await atMore.textContent({ timeout: 1_000 }).catch(() => 'Load more…')) ?? '').trim() === 'Load more…'
+      ) {
         await page.waitForTimeout(200);
       }
       await waitForProgressToFinish(page, 15_000);
@@ -605,7 +639,8 @@ export async function arrowDownToTreeRow(page: Page, viewName: string, label: st
   for (let step = 0; ; step++) {
     const row = await focusedTreeRow(page, viewName);
     if (row?.label === label) return row;
-    if (step >= maxSteps) throw new Error(`"${label}" not reached with ${maxSteps} ArrowDown presses; the focused row is ${JSON.stringify(row)}`);
+    if (step >= maxSteps)
+      throw new Error(`"${label}" not reached with ${maxSteps} ArrowDown presses; the focused row is ${JSON.stringify(row)}`);
     await page.keyboard.press('ArrowDown');
     await page.waitForTimeout(30);
   }
@@ -621,7 +656,10 @@ export async function focusedMenuItem(page: Page): Promise<string> {
 export async function arrowDownToMenuItem(page: Page, title: string, maxSteps = 20): Promise<void> {
   for (let step = 0; ; step++) {
     if ((await focusedMenuItem(page)) === title) return;
-    if (step >= maxSteps) throw new Error(`"${title}" not reached in the context menu with ${maxSteps} ArrowDown presses (focused: "${await focusedMenuItem(page)}")`);
+    if (step >= maxSteps)
+      throw new Error(
+        `"${title}" not reached in the context menu with ${maxSteps} ArrowDown presses (focused: "${await focusedMenuItem(page)}")`,
+      );
     await page.keyboard.press('ArrowDown');
     await page.waitForTimeout(50);
   }

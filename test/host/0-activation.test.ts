@@ -13,8 +13,20 @@ describe('Activation', () => {
     await extension.activate();
     const loaded = Object.keys(require.cache).map((file) => path.resolve(file));
     const dist = path.join(extension.extensionPath, 'dist');
-    assert.ok(loaded.includes(path.join(dist, 'extension.js')), `the check must see the extension's own bundle among ${loaded.filter((f) => f.startsWith(extension.extensionPath)).join(', ') || 'no file of it'}`);
-    assert.deepEqual(loaded.filter((file) => file === path.join(dist, 'docker.js')), [], 'dist/docker.js must not be loaded by activation');
-    assert.deepEqual(loaded.filter((file) => file.startsWith(extension.extensionPath) && /[\\/]node_modules[\\/](dockerode|docker-modem|ssh2|tar-fs)[\\/]/.test(file)), []);
+    assert.ok(
+      loaded.includes(path.join(dist, 'extension.js')),
+      `the check must see the extension's own bundle among ${loaded.filter((f) => f.startsWith(extension.extensionPath)).join(', ') || 'no file of it'}`,
+    );
+    assert.deepEqual(
+      loaded.filter((file) => file === path.join(dist, 'docker.js')),
+      [],
+      'dist/docker.js must not be loaded by activation',
+    );
+    assert.deepEqual(
+      loaded.filter(
+        (file) => file.startsWith(extension.extensionPath) && /[\\/]node_modules[\\/](dockerode|docker-modem|ssh2|tar-fs)[\\/]/.test(file),
+      ),
+      [],
+    );
   });
 });

@@ -10,7 +10,17 @@ import * as path from 'node:path';
 import Docker from 'dockerode';
 import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../src/api';
-import { EXTENSION_ID, readSandbox, runCommand, sandboxUser, sleep, waitFor, type RestTag, type SandboxInfo, type StatsRequest } from './helpers';
+import {
+  EXTENSION_ID,
+  readSandbox,
+  runCommand,
+  sandboxUser,
+  sleep,
+  waitFor,
+  type RestTag,
+  type SandboxInfo,
+  type StatsRequest,
+} from './helpers';
 
 export const BASE_IMAGE = 'local/busybox:1';
 export const PROJECT = 'syn1000001'; // Alice Main Project: alice ADMIN, bob READ+DOWNLOAD, dave READ
@@ -57,7 +67,10 @@ const NOTIFIERS = { error: 'showErrorMessage', warning: 'showWarningMessage', in
  * but answer at once as if closed; progress notifications run for real, with a Cancel the test can
  * press; quick picks are answered by `script.pick` (dismissed without one). Restored in finally.
  */
-export async function withWindow<T>(step: (recorded: Recorded) => Promise<T>, script: WindowScript = {}): Promise<{ result: T } & Recorded> {
+export async function withWindow<T>(
+  step: (recorded: Recorded) => Promise<T>,
+  script: WindowScript = {},
+): Promise<{ result: T } & Recorded> {
   const window = vscode.window as unknown as Record<string, AnyFunction>;
   const names = [...Object.values(NOTIFIERS), 'withProgress', 'showQuickPick', 'createQuickPick', 'createInputBox'];
   const originals = Object.fromEntries(names.map((name) => [name, window[name]])) as Record<string, AnyFunction>;
@@ -65,7 +78,9 @@ export async function withWindow<T>(step: (recorded: Recorded) => Promise<T>, sc
   try {
     for (const [kind, name] of Object.entries(NOTIFIERS) as [Shown['kind'], string][]) {
       window[name] = (message: unknown, ...rest: unknown[]) => {
-        const items = rest.map((item) => (typeof item === 'string' ? item : (item as { title?: unknown })?.title)).filter((item): item is string => typeof item === 'string');
+        const items = rest
+          .map((item) => (typeof item === 'string' ? item : (item as { title?: unknown })?.title))
+          .filter((item): item is string => typeof item === 'string');
         recorded.shown.push({ kind, message: String(message), items });
         void Promise.resolve(originals[name].call(vscode.window, message, ...rest)).then(undefined, () => undefined);
         return Promise.resolve(undefined);
@@ -112,12 +127,16 @@ export function describeShown(shown: Shown[]): string {
  * is shown with its items, accepting what it suggests.
  */
 export async function acceptInput(recorded: Recorded, count: number): Promise<void> {
-  const input = await waitFor(`wizard step ${count}`, () => {
-    const candidate = recorded.inputs[count - 1];
-    if (!candidate) return undefined;
-    const ready = 'items' in candidate ? candidate.items.length > 0 && !candidate.busy : true;
-    return ready ? candidate : undefined;
-  }, 20_000);
+  const input = await waitFor(
+    `wizard step ${count}`,
+    () => {
+      const candidate = recorded.inputs[count - 1];
+      if (!candidate) return undefined;
+      const ready = 'items' in candidate ? candidate.items.length > 0 && !candidate.busy : true;
+      return ready ? candidate : undefined;
+    },
+    20_000,
+  );
   await sleep(300); // the workbench renders what the extension host sent
   await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
   void input;
@@ -125,7 +144,11 @@ export async function acceptInput(recorded: Recorded, count: number): Promise<vo
 
 /** Waits until a progress notification with this title (or starting with it) has opened. */
 export function progressOpened(recorded: Recorded, title: string, timeoutMs = 20_000): Promise<ProgressShown> {
-  return waitFor(`the progress notification "${title}"`, () => recorded.progress.find((p) => p.title === title || p.title.startsWith(title)), timeoutMs);
+  return waitFor(
+    `the progress notification "${title}"`,
+    () => recorded.progress.find((p) => p.title === title || p.title.startsWith(title)),
+    timeoutMs,
+  );
 }
 
 /** The stack: its sandbox, engine, the activated extension, and the calls the suites share. */
@@ -182,7 +205,9 @@ export class Stack {
     fs.writeFileSync(path.join(dir, 'id.txt'), `${tagged} ${crypto.randomBytes(12).toString('hex')}\n`);
     const stream = await this.docker.buildImage({ context: dir, src: ['Dockerfile', 'id.txt'] }, { t: tagged, rm: true, forcerm: true });
     const events = await new Promise<Array<{ error?: string }>>((resolve, reject) =>
-      this.docker.modem.followProgress(stream, (error: Error | null, output: unknown[]) => (error ? reject(error) : resolve(output as never))),
+      this.docker.modem.followProgress(stream, (error: Error | null, output: unknown[]) =>
+        error ? reject(error) : resolve(output as never),
+      ),
     );
     const failed = events.find((e) => e.error);
     if (failed) throw new Error(`docker build of ${tagged} failed: ${failed.error}`);
@@ -233,7 +258,12 @@ export class Stack {
   /** Requests by `userName` (or anonymous / unauthenticated ones to the token server) that started at or after `since`. */
   async requestsSince(since: number, userName: string, pathPrefix = ''): Promise<StatsRequest[]> {
     const ownerId = this.ownerId(userName);
-    return (await this.stats()).filter((r) => r.startedAt >= since && r.path.startsWith(pathPrefix) && (r.userId === ownerId || (r.path === TOKEN_SERVER && (r.userId === null || r.userId === '273950'))));
+    return (await this.stats()).filter(
+      (r) =>
+        r.startedAt >= since &&
+        r.path.startsWith(pathPrefix) &&
+        (r.userId === ownerId || (r.path === TOKEN_SERVER && (r.userId === null || r.userId === '273950'))),
+    );
   }
 
   /**
@@ -274,7 +304,9 @@ export class Stack {
   /** What the sandbox lists (as alice): the repository and its tags; undefined when there is none. */
   async repository(name: string): Promise<{ id: string; tags: RestTag[] } | undefined> {
     const headers = { Authorization: `Bearer ${this.token('alice')}` };
-    const found = await fetch(`${this.sandbox.synapseEndpoint}/repo/v1/entity/dockerRepo/id?repositoryName=${encodeURIComponent(name)}`, { headers });
+    const found = await fetch(`${this.sandbox.synapseEndpoint}/repo/v1/entity/dockerRepo/id?repositoryName=${encodeURIComponent(name)}`, {
+      headers,
+    });
     if (found.status === 404) return undefined;
     assert.equal(found.status, 200, `GET dockerRepo/id?repositoryName=${name}`);
     const { id } = (await found.json()) as { id: string };

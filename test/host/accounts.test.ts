@@ -7,7 +7,19 @@ import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import type { ProjectNode } from '../../src/core/tree/nodes';
 import { runCommand, sleep, waitFor, projects } from './helpers';
-import { acceptInput, COMMAND_TIMEOUT_MS, describeShown, PRECHECK_TITLE, progressOpened, PROJECT, repositoryOf, useStack, start, TOKEN_SERVER, withWindow } from './accountHelpers';
+import {
+  acceptInput,
+  COMMAND_TIMEOUT_MS,
+  describeShown,
+  PRECHECK_TITLE,
+  progressOpened,
+  PROJECT,
+  repositoryOf,
+  useStack,
+  start,
+  TOKEN_SERVER,
+  withWindow,
+} from './accountHelpers';
 
 const DOCKER_REPO_ID = '/repo/v1/entity/dockerRepo/id';
 
@@ -32,7 +44,10 @@ describe('Accounts and transfers (real engine, registry and sandbox)', function 
     assert.equal(result, false, `the push must end as cancelled:\n${describeShown(shown)}`);
     const cancelled = shown.find((s) => s.message.startsWith(`Push of ${target} cancelled`));
     assert.ok(cancelled, `no cancellation notice:\n${describeShown(shown)}`);
-    assert.equal(cancelled.message, `Push of ${target} cancelled because you signed out of Synapse. The local image and its tags are unchanged.`);
+    assert.equal(
+      cancelled.message,
+      `Push of ${target} cancelled because you signed out of Synapse. The local image and its tags are unchanged.`,
+    );
     assert.deepEqual(cancelled.items, ['Sign In']);
     assert.ok(!shown.some((s) => s.kind === 'error' || /^Pushed /.test(s.message)), `no error and no "Pushed":\n${describeShown(shown)}`);
     await stack.admin('latency', { ms: 0 });
@@ -60,22 +75,35 @@ describe('Accounts and transfers (real engine, registry and sandbox)', function 
     assert.equal(result, true, `the push itself happened:\n${describeShown(shown)}`);
     assert.ok(finished - switchedAt < 5000, `the polling must stop at once, not after its 30 s (${finished - switchedAt} ms)`);
     await sleep(1500); // a poll still running would ask again within a second
-    const afterSwitch = (await stack.stats()).filter((r) => r.path === DOCKER_REPO_ID && r.userId === stack.ownerId('alice') && r.startedAt > switchedAt);
-    assert.deepEqual(afterSwitch.map((r) => `${r.method} ${r.path} at +${r.startedAt - switchedAt} ms`), [], "no poll with alice's token after the switch");
+    const afterSwitch = (await stack.stats()).filter(
+      (r) => r.path === DOCKER_REPO_ID && r.userId === stack.ownerId('alice') && r.startedAt > switchedAt,
+    );
+    assert.deepEqual(
+      afterSwitch.map((r) => `${r.method} ${r.path} at +${r.startedAt - switchedAt} ms`),
+      [],
+      "no poll with alice's token after the switch",
+    );
     await stack.admin('fail', { count: 0 });
     const listed = await stack.repository(repositoryOf(target));
     const tag = listed?.tags.find((t) => t.tag === 'v1');
     assert.ok(tag, 'the registry and Synapse have the pushed tag');
     const notice = shown.find((s) => s.message.startsWith(`Pushed ${repositoryOf(target)}:v1`));
     assert.ok(notice, `no notice of the push:\n${describeShown(shown)}`);
-    assert.equal(notice.message, `Pushed ${repositoryOf(target)}:v1 (${tag.digest}). Stopped waiting for Synapse to list it because the Synapse account changed.`);
+    assert.equal(
+      notice.message,
+      `Pushed ${repositoryOf(target)}:v1 (${tag.digest}). Stopped waiting for Synapse to list it because the Synapse account changed.`,
+    );
     assert.deepEqual(notice.items, ['Refresh']);
     assert.ok(!shown.some((s) => s.message === `Pushed ${target} to Synapse.`), 'the tag must not be announced as listed');
   });
 
   /** The Alice Main Project node of the tree, as "Push Image Here…" passes it. */
   async function projectNode(): Promise<ProjectNode> {
-    return waitFor('the tree to list the project', async () => projects(await stack.api.tree.getChildren()).find((p) => p.project.id === PROJECT), 15_000);
+    return waitFor(
+      'the tree to list the project',
+      async () => projects(await stack.api.tree.getChildren()).find((p) => p.project.id === PROJECT),
+      15_000,
+    );
   }
 
   /**
@@ -108,10 +136,16 @@ describe('Accounts and transfers (real engine, registry and sandbox)', function 
     const expectedTarget = stack.image(PROJECT, `acct-${runId}-palette`, 'v1');
     const { result, shown, picks } = await palettePushCancelled(source);
     assert.equal(result, false, `the push must end as cancelled:\n${describeShown(shown)}`);
-    assert.ok(picks.some((p) => p.labels.includes(source)), `the local image picker must list ${source}: ${JSON.stringify(picks)}`);
+    assert.ok(
+      picks.some((p) => p.labels.includes(source)),
+      `the local image picker must list ${source}: ${JSON.stringify(picks)}`,
+    );
     const notice = shown.find((s) => s.message.startsWith(`Push of ${expectedTarget} cancelled.`));
     assert.ok(notice, `no cancellation notice for ${expectedTarget}:\n${describeShown(shown)}`);
-    assert.equal(notice.message, `Push of ${expectedTarget} cancelled. The tag ${expectedTarget} added for this push was removed; the image and its other tags are unchanged.`);
+    assert.equal(
+      notice.message,
+      `Push of ${expectedTarget} cancelled. The tag ${expectedTarget} added for this push was removed; the image and its other tags are unchanged.`,
+    );
     assert.deepEqual(await stack.local(expectedTarget), undefined, 'the added tag must be gone');
     assert.deepEqual(await stack.local(source), { id, tags: [source] }, 'the image and its own tag stay');
   });
@@ -158,14 +192,21 @@ describe('Accounts and transfers (real engine, registry and sandbox)', function 
     await stack.admin('revoke', { token });
     await runCommand('synapseDocker.refresh');
     await stack.api.tree.getChildren(); // the tree's GET /projects is answered 401
-    const status = await waitFor('the status bar to say sign in again', () => (stack.api.accountStatus()?.text.includes('sign in again') ? stack.api.accountStatus() : undefined), 10_000);
+    const status = await waitFor(
+      'the status bar to say sign in again',
+      () => (stack.api.accountStatus()?.text.includes('sign in again') ? stack.api.accountStatus() : undefined),
+      10_000,
+    );
     assert.deepEqual(status, {
       text: '$(warning) Synapse: sign in again',
       tooltip: `Synapse at ${stack.sandbox.synapseEndpoint} no longer accepts the token of alice. Click to sign in again.`,
     });
     const { picks } = await withWindow(() => runCommand('synapseDocker.showAccount'), { pick: () => undefined });
     assert.deepEqual(picks, [
-      { title: `Synapse (${stack.sandbox.synapseEndpoint}) no longer accepts the token of alice`, labels: ['$(sign-in) Sign In Again…', '$(sign-out) Sign Out', '$(output) Show Log'] },
+      {
+        title: `Synapse (${stack.sandbox.synapseEndpoint}) no longer accepts the token of alice`,
+        labels: ['$(sign-in) Sign In Again…', '$(sign-out) Sign Out', '$(output) Show Log'],
+      },
     ]);
     // Signing in again with a valid token puts the user back.
     await stack.signInWith(stack.token('alice'), 'alice');
@@ -184,10 +225,16 @@ describe('Accounts and transfers (real engine, registry and sandbox)', function 
     assert.equal(result, false);
     const errors = shown.filter((s) => s.kind === 'error');
     assert.equal(errors.length, 1, describeShown(shown));
-    assert.match(errors[0].message, /^Synapse rejected your personal access token \(Invalid access token\)\. Sign in again with a valid personal access token\./);
+    assert.match(
+      errors[0].message,
+      /^Synapse rejected your personal access token \(Invalid access token\)\. Sign in again with a valid personal access token\./,
+    );
     assert.deepEqual(errors[0].items, ['Open in Browser', 'Sign In with Another Token']);
     assert.equal(stack.api.accountStatus()?.text, '$(warning) Synapse: sign in again');
-    assert.deepEqual((await stack.requestsSince(since, 'alice', TOKEN_SERVER)).map((r) => `${r.method} ${r.path}`), []);
+    assert.deepEqual(
+      (await stack.requestsSince(since, 'alice', TOKEN_SERVER)).map((r) => `${r.method} ${r.path}`),
+      [],
+    );
     await stack.signInWith(stack.token('alice'), 'alice');
   });
 });

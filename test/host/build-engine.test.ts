@@ -18,13 +18,21 @@ type AnyFunction = (...args: unknown[]) => unknown;
 async function recording(step: (shown: Shown[], asked: string[]) => Promise<unknown>): Promise<{ shown: Shown[]; asked: string[] }> {
   const window = vscode.window as unknown as Record<string, AnyFunction>;
   const names = { showErrorMessage: 'error', showWarningMessage: 'warning', showInformationMessage: 'info' } as const;
-  const originals = Object.fromEntries([...Object.keys(names), 'createQuickPick', 'createInputBox', 'showQuickPick'].map((name) => [name, window[name]]));
+  const originals = Object.fromEntries(
+    [...Object.keys(names), 'createQuickPick', 'createInputBox', 'showQuickPick'].map((name) => [name, window[name]]),
+  );
   const shown: Shown[] = [];
   const asked: string[] = [];
   try {
     for (const [name, kind] of Object.entries(names)) {
       window[name] = (message: unknown, ...rest: unknown[]) => {
-        shown.push({ kind, message: String(message), items: rest.map((item) => (typeof item === 'string' ? item : (item as { title?: string })?.title)).filter((i): i is string => typeof i === 'string') });
+        shown.push({
+          kind,
+          message: String(message),
+          items: rest
+            .map((item) => (typeof item === 'string' ? item : (item as { title?: string })?.title))
+            .filter((i): i is string => typeof i === 'string'),
+        });
         return Promise.resolve(undefined);
       };
     }
@@ -80,7 +88,11 @@ describe('Build: the engine is checked before the wizard asks anything', functio
     const { shown, asked } = await recording(() => runCommand('synapseDocker.buildImage', [dockerfile], 30_000));
     const tookMs = Date.now() - started;
     assert.deepEqual(asked, [], 'no question before the engine answered');
-    assert.deepEqual(shown.map((s) => [s.kind, s.items]), [['error', ['Retry']]], JSON.stringify(shown));
+    assert.deepEqual(
+      shown.map((s) => [s.kind, s.items]),
+      [['error', ['Retry']]],
+      JSON.stringify(shown),
+    );
     assert.equal(
       shown[0].message,
       `The Docker engine cannot be reached, so nothing can be built: Docker is not running: there is no socket at unix://${gone} (setting). Start Docker, or set synapseDocker.dockerHost.`,

@@ -18,7 +18,13 @@ const CLOSED_QUEUE = 'Sandbox Challenge - Leaderboard Round 1 (closed)';
 const SUBMIT = 'synapseDocker.submitToChallenge';
 const STATUS_PATH = /^\/repo\/v1\/evaluation\/submission\/\d+\/status$/;
 
-interface Shown { kind: 'info' | 'warning' | 'error'; message: string; items: string[]; modal: boolean; detail?: string }
+interface Shown {
+  kind: 'info' | 'warning' | 'error';
+  message: string;
+  items: string[];
+  modal: boolean;
+  detail?: string;
+}
 interface Script {
   /** Which item to pick in a quick pick (by label), undefined to dismiss it. */
   pick?: (title: string | undefined, labels: string[]) => string | undefined;
@@ -30,7 +36,10 @@ type AnyFunction = (...args: unknown[]) => unknown;
 const NOTIFIERS = { error: 'showErrorMessage', warning: 'showWarningMessage', info: 'showInformationMessage' } as const;
 
 /** Runs `step` while quick picks and modal questions are answered by `script`, and records every message and pick. */
-async function scripted<T>(script: Script, step: () => Promise<T>): Promise<{ result: T; shown: Shown[]; picks: Array<{ title?: string; items: vscode.QuickPickItem[] }> }> {
+async function scripted<T>(
+  script: Script,
+  step: () => Promise<T>,
+): Promise<{ result: T; shown: Shown[]; picks: Array<{ title?: string; items: vscode.QuickPickItem[] }> }> {
   const window = vscode.window as unknown as Record<string, AnyFunction>;
   const originals = Object.fromEntries([...Object.values(NOTIFIERS), 'showQuickPick'].map((name) => [name, window[name]]));
   const shown: Shown[] = [];
@@ -38,8 +47,13 @@ async function scripted<T>(script: Script, step: () => Promise<T>): Promise<{ re
   try {
     for (const [kind, name] of Object.entries(NOTIFIERS) as Array<[Shown['kind'], string]>) {
       window[name] = (message: unknown, ...rest: unknown[]) => {
-        const options = typeof rest[0] === 'object' && rest[0] !== null && !('title' in (rest[0] as object)) ? (rest[0] as vscode.MessageOptions) : undefined;
-        const items = rest.map((item) => (typeof item === 'string' ? item : (item as { title?: unknown })?.title)).filter((item): item is string => typeof item === 'string');
+        const options =
+          typeof rest[0] === 'object' && rest[0] !== null && !('title' in (rest[0] as object))
+            ? (rest[0] as vscode.MessageOptions)
+            : undefined;
+        const items = rest
+          .map((item) => (typeof item === 'string' ? item : (item as { title?: unknown })?.title))
+          .filter((item): item is string => typeof item === 'string');
         shown.push({ kind, message: String(message), items, modal: options?.modal === true, detail: options?.detail });
         if (options?.modal) return Promise.resolve(script.modal?.(String(message)));
         return Promise.resolve(undefined);
@@ -48,7 +62,10 @@ async function scripted<T>(script: Script, step: () => Promise<T>): Promise<{ re
     window.showQuickPick = (async (items: unknown, options?: vscode.QuickPickOptions) => {
       const list = (await Promise.resolve(items)) as vscode.QuickPickItem[];
       picks.push({ title: options?.title, items: list });
-      const label = script.pick?.(options?.title, list.map((item) => item.label));
+      const label = script.pick?.(
+        options?.title,
+        list.map((item) => item.label),
+      );
       return list.find((item) => item.label === label);
     }) as AnyFunction;
     return { result: await step(), shown, picks };
@@ -58,7 +75,8 @@ async function scripted<T>(script: Script, step: () => Promise<T>): Promise<{ re
   }
 }
 
-const describeShown = (shown: Shown[]) => shown.map((s) => `[${s.kind}${s.modal ? ' modal' : ''}] ${s.message} {${s.items.join(', ')}}`).join('\n') || '(nothing shown)';
+const describeShown = (shown: Shown[]) =>
+  shown.map((s) => `[${s.kind}${s.modal ? ' modal' : ''}] ${s.message} {${s.items.join(', ')}}`).join('\n') || '(nothing shown)';
 
 describe('Challenges: Submit to Challenge and the Submissions view (real engine, registry and sandbox)', function () {
   this.timeout(180_000);
@@ -74,7 +92,10 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
   });
 
   /** Builds (unique content), pushes through the extension as alice, and returns the repository's id, tag and digest. */
-  async function pushed(name: string, platform?: string): Promise<{ repositoryId: string; tag: string; digest: string; reference: string }> {
+  async function pushed(
+    name: string,
+    platform?: string,
+  ): Promise<{ repositoryId: string; tag: string; digest: string; reference: string }> {
     const reference = stack.image(PROJECT, name, 'v1');
     if (platform) await buildForPlatform(reference, platform);
     else await stack.build(reference);
@@ -95,7 +116,9 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
     fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\nCOPY id.txt /id.txt\n');
     fs.writeFileSync(path.join(dir, 'id.txt'), `${reference} ${crypto.randomBytes(8).toString('hex')}\n`);
     const stream = await stack.docker.buildImage({ context: dir, src: ['Dockerfile', 'id.txt'] }, { t: reference, platform, rm: true });
-    await new Promise((resolve, reject) => stack.docker.modem.followProgress(stream, (error: Error | null, out: unknown) => (error ? reject(error) : resolve(out))));
+    await new Promise((resolve, reject) =>
+      stack.docker.modem.followProgress(stream, (error: Error | null, out: unknown) => (error ? reject(error) : resolve(out))),
+    );
     const image = await stack.docker.getImage(reference).inspect();
     assert.equal(`${image.Os}/${image.Architecture}`, platform);
     stack.imageIds.add(image.Id);
@@ -113,20 +136,30 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
     return rows;
   }
 
-  const statusReads = async (since: number): Promise<number> => (await stack.stats()).filter((r) => r.startedAt >= since && STATUS_PATH.test(r.path)).length;
-  const submissionPosts = async (since: number): Promise<number> => (await stack.stats()).filter((r) => r.startedAt >= since && r.method === 'POST' && r.path === '/repo/v1/evaluation/submission').length;
+  const statusReads = async (since: number): Promise<number> =>
+    (await stack.stats()).filter((r) => r.startedAt >= since && STATUS_PATH.test(r.path)).length;
+  const submissionPosts = async (since: number): Promise<number> =>
+    (await stack.stats()).filter((r) => r.startedAt >= since && r.method === 'POST' && r.path === '/repo/v1/evaluation/submission').length;
 
-  it('after a push, as alice\'s team: the queue with its round and limit, each member\'s eligibility, the digest and the instructions, the receipt; the view follows it to SCORED and stops', async function () {
+  it("after a push, as alice's team: the queue with its round and limit, each member's eligibility, the digest and the instructions, the receipt; the view follows it to SCORED and stops", async function () {
     const image = await pushed(`challenge-${run}`);
     await runCommand('synapseDocker.submissions.focus');
     await runCommand('synapseDocker.refreshSubmissions');
-    const { result, shown, picks } = await scripted({
-      pick: (title, labels) => (title?.startsWith('Submit ') && title.includes(' to…') ? OPEN_QUEUE : labels.find((l) => l === 'As team Aligners')),
-      modal: () => 'Submit',
-    }, () => runCommand<{ id: string } | undefined>(SUBMIT, [{ repositoryId: image.repositoryId, tag: image.tag }], COMMAND_TIMEOUT_MS));
+    const { result, shown, picks } = await scripted(
+      {
+        pick: (title, labels) =>
+          title?.startsWith('Submit ') && title.includes(' to…') ? OPEN_QUEUE : labels.find((l) => l === 'As team Aligners'),
+        modal: () => 'Submit',
+      },
+      () => runCommand<{ id: string } | undefined>(SUBMIT, [{ repositoryId: image.repositoryId, tag: image.tag }], COMMAND_TIMEOUT_MS),
+    );
     assert.ok(result?.id, `a submission was made:\n${describeShown(shown)}`);
     const queues = picks[0].items;
-    assert.deepEqual(queues.map((q) => q.label), [OPEN_QUEUE, CLOSED_QUEUE], 'open rounds first; the closed one says so');
+    assert.deepEqual(
+      queues.map((q) => q.label),
+      [OPEN_QUEUE, CLOSED_QUEUE],
+      'open rounds first; the closed one says so',
+    );
     assert.match(queues[0].description ?? '', /open until 2099-12-31 00:00 UTC/);
     assert.equal(queues[0].detail, '2 of 2 left today (UTC)');
     assert.match(queues[1].description ?? '', /closed: the round ended 2024-06-30 00:00 UTC/);
@@ -141,20 +174,43 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
     assert.ok(receipt, describeShown(shown));
     assert.match(receipt.message, /Thank you! Your image is queued/);
     assert.deepEqual(receipt.items, ['Show Submissions']);
-    const recorded = (await stack.admin<Array<{ id: string; teamId?: string; dockerDigest: string; contributors: Array<{ principalId: string }> }>>('evaluation/submissions')).find((s) => s.id === result.id);
-    assert.deepEqual([recorded?.teamId, recorded?.dockerDigest, recorded?.contributors.map((c) => c.principalId).sort()], ['3500001', image.digest, ['3400001', '3400004']]);
+    const recorded = (
+      await stack.admin<Array<{ id: string; teamId?: string; dockerDigest: string; contributors: Array<{ principalId: string }> }>>(
+        'evaluation/submissions',
+      )
+    ).find((s) => s.id === result.id);
+    assert.deepEqual(
+      [recorded?.teamId, recorded?.dockerDigest, recorded?.contributors.map((c) => c.principalId).sort()],
+      ['3500001', image.digest, ['3400001', '3400004']],
+    );
 
     // The view: RECEIVED at once, then each pipeline step after one status read.
     const row = await waitFor('the submission in the view', async () => (await submissionNodes()).find((r) => r.label === `#${result.id}`));
     assert.equal(row.description, `RECEIVED — syn1000001/challenge-${run}:v1`, 'the status, then the image');
     assert.deepEqual(stack.api.submissions.pending(), [result.id]);
     assert.equal(stack.api.submissions.polling().scheduled, true, 'the view is visible and something is pending: a refresh is scheduled');
-    await stack.admin('evaluation/status', { submissionId: result.id, status: 'EVALUATION_IN_PROGRESS', statusDescription: 'running the model', progress: 40, canCancel: true });
+    await stack.admin('evaluation/status', {
+      submissionId: result.id,
+      status: 'EVALUATION_IN_PROGRESS',
+      statusDescription: 'running the model',
+      progress: 40,
+      canCancel: true,
+    });
     let since = Date.now();
     let report = await stack.api.submissions.refreshPending();
     assert.deepEqual([report.requests, await statusReads(since)], [1, 1], 'one request per pending submission');
-    assert.equal((await submissionNodes()).find((r) => r.label === `#${result.id}`)?.description, `EVALUATION_IN_PROGRESS · 40% · running the model — syn1000001/challenge-${run}:v1`);
-    await stack.admin('evaluation/status', { submissionId: result.id, status: 'SCORED', statusDescription: 'done', progress: 100, score: 0.87, scoreKey: 'auc' });
+    assert.equal(
+      (await submissionNodes()).find((r) => r.label === `#${result.id}`)?.description,
+      `EVALUATION_IN_PROGRESS · 40% · running the model — syn1000001/challenge-${run}:v1`,
+    );
+    await stack.admin('evaluation/status', {
+      submissionId: result.id,
+      status: 'SCORED',
+      statusDescription: 'done',
+      progress: 100,
+      score: 0.87,
+      scoreKey: 'auc',
+    });
     const final = await scripted({}, async () => {
       const scored = await stack.api.submissions.refreshPending();
       await waitFor('the final notification', () => true);
@@ -164,7 +220,10 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
     const announced = final.shown.find((s) => s.message.includes(`Submission ${result.id}`));
     assert.ok(announced, describeShown(final.shown));
     assert.match(announced.message, /is SCORED: auc 0\.87/);
-    assert.equal((await submissionNodes()).find((r) => r.label === `#${result.id}`)?.description, `SCORED · 100% · done · auc 0.87 — syn1000001/challenge-${run}:v1`);
+    assert.equal(
+      (await submissionNodes()).find((r) => r.label === `#${result.id}`)?.description,
+      `SCORED · 100% · done · auc 0.87 — syn1000001/challenge-${run}:v1`,
+    );
     assert.equal(stack.api.submissions.polling().scheduled, false, 'nothing pending: no refresh scheduled');
     since = Date.now();
     report = await stack.api.submissions.refreshPending();
@@ -176,32 +235,55 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
     const image = await pushed(`refusals-${run}`);
     await stack.signInAs('bob');
     const since = Date.now();
-    const individually = { pick: (title: string | undefined, labels: string[]) => (title?.includes(' to…') ? OPEN_QUEUE : labels.find((l) => l.startsWith('Individually'))), modal: () => 'Submit' };
+    const individually = {
+      pick: (title: string | undefined, labels: string[]) =>
+        title?.includes(' to…') ? OPEN_QUEUE : labels.find((l) => l.startsWith('Individually')),
+      modal: () => 'Submit',
+    };
 
     const unrecorded = `sha256:${'0'.repeat(64)}`;
-    const noCommit = await scripted(individually, () => runCommand(SUBMIT, [{ repositoryId: image.repositoryId, tag: image.tag, digest: unrecorded }], COMMAND_TIMEOUT_MS));
+    const noCommit = await scripted(individually, () =>
+      runCommand(SUBMIT, [{ repositoryId: image.repositoryId, tag: image.tag, digest: unrecorded }], COMMAND_TIMEOUT_MS),
+    );
     const digestError = noCommit.shown.find((s) => s.kind === 'error');
-    assert.match(digestError?.message ?? describeShown(noCommit.shown), new RegExp(`Synapse has no commit of ${image.repositoryId} with digest ${unrecorded}: a local tag is not enough`));
+    assert.match(
+      digestError?.message ?? describeShown(noCommit.shown),
+      new RegExp(`Synapse has no commit of ${image.repositoryId} with digest ${unrecorded}: a local tag is not enough`),
+    );
     assert.deepEqual(digestError?.items, ['Push Image…']);
 
     const arm = await pushed(`arm-only-${run}`, 'linux/arm64');
     await stack.signInAs('bob');
-    const armOnly = await scripted(individually, () => runCommand(SUBMIT, [{ repositoryId: arm.repositoryId, tag: arm.tag }], COMMAND_TIMEOUT_MS));
+    const armOnly = await scripted(individually, () =>
+      runCommand(SUBMIT, [{ repositoryId: arm.repositoryId, tag: arm.tag }], COMMAND_TIMEOUT_MS),
+    );
     const armError = armOnly.shown.find((s) => s.kind === 'error');
     assert.match(armError?.message ?? describeShown(armOnly.shown), /built for linux\/arm64 only; the queue runs images on linux\/amd64/);
     assert.deepEqual(armError?.items, ['Rebuild for linux/amd64…']);
 
-    const closed = await scripted({ pick: (title) => (title?.includes(' to…') ? CLOSED_QUEUE : undefined) }, () => runCommand(SUBMIT, [{ repositoryId: image.repositoryId, tag: image.tag }], COMMAND_TIMEOUT_MS));
-    assert.match(closed.shown.find((s) => s.kind === 'error')?.message ?? describeShown(closed.shown), /takes no submissions now: its round ended 2024-06-30 00:00 UTC/);
+    const closed = await scripted({ pick: (title) => (title?.includes(' to…') ? CLOSED_QUEUE : undefined) }, () =>
+      runCommand(SUBMIT, [{ repositoryId: image.repositoryId, tag: image.tag }], COMMAND_TIMEOUT_MS),
+    );
+    assert.match(
+      closed.shown.find((s) => s.kind === 'error')?.message ?? describeShown(closed.shown),
+      /takes no submissions now: its round ended 2024-06-30 00:00 UTC/,
+    );
     assert.equal(await submissionPosts(since), 0, 'nothing was sent for these refusals');
 
     for (let i = 0; i < 2; i++) {
-      const ok = await scripted(individually, () => runCommand<{ id: string } | undefined>(SUBMIT, [{ repositoryId: image.repositoryId, tag: image.tag }], COMMAND_TIMEOUT_MS));
+      const ok = await scripted(individually, () =>
+        runCommand<{ id: string } | undefined>(SUBMIT, [{ repositoryId: image.repositoryId, tag: image.tag }], COMMAND_TIMEOUT_MS),
+      );
       assert.ok(ok.result?.id, describeShown(ok.shown));
     }
-    const full = await scripted(individually, () => runCommand(SUBMIT, [{ repositoryId: image.repositoryId, tag: image.tag }], COMMAND_TIMEOUT_MS));
+    const full = await scripted(individually, () =>
+      runCommand(SUBMIT, [{ repositoryId: image.repositoryId, tag: image.tag }], COMMAND_TIMEOUT_MS),
+    );
     assert.equal(full.picks[0].items[0].detail, '0 of 2 left today (UTC)');
-    assert.match(full.shown.find((s) => s.kind === 'error')?.message ?? describeShown(full.shown), /You have used all 2 submissions to Sandbox Challenge - Main Queue allowed today \(UTC\); the limit resets \d{4}-\d\d-\d\d 00:00 UTC/);
+    assert.match(
+      full.shown.find((s) => s.kind === 'error')?.message ?? describeShown(full.shown),
+      /You have used all 2 submissions to Sandbox Challenge - Main Queue allowed today \(UTC\); the limit resets \d{4}-\d\d-\d\d 00:00 UTC/,
+    );
     assert.equal(await submissionPosts(since), 2, 'only the two accepted submissions were sent');
   });
 
@@ -209,7 +291,7 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
     await stack.signInAs('bob');
     await runCommand('synapseDocker.submissions.focus');
     await runCommand('synapseDocker.refreshSubmissions');
-    const rows = await waitFor('bob\'s submissions', async () => {
+    const rows = await waitFor("bob's submissions", async () => {
       const found = await submissionNodes();
       return found.length >= 2 ? found : undefined;
     });
@@ -221,7 +303,9 @@ describe('Challenges: Submit to Challenge and the Submissions view (real engine,
     await stack.api.submissions.refreshPending();
     const refreshed = (await submissionNodes()).find((r) => r.label === `#${id}`)!;
     assert.equal(stack.api.submissions.getTreeItem(refreshed.node).contextValue, 'synapse:submission+cancellable');
-    const cancelled = await scripted({ modal: () => 'Request Cancellation' }, () => runCommand<boolean>('synapseDocker.cancelSubmission', [refreshed.node], COMMAND_TIMEOUT_MS));
+    const cancelled = await scripted({ modal: () => 'Request Cancellation' }, () =>
+      runCommand<boolean>('synapseDocker.cancelSubmission', [refreshed.node], COMMAND_TIMEOUT_MS),
+    );
     assert.equal(cancelled.result, true, describeShown(cancelled.shown));
     const after = (await submissionNodes()).find((r) => r.label === `#${id}`)!;
     assert.match(after.description, /^EVALUATION_IN_PROGRESS · cancel requested — syn1000001\/refusals-/);

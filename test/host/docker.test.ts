@@ -15,7 +15,21 @@ import Docker from 'dockerode';
 import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../src/api';
 import type { ProjectNode, RepositoryNode, TagNode, TreeNode } from '../../src/core/tree/nodes';
-import { readSandbox, runCommand, sandboxUser, sleep, waitFor, type RestTag, type SandboxInfo, type StatsRequest, EXTENSION_ID, projects, repositories, tags, loadMores } from './helpers';
+import {
+  readSandbox,
+  runCommand,
+  sandboxUser,
+  sleep,
+  waitFor,
+  type RestTag,
+  type SandboxInfo,
+  type StatsRequest,
+  EXTENSION_ID,
+  projects,
+  repositories,
+  tags,
+  loadMores,
+} from './helpers';
 
 const BASE_IMAGE = 'local/busybox:1';
 const PROJECT = 'syn1000001'; // Alice Main Project: alice ADMIN, bob READ+DOWNLOAD, carol uncertified, dave READ
@@ -151,7 +165,9 @@ describe('Docker push and pull through the extension (real engine, registry and 
   /** What the sandbox itself lists (as alice): the repository id, and its tags. */
   async function sandboxRepository(name: string): Promise<{ id: string; tags: RestTag[] } | undefined> {
     const headers = { Authorization: `Bearer ${user('alice').token}` };
-    const found = await fetch(`${sandbox.synapseEndpoint}/repo/v1/entity/dockerRepo/id?repositoryName=${encodeURIComponent(name)}`, { headers });
+    const found = await fetch(`${sandbox.synapseEndpoint}/repo/v1/entity/dockerRepo/id?repositoryName=${encodeURIComponent(name)}`, {
+      headers,
+    });
     if (found.status === 404) return undefined;
     assert.equal(found.status, 200, `GET dockerRepo/id?repositoryName=${name}`);
     const { id } = (await found.json()) as { id: string };
@@ -214,9 +230,12 @@ describe('Docker push and pull through the extension (real engine, registry and 
     assert.ok(host, 'DOCKER_HOST is not set in the extension host and sandbox.json has no dockerHost');
     docker = host.startsWith('unix://') ? new Docker({ socketPath: host.slice('unix://'.length) }) : new Docker();
     await docker.ping();
-    await docker.getImage(BASE_IMAGE).inspect().catch(() => {
-      throw new Error(`the stack's engine (${host}) lacks ${BASE_IMAGE}; run \`node out/test/sandbox/stack.js up\``);
-    });
+    await docker
+      .getImage(BASE_IMAGE)
+      .inspect()
+      .catch(() => {
+        throw new Error(`the stack's engine (${host}) lacks ${BASE_IMAGE}; run \`node out/test/sandbox/stack.js up\``);
+      });
     const extension = vscode.extensions.getExtension<SynapseDockerApi>(EXTENSION_ID);
     assert.ok(extension, `extension ${EXTENSION_ID} is not loaded`);
     api = await extension.activate();
@@ -245,9 +264,15 @@ describe('Docker push and pull through the extension (real engine, registry and 
   it('as alice, pushes an image by reference: the command resolves true and announces the push', async () => {
     await signInAs('alice');
     await buildImage(reference);
-    const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pushImage', [reference], COMMAND_TIMEOUT_MS));
+    const { result, shown } = await withNotifications(() =>
+      runCommand<boolean>('synapseDocker.pushImage', [reference], COMMAND_TIMEOUT_MS),
+    );
     assert.equal(result, true, `pushImage(${reference}) must resolve true; notifications:\n${describeShown(shown)}`);
-    assert.deepEqual(shown.filter((s) => s.kind !== 'info'), [], 'a successful push shows no warning or error');
+    assert.deepEqual(
+      shown.filter((s) => s.kind !== 'info'),
+      [],
+      'a successful push shows no warning or error',
+    );
     const pushed = shown.find((s) => s.message === `Pushed ${reference} to Synapse.`);
     assert.ok(pushed, `expected "Pushed ${reference} to Synapse.", got:\n${describeShown(shown)}`);
     assert.deepEqual(pushed.items, ['Copy Digest Reference', 'Open in Synapse', 'Submit to Challenge…']);
@@ -282,14 +307,19 @@ describe('Docker push and pull through the extension (real engine, registry and 
   it('pushing the same tag again with new content moves the tag to the new digest', async () => {
     const previous = lastDigest;
     await buildImage(reference); // same name, new content: the tag now names a new image
-    const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pushImage', [reference], COMMAND_TIMEOUT_MS));
+    const { result, shown } = await withNotifications(() =>
+      runCommand<boolean>('synapseDocker.pushImage', [reference], COMMAND_TIMEOUT_MS),
+    );
     assert.equal(result, true, `the second push must resolve true; notifications:\n${describeShown(shown)}`);
     const listed = await sandboxRepository(repositoryName);
     const v1 = listed?.tags.filter((t) => t.tag === 'v1') ?? [];
     assert.equal(v1.length, 1, `Synapse must list tag v1 once: ${JSON.stringify(listed?.tags)}`);
     assert.notEqual(v1[0].digest, previous, 'the tag must point to the new digest');
     const local = await docker.getImage(reference).inspect();
-    assert.ok((local.RepoDigests ?? []).includes(`${repositoryName}@${v1[0].digest}`), `local repo digests: ${JSON.stringify(local.RepoDigests)}`);
+    assert.ok(
+      (local.RepoDigests ?? []).includes(`${repositoryName}@${v1[0].digest}`),
+      `local repo digests: ${JSON.stringify(local.RepoDigests)}`,
+    );
     const tag = await treeTag(repositoryName, 'v1');
     assert.equal(tag?.commit.digest, v1[0].digest, 'the tree must show the new digest after the push');
     lastDigest = v1[0].digest;
@@ -314,7 +344,9 @@ describe('Docker push and pull through the extension (real engine, registry and 
     const existingTarget = `${aligner}:host-test-${runId}`;
     await tagAs(newTarget, existingTarget);
     const since = Date.now();
-    const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pushImage', [existingTarget], COMMAND_TIMEOUT_MS));
+    const { result, shown } = await withNotifications(() =>
+      runCommand<boolean>('synapseDocker.pushImage', [existingTarget], COMMAND_TIMEOUT_MS),
+    );
     assert.equal(result, false, `dave's push to ${aligner} must be refused:\n${describeShown(shown)}`);
     const errors = shown.filter((s) => s.kind === 'error');
     assert.equal(errors.length, 1, `expected one error notification:\n${describeShown(shown)}`);
@@ -337,17 +369,25 @@ describe('Docker push and pull through the extension (real engine, registry and 
     const targets = [imageName(PROJECT, `host-test-${runId}-a`, 'one'), imageName(PROJECT, `host-test-${runId}-b`, 'two')];
     const ids = await Promise.all(targets.map((t) => buildImage(t)));
     assert.notEqual(ids[0], ids[1], 'the two images must differ');
-    const { result, shown } = await withNotifications(() => Promise.all(targets.map((t) => runCommand<boolean>('synapseDocker.pushImage', [t], 90_000))));
+    const { result, shown } = await withNotifications(() =>
+      Promise.all(targets.map((t) => runCommand<boolean>('synapseDocker.pushImage', [t], 90_000))),
+    );
     assert.deepEqual(result, [true, true], `both pushes must resolve true; notifications:\n${describeShown(shown)}`);
     for (const target of targets) {
-      assert.ok(shown.some((s) => s.message === `Pushed ${target} to Synapse.`), `no "Pushed ${target}" notification:\n${describeShown(shown)}`);
+      assert.ok(
+        shown.some((s) => s.message === `Pushed ${target} to Synapse.`),
+        `no "Pushed ${target}" notification:\n${describeShown(shown)}`,
+      );
       const name = target.replace(/:[^:/]+$/, '');
       const tagName = target.slice(target.lastIndexOf(':') + 1);
       const listed = await sandboxRepository(name);
       const tag = listed?.tags.find((t) => t.tag === tagName);
       assert.ok(tag, `Synapse lists no ${target}`);
       const local = await docker.getImage(target).inspect();
-      assert.ok((local.RepoDigests ?? []).includes(`${name}@${tag.digest}`), `${target}: local repo digests ${JSON.stringify(local.RepoDigests)} vs ${tag.digest}`);
+      assert.ok(
+        (local.RepoDigests ?? []).includes(`${name}@${tag.digest}`),
+        `${target}: local repo digests ${JSON.stringify(local.RepoDigests)} vs ${tag.digest}`,
+      );
       const node = await treeTag(name, tagName);
       assert.equal(node?.commit.digest, tag.digest, `the tree must show ${target} with its digest`);
     }
@@ -365,10 +405,16 @@ describe('Docker push and pull through the extension (real engine, registry and 
     await waitFor('the tag to show as not local before the pull', () => api.tree.getTreeItem(tag).contextValue === 'synapse:tag', WAIT_MS);
     const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pullImage', [tag], COMMAND_TIMEOUT_MS));
     assert.equal(result, true, `pullImage(tag node) must resolve true; notifications:\n${describeShown(shown)}`);
-    assert.ok(shown.some((s) => s.kind === 'info' && s.message === `Pulled ${reference} (${lastDigest}).`), `expected "Pulled ${reference} (${lastDigest}).":\n${describeShown(shown)}`);
+    assert.ok(
+      shown.some((s) => s.kind === 'info' && s.message === `Pulled ${reference} (${lastDigest}).`),
+      `expected "Pulled ${reference} (${lastDigest}).":\n${describeShown(shown)}`,
+    );
     const pulled = await docker.getImage(reference).inspect();
     imageIds.add(pulled.Id);
-    assert.ok((pulled.RepoDigests ?? []).includes(`${repositoryName}@${lastDigest}`), `pulled repo digests: ${JSON.stringify(pulled.RepoDigests)}`);
+    assert.ok(
+      (pulled.RepoDigests ?? []).includes(`${repositoryName}@${lastDigest}`),
+      `pulled repo digests: ${JSON.stringify(pulled.RepoDigests)}`,
+    );
     assert.equal(api.tree.getTreeItem(tag).contextValue, 'synapse:tag+local');
     assert.match(String(api.tree.getTreeItem(tag).description), /^local · /);
   });

@@ -11,7 +11,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findFiles, scanForSecret } from '../vscode/secretScan';
-import { readSandbox, runCommandDismissingPrompts, sandboxUser, sleep, waitFor, type SandboxInfo, type SandboxUser, EXTENSION_ID } from './helpers';
+import {
+  readSandbox,
+  runCommandDismissingPrompts,
+  sandboxUser,
+  sleep,
+  waitFor,
+  type SandboxInfo,
+  type SandboxUser,
+  EXTENSION_ID,
+} from './helpers';
 
 const LOG_CHANNEL_NAME = 'Synapse Docker';
 
@@ -54,9 +63,7 @@ describe('Synapse Docker in a real VS Code extension host', function () {
 
   it('registers every command contributed in package.json', async () => {
     const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
-    const contributed: string[] = (extension.packageJSON.contributes?.commands ?? []).map(
-      (c: { command: string }) => c.command,
-    );
+    const contributed: string[] = (extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
     assert.ok(contributed.length > 0, 'package.json contributes no commands');
     const registered = new Set(await vscode.commands.getCommands(true));
     const missing = contributed.filter((c) => !registered.has(c));

@@ -5,7 +5,20 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { runCommand, sleep } from './helpers';
-import { describeShown, PRECHECK_TITLE, progressOpened, PROJECT, repositoryOf, Stack, useStack, start, TOKEN_SERVER, withWindow, type Recorded, type Shown } from './accountHelpers';
+import {
+  describeShown,
+  PRECHECK_TITLE,
+  progressOpened,
+  PROJECT,
+  repositoryOf,
+  Stack,
+  useStack,
+  start,
+  TOKEN_SERVER,
+  withWindow,
+  type Recorded,
+  type Shown,
+} from './accountHelpers';
 
 interface Outcome {
   /** What the command resolved to (each command's result). */
@@ -43,7 +56,11 @@ async function registryUntouched(stack: Stack, since: number, ...users: string[]
   await sleep(500);
   for (const user of users) {
     const contacted = await stack.requestsSince(since, user, TOKEN_SERVER);
-    assert.deepEqual(contacted.map((r) => `${r.method} ${r.path} by ${r.userId}`), [], `the registry was asked for a token (${user})`);
+    assert.deepEqual(
+      contacted.map((r) => `${r.method} ${r.path} by ${r.userId}`),
+      [],
+      `the registry was asked for a token (${user})`,
+    );
   }
 }
 
@@ -98,11 +115,18 @@ const cases: Case[] = [
     check: async (stack, target, outcome) => {
       assert.deepEqual(outcome.results, [false]);
       const notice = only(outcome, `Push of ${target} cancelled`);
-      assert.equal(notice.message, `Push of ${target} cancelled because you signed out of Synapse. The local image and its tags are unchanged.`);
+      assert.equal(
+        notice.message,
+        `Push of ${target} cancelled because you signed out of Synapse. The local image and its tags are unchanged.`,
+      );
       assert.deepEqual(notice.items, ['Sign In']);
       const signedOutAt = outcome.marks.signedOut;
       await sleep(2000); // the answers to what was in flight arrive; nothing new may start
-      assert.deepEqual(await preflightRequests(stack, signedOutAt, 'alice'), [], 'preflight must not ask Synapse anything after the sign-out');
+      assert.deepEqual(
+        await preflightRequests(stack, signedOutAt, 'alice'),
+        [],
+        'preflight must not ask Synapse anything after the sign-out',
+      );
       await stack.admin('latency', { ms: 0 });
       await registryUntouched(stack, outcome.since, 'alice');
       assert.equal(await stack.repository(repositoryOf(target)), undefined);
@@ -127,7 +151,10 @@ const cases: Case[] = [
     check: async (stack, target, outcome) => {
       assert.deepEqual(outcome.results, [false]);
       const notice = only(outcome, `Push of ${target} cancelled`);
-      assert.equal(notice.message, `Push of ${target} cancelled because the Synapse account changed. The local image and its tags are unchanged.`);
+      assert.equal(
+        notice.message,
+        `Push of ${target} cancelled because the Synapse account changed. The local image and its tags are unchanged.`,
+      );
       assert.deepEqual(notice.items, ['Push Again']);
       // dave's sign-in has the engine log in to the registry (one token request, no push scope); nothing else.
       await sleep(1500);
@@ -152,7 +179,10 @@ const cases: Case[] = [
       assert.equal(refused.message, `A push of ${target} is already running; this one was not started.`);
       assert.equal(only(outcome, `Pushed ${target}`).message, `Pushed ${target} to Synapse.`);
       const listed = await stack.repository(repositoryOf(target));
-      assert.deepEqual(listed?.tags.map((t) => t.tag), ['v1']);
+      assert.deepEqual(
+        listed?.tags.map((t) => t.tag),
+        ['v1'],
+      );
     },
   },
   {
@@ -240,7 +270,10 @@ const cases: Case[] = [
     act: async (_stack, target) => [await runCommand('synapseDocker.pullImage', [target])],
     check: async (stack, target, outcome) => {
       assert.deepEqual(outcome.results, [false]);
-      assert.equal(only(outcome, 'Images for Synapse').message, `Images for Synapse must be named ${stack.sandbox.registry}/<project synID>/<name>; "${target}" is not.`);
+      assert.equal(
+        only(outcome, 'Images for Synapse').message,
+        `Images for Synapse must be named ${stack.sandbox.registry}/<project synID>/<name>; "${target}" is not.`,
+      );
       assert.deepEqual(await preflightRequests(stack, outcome.since, 'alice'), []);
     },
   },

@@ -125,7 +125,7 @@ export async function run(): Promise<void> {
     });
   } catch (error) {
     // A test file that throws while loading lands here.
-    results.error = error instanceof Error ? error.stack ?? error.message : String(error);
+    results.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
   }
   results.finishedAt = new Date().toISOString();
   writeResults(results);

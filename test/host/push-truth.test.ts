@@ -44,7 +44,9 @@ async function withNotifications<T>(step: () => Promise<T>): Promise<{ result: T
   try {
     for (const [kind, name] of Object.entries(NOTIFIERS) as [Shown['kind'], string][]) {
       window[name] = (message: string, ...rest: unknown[]) => {
-        const items = rest.map((item) => (typeof item === 'string' ? item : (item as { title?: unknown })?.title)).filter((item): item is string => typeof item === 'string');
+        const items = rest
+          .map((item) => (typeof item === 'string' ? item : (item as { title?: unknown })?.title))
+          .filter((item): item is string => typeof item === 'string');
         shown.push({ kind, message, items });
         return Promise.resolve(undefined);
       };
@@ -55,7 +57,8 @@ async function withNotifications<T>(step: () => Promise<T>): Promise<{ result: T
   }
 }
 
-const describeShown = (shown: Shown[]) => (shown.length ? shown.map((s) => `[${s.kind}] ${s.message} {${s.items.join(', ')}}`).join('\n') : '(no notification)');
+const describeShown = (shown: Shown[]) =>
+  shown.length ? shown.map((s) => `[${s.kind}] ${s.message} {${s.items.join(', ')}}`).join('\n') : '(no notification)';
 
 /**
  * A unix socket in front of the engine's, forwarding every request. With `onPushed`, a push's
@@ -134,7 +137,11 @@ describe('The truth about a push, and an engine that goes away (real engine, reg
   let repositoryName = '';
 
   const admin = async (route: string, body: unknown) => {
-    const response = await fetch(`${sandbox.synapseEndpoint}/__admin/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${sandbox.synapseEndpoint}/__admin/${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(response.status, 200, `${route}: ${await response.text()}`);
   };
 
@@ -152,8 +159,10 @@ describe('The truth about a push, and an engine that goes away (real engine, reg
     imageIds.add((await docker.getImage(tagged).inspect()).Id);
   }
 
-  const setDockerHost = (value: string | undefined) => vscode.workspace.getConfiguration('synapseDocker').update('dockerHost', value, vscode.ConfigurationTarget.Global);
-  const dockerWarning = async (): Promise<MessageNode | undefined> => messages(await api.tree.getChildren()).find((node) => node.id === 'msg:docker');
+  const setDockerHost = (value: string | undefined) =>
+    vscode.workspace.getConfiguration('synapseDocker').update('dockerHost', value, vscode.ConfigurationTarget.Global);
+  const dockerWarning = async (): Promise<MessageNode | undefined> =>
+    messages(await api.tree.getChildren()).find((node) => node.id === 'msg:docker');
 
   before(async function () {
     this.timeout(60_000);
@@ -176,9 +185,14 @@ describe('The truth about a push, and an engine that goes away (real engine, reg
     repositoryName = `${sandbox.registry}/${repositoryPath}`;
     // The repository exists in Synapse before the tests (a Docker v2 push), so reading back what later pushes stored is allowed.
     await buildImage(`${repositoryName}:v1`);
-    const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pushImage', [`${repositoryName}:v1`], COMMAND_TIMEOUT_MS));
+    const { result, shown } = await withNotifications(() =>
+      runCommand<boolean>('synapseDocker.pushImage', [`${repositoryName}:v1`], COMMAND_TIMEOUT_MS),
+    );
     assert.equal(result, true, describeShown(shown));
-    assert.ok(shown.some((s) => s.message === `Pushed ${repositoryName}:v1 to Synapse.`), describeShown(shown));
+    assert.ok(
+      shown.some((s) => s.message === `Pushed ${repositoryName}:v1 to Synapse.`),
+      describeShown(shown),
+    );
   });
 
   after(async function () {
@@ -190,7 +204,13 @@ describe('The truth about a push, and an engine that goes away (real engine, reg
     await proxy?.stop();
     for (let pass = 0; pass < 3 && imageIds.size > 0; pass++) {
       for (const id of [...imageIds]) {
-        await docker.getImage(id).remove({ force: true }).then(() => imageIds.delete(id), (error: { statusCode?: number }) => error.statusCode === 404 && imageIds.delete(id));
+        await docker
+          .getImage(id)
+          .remove({ force: true })
+          .then(
+            () => imageIds.delete(id),
+            (error: { statusCode?: number }) => error.statusCode === 404 && imageIds.delete(id),
+          );
       }
     }
     for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
@@ -210,7 +230,9 @@ describe('The truth about a push, and an engine that goes away (real engine, reg
     };
     try {
       const started = Date.now();
-      const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pushImage', [reference], COMMAND_TIMEOUT_MS));
+      const { result, shown } = await withNotifications(() =>
+        runCommand<boolean>('synapseDocker.pushImage', [reference], COMMAND_TIMEOUT_MS),
+      );
       assert.equal(result, true, describeShown(shown));
       const warning = shown.find((s) => s.kind === 'warning');
       assert.ok(warning, `expected a warning:\n${describeShown(shown)}`);
@@ -218,8 +240,10 @@ describe('The truth about a push, and an engine that goes away (real engine, reg
       assert.ok(warning.message.startsWith(prefix), warning.message);
       assert.match(
         warning.message.slice(prefix.length),
-        new RegExp(`^1[01] s: it was pushed as ${OCI_MANIFEST.replace(/[.+]/g, '\\$&')}, a manifest type Synapse may not record \\(it records Docker v2 manifests, application/vnd\\.docker\\.distribution\\.manifest\\.v2\\+json\\)\\. ` +
-          "To push a Docker v2 manifest, build the image with this extension's Build Image command \\(through BuildKit it pushes one\\) or turn off the containerd image store in Docker's settings, then push again\\.$"),
+        new RegExp(
+          `^1[01] s: it was pushed as ${OCI_MANIFEST.replace(/[.+]/g, '\\$&')}, a manifest type Synapse may not record \\(it records Docker v2 manifests, application/vnd\\.docker\\.distribution\\.manifest\\.v2\\+json\\)\\. ` +
+            "To push a Docker v2 manifest, build the image with this extension's Build Image command \\(through BuildKit it pushes one\\) or turn off the containerd image store in Docker's settings, then push again\\.$",
+        ),
       );
       assert.deepEqual(warning.items, ['Refresh']);
       assert.ok(!shown.some((s) => /to Synapse\.$/.test(s.message)), `nothing may say it reached Synapse:\n${describeShown(shown)}`);
@@ -236,17 +260,23 @@ describe('The truth about a push, and an engine that goes away (real engine, reg
     await admin('listener-delay', { ms: 120_000 });
     try {
       const started = Date.now();
-      const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pushImage', [reference], COMMAND_TIMEOUT_MS));
+      const { result, shown } = await withNotifications(() =>
+        runCommand<boolean>('synapseDocker.pushImage', [reference], COMMAND_TIMEOUT_MS),
+      );
       const waited = Date.now() - started;
       assert.equal(result, true, describeShown(shown));
-      const digest = (await docker.getImage(reference).inspect()).RepoDigests?.find((d) => d.startsWith(`${reference.replace(/:v1$/, '')}@`))?.split('@')[1];
+      const digest = (await docker.getImage(reference).inspect()).RepoDigests?.find((d) =>
+        d.startsWith(`${reference.replace(/:v1$/, '')}@`),
+      )?.split('@')[1];
       assert.ok(digest, 'the pushed image has a repo digest');
       const warning = shown.find((s) => s.kind === 'warning');
       assert.ok(warning, `expected a warning:\n${describeShown(shown)}`);
       assert.match(
         warning.message,
-        new RegExp(`^Pushed ${reference.replace(/[.+]/g, '\\$&')} \\(${digest}\\), but Synapse has not listed it after 4[01] s\\. ` +
-          'Synapse learns of a push from the registry, which retries a failed notification after 30 s; refresh the tree in a minute\\.$'),
+        new RegExp(
+          `^Pushed ${reference.replace(/[.+]/g, '\\$&')} \\(${digest}\\), but Synapse has not listed it after 4[01] s\\. ` +
+            'Synapse learns of a push from the registry, which retries a failed notification after 30 s; refresh the tree in a minute\\.$',
+        ),
       );
       assert.deepEqual(warning.items, ['Refresh']);
       assert.ok(waited >= 40_000, `the wait covers one failed delivery's 30 s backoff (waited ${waited} ms)`);
@@ -256,7 +286,9 @@ describe('The truth about a push, and an engine that goes away (real engine, reg
   });
 
   it('a pull by digest names the digest once', async () => {
-    const digest = (await docker.getImage(`${repositoryName}:v1`).inspect()).RepoDigests?.find((d) => d.startsWith(`${repositoryName}@`))?.split('@')[1];
+    const digest = (await docker.getImage(`${repositoryName}:v1`).inspect()).RepoDigests?.find((d) =>
+      d.startsWith(`${repositoryName}@`),
+    )?.split('@')[1];
     assert.ok(digest, 'the pushed image has a repo digest');
     const byDigest = `${repositoryName}@${digest}`;
     const { result, shown } = await withNotifications(() => runCommand<boolean>('synapseDocker.pullImage', [byDigest], COMMAND_TIMEOUT_MS));
@@ -274,7 +306,10 @@ describe('The truth about a push, and an engine that goes away (real engine, reg
     const warning = await waitFor('the Docker warning at the top of the tree', dockerWarning, 15_000);
     assert.equal(messages(await api.tree.getChildren())[0]?.id, 'msg:docker', 'the warning is the first row');
     assert.equal(warning.severity, 'warning');
-    assert.equal(warning.text, `Docker is not running: there is no socket at unix://${proxy.socketPath} (setting). Start Docker, or set synapseDocker.dockerHost. — Retry`);
+    assert.equal(
+      warning.text,
+      `Docker is not running: there is no socket at unix://${proxy.socketPath} (setting). Start Docker, or set synapseDocker.dockerHost. — Retry`,
+    );
     const item = api.tree.getTreeItem(warning);
     assert.equal(item.command?.command, 'synapseDocker.retryDocker');
     await proxy.start(); // the engine is back

@@ -26,7 +26,11 @@ describe('the token never appears in clear (a planted token through every exit)'
   const originals = Object.fromEntries(NOTIFIERS.map((name) => [name, window[name]])) as Record<string, MessageFunction>;
 
   async function admin(route: string, body: unknown): Promise<unknown> {
-    const response = await fetch(`${sandbox.synapseEndpoint}/__admin/${route}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${sandbox.synapseEndpoint}/__admin/${route}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const text = await response.text();
     assert.equal(response.status, 200, `POST /__admin/${route}: ${text}`);
     return JSON.parse(text);
@@ -48,7 +52,7 @@ describe('the token never appears in clear (a planted token through every exit)'
     // Record every notification's text and buttons (still shown; answered at once as if closed).
     for (const name of NOTIFIERS) {
       window[name] = (message: string, ...rest: unknown[]) => {
-        const items = rest.map((item) => (typeof item === 'string' ? item : (item as { title?: string })?.title ?? '')).join(' | ');
+        const items = rest.map((item) => (typeof item === 'string' ? item : ((item as { title?: string })?.title ?? ''))).join(' | ');
         shown.push(`${message} [${items}]`);
         void Promise.resolve(originals[name].call(vscode.window, message, ...rest)).then(undefined, () => undefined);
         return Promise.resolve(undefined);
@@ -83,7 +87,9 @@ describe('the token never appears in clear (a planted token through every exit)'
   });
 
   it('keeps an echoing Synapse error out of the log (retried) and out of the tree (shown)', async () => {
-    const authconfig = Buffer.from(JSON.stringify({ username: 'alice', password: token, serveraddress: sandbox.registry })).toString('base64url');
+    const authconfig = Buffer.from(JSON.stringify({ username: 'alice', password: token, serveraddress: sandbox.registry })).toString(
+      'base64url',
+    );
     const reason = `Proxy echo: Authorization: Bearer ${token}; X-Registry-Auth: ${authconfig}; Basic ${Buffer.from(`alice:${token}`).toString('base64')}`;
     // Two 503s (retried and logged), then a 403 the tree shows.
     await admin('fail', { status: 503, count: 2, pathPrefix: '/repo/v1/projects', reason });
@@ -98,7 +104,11 @@ describe('the token never appears in clear (a planted token through every exit)'
 
   it('keeps a refused push free of it', async () => {
     const before = shown.length;
-    const result = await runCommand<boolean>('synapseDocker.pushImage', [`${sandbox.registry}/syn1000001/redaction-${Date.now()}:v1`], 60_000);
+    const result = await runCommand<boolean>(
+      'synapseDocker.pushImage',
+      [`${sandbox.registry}/syn1000001/redaction-${Date.now()}:v1`],
+      60_000,
+    );
     assert.equal(result, false);
     assert.ok(shown.length > before, 'the refusal was shown');
   });
@@ -118,10 +128,17 @@ describe('the token never appears in clear (a planted token through every exit)'
     // The log must hold what happened, redacted: else "not in the log" proves nothing.
     const { readFileSync } = await import('node:fs');
     const log = logFiles.map((f) => readFileSync(f, 'utf8')).join('\n');
-    assert.match(log, /Proxy echo: Authorization: Bearer \[redacted token\]; X-Registry-Auth: \[redacted credentials\]/, 'the echo was logged, redacted');
+    assert.match(
+      log,
+      /Proxy echo: Authorization: Bearer \[redacted token\]; X-Registry-Auth: \[redacted credentials\]/,
+      'the echo was logged, redacted',
+    );
     const secretStore = (process.env.SYNAPSE_DOCKER_SECRET_STORE ?? '').split(path.delimiter).filter(Boolean);
     const report = scanForSecret(roots, token, secretStore);
     assert.ok(report.filesScanned > 0);
-    assert.deepEqual(report.hits.map((h) => `${h.file} (${h.encoding})`), []);
+    assert.deepEqual(
+      report.hits.map((h) => `${h.file} (${h.encoding})`),
+      [],
+    );
   });
 });

@@ -37,7 +37,9 @@ async function waitForResults(file: string, server: RunningCodeServer, timeoutMs
     if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as HostTestResults;
     if (serverExited) throw new Error(`code-server exited before the tests reported; see ${server.logFile}`);
     if (Date.now() > deadline) {
-      throw new Error(`no test results after ${Math.round(timeoutMs / 1000)} s (the extension host never ran the suite); see ${server.logFile}`);
+      throw new Error(
+        `no test results after ${Math.round(timeoutMs / 1000)} s (the extension host never ran the suite); see ${server.logFile}`,
+      );
     }
     await sleep(250);
   }
@@ -51,9 +53,12 @@ async function waitForResults(file: string, server: RunningCodeServer, timeoutMs
 function withPseudoTranslation(extensionDir: string, runDir: string): string {
   const dir = path.join(runDir, 'extension-qps-ploc');
   fs.mkdirSync(path.join(dir, 'l10n'), { recursive: true });
-  for (const entry of ['package.json', 'package.nls.json', 'dist', 'media']) fs.cpSync(path.join(extensionDir, entry), path.join(dir, entry), { recursive: true });
+  for (const entry of ['package.json', 'package.nls.json', 'dist', 'media'])
+    fs.cpSync(path.join(extensionDir, entry), path.join(dir, entry), { recursive: true });
   const english = JSON.parse(fs.readFileSync(path.join(extensionDir, 'l10n', 'bundle.l10n.json'), 'utf8')) as l10nJsonFormat;
-  const pseudo = Object.fromEntries(Object.entries(getL10nPseudoLocalized(english)).map(([key, value]) => [key, typeof value === 'string' ? value : value.message]));
+  const pseudo = Object.fromEntries(
+    Object.entries(getL10nPseudoLocalized(english)).map(([key, value]) => [key, typeof value === 'string' ? value : value.message]),
+  );
   fs.writeFileSync(path.join(dir, 'l10n', 'bundle.l10n.json'), JSON.stringify(english));
   fs.writeFileSync(path.join(dir, 'l10n', `bundle.l10n.${PSEUDO_LANGUAGE}.json`), JSON.stringify(pseudo, null, 1));
   // The manifest's strings (commands, views, settings) too.
@@ -146,7 +151,10 @@ async function main(): Promise<number> {
         : `the token appears in clear in: ${browserScan.hits.map((h) => `${h.file} (${h.encoding})`).join(', ')}`,
   });
 
-  const outbound = [...browser.blockedRequests.map((u) => `browser: ${u}`), ...outboundAttemptsInLog(server.logFile).map((l) => `server: ${l}`)];
+  const outbound = [
+    ...browser.blockedRequests.map((u) => `browser: ${u}`),
+    ...outboundAttemptsInLog(server.logFile).map((l) => `server: ${l}`),
+  ];
   tests.push({
     titlePath: ['code-server browser side', 'contacts nothing outside 127.0.0.1 (browser and server)'],
     state: outbound.length === 0 ? 'passed' : 'failed',

@@ -6,7 +6,24 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../src/api';
 import type { ProjectNode, RepositoryNode, TagNode, TreeNode } from '../../src/core/tree/nodes';
-import { readSandbox, runCommand, sandboxUser, waitFor, type RestTag, type SandboxInfo, type SandboxUser, type StatsRequest, EXTENSION_ID, labelOf, descriptionOf, projects, repositories, tags, loadMores, messages } from './helpers';
+import {
+  readSandbox,
+  runCommand,
+  sandboxUser,
+  waitFor,
+  type RestTag,
+  type SandboxInfo,
+  type SandboxUser,
+  type StatsRequest,
+  EXTENSION_ID,
+  labelOf,
+  descriptionOf,
+  projects,
+  repositories,
+  tags,
+  loadMores,
+  messages,
+} from './helpers';
 
 describe('Projects tree: projects → repositories → tags (alice, registered provider)', function () {
   this.timeout(60_000);
@@ -137,7 +154,11 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
     assert.equal(allIds.length, 57, `after "Load more…": ${allIds.length} projects`);
     assert.equal(new Set(allIds).size, 57, 'a project is listed twice');
     assert.deepEqual(loadMores(all), [], 'no "Load more…" once everything is loaded');
-    assert.deepEqual(allIds.slice(0, 50), firstProjects.map((p) => p.project.id), 'the first page keeps its place');
+    assert.deepEqual(
+      allIds.slice(0, 50),
+      firstProjects.map((p) => p.project.id),
+      'the first page keeps its place',
+    );
     assert.equal(allIds.at(-1), 'syn1001001', 'Alice Lab 01 (oldest) comes last');
     assert.ok(!allIds.includes('syn1000002'), 'the trashed project must not be listed');
     assert.ok(!allIds.includes('syn1000003'), 'a public project alice is not a member of must not be listed');
@@ -157,7 +178,11 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
 
   it('lists syn1000001’s repositories: managed as syn1000001/<name> "pushed …", the external one by name "external · …"', async () => {
     const children = await allChildren(await project('syn1000001'));
-    assert.deepEqual(messages(children).map((m) => m.text), [], 'no message under a project with repositories');
+    assert.deepEqual(
+      messages(children).map((m) => m.text),
+      [],
+      'no message under a project with repositories',
+    );
     const items = new Map(repositories(children).map((r) => [labelOf(api.tree.getTreeItem(r)), api.tree.getTreeItem(r)]));
     for (const label of ['syn1000001/aligner', 'syn1000001/variant-caller', 'syn1000001/restricted-tool', 'syn1000001/tools/samtools']) {
       const item = items.get(label);
@@ -188,7 +213,11 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
       expected.map((t) => t.tag),
       'tag labels, in the order Synapse gives (newest push first)',
     );
-    for (const name of ['latest', 'v2.0', 'v1.1', 'v1.0']) assert.ok(tagNodes.some((t) => t.commit.tag === name), `seeded tag ${name} missing`);
+    for (const name of ['latest', 'v2.0', 'v1.1', 'v1.0'])
+      assert.ok(
+        tagNodes.some((t) => t.commit.tag === name),
+        `seeded tag ${name} missing`,
+      );
     for (const [i, node] of tagNodes.entries()) {
       const item = api.tree.getTreeItem(node);
       const short = expected[i].digest.replace(/^sha256:/, '').slice(0, 12);
@@ -212,7 +241,10 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
     const names = tags(all).map((t) => t.commit.tag);
     assert.equal(names.length, 30);
     assert.equal(new Set(names).size, 30);
-    assert.deepEqual([...names].sort(), Array.from({ length: 30 }, (_, i) => `build-${String(i + 1).padStart(2, '0')}`));
+    assert.deepEqual(
+      [...names].sort(),
+      Array.from({ length: 30 }, (_, i) => `build-${String(i + 1).padStart(2, '0')}`),
+    );
     assert.deepEqual(loadMores(all), []);
   });
 
@@ -260,13 +292,25 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
 
       await runCommand('synapseDocker.filterProjects', ['lab 0']);
       const labs = projects(await root()).map((p) => p.project.name);
-      assert.deepEqual(labs, Array.from({ length: 9 }, (_, i) => `Alice Lab 0${9 - i}`), 'case-insensitive name match, order kept');
+      assert.deepEqual(
+        labs,
+        Array.from({ length: 9 }, (_, i) => `Alice Lab 0${9 - i}`),
+        'case-insensitive name match, order kept',
+      );
 
       await runCommand('synapseDocker.filterProjects', ['syn1000004']);
-      assert.deepEqual(projects(await root()).map((p) => p.project.name), ['Aligners Team Project'], 'match by synID');
+      assert.deepEqual(
+        projects(await root()).map((p) => p.project.name),
+        ['Aligners Team Project'],
+        'match by synID',
+      );
 
       await runCommand('synapseDocker.clearFilter');
-      assert.deepEqual(projects(await root()).map((p) => p.project.id), before, 'clearFilter shows every loaded project again');
+      assert.deepEqual(
+        projects(await root()).map((p) => p.project.id),
+        before,
+        'clearFilter shows every loaded project again',
+      );
     });
 
     it('says so, with a Clear action, when nothing matches', async () => {
@@ -290,7 +334,14 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
     async function expectPublicProjectPinned(): Promise<ProjectNode> {
       const nodes = projects(await root());
       const first = nodes[0];
-      assert.equal(first?.project.id, 'syn1000003', `the pinned project comes first; root starts ${nodes.slice(0, 3).map((p) => p.project.id).join(', ')}`);
+      assert.equal(
+        first?.project.id,
+        'syn1000003',
+        `the pinned project comes first; root starts ${nodes
+          .slice(0, 3)
+          .map((p) => p.project.id)
+          .join(', ')}`,
+      );
       assert.equal(nodes.filter((p) => p.project.id === 'syn1000003').length, 1, 'listed once');
       const item = api.tree.getTreeItem(first);
       assert.equal(labelOf(item), 'Public Reference Data');
@@ -301,7 +352,11 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
     }
 
     it('addProject syn1000003 pins the public project on top; expanding it works; removeProject unpins it', async () => {
-      assert.equal(projects(await root()).some((p) => p.project.id === 'syn1000003'), false, 'not listed before pinning');
+      assert.equal(
+        projects(await root()).some((p) => p.project.id === 'syn1000003'),
+        false,
+        'not listed before pinning',
+      );
       const added = await runCommand<string | undefined>('synapseDocker.addProject', ['syn1000003']);
       assert.equal(added, 'syn1000003');
       const pinned = await expectPublicProjectPinned();
@@ -328,8 +383,16 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
       const added = await runCommand<string | undefined>('synapseDocker.addProject', ['syn1000104']);
       assert.equal(added, undefined, 'a folder must not be added');
       const after = projects(await root());
-      assert.deepEqual(after.filter((p) => p.pinned).map((p) => p.project.id), [], 'nothing pinned');
-      assert.deepEqual(after.map((p) => p.project.id), before, 'the root is unchanged');
+      assert.deepEqual(
+        after.filter((p) => p.pinned).map((p) => p.project.id),
+        [],
+        'nothing pinned',
+      );
+      assert.deepEqual(
+        after.map((p) => p.project.id),
+        before,
+        'the root is unchanged',
+      );
     });
   });
 
@@ -346,7 +409,11 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
       await runCommand('synapseDocker.refresh', [aligner]);
       const reloaded = tags(await api.tree.getChildren(aligner));
       assert.notEqual(reloaded[0].commit, alignerTags[0].commit, 'after refresh the tags must be loaded again');
-      assert.deepEqual(reloaded.map((t) => t.commit), alignerTags.map((t) => t.commit), 'same tags after the reload');
+      assert.deepEqual(
+        reloaded.map((t) => t.commit),
+        alignerTags.map((t) => t.commit),
+        'same tags after the reload',
+      );
       const requests = await waitFor('a new GET .../syn1000101/dockerTag', async () => {
         const found = await requestsSince(since, '/repo/v1/entity/syn1000101/dockerTag');
         return found.length > 0 ? found : undefined;
@@ -369,7 +436,11 @@ describe('Projects tree: projects → repositories → tags (alice, registered p
       assert.ok(children.length >= 1);
       const alignerAgain = reloaded.find((r) => r.label === 'syn1000001/aligner');
       assert.ok(alignerAgain, 'aligner is listed again after the refresh');
-      assert.notEqual(tags(await api.tree.getChildren(alignerAgain))[0].commit, alignerTags[0].commit, 'tags under a refreshed project are reloaded');
+      assert.notEqual(
+        tags(await api.tree.getChildren(alignerAgain))[0].commit,
+        alignerTags[0].commit,
+        'tags under a refreshed project are reloaded',
+      );
       // The root was not refreshed: its listing stays fully loaded.
       assert.equal(projects(await root()).length, 57);
     });

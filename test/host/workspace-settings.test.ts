@@ -11,7 +11,22 @@ import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../src/api';
 import { readBuildSettings, readDockerHost, readSettings } from '../../src/host/settings';
 import { findFiles } from '../vscode/secretScan';
-import { EXTENSION_ID, labelOf, messages, projects, readSandbox, repositories, runCommand, sandboxUser, sleep, tags, waitFor, type SandboxInfo, type SandboxUser, type StatsRequest } from './helpers';
+import {
+  EXTENSION_ID,
+  labelOf,
+  messages,
+  projects,
+  readSandbox,
+  repositories,
+  runCommand,
+  sandboxUser,
+  sleep,
+  tags,
+  waitFor,
+  type SandboxInfo,
+  type SandboxUser,
+  type StatsRequest,
+} from './helpers';
 
 interface Recorded {
   method: string;
@@ -53,7 +68,9 @@ async function startRecorder(): Promise<Recorder> {
 }
 
 function describeRequests(recorder: Recorder): string {
-  return recorder.requests.map((r) => `${r.method} ${r.url}${r.authorization ? ' (Authorization)' : ''}${r.registryAuth ? ' (X-Registry-Auth)' : ''}`).join(', ');
+  return recorder.requests
+    .map((r) => `${r.method} ${r.url}${r.authorization ? ' (Authorization)' : ''}${r.registryAuth ? ' (X-Registry-Auth)' : ''}`)
+    .join(', ');
 }
 
 /** The extension's log so far ("Synapse Docker" output channel, written by the log service). */
@@ -93,7 +110,11 @@ describe('A hostile workspace cannot move the token; an invalid endpoint never s
 
   function assertRecordersUntouched(): void {
     for (const [name, recorder] of Object.entries(recorders())) {
-      assert.equal(recorder.requests.length, 0, `the workspace's ${name} received ${recorder.requests.length} request(s): ${describeRequests(recorder)}`);
+      assert.equal(
+        recorder.requests.length,
+        0,
+        `the workspace's ${name} received ${recorder.requests.length} request(s): ${describeRequests(recorder)}`,
+      );
     }
   }
 
@@ -114,7 +135,12 @@ describe('A hostile workspace cannot move the token; an invalid endpoint never s
     userEndpoint = vscode.workspace.getConfiguration('synapseDocker').inspect('endpoint')?.globalValue;
     assert.equal(userEndpoint, sandbox.synapseEndpoint, 'the runner sets the user-level endpoint to the sandbox');
 
-    [endpointRecorder, registryRecorder, portalRecorder, engineRecorder] = await Promise.all([startRecorder(), startRecorder(), startRecorder(), startRecorder()]);
+    [endpointRecorder, registryRecorder, portalRecorder, engineRecorder] = await Promise.all([
+      startRecorder(),
+      startRecorder(),
+      startRecorder(),
+      startRecorder(),
+    ]);
     const workspaceFolder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(workspaceFolder, 'the host runs with a workspace folder');
     folder = workspaceFolder.uri;
@@ -152,7 +178,8 @@ describe('A hostile workspace cannot move the token; an invalid endpoint never s
       else fs.rmSync(settingsFile, { force: true });
       if (createdVscodeDir) fs.rmSync(path.dirname(settingsFile), { recursive: true, force: true });
     }
-    if (userEndpoint !== undefined) await vscode.workspace.getConfiguration('synapseDocker').update('endpoint', userEndpoint, vscode.ConfigurationTarget.Global);
+    if (userEndpoint !== undefined)
+      await vscode.workspace.getConfiguration('synapseDocker').update('endpoint', userEndpoint, vscode.ConfigurationTarget.Global);
     if (api?.currentUser()) await runCommand('synapseDocker.signOut').catch(() => undefined);
     await Promise.all(Object.values(recorders()).map((r) => r?.close()));
   });
@@ -176,7 +203,10 @@ describe('A hostile workspace cannot move the token; an invalid endpoint never s
     const repos = repositories(await api.tree.getChildren(main));
     assert.ok(repos.length > 0, `no repositories under ${main.project.id}`);
     const tooltip = api.tree.getTreeItem(repos[0]).tooltip as vscode.MarkdownString;
-    assert.ok(tooltip.value.includes(`(${sandbox.portalUrl}/Synapse:${repos[0].repository.id})`), `the portal link must be the user's: ${tooltip.value}`);
+    assert.ok(
+      tooltip.value.includes(`(${sandbox.portalUrl}/Synapse:${repos[0].repository.id})`),
+      `the portal link must be the user's: ${tooltip.value}`,
+    );
     assert.ok(!tooltip.value.includes(`127.0.0.1:${portalRecorder.port}`), "the workspace's portal must not appear in links");
     tags(await api.tree.getChildren(repos[0]));
 
@@ -193,8 +223,14 @@ describe('A hostile workspace cannot move the token; an invalid endpoint never s
 
     const sent = await sandboxRequestsSince(since);
     const profile = sent.filter((r) => r.method === 'GET' && r.path.endsWith('/userProfile') && String(r.userId) === String(alice.ownerId));
-    assert.ok(profile.length >= 1, `the user's Synapse got no GET /userProfile for alice: ${sent.map((r) => `${r.method} ${r.path}`).join(', ')}`);
-    assert.ok(sent.some((r) => r.method === 'GET' && r.path.includes('/projects')), "the user's Synapse must list the projects");
+    assert.ok(
+      profile.length >= 1,
+      `the user's Synapse got no GET /userProfile for alice: ${sent.map((r) => `${r.method} ${r.path}`).join(', ')}`,
+    );
+    assert.ok(
+      sent.some((r) => r.method === 'GET' && r.path.includes('/projects')),
+      "the user's Synapse must list the projects",
+    );
 
     const log = extensionLog().slice(logBefore);
     assert.ok(log.includes(`Signed in to ${sandbox.synapseEndpoint} as alice`), `the log must name the user's endpoint:\n${log}`);
@@ -215,14 +251,27 @@ describe('A hostile workspace cannot move the token; an invalid endpoint never s
     });
     // code-server's trust cannot be toggled in this run (the harness turns trust off), so the
     // Restricted Mode branch is exercised through the same reader with isTrusted = false.
-    assert.deepEqual(readBuildSettings(dockerfile, false), { context: '', args: {}, target: '', platform: '', noCache: false, builder: 'auto', network: '' });
-    const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } } };
+    assert.deepEqual(readBuildSettings(dockerfile, false), {
+      context: '',
+      args: {},
+      target: '',
+      platform: '',
+      noCache: false,
+      builder: 'auto',
+      network: '',
+    });
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
+    };
     assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.sort(), Object.keys(HOSTILE_BUILD).sort());
   });
 
   const INVALID: Array<[string, string]> = [
     ['ftp://x', 'The Synapse endpoint must use https, not ftp.'],
-    ['http://example.com', 'The Synapse endpoint http://example.com uses plain http; only loopback hosts (the local sandbox) may. Use https.'],
+    [
+      'http://example.com',
+      'The Synapse endpoint http://example.com uses plain http; only loopback hosts (the local sandbox) may. Use https.',
+    ],
     ['not a url', 'The Synapse endpoint "not a url" is not a URL (expected e.g. https://repo-prod.prod.sagebase.org).'],
   ];
 
@@ -236,13 +285,22 @@ describe('A hostile workspace cannot move the token; an invalid endpoint never s
       });
       const item = api.tree.getTreeItem(shown);
       assert.equal(labelOf(item), `${problem} — Open Settings`);
-      assert.deepEqual({ command: item.command?.command, arguments: item.command?.arguments }, { command: 'workbench.action.openSettings', arguments: ['synapseDocker.endpoint'] });
+      assert.deepEqual(
+        { command: item.command?.command, arguments: item.command?.arguments },
+        { command: 'workbench.action.openSettings', arguments: ['synapseDocker.endpoint'] },
+      );
       assert.equal(api.currentUser(), undefined, 'nobody is signed in to an invalid endpoint');
 
       assert.ok(vscode.extensions.getExtension(EXTENSION_ID)?.isActive, 'the extension must stay active');
-      const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as Array<{ command: string }>).map((c) => c.command);
+      const contributed = (
+        vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as Array<{ command: string }>
+      ).map((c) => c.command);
       const registered = new Set(await vscode.commands.getCommands(true));
-      assert.deepEqual(contributed.filter((c) => !registered.has(c)), [], 'every contributed command stays registered');
+      assert.deepEqual(
+        contributed.filter((c) => !registered.has(c)),
+        [],
+        'every contributed command stays registered',
+      );
 
       // Sign-in refuses with the same sentence, and sends nothing anywhere.
       const since = Date.now();
@@ -252,9 +310,17 @@ describe('A hostile workspace cannot move the token; an invalid endpoint never s
       await vscode.commands.executeCommand('notifications.clearAll');
       assert.equal(api.currentUser(), undefined);
       // Both paths (token argument, interactive) refuse with the endpoint's own sentence.
-      await waitFor('both refusals in the log', () => extensionLog().slice(logBefore).split(`Sign-in refused: ${problem}`).length - 1 === 2, 5_000);
+      await waitFor(
+        'both refusals in the log',
+        () => extensionLog().slice(logBefore).split(`Sign-in refused: ${problem}`).length - 1 === 2,
+        5_000,
+      );
       assert.ok(!extensionLog().slice(logBefore).includes('Sign-in failed'), 'no generic "Sign-in failed" for an invalid endpoint');
-      assert.deepEqual((await sandboxRequestsSince(since)).map((r) => `${r.method} ${r.path}`), [], 'nothing may reach Synapse');
+      assert.deepEqual(
+        (await sandboxRequestsSince(since)).map((r) => `${r.method} ${r.path}`),
+        [],
+        'nothing may reach Synapse',
+      );
       assertRecordersUntouched();
 
       // The node's action opens the settings editor on the endpoint setting.

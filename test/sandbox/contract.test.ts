@@ -42,21 +42,33 @@ async function startRecorder(target: string, exchanges: Exchange[]): Promise<{ u
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
-        const parts: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => parts.push(chunk));
-        answer.on('end', () => {
-          const text = Buffer.concat(parts).toString('utf8');
-          const url = new URL(req.url ?? '/', 'http://recorder.invalid');
-          exchanges.push({
-            method: req.method ?? 'GET', path: url.pathname, query: url.searchParams,
-            requestBody: body.length ? JSON.parse(body.toString('utf8')) : undefined,
-            status: answer.statusCode ?? 0, responseBody: text ? JSON.parse(text) : undefined,
+      const forward = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: upstream.host },
+        },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => parts.push(chunk));
+          answer.on('end', () => {
+            const text = Buffer.concat(parts).toString('utf8');
+            const url = new URL(req.url ?? '/', 'http://recorder.invalid');
+            exchanges.push({
+              method: req.method ?? 'GET',
+              path: url.pathname,
+              query: url.searchParams,
+              requestBody: body.length ? JSON.parse(body.toString('utf8')) : undefined,
+              status: answer.statusCode ?? 0,
+              responseBody: text ? JSON.parse(text) : undefined,
+            });
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(text);
           });
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          res.end(text);
-        });
-      });
+        },
+      );
       forward.on('error', () => res.destroy());
       forward.end(body);
     });
@@ -105,10 +117,14 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
         problems.push(`${label}: no such operation in the specification`);
         continue;
       }
-      problems.push(...requestProblems(validator, found.operation, exchange.query, exchange.requestBody)
-        .filter((p) => !SPEC_OVER_REQUIRED.has(`${exchange.method} ${found.template}: ${p}`))
-        .map((p) => `${label}: request: ${p}`));
-      problems.push(...answerProblems(found.operation, exchange.status, exchange.responseBody).map((p) => `${label}: answer ${exchange.status}: ${p}`));
+      problems.push(
+        ...requestProblems(validator, found.operation, exchange.query, exchange.requestBody)
+          .filter((p) => !SPEC_OVER_REQUIRED.has(`${exchange.method} ${found.template}: ${p}`))
+          .map((p) => `${label}: request: ${p}`),
+      );
+      problems.push(
+        ...answerProblems(found.operation, exchange.status, exchange.responseBody).map((p) => `${label}: answer ${exchange.status}: ${p}`),
+      );
       const key = `${exchange.method} ${found.template}`;
       if (!coverage.has(key)) coverage.set(key, new Set());
       coverage.get(key)!.add(exchange.status);
@@ -132,7 +148,9 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
     if (status === 429) {
       // The throttle filter writes {"reason": …} itself: not an ErrorResponse (no concreteType), which the spec requires.
       const missing = validator.validate(validator.schema(ERROR_RESPONSE), body);
-      return JSON.stringify(missing) === JSON.stringify(['$: required property concreteType is missing']) ? [] : [`429 body ${JSON.stringify(body)}: ${missing.join('; ')}`];
+      return JSON.stringify(missing) === JSON.stringify(['$: required property concreteType is missing'])
+        ? []
+        : [`429 body ${JSON.stringify(body)}: ${missing.join('; ')}`];
     }
     const concreteType = (body as { concreteType?: string } | undefined)?.concreteType;
     const schema = concreteType === OAUTH_ERROR_RESPONSE ? OAUTH_ERROR_RESPONSE : ERROR_RESPONSE;
@@ -145,7 +163,7 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
     return problems;
   }
 
-  it('every call of the extension\'s client: the request it sends and the answer it gets', async () => {
+  it("every call of the extension's client: the request it sends and the answer it gets", async () => {
     const alice = client('alice');
     assert.equal((await alice.getUserProfile()).userName, 'alice');
     assert.equal(await alice.isCertified(), true);
@@ -160,7 +178,8 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
     await alice.listProjects({ filter: 'CREATED', sort: 'PROJECT_NAME', sortDirection: 'ASC' });
     await alice.listProjects({ filter: 'PARTICIPATED', sort: 'LAST_ACTIVITY', sortDirection: 'DESC' });
     const repositories = [];
-    for await (const page of alice.dockerRepositoryPages('syn1000001', { query: { sortBy: 'CREATED_ON', sortDirection: 'DESC' } })) repositories.push(...page);
+    for await (const page of alice.dockerRepositoryPages('syn1000001', { query: { sortBy: 'CREATED_ON', sortDirection: 'DESC' } }))
+      repositories.push(...page);
     assert.equal(repositories.length, 5, 'aligner, variant-caller, BLAST, restricted-tool, tools/samtools (retired-tool is in the trash)');
     await alice.getEntity('syn1000001');
     await alice.getEntity('syn1000104');
@@ -184,16 +203,34 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
   it('paging of POST /entity/children past 50, and an empty nextPageToken as the first page', async () => {
     // 51 repositories in one notification (one transaction), then two pages of children.
     const events = Array.from({ length: 51 }, (_v, i) => ({
-      id: `e${i}`, timestamp: new Date().toISOString(), action: 'push',
-      target: { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', size: 1, digest: `sha256:${String(i).padStart(64, '0')}`, length: 1, repository: `syn1001001/tool-${i}`, tag: 'v1', url: 'x' },
+      id: `e${i}`,
+      timestamp: new Date().toISOString(),
+      action: 'push',
+      target: {
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        size: 1,
+        digest: `sha256:${String(i).padStart(64, '0')}`,
+        length: 1,
+        repository: `syn1001001/tool-${i}`,
+        tag: 'v1',
+        url: 'x',
+      },
       request: { id: `r${i}`, addr: '127.0.0.1', host: TEST_REGISTRY, method: 'PUT', useragent: 'docker' },
-      actor: { name: '3400001' }, source: { addr: '127.0.0.1', instanceID: 'i' },
+      actor: { name: '3400001' },
+      source: { addr: '127.0.0.1', instanceID: 'i' },
     }));
     const notification = { events };
     const listenerOperation = findOperation(spec, 'POST', '/dockerRegistryListener/v1/events');
     assert.ok(listenerOperation, 'the listener is in the spec');
-    assert.deepEqual(requestProblems(validator, listenerOperation.operation, new URLSearchParams(), notification), [], 'the registry\'s notification shape');
-    const posted = await sandboxRequest(env.url, 'POST', '/dockerRegistryListener/v1/events', { basic: DEFAULT_LISTENER_CREDENTIALS, body: notification });
+    assert.deepEqual(
+      requestProblems(validator, listenerOperation.operation, new URLSearchParams(), notification),
+      [],
+      "the registry's notification shape",
+    );
+    const posted = await sandboxRequest(env.url, 'POST', '/dockerRegistryListener/v1/events', {
+      basic: DEFAULT_LISTENER_CREDENTIALS,
+      body: notification,
+    });
     assert.equal(posted.status, 204);
     const alice = client('alice');
     const first = await alice.listDockerRepositoryHeaders('syn1001001');
@@ -202,7 +239,11 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
     const second = await alice.listDockerRepositoryHeaders('syn1001001', first.nextPageToken);
     assert.deepEqual([second.items.length, second.nextPageToken], [1, undefined]);
     const again = await alice.listDockerRepositoryHeaders('syn1001001', '');
-    assert.deepEqual(again.items.map((h) => h.id), first.items.map((h) => h.id), 'an empty token is the first page');
+    assert.deepEqual(
+      again.items.map((h) => h.id),
+      first.items.map((h) => h.id),
+      'an empty token is the first page',
+    );
     checkExchanges();
   });
 
@@ -229,8 +270,18 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
     await env.admin('POST', 'revoke', { token: revoked });
     const basic = (password: string) => ({ Authorization: `Basic ${Buffer.from(`bob:${password}`).toString('base64')}` });
     const service = encodeURIComponent(TEST_REGISTRY);
-    for (const [password, status] of [[env.token('bob'), 200], [revoked, 500], ['nope', 401], [env.token('grace'), 403]] as const) {
-      const answer = await sandboxRequest(recorder.url, 'GET', `/docker/v1/bearerToken?service=${service}&scope=repository:syn1000001/aligner:pull,push`, { headers: basic(password) });
+    for (const [password, status] of [
+      [env.token('bob'), 200],
+      [revoked, 500],
+      ['nope', 401],
+      [env.token('grace'), 403],
+    ] as const) {
+      const answer = await sandboxRequest(
+        recorder.url,
+        'GET',
+        `/docker/v1/bearerToken?service=${service}&scope=repository:syn1000001/aligner:pull,push`,
+        { headers: basic(password) },
+      );
       assert.equal(answer.status, status, answer.text);
     }
     const statuses = exchanges.map((e) => e.status).sort();
@@ -253,22 +304,47 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
     const eligibility = await alice.evaluations.getTeamEligibility(queues[0].id, teamId);
     const { etag } = await alice.getEntity('syn1000101');
     const digest = (await alice.listDockerTags('syn1000101', { limit: 1, offset: 0 })).results[0].digest;
-    const created = await alice.evaluations.submit({
-      evaluationId: queues[0].id, entityId: 'syn1000101', dockerDigest: digest, teamId,
-      contributors: eligibility.membersEligibility.map((m) => m.principalId),
-    }, etag!, eligibility.eligibilityStateHash);
-    await env.admin('POST', 'evaluation/status', { submissionId: created.id, status: 'EVALUATION_IN_PROGRESS', statusDescription: 'running', progress: 10, canCancel: true });
+    const created = await alice.evaluations.submit(
+      {
+        evaluationId: queues[0].id,
+        entityId: 'syn1000101',
+        dockerDigest: digest,
+        teamId,
+        contributors: eligibility.membersEligibility.map((m) => m.principalId),
+      },
+      etag!,
+      eligibility.eligibilityStateHash,
+    );
+    await env.admin('POST', 'evaluation/status', {
+      submissionId: created.id,
+      status: 'EVALUATION_IN_PROGRESS',
+      statusDescription: 'running',
+      progress: 10,
+      canCancel: true,
+    });
     await alice.evaluations.listMySubmissions(queues[0].id);
     await alice.evaluations.requestCancel(created.id);
     await env.admin('POST', 'evaluation/status', { submissionId: created.id, status: 'SCORED', score: 0.5, scoreKey: 'auc' });
-    await env.admin('POST', 'evaluation/status', { submissionId: created.id, status: 'SCORED', score: 0.1, scoreKey: 'hidden', privateScore: true });
+    await env.admin('POST', 'evaluation/status', {
+      submissionId: created.id,
+      status: 'SCORED',
+      score: 0.1,
+      scoreKey: 'hidden',
+      privateScore: true,
+    });
     await alice.evaluations.getStatus(created.id);
     await client('oscar').evaluations.getStatus(created.id); // with the private and the V2 annotations
     const refused = async (call: () => Promise<unknown>, status: number): Promise<void> => {
       await assert.rejects(call, (error: unknown) => error instanceof SynapseError && error.status === status);
     };
-    await refused(() => client('carol').evaluations.submit({ evaluationId: queues[0].id, entityId: 'syn1000101', dockerDigest: digest }, etag!), 403);
-    await refused(() => client('bob').evaluations.submit({ evaluationId: queues[0].id, entityId: 'syn1000101', dockerDigest: 'sha256:0' }, etag!), 400);
+    await refused(
+      () => client('carol').evaluations.submit({ evaluationId: queues[0].id, entityId: 'syn1000101', dockerDigest: digest }, etag!),
+      403,
+    );
+    await refused(
+      () => client('bob').evaluations.submit({ evaluationId: queues[0].id, entityId: 'syn1000101', dockerDigest: 'sha256:0' }, etag!),
+      400,
+    );
     await refused(() => client('bob').evaluations.requestCancel(created.id), 403);
     await refused(() => alice.evaluations.getEvaluation('1'), 404);
     assert.ok(checkExchanges() >= 18, `only ${exchanges.length} exchanges`);
@@ -278,21 +354,64 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
     const alice = client('alice');
     assert.equal((await alice.getBenefactor('syn1000101')).id, 'syn1000001');
     const project = await alice.getAcl('syn1000001');
-    await assert.rejects(alice.getAcl('syn1000101'), (error: unknown) => error instanceof SynapseError && error.status === 404, 'an inheriting entity');
-    const rows = [{ principalId: '3400001', accessType: ['READ', 'DOWNLOAD', 'CREATE', 'UPDATE', 'DELETE', 'CHANGE_PERMISSIONS', 'CHANGE_SETTINGS', 'MODERATE'] }, { principalId: '3400002', accessType: ['READ', 'DOWNLOAD'] }];
+    await assert.rejects(
+      alice.getAcl('syn1000101'),
+      (error: unknown) => error instanceof SynapseError && error.status === 404,
+      'an inheriting entity',
+    );
+    const rows = [
+      {
+        principalId: '3400001',
+        accessType: ['READ', 'DOWNLOAD', 'CREATE', 'UPDATE', 'DELETE', 'CHANGE_PERMISSIONS', 'CHANGE_SETTINGS', 'MODERATE'],
+      },
+      { principalId: '3400002', accessType: ['READ', 'DOWNLOAD'] },
+    ];
     const created = await alice.createAcl('syn1000101', rows);
     const updated = await alice.updateAcl(created, [...rows, { principalId: '3500001', accessType: ['READ'] }]);
-    await assert.rejects(alice.updateAcl(created, rows), (error: unknown) => error instanceof SynapseError && error.status === 412, 'the stale etag');
-    await assert.rejects(alice.updateAcl(updated, [...rows, { principalId: '273949', accessType: ['READ', 'DOWNLOAD'] }]), (error: unknown) => error instanceof SynapseError && error.status === 400);
-    await assert.rejects(client('carol').updateAcl(await client('carol').getAcl('syn1000005'), [{ principalId: '3400003', accessType: ['READ', 'CHANGE_PERMISSIONS'] }, { principalId: '273948', accessType: ['READ', 'DOWNLOAD'] }]),
-      (error: unknown) => error instanceof SynapseError && error.status === 403 && error.errorCode === 'USER_CERTIFICATION_REQUIRED');
+    await assert.rejects(
+      alice.updateAcl(created, rows),
+      (error: unknown) => error instanceof SynapseError && error.status === 412,
+      'the stale etag',
+    );
+    await assert.rejects(
+      alice.updateAcl(updated, [...rows, { principalId: '273949', accessType: ['READ', 'DOWNLOAD'] }]),
+      (error: unknown) => error instanceof SynapseError && error.status === 400,
+    );
+    await assert.rejects(
+      client('carol').updateAcl(await client('carol').getAcl('syn1000005'), [
+        { principalId: '3400003', accessType: ['READ', 'CHANGE_PERMISSIONS'] },
+        { principalId: '273948', accessType: ['READ', 'DOWNLOAD'] },
+      ]),
+      (error: unknown) => error instanceof SynapseError && error.status === 403 && error.errorCode === 'USER_CERTIFICATION_REQUIRED',
+    );
     await alice.deleteAcl('syn1000101');
-    await assert.rejects(alice.deleteAcl('syn1000001'), (error: unknown) => error instanceof SynapseError && error.status === 403, 'a project cannot inherit');
-    assert.deepEqual((await alice.findPrincipals('ali')).map((h) => h.userName), ['alice', 'Aligners']);
-    assert.deepEqual((await alice.findPrincipals('b', { typeFilter: 'USERS_ONLY', limit: 5 })).map((h) => h.userName), ['bob']);
-    assert.deepEqual((await alice.principalHeaders(project.resourceAccess.map((row) => row.principalId))).length, project.resourceAccess.length);
+    await assert.rejects(
+      alice.deleteAcl('syn1000001'),
+      (error: unknown) => error instanceof SynapseError && error.status === 403,
+      'a project cannot inherit',
+    );
+    assert.deepEqual(
+      (await alice.findPrincipals('ali')).map((h) => h.userName),
+      ['alice', 'Aligners'],
+    );
+    assert.deepEqual(
+      (await alice.findPrincipals('b', { typeFilter: 'USERS_ONLY', limit: 5 })).map((h) => h.userName),
+      ['bob'],
+    );
+    assert.deepEqual(
+      (await alice.principalHeaders(project.resourceAccess.map((row) => row.principalId))).length,
+      project.resourceAccess.length,
+    );
     checkExchanges();
-    for (const operation of ['GET /repo/v1/entity/{id}/acl', 'POST /repo/v1/entity/{id}/acl', 'PUT /repo/v1/entity/{id}/acl', 'DELETE /repo/v1/entity/{id}/acl', 'GET /repo/v1/entity/{id}/benefactor', 'GET /repo/v1/userGroupHeaders', 'GET /repo/v1/userGroupHeaders/batch']) {
+    for (const operation of [
+      'GET /repo/v1/entity/{id}/acl',
+      'POST /repo/v1/entity/{id}/acl',
+      'PUT /repo/v1/entity/{id}/acl',
+      'DELETE /repo/v1/entity/{id}/acl',
+      'GET /repo/v1/entity/{id}/benefactor',
+      'GET /repo/v1/userGroupHeaders',
+      'GET /repo/v1/userGroupHeaders/batch',
+    ]) {
       assert.ok(coverage.has(operation), `${operation} was checked`);
     }
     assert.deepEqual([...coverage.get('PUT /repo/v1/entity/{id}/acl')!].sort(), [200, 400, 403, 412]);
@@ -302,15 +421,28 @@ describe('Synapse OpenAPI contract: the sandbox and what the extension sends', f
   it('the validator itself refuses what the spec does not allow', () => {
     // Proof that the contract checks can fail: shapes Synapse never sends.
     const header = validator.schema('org.sagebionetworks.repo.model.ProjectHeaderList');
-    assert.deepEqual(validator.validate(header, { results: [{ id: 'syn1', name: 'A', modifiedBy: '3400001' }] }), ['$.results[0].modifiedBy: expected integer, got string "3400001"']);
-    assert.deepEqual(validator.validate(header, { results: [], nextPageToken: null }), ['$.nextPageToken: null (Synapse omits empty fields)']);
+    assert.deepEqual(validator.validate(header, { results: [{ id: 'syn1', name: 'A', modifiedBy: '3400001' }] }), [
+      '$.results[0].modifiedBy: expected integer, got string "3400001"',
+    ]);
+    assert.deepEqual(validator.validate(header, { results: [], nextPageToken: null }), [
+      '$.nextPageToken: null (Synapse omits empty fields)',
+    ]);
     assert.deepEqual(validator.validate(header, { results: [], extra: 1 }), ['$: property extra is not in the schema']);
     const entity = validator.schema('org.sagebionetworks.repo.model.Entity');
     assert.match(validator.validate(entity, { concreteType: 'org.example.Nothing', id: 'syn1' }).join(), /none of the \d+ types/);
     const children = findOperation(spec, 'POST', '/repo/v1/entity/children')!;
-    assert.match(requestProblems(validator, children.operation, new URLSearchParams(), { parentId: 'syn1', includeTypes: ['dockerrepository'] }).join(), /not one of/);
+    assert.match(
+      requestProblems(validator, children.operation, new URLSearchParams(), {
+        parentId: 'syn1',
+        includeTypes: ['dockerrepository'],
+      }).join(),
+      /not one of/,
+    );
     const tags = findOperation(spec, 'GET', '/repo/v1/entity/syn1/dockerTag')!;
     assert.deepEqual(tags.params, { id: 'syn1' });
-    assert.deepEqual(requestProblems(validator, tags.operation, new URLSearchParams('limit=ten&order=x'), undefined), ['query parameter limit=ten is not a number', 'query parameter order is not declared']);
+    assert.deepEqual(requestProblems(validator, tags.operation, new URLSearchParams('limit=ten&order=x'), undefined), [
+      'query parameter limit=ten is not a number',
+      'query parameter order is not declared',
+    ]);
   });
 });

@@ -62,8 +62,9 @@ export async function engineAnswers(dockerHost: string): Promise<boolean> {
  * exported one of them as DOCKER_HOST.
  */
 export async function findRunningEngine(exclude?: string, ownPrefix?: string): Promise<string | undefined> {
-  const candidates = [process.env.DOCKER_HOST, SYSTEM_SOCKET].filter((h): h is string =>
-    !!h && h !== exclude && !(ownPrefix && h.startsWith(`unix://${ownPrefix}`)));
+  const candidates = [process.env.DOCKER_HOST, SYSTEM_SOCKET].filter(
+    (h): h is string => !!h && h !== exclude && !(ownPrefix && h.startsWith(`unix://${ownPrefix}`)),
+  );
   for (const candidate of candidates) {
     if (/^(unix|tcp|http):\/\//.test(candidate) && (await engineAnswers(candidate))) return candidate;
   }
@@ -74,10 +75,16 @@ export async function findRunningEngine(exclude?: string, ownPrefix?: string): P
  * Starts the named engine privately: its socket, data, state and pidfile all live in `engineDir`.
  * Podman is given the registry's address (its registries.conf marks it insecure).
  */
-export async function startEngine(name: EngineName, engineDir: string, log: string,
-  options: { projectRoot: string; registryAddress: string }): Promise<EngineRecord> {
+export async function startEngine(
+  name: EngineName,
+  engineDir: string,
+  log: string,
+  options: { projectRoot: string; registryAddress: string },
+): Promise<EngineRecord> {
   if (process.getuid?.() !== 0) {
-    throw new Error('No Docker engine answers (DOCKER_HOST, /var/run/docker.sock) and starting one needs root. Start Docker, or run the stack as root.');
+    throw new Error(
+      'No Docker engine answers (DOCKER_HOST, /var/run/docker.sock) and starting one needs root. Start Docker, or run the stack as root.',
+    );
   }
   // Sockets inside exec-root (containerd's) are longer than docker.sock: keep margin below 108.
   if (path.join(engineDir, 'exec', 'containerd', 'containerd-debug.sock').length >= 100) {
@@ -96,8 +103,14 @@ export async function startEngine(name: EngineName, engineDir: string, log: stri
     }
   }
   const engine: EngineRecord = {
-    mode: 'started', name, dockerHost: launch.dockerHost, process: record, engineDir, source: launch.source,
-    pinned: launch.pinned, registryAddress: name === 'podman' ? options.registryAddress : undefined,
+    mode: 'started',
+    name,
+    dockerHost: launch.dockerHost,
+    process: record,
+    engineDir,
+    source: launch.source,
+    pinned: launch.pinned,
+    registryAddress: name === 'podman' ? options.registryAddress : undefined,
   };
   engine.process = record;
   await waitUntil(answers, { service, timeoutMs: ENGINE_START_TIMEOUT_MS, process: record });
@@ -148,21 +161,58 @@ async function stopOrphans(engineDir: string): Promise<void> {
 export function unmountUnder(dir: string): void {
   let mounts: string[];
   try {
-    mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '');
+    mounts = fs
+      .readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[1] ?? '');
   } catch {
     return;
   }
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  for (const mountPoint of mounts.filter((m) => m.startsWith(prefix)).sort().reverse()) {
+  for (const mountPoint of mounts
+    .filter((m) => m.startsWith(prefix))
+    .sort()
+    .reverse()) {
     spawnSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
   }
 }
 
 /** Applets linked in the base image; busybox dispatches on argv[0]. */
 const BUSYBOX_APPLETS = [
-  'sh', 'echo', 'cat', 'ls', 'mkdir', 'rm', 'cp', 'mv', 'touch', 'true', 'false', 'env', 'sleep',
-  'test', '[', 'grep', 'sed', 'wc', 'id', 'pwd', 'chmod', 'ln', 'head', 'tail', 'find', 'printf',
-  'uname', 'date', 'sha256sum', 'tar', 'gzip', 'stat', 'hostname', 'whoami',
+  'sh',
+  'echo',
+  'cat',
+  'ls',
+  'mkdir',
+  'rm',
+  'cp',
+  'mv',
+  'touch',
+  'true',
+  'false',
+  'env',
+  'sleep',
+  'test',
+  '[',
+  'grep',
+  'sed',
+  'wc',
+  'id',
+  'pwd',
+  'chmod',
+  'ln',
+  'head',
+  'tail',
+  'find',
+  'printf',
+  'uname',
+  'date',
+  'sha256sum',
+  'tar',
+  'gzip',
+  'stat',
+  'hostname',
+  'whoami',
 ];
 
 /**
@@ -179,7 +229,9 @@ export async function ensureBaseImage(dockerHost: string): Promise<'present' | '
   }
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((file) => fs.existsSync(file));
   if (!busybox || !isStaticExecutable(busybox)) {
-    throw new Error('A static busybox is needed for the base image: install the Debian package busybox-static (as root: bash scripts/ensure-system.sh).');
+    throw new Error(
+      'A static busybox is needed for the base image: install the Debian package busybox-static (as root: bash scripts/ensure-system.sh).',
+    );
   }
   const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'busybox-rootfs-'));
   let imported: string | undefined;
@@ -196,7 +248,8 @@ export async function ensureBaseImage(dockerHost: string): Promise<'present' | '
       map: (header) => ({ ...header, uid: 0, gid: 0, uname: 'root', gname: 'root' }),
     }) as unknown as NodeJS.ReadableStream;
     const output = await docker.importImage(archive, {
-      repo: BASE_IMAGE.split(':')[0], tag: BASE_IMAGE.split(':')[1],
+      repo: BASE_IMAGE.split(':')[0],
+      tag: BASE_IMAGE.split(':')[1],
       changes: ['ENV PATH=/bin', 'CMD ["/bin/sh"]'],
     });
     imported = await new Promise<string | undefined>((resolve, reject) => {
@@ -213,7 +266,15 @@ export async function ensureBaseImage(dockerHost: string): Promise<'present' | '
   // Podman's compat import ignores repo/tag (the image becomes docker.io/local/busybox:latest):
   // tag it by id as dockerd would have, and drop the name it made up.
   const [repo, tag] = BASE_IMAGE.split(':');
-  if (!(await docker.getImage(BASE_IMAGE).inspect().then(() => true, () => false))) {
+  if (
+    !(await docker
+      .getImage(BASE_IMAGE)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      ))
+  ) {
     if (!imported) throw new Error(`importing ${BASE_IMAGE} reported no image id`);
     await docker.getImage(imported).tag({ repo, tag });
     const madeUp = docker.getImage(`${repo}:latest`);

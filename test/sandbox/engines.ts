@@ -41,12 +41,20 @@ const ROOT_HINT = 'as root: bash scripts/ensure-system.sh';
 
 function dockerdFlags(engineDir: string, dockerHost: string): string[] {
   return [
-    '--host', dockerHost,
-    '--bridge=none', '--iptables=false', '--ip-forward=false', '--ip-masq=false',
-    '--data-root', path.join(engineDir, 'data'),
-    '--exec-root', path.join(engineDir, 'exec'),
-    '--pidfile', path.join(engineDir, 'dockerd.pid'),
-    '--config-file', path.join(engineDir, 'daemon.json'),
+    '--host',
+    dockerHost,
+    '--bridge=none',
+    '--iptables=false',
+    '--ip-forward=false',
+    '--ip-masq=false',
+    '--data-root',
+    path.join(engineDir, 'data'),
+    '--exec-root',
+    path.join(engineDir, 'exec'),
+    '--pidfile',
+    path.join(engineDir, 'dockerd.pid'),
+    '--config-file',
+    path.join(engineDir, 'daemon.json'),
   ];
 }
 
@@ -89,10 +97,13 @@ export function currentEngineRecordFile(projectRoot: string): string {
 function currentEngineTree(projectRoot: string): CurrentEngineRecord {
   // The script is idempotent and offline when the pinned tree is there already.
   const fetched = spawnSync('bash', [path.join(projectRoot, 'scripts', 'fetch-current-engine.sh')], {
-    cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: projectRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const line of `${fetched.stdout ?? ''}${fetched.stderr ?? ''}`.split('\n').filter(Boolean)) console.error(line);
-  if (fetched.status !== 0) throw new Error(`fetching the current engine failed (bash scripts/fetch-current-engine.sh exited with ${fetched.status}).`);
+  if (fetched.status !== 0)
+    throw new Error(`fetching the current engine failed (bash scripts/fetch-current-engine.sh exited with ${fetched.status}).`);
   const record = JSON.parse(fs.readFileSync(currentEngineRecordFile(projectRoot), 'utf8')) as CurrentEngineRecord;
   if (!fs.existsSync(path.join(record.root, 'usr', 'sbin', 'dockerd'))) {
     throw new Error(`the current engine's tree ${record.root} has no usr/sbin/dockerd: remove .cache/engines/current and try again.`);
@@ -104,7 +115,10 @@ function currentEngineTree(projectRoot: string): CurrentEngineRecord {
 function currentLaunch(engineDir: string, projectRoot: string): EngineLaunch {
   const tree = currentEngineTree(projectRoot);
   const runc = findExecutable('/usr/sbin/runc');
-  if (!runc) throw new Error(`Debian 12's runc is needed by the current engine (its own needs glibc 2.38): install the Debian package runc (${ROOT_HINT}).`);
+  if (!runc)
+    throw new Error(
+      `Debian 12's runc is needed by the current engine (its own needs glibc 2.38): install the Debian package runc (${ROOT_HINT}).`,
+    );
   // dockerd finds its helpers on PATH: a folder of links puts the sid ones (and Debian 12's runc) first.
   const bin = path.join(engineDir, 'bin');
   fs.mkdirSync(bin, { recursive: true });
@@ -125,7 +139,10 @@ function currentLaunch(engineDir: string, projectRoot: string): EngineLaunch {
   }
   const dockerHost = `unix://${path.join(engineDir, 'docker.sock')}`;
   prepareDockerdDirs(engineDir, { features: { 'containerd-snapshotter': true } });
-  const versions = Object.entries(tree.packages).map(([name, version]) => `${name}=${version}`).sort().join(' ');
+  const versions = Object.entries(tree.packages)
+    .map(([name, version]) => `${name}=${version}`)
+    .sort()
+    .join(' ');
   return {
     command: path.join(tree.root, 'usr', 'sbin', 'dockerd'),
     args: [...dockerdFlags(engineDir, dockerHost), '--ip6tables=false'],
@@ -144,7 +161,8 @@ function currentLaunch(engineDir: string, projectRoot: string): EngineLaunch {
  */
 function podmanLaunch(engineDir: string, registryAddress: string): EngineLaunch {
   const podman = findExecutable('/usr/bin/podman') ?? findExecutable('podman', SYSTEM_DIRS);
-  if (!podman) throw new Error(`podman not found: install the Debian package podman (as root: bash scripts/ensure-system.sh --engines podman).`);
+  if (!podman)
+    throw new Error(`podman not found: install the Debian package podman (as root: bash scripts/ensure-system.sh --engines podman).`);
   const dir = (name: string): string => {
     const full = path.join(engineDir, name);
     fs.mkdirSync(full, { recursive: true });
@@ -156,32 +174,38 @@ function podmanLaunch(engineDir: string, registryAddress: string): EngineLaunch 
   const containersConf = path.join(engineDir, 'containers.conf');
   const registriesConf = path.join(engineDir, 'registries.conf');
   fs.writeFileSync(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = ${q(root)}\nrunroot = ${q(runRoot)}\n`);
-  fs.writeFileSync(containersConf, [
-    '[containers]',
-    'netns = "none"',
-    // Podman as root raises RLIMIT_NOFILE and RLIMIT_NPROC to 1048576 for containers; above this
-    // machine's hard limits runc then fails ("error setting rlimit type 7: operation not permitted").
-    // The service lowers its own RLIMIT_NPROC at start (here to pid_max), so the values are taken
-    // from the running service and the file rewritten once (see settlePodmanLimits).
-    `default_ulimits = [${containerUlimits('/proc/self/limits').map(q).join(', ')}]`,
-    '[network]',
-    'network_backend = "cni"',
-    `cni_plugin_dirs = [${q(plugins)}]`,
-    `network_config_dir = ${q(networks)}`,
-    '[engine]',
-    'cgroup_manager = "cgroupfs"',
-    'events_logger = "file"',
-    `events_logfile_path = ${q(path.join(engineDir, 'events.log'))}`,
-    '',
-  ].join('\n'));
-  fs.writeFileSync(registriesConf, [
-    // Short names resolve only locally: nothing is ever looked up on Docker Hub or elsewhere.
-    'unqualified-search-registries = []',
-    '[[registry]]',
-    `location = ${q(registryAddress)}`,
-    'insecure = true',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    containersConf,
+    [
+      '[containers]',
+      'netns = "none"',
+      // Podman as root raises RLIMIT_NOFILE and RLIMIT_NPROC to 1048576 for containers; above this
+      // machine's hard limits runc then fails ("error setting rlimit type 7: operation not permitted").
+      // The service lowers its own RLIMIT_NPROC at start (here to pid_max), so the values are taken
+      // from the running service and the file rewritten once (see settlePodmanLimits).
+      `default_ulimits = [${containerUlimits('/proc/self/limits').map(q).join(', ')}]`,
+      '[network]',
+      'network_backend = "cni"',
+      `cni_plugin_dirs = [${q(plugins)}]`,
+      `network_config_dir = ${q(networks)}`,
+      '[engine]',
+      'cgroup_manager = "cgroupfs"',
+      'events_logger = "file"',
+      `events_logfile_path = ${q(path.join(engineDir, 'events.log'))}`,
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(
+    registriesConf,
+    [
+      // Short names resolve only locally: nothing is ever looked up on Docker Hub or elsewhere.
+      'unqualified-search-registries = []',
+      '[[registry]]',
+      `location = ${q(registryAddress)}`,
+      'insecure = true',
+      '',
+    ].join('\n'),
+  );
   const socket = path.join(engineDir, 'podman.sock');
   return {
     command: podman,
@@ -201,9 +225,12 @@ function podmanLaunch(engineDir: string, registryAddress: string): EngineLaunch 
 /** How to start the named engine in `engineDir` (a fresh folder). Podman needs the registry's address. */
 export function engineLaunch(name: EngineName, engineDir: string, options: { projectRoot: string; registryAddress: string }): EngineLaunch {
   switch (name) {
-    case 'debian': return debianLaunch(engineDir);
-    case 'current': return currentLaunch(engineDir, options.projectRoot);
-    case 'podman': return podmanLaunch(engineDir, options.registryAddress);
+    case 'debian':
+      return debianLaunch(engineDir);
+    case 'current':
+      return currentLaunch(engineDir, options.projectRoot);
+    case 'podman':
+      return podmanLaunch(engineDir, options.registryAddress);
   }
 }
 
@@ -217,7 +244,9 @@ export function spawnEngine(launch: EngineLaunch, log: string): ProcessRecord {
  */
 export function settlePodmanLimits(engineDir: string, pid: number): boolean {
   const file = path.join(engineDir, 'containers.conf');
-  const wanted = `default_ulimits = [${containerUlimits(`/proc/${pid}/limits`).map((v) => JSON.stringify(v)).join(', ')}]`;
+  const wanted = `default_ulimits = [${containerUlimits(`/proc/${pid}/limits`)
+    .map((v) => JSON.stringify(v))
+    .join(', ')}]`;
   const text = fs.readFileSync(file, 'utf8');
   const updated = text.replace(/^default_ulimits = .*$/m, wanted);
   if (updated === text) return true;
@@ -237,7 +266,12 @@ function containerUlimits(limitsFile: string): string[] {
     const value = Number(limits.find((l) => l.startsWith(label))?.split(/\s{2,}/)[2]);
     return Number.isInteger(value) && value > 0 ? value : undefined; // "unlimited" needs no cap
   };
-  return ([['nofile', 'Max open files'], ['nproc', 'Max processes']] as const)
+  return (
+    [
+      ['nofile', 'Max open files'],
+      ['nproc', 'Max processes'],
+    ] as const
+  )
     .map(([name, label]) => [name, hard(label)] as const)
     .filter(([, value]) => value !== undefined)
     .map(([name, value]) => `${name}=${value}:${value}`);
@@ -260,27 +294,36 @@ interface VersionAnswer {
  */
 export async function describeEngine(dockerHost: string): Promise<string> {
   const url = new URL(dockerHost);
-  const target = (route: string) => (url.protocol === 'unix:'
-    ? { url: `http://docker${route}`, socketPath: url.pathname }
-    : { url: `http://${url.host}${route}` });
+  const target = (route: string) =>
+    url.protocol === 'unix:' ? { url: `http://docker${route}`, socketPath: url.pathname } : { url: `http://${url.host}${route}` };
   const version = JSON.parse((await localRequest(target('/version'), { timeoutMs: 5000 })).body) as VersionAnswer;
   const ping = await localRequest(target('/_ping'), { timeoutMs: 2000 });
   const components = version.Components ?? [];
   const podman = components.find((c) => c.Name === 'Podman Engine');
   const builder = String(ping.headers['builder-version'] ?? '').trim();
-  const builderText = ping.headers['libpod-buildah-version'] ? `buildah ${String(ping.headers['libpod-buildah-version'])}`
-    : builder === '2' ? 'BuildKit default (Builder-Version 2)' : 'classic builder (Builder-Version 1)';
+  const builderText = ping.headers['libpod-buildah-version']
+    ? `buildah ${String(ping.headers['libpod-buildah-version'])}`
+    : builder === '2'
+      ? 'BuildKit default (Builder-Version 2)'
+      : 'classic builder (Builder-Version 1)';
   let head: string;
   if (podman) {
     head = `Podman ${podman.Version}`;
   } else {
-    const short = (v: string) => v.split('\n')[0].replace(/^runc version /, '').replace(/\+.*$/, '').replace(/~.*$/, '');
-    head = ['Engine', 'containerd', 'runc']
-      .map((name) => {
-        const component = components.find((c) => c.Name === name || c.Name.toLowerCase() === name);
-        return component ? `${name}=${short(component.Version)}` : undefined;
-      })
-      .filter(Boolean).join(' ') || `Engine=${version.Version ?? '?'}`;
+    const short = (v: string) =>
+      v
+        .split('\n')[0]
+        .replace(/^runc version /, '')
+        .replace(/\+.*$/, '')
+        .replace(/~.*$/, '');
+    head =
+      ['Engine', 'containerd', 'runc']
+        .map((name) => {
+          const component = components.find((c) => c.Name === name || c.Name.toLowerCase() === name);
+          return component ? `${name}=${short(component.Version)}` : undefined;
+        })
+        .filter(Boolean)
+        .join(' ') || `Engine=${version.Version ?? '?'}`;
   }
   return `${head} (API ${version.ApiVersion ?? '?'}, ${builderText})`;
 }

@@ -19,8 +19,9 @@ interface CliOptions {
   manifestPolicy: ManifestPolicy;
 }
 
-const USAGE = 'usage: main.js --seed <file> --registry <host:port> [--port N] [--token-key <pem file>] '
-  + '[--token-cert <pem file>] [--listener-secret user:pass] [--ready-file <path>] [--issuer <iss>] [--throttle] [--manifest-policy strict|wide]';
+const USAGE =
+  'usage: main.js --seed <file> --registry <host:port> [--port N] [--token-key <pem file>] ' +
+  '[--token-cert <pem file>] [--listener-secret user:pass] [--ready-file <path>] [--issuer <iss>] [--throttle] [--manifest-policy strict|wide]';
 
 function parseArgs(argv: string[]): CliOptions {
   const values = new Map<string, string>();
@@ -93,14 +94,19 @@ async function main(): Promise<void> {
     log: (line) => console.log(`[sandbox] ${line}`),
   });
   if (options.readyFile) writeReadyFile(options.readyFile, sandbox);
-  console.log(`[sandbox] Synapse sandbox listening on ${sandbox.url} (registry ${options.registry}, manifest policy ${options.manifestPolicy})`);
+  console.log(
+    `[sandbox] Synapse sandbox listening on ${sandbox.url} (registry ${options.registry}, manifest policy ${options.manifestPolicy})`,
+  );
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     console.log(`[sandbox] ${signal}: stopping`);
-    sandbox.close().then(() => process.exit(0), () => process.exit(1));
+    sandbox.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -54,7 +54,9 @@ export function readGaps(): Record<EngineName, EngineGap[]> {
     if (!Array.isArray(list)) throw new Error(`${gapsFile}: "${engine}" must be a list`);
     for (const gap of list) {
       if (!MATRIX_SUITES.includes(gap.suite) || !gap.file || !gap.title || !gap.reason) {
-        throw new Error(`${gapsFile}: each gap of "${engine}" needs suite (${MATRIX_SUITES.join('|')}), file, title and reason: ${JSON.stringify(gap)}`);
+        throw new Error(
+          `${gapsFile}: each gap of "${engine}" needs suite (${MATRIX_SUITES.join('|')}), file, title and reason: ${JSON.stringify(gap)}`,
+        );
       }
     }
     gaps[engine] = list;
@@ -72,7 +74,9 @@ function escapeRegExp(text: string): string {
  */
 export function grepPattern(engine: EngineName, suite: MatrixSuite): string {
   const selected = SELECTION[suite];
-  const gaps = readGaps()[engine].filter((gap) => gap.suite === suite).map((gap) => gap.title);
+  const gaps = readGaps()
+    [engine].filter((gap) => gap.suite === suite)
+    .map((gap) => gap.title);
   const select = selected.length ? `(?=.*(?:${selected.map(escapeRegExp).join('|')}))` : '';
   const exclude = gaps.length ? `(?!.*(?:${gaps.map(escapeRegExp).join('|')}))` : '';
   return select || exclude ? `^${select}${exclude}` : '';
@@ -86,7 +90,9 @@ export function describeGaps(engine: EngineName): { lines: string[]; stale: stri
     lines.push(`known gap on ${engine} (${gap.suite}): ${gap.title} — ${gap.reason}`);
     const file = path.join(projectRoot, gap.file);
     if (!fs.existsSync(file) || !fs.readFileSync(file, 'utf8').includes(gap.title)) {
-      stale.push(`stale known gap on ${engine}: "${gap.title}" does not occur in ${gap.file}; remove or update it in test/engine-gaps.json`);
+      stale.push(
+        `stale known gap on ${engine}: "${gap.title}" does not occur in ${gap.file}; remove or update it in test/engine-gaps.json`,
+      );
     }
   }
   return { lines, stale };

@@ -25,7 +25,8 @@ export function loadSynapseSpec(): OpenApiSpec {
   const relative = join('node_modules', '@sage-bionetworks', 'synapse-client', 'dist', 'spec', 'openapispecification.json');
   for (let dir = __dirname; ; dir = dirname(dir)) {
     if (existsSync(join(dir, relative))) return JSON.parse(readFileSync(join(dir, relative), 'utf8')) as OpenApiSpec;
-    if (dirname(dir) === dir) throw new Error(`${relative} not found above ${__dirname}: is the devDependency @sage-bionetworks/synapse-client installed?`);
+    if (dirname(dir) === dir)
+      throw new Error(`${relative} not found above ${__dirname}: is the devDependency @sage-bionetworks/synapse-client installed?`);
   }
 }
 
@@ -81,9 +82,12 @@ export class SchemaValidator {
       errors.push(`${path}: matches none of the anyOf schemas`);
     }
     for (const part of (schema.allOf ?? []) as Schema[]) this.check(part, value, path, errors, depth + 1);
-    if (schema.enum && !(schema.enum as unknown[]).includes(value)) errors.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+    if (schema.enum && !(schema.enum as unknown[]).includes(value))
+      errors.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
     if (schema.type && !this.hasType(schema.type, value)) {
-      errors.push(`${path}: expected ${schema.type}, got ${Array.isArray(value) ? 'array' : typeof value} ${JSON.stringify(value)?.slice(0, 60)}`);
+      errors.push(
+        `${path}: expected ${schema.type}, got ${Array.isArray(value) ? 'array' : typeof value} ${JSON.stringify(value)?.slice(0, 60)}`,
+      );
       return;
     }
     if (typeof value === 'string') {
@@ -95,18 +99,23 @@ export class SchemaValidator {
       if (typeof schema.minimum === 'number' && value < schema.minimum) errors.push(`${path}: ${value} < ${schema.minimum}`);
       if (typeof schema.maximum === 'number' && value > schema.maximum) errors.push(`${path}: ${value} > ${schema.maximum}`);
     }
-    if (Array.isArray(value) && schema.items) value.forEach((item, index) => this.check(schema.items, item, `${path}[${index}]`, errors, depth + 1));
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) this.checkObject(schema, value as Record<string, unknown>, path, errors, depth);
+    if (Array.isArray(value) && schema.items)
+      value.forEach((item, index) => this.check(schema.items, item, `${path}[${index}]`, errors, depth + 1));
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      this.checkObject(schema, value as Record<string, unknown>, path, errors, depth);
   }
 
   private checkObject(schema: Schema, value: Record<string, unknown>, path: string, errors: string[], depth: number): void {
-    for (const name of (schema.required ?? []) as string[]) if (!(name in value)) errors.push(`${path}: required property ${name} is missing`);
+    for (const name of (schema.required ?? []) as string[])
+      if (!(name in value)) errors.push(`${path}: required property ${name} is missing`);
     const properties = (schema.properties ?? {}) as Record<string, Schema>;
     for (const [name, item] of Object.entries(value)) {
       if (properties[name]) this.check(properties[name], item, `${path}.${name}`, errors, depth + 1);
-      else if (schema.additionalProperties && typeof schema.additionalProperties === 'object') this.check(schema.additionalProperties, item, `${path}.${name}`, errors, depth + 1);
+      else if (schema.additionalProperties && typeof schema.additionalProperties === 'object')
+        this.check(schema.additionalProperties, item, `${path}.${name}`, errors, depth + 1);
       // Synapse's serializer writes only the schema's fields: anything else is a sandbox invention.
-      else if (schema.properties && !schema.oneOf && schema.additionalProperties === undefined) errors.push(`${path}: property ${name} is not in the schema`);
+      else if (schema.properties && !schema.oneOf && schema.additionalProperties === undefined)
+        errors.push(`${path}: property ${name} is not in the schema`);
     }
   }
 
@@ -130,28 +139,41 @@ export class SchemaValidator {
 
   private hasType(type: string, value: unknown): boolean {
     switch (type) {
-      case 'object': return typeof value === 'object' && value !== null && !Array.isArray(value);
-      case 'array': return Array.isArray(value);
-      case 'string': return typeof value === 'string';
-      case 'integer': return typeof value === 'number' && Number.isInteger(value);
-      case 'number': return typeof value === 'number';
-      case 'boolean': return typeof value === 'boolean';
-      default: throw new Error(`Unsupported type ${type}`);
+      case 'object':
+        return typeof value === 'object' && value !== null && !Array.isArray(value);
+      case 'array':
+        return Array.isArray(value);
+      case 'string':
+        return typeof value === 'string';
+      case 'integer':
+        return typeof value === 'number' && Number.isInteger(value);
+      case 'number':
+        return typeof value === 'number';
+      case 'boolean':
+        return typeof value === 'boolean';
+      default:
+        throw new Error(`Unsupported type ${type}`);
     }
   }
 }
 
 /** The spec's operation for a concrete path (templates like /repo/v1/entity/{id} match one segment each). */
-export function findOperation(spec: OpenApiSpec, method: string, path: string): { template: string; operation: Operation; params: Record<string, string> } | undefined {
+export function findOperation(
+  spec: OpenApiSpec,
+  method: string,
+  path: string,
+): { template: string; operation: Operation; params: Record<string, string> } | undefined {
   const candidates: Array<{ template: string; operation: Operation; params: Record<string, string>; literal: number }> = [];
   for (const [template, methods] of Object.entries(spec.paths)) {
     const operation = methods[method.toLowerCase()];
     if (!operation) continue;
     const names: string[] = [];
-    const pattern = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_m, name: string) => {
-      names.push(name);
-      return '([^/]+)';
-    })}$`);
+    const pattern = new RegExp(
+      `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_m, name: string) => {
+        names.push(name);
+        return '([^/]+)';
+      })}$`,
+    );
     const match = pattern.exec(path);
     if (!match) continue;
     const params = Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1])]));
@@ -174,7 +196,8 @@ export function requestProblems(validator: SchemaValidator, operation: Operation
     }
     for (const text of query.getAll(name)) problems.push(...parameterProblems(validator, name, parameter.schema ?? {}, text));
   }
-  for (const parameter of declared.values()) if (parameter.required && !query.has(parameter.name)) problems.push(`required query parameter ${parameter.name} is missing`);
+  for (const parameter of declared.values())
+    if (parameter.required && !query.has(parameter.name)) problems.push(`required query parameter ${parameter.name} is missing`);
   const bodySchema = operation.requestBody?.content?.['application/json']?.schema;
   if (bodySchema) {
     if (body === undefined) {
@@ -190,12 +213,18 @@ export function requestProblems(validator: SchemaValidator, operation: Operation
 
 function parameterProblems(validator: SchemaValidator, name: string, raw: Schema, text: string): string[] {
   const schema = validator.resolve(raw);
-  if (schema.enum && !(schema.enum as unknown[]).includes(text)) return [`query parameter ${name}=${text} is not one of ${JSON.stringify(schema.enum)}`];
+  if (schema.enum && !(schema.enum as unknown[]).includes(text))
+    return [`query parameter ${name}=${text} is not one of ${JSON.stringify(schema.enum)}`];
   switch (schema.type) {
-    case 'boolean': return /^(true|false)$/.test(text) ? [] : [`query parameter ${name}=${text} is not a boolean`];
-    case 'integer': return /^-?\d+$/.test(text) ? [] : [`query parameter ${name}=${text} is not an integer`];
-    case 'number': return /^-?\d+(\.\d+)?$/.test(text) ? [] : [`query parameter ${name}=${text} is not a number`];
-    case 'array': return schema.items ? parameterProblems(validator, name, schema.items, text) : [];
-    default: return [];
+    case 'boolean':
+      return /^(true|false)$/.test(text) ? [] : [`query parameter ${name}=${text} is not a boolean`];
+    case 'integer':
+      return /^-?\d+$/.test(text) ? [] : [`query parameter ${name}=${text} is not an integer`];
+    case 'number':
+      return /^-?\d+(\.\d+)?$/.test(text) ? [] : [`query parameter ${name}=${text} is not a number`];
+    case 'array':
+      return schema.items ? parameterProblems(validator, name, schema.items, text) : [];
+    default:
+      return [];
   }
 }

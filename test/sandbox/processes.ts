@@ -20,8 +20,12 @@ export interface ProcessRecord {
  * Spawns a long-running service detached from this process, stdout+stderr appended to `log`.
  * `secrets` are masked in the command line written to the log and to the record.
  */
-export function spawnDetached(command: string, args: string[], log: string,
-  options: { env?: NodeJS.ProcessEnv; secrets?: string[] } = {}): ProcessRecord {
+export function spawnDetached(
+  command: string,
+  args: string[],
+  log: string,
+  options: { env?: NodeJS.ProcessEnv; secrets?: string[] } = {},
+): ProcessRecord {
   fs.mkdirSync(path.dirname(log), { recursive: true });
   const shown = [command, ...args].map((arg) => (options.secrets ?? []).reduce((text, secret) => text.split(secret).join('***'), arg));
   const fd = fs.openSync(log, 'a');
@@ -46,7 +50,10 @@ function readProcStat(pid: number): { state: string; fields: string[] } | undefi
   try {
     const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name in parentheses may contain spaces: split after the last ')'.
-    const fields = text.slice(text.lastIndexOf(')') + 2).trim().split(/\s+/);
+    const fields = text
+      .slice(text.lastIndexOf(')') + 2)
+      .trim()
+      .split(/\s+/);
     return { state: fields[0], fields };
   } catch {
     return undefined;
@@ -90,7 +97,12 @@ export function logTail(log: string, lines = 15): string {
   try {
     const text = fs.readFileSync(log, 'utf8');
     const lastRun = text.slice(Math.max(0, text.lastIndexOf('\n--- ') + 1));
-    return lastRun.trimEnd().split('\n').slice(-lines).map((l) => `    ${l}`).join('\n');
+    return lastRun
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .map((l) => `    ${l}`)
+      .join('\n');
   } catch {
     return '    (no log)';
   }
@@ -164,7 +176,9 @@ export function localRequest(
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         response.on('error', reject);
       },
     );

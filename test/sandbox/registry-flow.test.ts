@@ -25,7 +25,11 @@ interface StreamOutcome {
   error?: string;
 }
 
-interface DockerCommit { tag: string; digest: string; createdOn: string }
+interface DockerCommit {
+  tag: string;
+  digest: string;
+  createdOn: string;
+}
 
 const NOTIFICATION_TIMEOUT_MS = 10_000;
 
@@ -47,15 +51,26 @@ describe('registry flow (real engine, registry and sandbox)', function () {
     });
     const state = await admin<{ projects: SandboxProject[] }>('GET', '/__admin/state');
     // The project the whole flow uses: alice may create in it, bob may download, dave may only read.
-    const found = state.projects.find((project) => !project.inTrash && has(project, 'alice', 'CREATE') &&
-      has(project, 'bob', 'DOWNLOAD') && !has(project, 'bob', 'UPDATE') && has(project, 'dave', 'READ') &&
-      !has(project, 'dave', 'DOWNLOAD') && !has(project, 'dave', 'UPDATE'));
+    const found = state.projects.find(
+      (project) =>
+        !project.inTrash &&
+        has(project, 'alice', 'CREATE') &&
+        has(project, 'bob', 'DOWNLOAD') &&
+        !has(project, 'bob', 'UPDATE') &&
+        has(project, 'dave', 'READ') &&
+        !has(project, 'dave', 'DOWNLOAD') &&
+        !has(project, 'dave', 'UPDATE'),
+    );
     assert.ok(found, 'the seed has no project where alice may create, bob may read+download and dave may only read');
     editable = found;
   });
 
   after(async () => {
-    for (const image of localImages) await docker?.getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const image of localImages)
+      await docker
+        ?.getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
     fs.rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -73,7 +88,9 @@ describe('registry flow (real engine, registry and sandbox)', function () {
 
   async function admin<T>(method: string, route: string, body?: unknown): Promise<T> {
     const response = await fetch(`${info.synapseEndpoint}${route}`, {
-      method, headers: body ? { 'content-type': 'application/json' } : undefined, body: body ? JSON.stringify(body) : undefined,
+      method,
+      headers: body ? { 'content-type': 'application/json' } : undefined,
+      body: body ? JSON.stringify(body) : undefined,
     });
     assert.ok(response.ok, `${method} ${route} answered ${response.status}: ${await response.clone().text()}`);
     return (await response.json()) as T;
@@ -108,7 +125,7 @@ describe('registry flow (real engine, registry and sandbox)', function () {
       docker.modem.followProgress(stream, (error: Error | null, result: StreamEvent[]) => (error ? reject(error) : resolve(result ?? [])));
     }).catch((error: Error) => [{ error: error.message }] as StreamEvent[]);
     const failed = events.find((event) => event.error || event.errorDetail);
-    return { events, error: failed ? failed.error ?? failed.errorDetail?.message ?? 'error' : undefined };
+    return { events, error: failed ? (failed.error ?? failed.errorDetail?.message ?? 'error') : undefined };
   }
 
   /** Images are removed by id afterwards, so a rebuilt tag leaves no dangling image behind. */
@@ -135,13 +152,18 @@ describe('registry flow (real engine, registry and sandbox)', function () {
 
   async function push(reference: string, password: string, userName = 'ignored'): Promise<StreamOutcome & { digest?: string }> {
     const { repository, tag } = splitReference(reference);
-    const result = await outcome(() => docker.getImage(repository).push({
-      tag, authconfig: { username: userName, password, serveraddress: info.registry },
-    }) as Promise<NodeJS.ReadableStream>);
+    const result = await outcome(
+      () =>
+        docker.getImage(repository).push({
+          tag,
+          authconfig: { username: userName, password, serveraddress: info.registry },
+        }) as Promise<NodeJS.ReadableStream>,
+    );
     // dockerd with the graphdriver store sends the digest as `aux`; Docker 28 with the containerd
     // image store and Podman send only the line the docker CLI prints: "<tag>: digest: sha256:… size: N".
-    const digest = result.events.find((event) => event.aux?.Digest)?.aux?.Digest
-      ?? result.events.map((event) => /^\S+: digest: (sha256:[0-9a-f]{64}) size: \d+$/.exec(event.status ?? '')?.[1]).find(Boolean);
+    const digest =
+      result.events.find((event) => event.aux?.Digest)?.aux?.Digest ??
+      result.events.map((event) => /^\S+: digest: (sha256:[0-9a-f]{64}) size: \d+$/.exec(event.status ?? '')?.[1]).find(Boolean);
     return { ...result, digest };
   }
 
@@ -158,14 +180,19 @@ describe('registry flow (real engine, registry and sandbox)', function () {
     const deadline = Date.now() + NOTIFICATION_TIMEOUT_MS;
     let seen = 'repository not found';
     for (;;) {
-      const entity = await synapse<{ id: string }>('GET', `/entity/dockerRepo/id?repositoryName=${encodeURIComponent(repositoryName)}`, token);
+      const entity = await synapse<{ id: string }>(
+        'GET',
+        `/entity/dockerRepo/id?repositoryName=${encodeURIComponent(repositoryName)}`,
+        token,
+      );
       if (entity) {
         const page = await synapse<{ results: DockerCommit[] }>('GET', `/entity/${entity.id}/dockerTag?limit=50`, token);
         const commit = page?.results.find((candidate) => candidate.tag === tag);
         if (commit?.digest === digest) return commit;
         seen = `tags ${JSON.stringify(page?.results)}`;
       }
-      if (Date.now() > deadline) assert.fail(`${repositoryName}:${tag} did not show digest ${digest} within ${NOTIFICATION_TIMEOUT_MS} ms (${seen})`);
+      if (Date.now() > deadline)
+        assert.fail(`${repositoryName}:${tag} did not show digest ${digest} within ${NOTIFICATION_TIMEOUT_MS} ms (${seen})`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -183,7 +210,11 @@ describe('registry flow (real engine, registry and sandbox)', function () {
       await buildImage(reference);
       const result = await push(reference, user('alice').token, 'alice');
       assert.equal(result.error, undefined, `alice's push of ${reference} failed: ${result.error}`);
-      assert.match(result.digest ?? '', /^sha256:[0-9a-f]{64}$/, 'the push stream carries the manifest digest (aux, or the "digest: … size:" status line)');
+      assert.match(
+        result.digest ?? '',
+        /^sha256:[0-9a-f]{64}$/,
+        'the push stream carries the manifest digest (aux, or the "digest: … size:" status line)',
+      );
       return { reference, repositoryName: splitReference(reference).repository, digest: result.digest as string };
     })();
     return pushed;
@@ -211,13 +242,18 @@ describe('registry flow (real engine, registry and sandbox)', function () {
   it('bob (READ + DOWNLOAD) pulls the pushed image and gets the same digest', async () => {
     const image = await pushedImage();
     await waitForCommit(image.repositoryName, 'v1', image.digest, user('alice').token);
-    await docker.getImage(image.reference).remove({ force: true }).catch(() => undefined); // pull for real
+    await docker
+      .getImage(image.reference)
+      .remove({ force: true })
+      .catch(() => undefined); // pull for real
     const result = await pull(image.reference, user('bob').token);
     assert.equal(result.error, undefined, `bob's pull failed: ${result.error}`);
     await rememberImage(image.reference);
     const inspected = await docker.getImage(image.reference).inspect();
-    assert.ok(inspected.RepoDigests.includes(`${image.repositoryName}@${image.digest}`),
-      `pulled image digests ${JSON.stringify(inspected.RepoDigests)} include ${image.digest}`);
+    assert.ok(
+      inspected.RepoDigests.includes(`${image.repositoryName}@${image.digest}`),
+      `pulled image digests ${JSON.stringify(inspected.RepoDigests)} include ${image.digest}`,
+    );
   });
 
   it('a pull with a token without the download scope is refused', async () => {
@@ -229,7 +265,7 @@ describe('registry flow (real engine, registry and sandbox)', function () {
   it('an uncertified user (carol) cannot push', async () => {
     const reference = referenceFor(editable.id, 'carol');
     await buildImage(reference);
-    assertRefused(await push(reference, user('carol').token, 'carol'), 'carol\'s push');
+    assertRefused(await push(reference, user('carol').token, 'carol'), "carol's push");
   });
 
   it('a token without the modify scope cannot push, even for alice', async () => {
@@ -241,19 +277,21 @@ describe('registry flow (real engine, registry and sandbox)', function () {
   it('a reader (dave, READ only) cannot push', async () => {
     const reference = referenceFor(editable.id, 'dave');
     await buildImage(reference);
-    assertRefused(await push(reference, user('dave').token, 'dave'), 'dave\'s push');
+    assertRefused(await push(reference, user('dave').token, 'dave'), "dave's push");
   });
 
   it('a folder id as first path segment is refused', async () => {
     const children = await synapse<{ page: Array<{ id: string; name: string }> }>('POST', '/entity/children', user('alice').token, {
-      parentId: editable.id, includeTypes: ['folder'],
+      parentId: editable.id,
+      includeTypes: ['folder'],
     });
     let folder = children?.page[0];
     if (!folder) {
       // The chosen project has no folder: any folder alice can see in another project will do.
       for (const project of info.projects.filter((candidate) => !candidate.inTrash && has(candidate, 'alice', 'CREATE'))) {
         const found = await synapse<{ page: Array<{ id: string; name: string }> }>('POST', '/entity/children', user('alice').token, {
-          parentId: project.id, includeTypes: ['folder'],
+          parentId: project.id,
+          includeTypes: ['folder'],
         });
         folder = found?.page[0];
         if (folder) break;
@@ -271,7 +309,8 @@ describe('registry flow (real engine, registry and sandbox)', function () {
     let restore: string | undefined;
     if (!trashed) {
       // No trashed project in the seed: trash one alice can edit for this test only.
-      trashed = state.projects.find((project) => !project.inTrash && project.id !== editable.id && has(project, 'alice', 'CREATE')) ?? editable;
+      trashed =
+        state.projects.find((project) => !project.inTrash && project.id !== editable.id && has(project, 'alice', 'CREATE')) ?? editable;
       await admin('POST', '/__admin/trash', { id: trashed.id });
       restore = trashed.id;
     }

@@ -34,8 +34,21 @@ export async function generateTokenKeyPair(dir: string): Promise<{ keyFile: stri
   const openssl = findExecutable('openssl');
   if (!openssl) throw new Error('openssl not found: install the Debian package openssl (as root: bash scripts/ensure-system.sh).');
   await runCommand(openssl, [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '3650', '-subj', '/CN=synapse-sandbox-docker-token',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=synapse-sandbox-docker-token',
   ]);
   fs.chmodSync(keyFile, 0o600);
   return { keyFile, certFile };
@@ -93,14 +106,17 @@ export async function registryChallenge(address: string): Promise<string | undef
 /** Starts `docker-registry serve` with fresh storage and waits for its Bearer challenge. */
 export async function startRegistry(options: RegistryOptions): Promise<RegistryRecord> {
   const binary = findExecutable('docker-registry', ['/usr/bin']);
-  if (!binary) throw new Error('docker-registry not found: install the Debian package docker-registry (as root: bash scripts/ensure-system.sh).');
+  if (!binary)
+    throw new Error('docker-registry not found: install the Debian package docker-registry (as root: bash scripts/ensure-system.sh).');
   const address = `127.0.0.1:${options.port}`;
   fs.rmSync(options.storageDir, { recursive: true, force: true });
   fs.mkdirSync(options.storageDir, { recursive: true });
   fs.writeFileSync(options.configFile, registryConfig(options, address), { mode: 0o600 });
   const record = spawnDetached(binary, ['serve', options.configFile], options.log);
   await waitUntil(() => registryChallenge(address), {
-    service: `Docker registry (${address})`, timeoutMs: REGISTRY_START_TIMEOUT_MS, process: record,
+    service: `Docker registry (${address})`,
+    timeoutMs: REGISTRY_START_TIMEOUT_MS,
+    process: record,
   });
   return { process: record, port: options.port, address, configFile: options.configFile, storageDir: options.storageDir };
 }

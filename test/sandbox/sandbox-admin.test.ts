@@ -55,10 +55,16 @@ describe('Synapse sandbox: admin API', function () {
     for (let i = 0; i < 2; i++) {
       const response = await profile('alice');
       assert.equal(response.status, 503);
-      assert.deepEqual(response.json, { concreteType: 'org.sagebionetworks.repo.model.ErrorResponse', reason: 'Synapse is down for maintenance.' });
+      assert.deepEqual(response.json, {
+        concreteType: 'org.sagebionetworks.repo.model.ErrorResponse',
+        reason: 'Synapse is down for maintenance.',
+      });
     }
     assert.equal((await profile('alice')).status, 200);
-    assert.deepEqual((await stats()).requests.map((r) => r.status), [503, 503, 200]);
+    assert.deepEqual(
+      (await stats()).requests.map((r) => r.status),
+      [503, 503, 200],
+    );
   });
 
   it('fail can target a path prefix, a 429 and the docker endpoint, and count 0 clears it', async function () {
@@ -81,24 +87,44 @@ describe('Synapse sandbox: admin API', function () {
     await admin('POST', 'drop', { count: 1 });
     await assert.rejects(profile('alice'));
     assert.equal((await profile('alice')).status, 200);
-    assert.deepEqual((await stats()).requests.map((r) => r.status), [0, 200]);
+    assert.deepEqual(
+      (await stats()).requests.map((r) => r.status),
+      [0, 200],
+    );
   });
 
   it('respond answers the next N matching requests with exactly the given status, content type and body', async function () {
-    await admin('POST', 'respond', { count: 2, pathPrefix: '/repo/v1/userProfile', status: 200, contentType: 'text/html', body: '<html>proxy</html>' });
+    await admin('POST', 'respond', {
+      count: 2,
+      pathPrefix: '/repo/v1/userProfile',
+      status: 200,
+      contentType: 'text/html',
+      body: '<html>proxy</html>',
+    });
     for (let i = 0; i < 2; i++) {
       const response = await fetch(`${sandbox.url}/repo/v1/userProfile`, { headers: { Authorization: `Bearer ${tokens.alice}` } });
-      assert.deepEqual([response.status, response.headers.get('content-type'), await response.text()], [200, 'text/html', '<html>proxy</html>']);
+      assert.deepEqual(
+        [response.status, response.headers.get('content-type'), await response.text()],
+        [200, 'text/html', '<html>proxy</html>'],
+      );
     }
     assert.equal((await profile('alice')).json.userName, 'alice', 'then Synapse answers again');
     // A generated body is streamed to exactly bodyBytes, with or without Content-Length.
-    await admin('POST', 'respond', { pathPrefix: '/repo/v1/userProfile', contentType: 'application/json', bodyBytes: 200_000, contentLength: false });
+    await admin('POST', 'respond', {
+      pathPrefix: '/repo/v1/userProfile',
+      contentType: 'application/json',
+      bodyBytes: 200_000,
+      contentLength: false,
+    });
     const generated = await fetch(`${sandbox.url}/repo/v1/userProfile`);
     assert.equal(generated.headers.get('content-length'), null);
     const text = await generated.text();
     assert.equal(text.length, 200_000);
     assert.equal((JSON.parse(text) as { results: string[] }).results[0].length, 200_000 - '{"results":[""]}'.length);
-    assert.deepEqual((await stats()).requests.map((r) => r.status), [200, 200, 200, 200]);
+    assert.deepEqual(
+      (await stats()).requests.map((r) => r.status),
+      [200, 200, 200, 200],
+    );
     const invalid = await sandboxRequest(sandbox.url, 'POST', '/__admin/respond', { body: { body: 'x', bodyBytes: 1 } });
     assert.deepEqual([invalid.status, invalid.json.reason], [400, 'give body or bodyBytes, not both']);
     const badStatus = await sandboxRequest(sandbox.url, 'POST', '/__admin/respond', { body: { status: 99 } });
@@ -124,7 +150,9 @@ describe('Synapse sandbox: admin API', function () {
     const { token } = await admin('POST', 'tokens', { userName: 'bob' });
     assert.deepEqual(await admin('POST', 'revoke', { token }), { ok: true });
     assert.equal((await sandboxRequest(sandbox.url, 'GET', '/repo/v1/userProfile', { token })).status, 401);
-    const docker = await sandboxRequest(sandbox.url, 'GET', `/docker/v1/bearerToken?service=${REGISTRY}`, { basic: { user: 'bob', password: token } });
+    const docker = await sandboxRequest(sandbox.url, 'GET', `/docker/v1/bearerToken?service=${REGISTRY}`, {
+      basic: { user: 'bob', password: token },
+    });
     // validateAccessToken throws a ForbiddenException DockerClientAuthFilter does not catch: a 500, not a 401.
     assert.deepEqual([docker.status, docker.json.reason], [500, 'The provided personal access token has expired or has been revoked.']);
     const again = await sandboxRequest(sandbox.url, 'POST', '/__admin/revoke', { body: { token } });
@@ -150,7 +178,10 @@ describe('Synapse sandbox: admin API', function () {
       assert.equal(typeof request.startedAt, 'number');
       assert.ok(request.endedAt >= request.startedAt + 190, 'latency is inside the recorded interval');
     }
-    assert.ok(alice.every((a) => alice.every((b) => a.startedAt < b.endedAt)), 'the three overlapped');
+    assert.ok(
+      alice.every((a) => alice.every((b) => a.startedAt < b.endedAt)),
+      'the three overlapped',
+    );
     const docker = requests.find((r) => r.path === '/docker/v1/bearerToken')!;
     assert.deepEqual([docker.method, docker.userId, docker.status], ['GET', '3400004', 200]);
     const rejected = requests[requests.length - 1];
@@ -169,7 +200,9 @@ describe('Synapse sandbox: admin API', function () {
     // Other users, anonymous callers and the docker endpoint are not limited by alice's slots.
     const others = await Promise.all([
       ...Array.from({ length: 4 }, () => profile()),
-      ...Array.from({ length: 4 }, () => sandboxRequest(sandbox.url, 'GET', `/docker/v1/bearerToken?service=${REGISTRY}`, { basic: { user: 'a', password: tokens.alice } })),
+      ...Array.from({ length: 4 }, () =>
+        sandboxRequest(sandbox.url, 'GET', `/docker/v1/bearerToken?service=${REGISTRY}`, { basic: { user: 'a', password: tokens.alice } }),
+      ),
     ]);
     assert.ok(others.every((r) => r.status === 200));
     assert.equal((await profile('alice')).status, 200, 'slots are released');
@@ -200,16 +233,29 @@ describe('Synapse sandbox: admin API', function () {
     const response = await sandboxRequest(sandbox.url, 'GET', '/repo/v1/userProfile', { token });
     assert.equal(response.json.userName, 'bob');
     const defaults = await admin('POST', 'tokens', { userName: 'carol' });
-    assert.deepEqual(JSON.parse(Buffer.from(defaults.token.split('.')[1], 'base64url').toString()).access.scope, ['view', 'download', 'modify']);
+    assert.deepEqual(JSON.parse(Buffer.from(defaults.token.split('.')[1], 'base64url').toString()).access.scope, [
+      'view',
+      'download',
+      'modify',
+    ]);
     assert.equal((await sandboxRequest(sandbox.url, 'POST', '/__admin/tokens', { body: { userName: 'nobody' } })).status, 404);
-    assert.equal((await sandboxRequest(sandbox.url, 'POST', '/__admin/tokens', { body: { userName: 'bob', scopes: ['root'] } })).status, 400);
+    assert.equal(
+      (await sandboxRequest(sandbox.url, 'POST', '/__admin/tokens', { body: { userName: 'bob', scopes: ['root'] } })).status,
+      400,
+    );
   });
 
   it('state describes users and projects', async function () {
     const state = await admin('GET', 'state');
     assert.deepEqual(state.users, sandbox.users());
     const alice = state.users.find((u: { userName: string }) => u.userName === 'alice');
-    assert.deepEqual(alice, { userName: 'alice', ownerId: '3400001', token: tokens.alice, certified: true, scopes: ['view', 'download', 'modify'] });
+    assert.deepEqual(alice, {
+      userName: 'alice',
+      ownerId: '3400001',
+      token: tokens.alice,
+      certified: true,
+      scopes: ['view', 'download', 'modify'],
+    });
     assert.deepEqual(state.users.find((u: { userName: string }) => u.userName === 'erin').scopes, ['view', 'download']);
     assert.equal(state.projects.length, 62); // 60 before the seed gained syn1000006 (access requirements) and syn1000007 (the challenge)
     const main = state.projects.find((p: { id: string }) => p.id === 'syn1000001');
@@ -236,7 +282,10 @@ describe('Synapse sandbox: admin API', function () {
 
     await admin('POST', 'trash', { id: 'syn1000004' });
     const projects = await sandboxRequest(sandbox.url, 'GET', '/repo/v1/projects', { token: tokens.bob });
-    assert.deepEqual(projects.json.results.map((p: { id: string }) => p.id), ['syn1000001']);
+    assert.deepEqual(
+      projects.json.results.map((p: { id: string }) => p.id),
+      ['syn1000001'],
+    );
     assert.equal((await sandboxRequest(sandbox.url, 'GET', '/repo/v1/entity/syn1000401', { token: tokens.bob })).status, 404);
     assert.equal((await sandboxRequest(sandbox.url, 'POST', '/__admin/trash', { body: { id: 'syn1' } })).status, 404);
   });
@@ -264,7 +313,10 @@ describe('Synapse sandbox: admin API', function () {
     const { token: minted } = await admin('POST', 'tokens', { userName: 'alice' });
     const restarted = await startSandbox({ port: 0, seed: loadSeed(), registryHost: REGISTRY });
     try {
-      assert.deepEqual(restarted.users().map((u) => u.token), sandbox.users().map((u) => u.token));
+      assert.deepEqual(
+        restarted.users().map((u) => u.token),
+        sandbox.users().map((u) => u.token),
+      );
       const ok = await sandboxRequest(restarted.url, 'GET', '/repo/v1/userProfile', { token: tokens.alice });
       assert.equal(ok.json.userName, 'alice');
       assert.equal((await sandboxRequest(restarted.url, 'GET', '/repo/v1/userProfile', { token: minted })).status, 401);
@@ -298,11 +350,27 @@ describe('Synapse sandbox: CLI (main.js)', function () {
     writeFileSync(join(dir, 'key.pem'), keys.keyPem);
     writeFileSync(join(dir, 'cert.pem'), keys.certPem);
     const readyFile = join(dir, 'ready.json');
-    child = spawn(process.execPath, [
-      join(__dirname, 'main.js'), '--seed', DEFAULT_SEED_FILE, '--registry', REGISTRY, '--port', '0',
-      '--token-key', join(dir, 'key.pem'), '--token-cert', join(dir, 'cert.pem'), '--listener-secret', 'reg:s3cret:with-colon',
-      '--ready-file', readyFile,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(
+      process.execPath,
+      [
+        join(__dirname, 'main.js'),
+        '--seed',
+        DEFAULT_SEED_FILE,
+        '--registry',
+        REGISTRY,
+        '--port',
+        '0',
+        '--token-key',
+        join(dir, 'key.pem'),
+        '--token-cert',
+        join(dir, 'cert.pem'),
+        '--listener-secret',
+        'reg:s3cret:with-colon',
+        '--ready-file',
+        readyFile,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     for (let i = 0; i < 100 && !existsSync(readyFile); i++) await delay(50);
     const ready = JSON.parse(readFileSync(readyFile, 'utf8'));
@@ -315,7 +383,10 @@ describe('Synapse sandbox: CLI (main.js)', function () {
 
     const alice = ready.users.find((u: { userName: string }) => u.userName === 'alice');
     assert.equal((await sandboxRequest(ready.url, 'GET', '/repo/v1/userProfile', { token: alice.token })).json.ownerId, '3400001');
-    const events = await sandboxRequest(ready.url, 'POST', '/dockerRegistryListener/v1/events', { basic: { user: 'reg', password: 's3cret:with-colon' }, body: { events: [] } });
+    const events = await sandboxRequest(ready.url, 'POST', '/dockerRegistryListener/v1/events', {
+      basic: { user: 'reg', password: 's3cret:with-colon' },
+      body: { events: [] },
+    });
     assert.equal(events.status, 204);
 
     child.kill('SIGTERM');

@@ -14,7 +14,10 @@ function expectedKid(certPem: string): string {
   const bytes = createHash('sha256').update(der).digest().subarray(0, 30);
   const bits = [...bytes].map((byte) => byte.toString(2).padStart(8, '0')).join('');
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const chars = bits.match(/.{5}/g)!.map((group) => alphabet[parseInt(group, 2)]).join('');
+  const chars = bits
+    .match(/.{5}/g)!
+    .map((group) => alphabet[parseInt(group, 2)])
+    .join('');
   assert.equal(chars.length, 48);
   return chars.match(/.{4}/g)!.join(':');
 }
@@ -48,19 +51,32 @@ describe('Synapse sandbox: docker token server and registry listener', function 
   });
 
   function tokenRequest(query: string, password?: string, user = 'anything'): Promise<SandboxResponse> {
-    return sandboxRequest(sandbox.url, 'GET', `/docker/v1/bearerToken?${query}`, { basic: password === undefined ? undefined : { user, password } });
+    return sandboxRequest(sandbox.url, 'GET', `/docker/v1/bearerToken?${query}`, {
+      basic: password === undefined ? undefined : { user, password },
+    });
   }
 
   /** Requests a token and checks its signature with the sandbox's certificate. */
-  async function dockerToken(scopes: string[], password?: string, service = REGISTRY): Promise<{ header: Record<string, string>; claims: DockerClaims }> {
+  async function dockerToken(
+    scopes: string[],
+    password?: string,
+    service = REGISTRY,
+  ): Promise<{ header: Record<string, string>; claims: DockerClaims }> {
     const query = [`service=${encodeURIComponent(service)}`, ...scopes.map((scope) => `scope=${encodeURIComponent(scope)}`)].join('&');
     const response = await tokenRequest(query, password);
     assert.equal(response.status, 200, response.text);
     assert.deepEqual(Object.keys(response.json), ['token']);
     const [header, payload, signature] = response.json.token.split('.');
     const publicKey = new X509Certificate(sandbox.tokenCertPem).publicKey;
-    assert.ok(verify('sha256', Buffer.from(`${header}.${payload}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url')),
-      'the ES256 signature verifies with the certificate');
+    assert.ok(
+      verify(
+        'sha256',
+        Buffer.from(`${header}.${payload}`),
+        { key: publicKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signature, 'base64url'),
+      ),
+      'the ES256 signature verifies with the certificate',
+    );
     return {
       header: JSON.parse(Buffer.from(header, 'base64url').toString()),
       claims: JSON.parse(Buffer.from(payload, 'base64url').toString()),
@@ -68,7 +84,12 @@ describe('Synapse sandbox: docker token server and registry listener', function 
   }
 
   /** The actions granted for one repository scope. */
-  async function granted(user: string | undefined, path: string, actions = 'push,pull', password = user && tokens[user]): Promise<string[]> {
+  async function granted(
+    user: string | undefined,
+    path: string,
+    actions = 'push,pull',
+    password = user && tokens[user],
+  ): Promise<string[]> {
     const { claims } = await dockerToken([`repository:${path}:${actions}`], password);
     assert.equal(claims.access.length, 1);
     assert.equal(claims.access[0].type, 'repository');
@@ -170,7 +191,10 @@ describe('Synapse sandbox: docker token server and registry listener', function 
 
     it('answers login (no scope) and several scopes', async function () {
       assert.deepEqual((await dockerToken([], tokens.alice)).claims.access, []);
-      const { claims } = await dockerToken(['repository:syn1000001/aligner:pull', 'repository:syn1000001/restricted-tool:pull', 'registry:catalog:*'], tokens.bob);
+      const { claims } = await dockerToken(
+        ['repository:syn1000001/aligner:pull', 'repository:syn1000001/restricted-tool:pull', 'registry:catalog:*'],
+        tokens.bob,
+      );
       assert.deepEqual(claims.access, [
         { type: 'repository', name: 'syn1000001/aligner', actions: ['pull'] },
         { type: 'repository', name: 'syn1000001/restricted-tool', actions: [] },
@@ -210,7 +234,17 @@ describe('Synapse sandbox: docker token server and registry listener', function 
   });
 
   describe('POST /dockerRegistryListener/v1/events', function () {
-    const event = (overrides: { repository?: string; tag?: string; digest?: string; mediaType?: string; action?: string; host?: string; actor?: string } = {}): unknown => ({
+    const event = (
+      overrides: {
+        repository?: string;
+        tag?: string;
+        digest?: string;
+        mediaType?: string;
+        action?: string;
+        host?: string;
+        actor?: string;
+      } = {},
+    ): unknown => ({
       id: `event-${Math.random()}`,
       timestamp: '2020-01-01T00:00:00Z',
       action: overrides.action ?? 'push',
@@ -230,7 +264,9 @@ describe('Synapse sandbox: docker token server and registry listener', function 
     const notify = (events: unknown[], credentials = LISTENER): Promise<SandboxResponse> =>
       sandboxRequest(sandbox.url, 'POST', '/dockerRegistryListener/v1/events', { basic: credentials, body: { events } });
     const lookup = (path: string): Promise<SandboxResponse> =>
-      sandboxRequest(sandbox.url, 'GET', `/repo/v1/entity/dockerRepo/id?repositoryName=${encodeURIComponent(`${REGISTRY}/${path}`)}`, { token: tokens.alice });
+      sandboxRequest(sandbox.url, 'GET', `/repo/v1/entity/dockerRepo/id?repositoryName=${encodeURIComponent(`${REGISTRY}/${path}`)}`, {
+        token: tokens.alice,
+      });
     const tags = async (id: string): Promise<Array<{ tag: string; digest: string; createdOn: string }>> =>
       (await sandboxRequest(sandbox.url, 'GET', `/repo/v1/entity/${id}/dockerTag`, { token: tokens.alice })).json.results;
 
@@ -252,8 +288,14 @@ describe('Synapse sandbox: docker token server and registry listener', function 
       assert.equal(commit.digest, `sha256:${'a'.repeat(64)}`);
       const createdOn = Date.parse(commit.createdOn);
       assert.ok(createdOn >= before && createdOn <= Date.now(), 'createdOn is the server time, not the event time');
-      const listed = await sandboxRequest(sandbox.url, 'POST', '/repo/v1/entity/children', { token: tokens.bob, body: { parentId: 'syn1000001', includeTypes: ['dockerrepo'] } });
-      assert.ok(listed.json.page.some((header: { id: string }) => header.id === id), 'bob sees it through the project ACL');
+      const listed = await sandboxRequest(sandbox.url, 'POST', '/repo/v1/entity/children', {
+        token: tokens.bob,
+        body: { parentId: 'syn1000001', includeTypes: ['dockerrepo'] },
+      });
+      assert.ok(
+        listed.json.page.some((header: { id: string }) => header.id === id),
+        'bob sees it through the project ACL',
+      );
       assert.deepEqual(await granted('bob', 'syn1000001/pushed-tool'), ['pull'], 'once it exists, bob may pull it');
     });
 
@@ -263,7 +305,10 @@ describe('Synapse sandbox: docker token server and registry listener', function 
       const first = (await sandboxRequest(sandbox.url, 'GET', `/repo/v1/entity/${id}`, { token: tokens.alice })).json;
       await notify([event({ tag: 'latest', digest: `sha256:${'2'.repeat(64)}`, actor: '3400005' })]);
       const second = (await sandboxRequest(sandbox.url, 'GET', `/repo/v1/entity/${id}`, { token: tokens.alice })).json;
-      assert.deepEqual((await tags(id)).map((c) => [c.tag, c.digest]), [['latest', `sha256:${'2'.repeat(64)}`]]);
+      assert.deepEqual(
+        (await tags(id)).map((c) => [c.tag, c.digest]),
+        [['latest', `sha256:${'2'.repeat(64)}`]],
+      );
       assert.notEqual(second.etag, first.etag);
       assert.ok(Date.parse(second.modifiedOn) > Date.parse(first.modifiedOn));
       assert.equal(second.modifiedBy, '3400005');
@@ -275,8 +320,11 @@ describe('Synapse sandbox: docker token server and registry listener', function 
       assert.equal((await tags('syn1000101'))[0].tag, 'v3.0');
     });
 
-    const WIDE_ONLY = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json',
-      'application/vnd.docker.distribution.manifest.list.v2+json'];
+    const WIDE_ONLY = [
+      'application/vnd.oci.image.manifest.v1+json',
+      'application/vnd.oci.image.index.v1+json',
+      'application/vnd.docker.distribution.manifest.list.v2+json',
+    ];
 
     it('by default (strict, the Oct-2024 rule) records only Docker v2 manifests: OCI manifests, OCI indexes and manifest lists make nothing', async function () {
       await notify(WIDE_ONLY.map((mediaType, i) => event({ repository: `syn1000001/oci-${i}`, mediaType })));
@@ -325,7 +373,8 @@ describe('Synapse sandbox: docker token server and registry listener', function 
         event({ repository: 'syn1000001/elsewhere', host: 'docker.synapse.org' }),
       ];
       assert.equal((await notify(ignored)).status, 204);
-      for (const path of ['blob', 'layer', 'pulled', 'mounted', 'elsewhere']) assert.equal((await lookup(`syn1000001/${path}`)).status, 404, path);
+      for (const path of ['blob', 'layer', 'pulled', 'mounted', 'elsewhere'])
+        assert.equal((await lookup(`syn1000001/${path}`)).status, 404, path);
     });
 
     it('answers 204 even when an event fails; one notification is one transaction', async function () {

@@ -13,7 +13,7 @@ describe('Synapse sandbox: revoking a token', function () {
     });
   const revoke = (token: unknown) => sandboxRequest(testSandbox().url, 'POST', '/__admin/revoke', { body: { token } });
 
-  it('answers 401 to /repo/v1 and 500 to /docker/v1 with a revoked token (as Synapse does), and keeps the user\'s other tokens valid', async () => {
+  it("answers 401 to /repo/v1 and 500 to /docker/v1 with a revoked token (as Synapse does), and keeps the user's other tokens valid", async () => {
     const env = testSandbox();
     const { token } = await env.admin<{ token: string }>('POST', 'tokens', { userName: 'alice' });
     assert.equal((await profile(token)).status, 200);

@@ -27,7 +27,10 @@ describe('Synapse sandbox: /repo/v1', function () {
   }
 
   /** Follows nextPageToken to the end, returning every page. */
-  async function allProjectPages(user: string, query = ''): Promise<Array<{ results: Array<Record<string, unknown>>; nextPageToken?: string }>> {
+  async function allProjectPages(
+    user: string,
+    query = '',
+  ): Promise<Array<{ results: Array<Record<string, unknown>>; nextPageToken?: string }>> {
     const pages = [];
     let token: string | undefined;
     do {
@@ -111,7 +114,10 @@ describe('Synapse sandbox: /repo/v1', function () {
         assert.equal(response.json.error_description, 'Request lacks scope(s) required by this service: view');
         assert.match(response.json.reason, /Request lacks scope\(s\) required by this service: view$/);
       }
-      const post = await sandboxRequest(sandbox.url, 'POST', '/repo/v1/entity/children', { token, body: { parentId: MAIN, includeTypes: ['dockerrepo'] } });
+      const post = await sandboxRequest(sandbox.url, 'POST', '/repo/v1/entity/children', {
+        token,
+        body: { parentId: MAIN, includeTypes: ['dockerrepo'] },
+      });
       assert.equal(post.status, 403);
       assert.equal(post.json.error, 'insufficient_scope');
     });
@@ -173,14 +179,22 @@ describe('Synapse sandbox: /repo/v1', function () {
       assert.equal(header.id, MAIN);
       assert.equal(header.modifiedBy, 3400001);
       assert.match(String(header.lastActivity), ISO_MS);
-      assert.deepEqual(first.results.slice(0, 3).map((p) => p.name), ['Alice Main Project', 'Aligners Team Project', 'Alice Lab 55']);
+      assert.deepEqual(
+        first.results.slice(0, 3).map((p) => p.name),
+        ['Alice Main Project', 'Aligners Team Project', 'Alice Lab 55'],
+      );
       const activity = first.results.map((p) => String(p.lastActivity));
       assert.deepEqual(activity, [...activity].sort().reverse());
     });
 
     it('sorts by name and direction', async function () {
-      const ascending = (await allProjectPages('alice', 'sort=PROJECT_NAME&sortDirection=ASC')).flatMap((p) => p.results.map((r) => String(r.name)));
-      assert.deepEqual(ascending, [...ascending].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+      const ascending = (await allProjectPages('alice', 'sort=PROJECT_NAME&sortDirection=ASC')).flatMap((p) =>
+        p.results.map((r) => String(r.name)),
+      );
+      assert.deepEqual(
+        ascending,
+        [...ascending].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())),
+      );
       assert.equal(ascending[0], 'Alice Lab 01');
       const oldest = (await get('/projects?sortDirection=ASC', 'alice')).json.results[0];
       assert.equal(oldest.name, 'Alice Lab 01');
@@ -227,7 +241,10 @@ describe('Synapse sandbox: /repo/v1', function () {
       assert.equal(response.status, 200);
       const page = response.json.page;
       // The external repository has its own name; managed ones are named by id. The trashed one is left out.
-      assert.deepEqual(page.map((h: { id: string }) => h.id), ['syn1000103', 'syn1000101', 'syn1000102', 'syn1000106', 'syn1000108']);
+      assert.deepEqual(
+        page.map((h: { id: string }) => h.id),
+        ['syn1000103', 'syn1000101', 'syn1000102', 'syn1000106', 'syn1000108'],
+      );
       const header = page[1];
       assert.equal(header.name, 'syn1000101');
       assert.equal(header.type, DOCKER_CLASS);
@@ -242,9 +259,15 @@ describe('Synapse sandbox: /repo/v1', function () {
 
     it('filters by type, sorts by creation and counts when asked', async function () {
       const folders = await children({ parentId: MAIN, includeTypes: ['folder'], includeTotalChildCount: true }, 'alice');
-      assert.deepEqual(folders.json.page.map((h: { id: string; type: string }) => [h.id, h.type]), [['syn1000104', 'org.sagebionetworks.repo.model.Folder']]);
+      assert.deepEqual(
+        folders.json.page.map((h: { id: string; type: string }) => [h.id, h.type]),
+        [['syn1000104', 'org.sagebionetworks.repo.model.Folder']],
+      );
       assert.equal(folders.json.totalChildCount, 1);
-      const newest = await children({ parentId: MAIN, includeTypes: ['dockerrepo', 'folder'], sortBy: 'CREATED_ON', sortDirection: 'DESC' }, 'alice');
+      const newest = await children(
+        { parentId: MAIN, includeTypes: ['dockerrepo', 'folder'], sortBy: 'CREATED_ON', sortDirection: 'DESC' },
+        'alice',
+      );
       const created = newest.json.page.map((h: { createdOn: string }) => h.createdOn);
       assert.deepEqual(created, [...created].sort().reverse());
       assert.equal(newest.json.page[0].id, 'syn1000108');
@@ -260,7 +283,11 @@ describe('Synapse sandbox: /repo/v1', function () {
         token = response.json.nextPageToken;
       }
       assert.equal(seen.length, 5);
-      assertError(await children({ parentId: MAIN, includeTypes: ['dockerrepo'], nextPageToken: '100a0' }, 'alice'), 400, 'Limit must not exceed: 50');
+      assertError(
+        await children({ parentId: MAIN, includeTypes: ['dockerrepo'], nextPageToken: '100a0' }, 'alice'),
+        400,
+        'Limit must not exceed: 50',
+      );
     });
 
     it('leaves out children the caller cannot read', async function () {
@@ -285,13 +312,25 @@ describe('Synapse sandbox: /repo/v1', function () {
 
     it('requires includeTypes, valid enums and READ on the parent', async function () {
       assertError(await children({ parentId: MAIN }, 'alice'), 400, 'EntityChildrenRequest.includeTypes is required.');
-      assertError(await children({ parentId: MAIN, includeTypes: [] }, 'alice'), 400, 'EntityChildrenRequest.includeTypes must include at least one type');
+      assertError(
+        await children({ parentId: MAIN, includeTypes: [] }, 'alice'),
+        400,
+        'EntityChildrenRequest.includeTypes must include at least one type',
+      );
       assertError(await children({ parentId: MAIN, includeTypes: ['docker'] }, 'alice'), 400, /EntityType\.docker/);
       assertError(await children({ parentId: MAIN, includeTypes: ['dockerrepo'], sortBy: 'SIZE' }, 'alice'), 400);
       assertError(await children('{not json', 'alice'), 400);
-      assertError(await children({ parentId: MAIN, includeTypes: ['dockerrepo'] }, 'frank'), 403, 'You lack READ access to the requested entity.');
+      assertError(
+        await children({ parentId: MAIN, includeTypes: ['dockerrepo'] }, 'frank'),
+        403,
+        'You lack READ access to the requested entity.',
+      );
       assertError(await children({ parentId: MAIN, includeTypes: ['dockerrepo'] }), 403, 'You lack READ access to the requested entity.');
-      assertError(await children({ parentId: 'syn1000002', includeTypes: ['dockerrepo'] }, 'alice'), 404, 'Entity syn1000002 is in trash can.');
+      assertError(
+        await children({ parentId: 'syn1000002', includeTypes: ['dockerrepo'] }, 'alice'),
+        404,
+        'Entity syn1000002 is in trash can.',
+      );
       assertError(await children({ parentId: 'syn99', includeTypes: ['dockerrepo'] }, 'alice'), 404);
     });
   });
@@ -350,10 +389,16 @@ describe('Synapse sandbox: /repo/v1', function () {
 
     it('answers 404 for unknown or external names, 403 without READ, 400 when blank', async function () {
       const unknown = `${REGISTRY}/syn1000001/nope`;
-      assertError(await get(`/entity/dockerRepo/id?repositoryName=${encodeURIComponent(unknown)}`, 'alice'), 404,
-        `A repository named ${unknown} does not exist or it is not a managed repository.`);
+      assertError(
+        await get(`/entity/dockerRepo/id?repositoryName=${encodeURIComponent(unknown)}`, 'alice'),
+        404,
+        `A repository named ${unknown} does not exist or it is not a managed repository.`,
+      );
       assertError(await get(`/entity/dockerRepo/id?repositoryName=${encodeURIComponent('quay.io/biocontainers/blast')}`, 'alice'), 404);
-      assertError(await get(`/entity/dockerRepo/id?repositoryName=${encodeURIComponent(`${REGISTRY}/syn1000001/restricted-tool`)}`, 'dave'), 403);
+      assertError(
+        await get(`/entity/dockerRepo/id?repositoryName=${encodeURIComponent(`${REGISTRY}/syn1000001/restricted-tool`)}`, 'dave'),
+        403,
+      );
       assertError(await get('/entity/dockerRepo/id?repositoryName=%20', 'alice'), 400);
       assertError(await get('/entity/dockerRepo/id', 'alice'), 400);
     });
@@ -362,7 +407,12 @@ describe('Synapse sandbox: /repo/v1', function () {
   describe('GET /entity/{id}/dockerTag', function () {
     it('pages 10 newest-first by default with an estimated total', async function () {
       const seen: string[] = [];
-      const expectations: Array<[number, number, number]> = [[0, 10, 11], [10, 10, 21], [20, 10, 31], [30, 0, 30]];
+      const expectations: Array<[number, number, number]> = [
+        [0, 10, 11],
+        [10, 10, 21],
+        [20, 10, 31],
+        [30, 0, 30],
+      ];
       for (const [offset, size, total] of expectations) {
         const response = await get(`/entity/syn1000102/dockerTag?offset=${offset}`, 'bob');
         assert.equal(response.status, 200);
@@ -379,7 +429,10 @@ describe('Synapse sandbox: /repo/v1', function () {
 
     it('sorts by tag and direction', async function () {
       const ascending = (await get('/entity/syn1000102/dockerTag?sort=TAG&ascending=true&limit=3', 'bob')).json.results;
-      assert.deepEqual(ascending.map((c: { tag: string }) => c.tag), ['build-01', 'build-02', 'build-03']);
+      assert.deepEqual(
+        ascending.map((c: { tag: string }) => c.tag),
+        ['build-01', 'build-02', 'build-03'],
+      );
       const oldest = (await get('/entity/syn1000102/dockerTag?sort=CREATED_ON&ascending=true&limit=1', 'bob')).json.results[0];
       assert.equal(oldest.tag, 'build-01');
       assert.match(oldest.createdOn, ISO_MS);
@@ -388,7 +441,10 @@ describe('Synapse sandbox: /repo/v1', function () {
 
     it('shows only the newest commit of a re-pushed tag', async function () {
       const commits = (await get('/entity/syn1000101/dockerTag', 'alice')).json.results;
-      assert.deepEqual(commits.map((c: { tag: string }) => c.tag), ['latest', 'v2.0', 'v1.1', 'v1.0']);
+      assert.deepEqual(
+        commits.map((c: { tag: string }) => c.tag),
+        ['latest', 'v2.0', 'v1.1', 'v1.0'],
+      );
     });
 
     it('rejects bad sorts, non-repositories and callers without READ', async function () {
@@ -410,9 +466,22 @@ describe('Synapse sandbox: /repo/v1', function () {
 
     it('gives an administrator everything on her project', async function () {
       const p = await permissions(MAIN, 'alice');
-      for (const field of ['canView', 'canEdit', 'canCertifiedUserEdit', 'canAddChild', 'canCertifiedUserAddChild', 'canDownload',
-        'canUpload', 'canDelete', 'canChangePermissions', 'canChangeSettings', 'canMove', 'canModerate', 'isCertifiedUser',
-        'isCertificationRequired']) {
+      for (const field of [
+        'canView',
+        'canEdit',
+        'canCertifiedUserEdit',
+        'canAddChild',
+        'canCertifiedUserAddChild',
+        'canDownload',
+        'canUpload',
+        'canDelete',
+        'canChangePermissions',
+        'canChangeSettings',
+        'canMove',
+        'canModerate',
+        'isCertifiedUser',
+        'isCertificationRequired',
+      ]) {
         assert.equal(p[field], true, field);
       }
       assert.equal(p.canPublicRead, false);
@@ -455,7 +524,10 @@ describe('Synapse sandbox: /repo/v1', function () {
       const alice = await permissions('syn1000301', 'alice');
       assert.deepEqual([alice.canView, alice.canDownload, alice.canEdit, alice.canPublicRead], [true, true, false, true]);
       const anonymous = await permissions('syn1000301');
-      assert.deepEqual([anonymous.canView, anonymous.canDownload, anonymous.canUpload, anonymous.isCertifiedUser], [true, false, false, false]);
+      assert.deepEqual(
+        [anonymous.canView, anonymous.canDownload, anonymous.canUpload, anonymous.isCertifiedUser],
+        [true, false, false, false],
+      );
     });
 
     it('grants nothing in the trash, nor on an entity that does not exist (200, not 404)', async function () {
@@ -464,7 +536,10 @@ describe('Synapse sandbox: /repo/v1', function () {
       // EntityAuthorizationUtils answers a missing id with every decision denied (this test used to expect a 404).
       const missing = await get('/entity/syn77/permissions', 'alice');
       assert.equal(missing.status, 200);
-      assert.deepEqual([missing.json.canView, missing.json.canDownload, missing.json.canEdit, missing.json.canUpload, missing.json.isCertifiedUser], [false, false, false, true, true]);
+      assert.deepEqual(
+        [missing.json.canView, missing.json.canDownload, missing.json.canEdit, missing.json.canUpload, missing.json.isCertifiedUser],
+        [false, false, false, true, true],
+      );
       assert.equal('ownerPrincipalId' in missing.json, false);
     });
   });

@@ -10,7 +10,16 @@ import { AdminTarget, SandboxProjectInfo, SandboxUserInfo, handleAdminRequest } 
 import { TrafficControl, isApiPath } from './server/control';
 import { dockerCaller, issueBearerToken } from './server/dockerApi';
 import {
-  ApiError, Reply, basicCredentials, notFound, parseJsonObject, readBody, sendError, sendJson, sendNoContent, toApiError,
+  ApiError,
+  Reply,
+  basicCredentials,
+  notFound,
+  parseJsonObject,
+  readBody,
+  sendError,
+  sendJson,
+  sendNoContent,
+  toApiError,
 } from './server/http';
 import { handleEvaluationAdmin } from './server/evaluations';
 import { DEFAULT_MANIFEST_POLICY, ManifestPolicy, processRegistryEvents } from './server/listener';
@@ -21,7 +30,16 @@ import { SeedData, buildModel, seedEpoch } from './server/seed';
 import { DockerTokenSigner, PatAuthority, generateTokenKeyPair } from './server/tokens';
 
 export type {
-  SeedAcl, SeedChild, SeedData, SeedDockerRepository, SeedFolder, SeedProject, SeedProjectGenerator, SeedTag, SeedTeam, SeedUser,
+  SeedAcl,
+  SeedChild,
+  SeedData,
+  SeedDockerRepository,
+  SeedFolder,
+  SeedProject,
+  SeedProjectGenerator,
+  SeedTag,
+  SeedTeam,
+  SeedUser,
 } from './server/seed';
 export type { SandboxProjectInfo, SandboxUserInfo } from './server/admin';
 export type { ManifestPolicy } from './server/listener';
@@ -67,10 +85,10 @@ export const PAT_ISSUER = 'https://synapse-sandbox.invalid/auth/v1';
 export const DEFAULT_LISTENER_CREDENTIALS = { user: 'docker-registry', password: 'sandbox-listener-secret' };
 
 /** The default seed (test/sandbox/seed/default.json), found from src or from the transpiled out/ tree. */
-export const DEFAULT_SEED_FILE = [
-  join(__dirname, 'seed', 'default.json'),
-  join(__dirname, '..', '..', '..', 'test', 'sandbox', 'seed', 'default.json'),
-].find((candidate) => existsSync(candidate)) ?? join(__dirname, 'seed', 'default.json');
+export const DEFAULT_SEED_FILE =
+  [join(__dirname, 'seed', 'default.json'), join(__dirname, '..', '..', '..', 'test', 'sandbox', 'seed', 'default.json')].find(
+    (candidate) => existsSync(candidate),
+  ) ?? join(__dirname, 'seed', 'default.json');
 
 export function loadSeed(file: string = DEFAULT_SEED_FILE): SeedData {
   return JSON.parse(readFileSync(file, 'utf8')) as SeedData;
@@ -138,8 +156,11 @@ class Sandbox implements AdminTarget {
 
   users(): SandboxUserInfo[] {
     return [...this.model.users.values()].map((user) => ({
-      userName: user.userName, ownerId: user.ownerId, token: this.seededTokens.get(user.userName)!,
-      certified: user.certified, scopes: [...user.scopes],
+      userName: user.userName,
+      ownerId: user.ownerId,
+      token: this.seededTokens.get(user.userName)!,
+      certified: user.certified,
+      scopes: [...user.scopes],
     }));
   }
 
@@ -229,7 +250,13 @@ class Sandbox implements AdminTarget {
       if (caller?.user && !caller.user.termsOfUseAccepted) throw new ApiError(403, TERMS_OF_USE_NOT_SIGNED);
       if (admission && 'rejected' in admission) throw admission.rejected;
       if (isRepo) {
-        const answer = handleRepoRequest(this.model, { method, path: path.slice('/repo/v1'.length), query: url.searchParams, body, caller: caller! });
+        const answer = handleRepoRequest(this.model, {
+          method,
+          path: path.slice('/repo/v1'.length),
+          query: url.searchParams,
+          body,
+          caller: caller!,
+        });
         const reply = answer instanceof Reply ? answer : new Reply(200, answer);
         if (reply.body === undefined) sendNoContent(res, reply.status);
         else sendJson(res, reply.status, reply.body);
@@ -301,9 +328,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   if ((options.tokenKeyPem === undefined) !== (options.tokenCertPem === undefined)) {
     throw new Error('tokenKeyPem and tokenCertPem go together.');
   }
-  const keys = options.tokenKeyPem && options.tokenCertPem
-    ? { keyPem: options.tokenKeyPem, certPem: options.tokenCertPem }
-    : await generateTokenKeyPair();
+  const keys =
+    options.tokenKeyPem && options.tokenCertPem
+      ? { keyPem: options.tokenKeyPem, certPem: options.tokenCertPem }
+      : await generateTokenKeyPair();
   const signer = new DockerTokenSigner(keys.keyPem, keys.certPem);
   const issuer = options.issuer ?? DEFAULT_ISSUER;
   const listenerCredentials = options.listenerCredentials ?? DEFAULT_LISTENER_CREDENTIALS;
@@ -333,10 +361,11 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     listenerCredentials,
     users: () => sandbox.users(),
     projects: () => sandbox.projects(),
-    close: () => new Promise<void>((resolve, reject) => {
-      sandbox.dropHeldNotifications();
-      server.close((error) => (error ? reject(error) : resolve()));
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        sandbox.dropHeldNotifications();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
   };
 }

@@ -32,12 +32,18 @@ import type {
 
 /** For each field of Ours: true when what the spec says Synapse sends fits it, else why not. */
 type FieldCheck<Ours, Wire> = {
-  [K in keyof Ours]-?: K extends keyof Wire ? (Comparable<Wire[K]> extends Comparable<Ours[K]> ? true : ['type differs from the spec', K]) : ['not in the spec', K];
+  [K in keyof Ours]-?: K extends keyof Wire
+    ? Comparable<Wire[K]> extends Comparable<Ours[K]>
+      ? true
+      : ['type differs from the spec', K]
+    : ['not in the spec', K];
 };
 /** Lists are compared by their elements; nested objects by their own checks elsewhere. */
 type Comparable<T> = NonNullable<T> extends Array<infer E> ? Array<Comparable<E>> : NonNullable<T> extends object ? object : NonNullable<T>;
 /** `true` when every field matches; otherwise the offending fields, so assigning `true` fails with their names. */
-type Matches<Ours, Wire> = [Exclude<FieldCheck<Ours, Wire>[keyof Ours], true>] extends [never] ? true : Exclude<FieldCheck<Ours, Wire>[keyof Ours], true>;
+type Matches<Ours, Wire> = [Exclude<FieldCheck<Ours, Wire>[keyof Ours], true>] extends [never]
+  ? true
+  : Exclude<FieldCheck<Ours, Wire>[keyof Ours], true>;
 
 export const synapseTypesMatchSpec: Array<true> = [
   true satisfies Matches<UserProfile, SpecUserProfile>,

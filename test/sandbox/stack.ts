@@ -7,12 +7,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  EngineRecord, engineIsUp, ensureBaseImage, findRunningEngine, startEngine, stopEngine, unmountUnder,
-} from './docker-engine';
+import { EngineRecord, engineIsUp, ensureBaseImage, findRunningEngine, startEngine, stopEngine, unmountUnder } from './docker-engine';
 import { EngineName, describeEngine, requestedEngine } from './engines';
 import {
-  ProcessRecord, freeLoopbackPort, isRunning, localRequest, sleep, spawnDetached, stopProcess, waitUntil, writeFileAtomic,
+  ProcessRecord,
+  freeLoopbackPort,
+  isRunning,
+  localRequest,
+  sleep,
+  spawnDetached,
+  stopProcess,
+  waitUntil,
+  writeFileAtomic,
 } from './processes';
 import { RegistryRecord, generateTokenKeyPair, newListenerSecret, registryChallenge, startRegistry } from './registry';
 
@@ -58,16 +64,38 @@ export interface SandboxEngine {
   source?: string;
   mode: 'started' | 'reused';
 }
-export interface SandboxUser { userName: string; ownerId: string; token: string; certified: boolean; scopes: string[] }
-export interface SandboxProject { id: string; name: string; inTrash: boolean; access: Record<string, string[]> }
+export interface SandboxUser {
+  userName: string;
+  ownerId: string;
+  token: string;
+  certified: boolean;
+  scopes: string[];
+}
+export interface SandboxProject {
+  id: string;
+  name: string;
+  inTrash: boolean;
+  access: Record<string, string[]>;
+}
 
 /** The keys of sandbox.json this script owns; other scripts may add their own beside them. */
 const OWN_INFO_KEYS = ['synapseEndpoint', 'portalUrl', 'registry', 'dockerHost', 'engine', 'users', 'projects'] as const;
 
 /** What the sandbox CLI writes to its ready file once it listens. */
-interface SandboxReady { url: string; port: number; issuer: string; users: SandboxUser[]; projects: SandboxProject[] }
+interface SandboxReady {
+  url: string;
+  port: number;
+  issuer: string;
+  users: SandboxUser[];
+  projects: SandboxProject[];
+}
 
-interface SandboxRecord { process: ProcessRecord; port: number; url: string; readyFile: string }
+interface SandboxRecord {
+  process: ProcessRecord;
+  port: number;
+  url: string;
+  readyFile: string;
+}
 
 /** Everything `up` started or found, so `down` and `status` know what is ours. */
 interface StackState {
@@ -157,29 +185,49 @@ async function registryAnswers(registry: RegistryRecord): Promise<boolean> {
   }
 }
 
-async function startSandbox(port: number, registryAddress: string, keyFile: string, certFile: string,
-  listener: { user: string; password: string }): Promise<{ record: SandboxRecord; ready: SandboxReady }> {
+async function startSandbox(
+  port: number,
+  registryAddress: string,
+  keyFile: string,
+  certFile: string,
+  listener: { user: string; password: string },
+): Promise<{ record: SandboxRecord; ready: SandboxReady }> {
   if (!fs.existsSync(sandboxMain)) {
     throw new Error(`sandbox CLI missing: ${path.relative(projectRoot, sandboxMain)} (build first: node scripts/build.mjs --tests-only)`);
   }
   const readyFile = path.join(stateDir, 'sandbox-ready.json');
   fs.rmSync(readyFile, { force: true });
   const log = path.join(logDir, 'sandbox.log');
-  const processRecord = spawnDetached(process.execPath, [
-    sandboxMain,
-    '--seed', process.env.SYNAPSE_SANDBOX_SEED ?? defaultSeed,
-    '--registry', registryAddress,
-    '--port', String(port),
-    '--token-key', keyFile,
-    '--token-cert', certFile,
-    '--listener-secret', `${listener.user}:${listener.password}`,
-    '--ready-file', readyFile,
-  ], log, { secrets: [listener.password] });
+  const processRecord = spawnDetached(
+    process.execPath,
+    [
+      sandboxMain,
+      '--seed',
+      process.env.SYNAPSE_SANDBOX_SEED ?? defaultSeed,
+      '--registry',
+      registryAddress,
+      '--port',
+      String(port),
+      '--token-key',
+      keyFile,
+      '--token-cert',
+      certFile,
+      '--listener-secret',
+      `${listener.user}:${listener.password}`,
+      '--ready-file',
+      readyFile,
+    ],
+    log,
+    { secrets: [listener.password] },
+  );
   const record: SandboxRecord = { process: processRecord, port, url: `http://127.0.0.1:${port}`, readyFile };
-  const ready = await waitUntil(async () => {
-    const written = readJson<SandboxReady>(readyFile);
-    return written && (await sandboxAnswers(record)) ? written : undefined;
-  }, { service: `Synapse sandbox (port ${port})`, timeoutMs: SANDBOX_START_TIMEOUT_MS, process: processRecord });
+  const ready = await waitUntil(
+    async () => {
+      const written = readJson<SandboxReady>(readyFile);
+      return written && (await sandboxAnswers(record)) ? written : undefined;
+    },
+    { service: `Synapse sandbox (port ${port})`, timeoutMs: SANDBOX_START_TIMEOUT_MS, process: processRecord },
+  );
   record.url = ready.url;
   return { record, ready };
 }
@@ -247,16 +295,18 @@ export function stackUp(engineName: EngineName = requestedEngine()): Promise<Sta
         ready = sandbox.ready;
         saveState(state);
         started.push('sandbox');
-        state.registry = await timed(timingsMs, 'registry', () => startRegistry({
-          port: registryPort,
-          sandboxUrl: sandbox.record.url,
-          issuer: ready!.issuer,
-          certFile,
-          listener,
-          storageDir: path.join(runDir, 'registry'),
-          configFile: path.join(stateDir, 'registry.yml'),
-          log: path.join(logDir, 'registry.log'),
-        }));
+        state.registry = await timed(timingsMs, 'registry', () =>
+          startRegistry({
+            port: registryPort,
+            sandboxUrl: sandbox.record.url,
+            issuer: ready!.issuer,
+            certFile,
+            listener,
+            storageDir: path.join(runDir, 'registry'),
+            configFile: path.join(stateDir, 'registry.yml'),
+            log: path.join(logDir, 'registry.log'),
+          }),
+        );
         saveState(state);
         started.push('registry');
       }
@@ -275,13 +325,21 @@ export function stackUp(engineName: EngineName = requestedEngine()): Promise<Sta
         const engineDir = path.join(runDir, 'engine');
         const reusable = engineName === 'debian' ? await findRunningEngine(current?.dockerHost, runDir) : undefined;
         if (reusable) {
-          state.engine = { mode: 'reused', name: 'debian', dockerHost: reusable, description: await describeEngine(reusable).catch(() => undefined) };
+          state.engine = {
+            mode: 'reused',
+            name: 'debian',
+            dockerHost: reusable,
+            description: await describeEngine(reusable).catch(() => undefined),
+          };
         } else {
           unmountUnder(engineDir);
           fs.rmSync(engineDir, { recursive: true, force: true }); // fresh state for each start
-          state.engine = await timed(timingsMs, 'engine', () => startEngine(engineName, engineDir, path.join(logDir, `engine-${engineName}.log`), {
-            projectRoot, registryAddress,
-          }));
+          state.engine = await timed(timingsMs, 'engine', () =>
+            startEngine(engineName, engineDir, path.join(logDir, `engine-${engineName}.log`), {
+              projectRoot,
+              registryAddress,
+            }),
+          );
           started.push('engine');
         }
         saveState(state);
@@ -321,8 +379,10 @@ export function stackUp(engineName: EngineName = requestedEngine()): Promise<Sta
 
 async function stopSandboxAndRegistry(state: StackState): Promise<string[]> {
   const report: string[] = [];
-  if (state.registry) report.push(`registry ${await stopProcess(state.registry.process, SERVICE_STOP_TIMEOUT_MS)} (pid ${state.registry.process.pid})`);
-  if (state.sandbox) report.push(`sandbox ${await stopProcess(state.sandbox.process, SERVICE_STOP_TIMEOUT_MS)} (pid ${state.sandbox.process.pid})`);
+  if (state.registry)
+    report.push(`registry ${await stopProcess(state.registry.process, SERVICE_STOP_TIMEOUT_MS)} (pid ${state.registry.process.pid})`);
+  if (state.sandbox)
+    report.push(`sandbox ${await stopProcess(state.sandbox.process, SERVICE_STOP_TIMEOUT_MS)} (pid ${state.sandbox.process.pid})`);
   state.registry = undefined;
   state.sandbox = undefined;
   return report;
@@ -347,7 +407,11 @@ export function stackDown(): Promise<string[]> {
     if (state.engine) {
       const outcome = await stopEngine(state.engine);
       const name = state.engine.name ?? 'debian';
-      report.push(state.engine.mode === 'started' ? `engine ${name} ${outcome} (pid ${state.engine.process?.pid})` : `engine ${state.engine.dockerHost} ${outcome}`);
+      report.push(
+        state.engine.mode === 'started'
+          ? `engine ${name} ${outcome} (pid ${state.engine.process?.pid})`
+          : `engine ${state.engine.dockerHost} ${outcome}`,
+      );
     }
     removeRunState(state);
     clearSandboxInfo();
@@ -374,7 +438,8 @@ export async function stackStatus(): Promise<{ allUp: boolean; lines: string[] }
 
 /** "engine debian: Engine=20.10.24 containerd=1.6.20 runc=1.1.5 (API 1.41, …) from Debian 12 docker.io …". */
 function engineLine(engine: EngineRecord): string {
-  const loud = engine.pinned === false ? ' — WARNING: NOT the pinned current engine (sid moved on; see scripts/fetch-current-engine.sh)' : '';
+  const loud =
+    engine.pinned === false ? ' — WARNING: NOT the pinned current engine (sid moved on; see scripts/fetch-current-engine.sh)' : '';
   return `engine ${engine.name ?? 'debian'}: ${engine.description ?? 'version unknown'}${engine.source ? ` from ${engine.source}` : ''}${loud}`;
 }
 
@@ -390,8 +455,10 @@ async function main(argv: string[]): Promise<number> {
       const result = await stackUp();
       const state = readState();
       const status = await stackStatus();
-      console.log(`stack up${seconds(result.timingsMs.total)}: ${result.started.length ? `started ${result.started.join(', ')}` : 'everything was already running'}` +
-        `${result.switchedFrom ? ` (engine switched from ${result.switchedFrom})` : ''}`);
+      console.log(
+        `stack up${seconds(result.timingsMs.total)}: ${result.started.length ? `started ${result.started.join(', ')}` : 'everything was already running'}` +
+          `${result.switchedFrom ? ` (engine switched from ${result.switchedFrom})` : ''}`,
+      );
       console.log(`  ${status.lines[0]}${seconds(result.timingsMs.engine)}`);
       console.log(`  ${status.lines[1]}${seconds(result.timingsMs.sandbox)}`);
       console.log(`  ${status.lines[2]}${seconds(result.timingsMs.registry)}`);

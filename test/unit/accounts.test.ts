@@ -71,11 +71,20 @@ describe('Accounts: the reporting client against the sandbox', function () {
     assert.equal((await client.getUserProfile()).userName, 'alice');
     assert.equal(await client.findDockerRepositoryId('127.0.0.1:5999/syn1000001/nothing-here'), undefined, 'a 404 answer');
     await env.admin('POST', 'revoke', { token });
-    await assert.rejects(client.getEntity('syn1000001'), (error: unknown) => error instanceof SynapseError && error.kind === 'unauthenticated');
+    await assert.rejects(
+      client.getEntity('syn1000001'),
+      (error: unknown) => error instanceof SynapseError && error.kind === 'unauthenticated',
+    );
     // Calls the client makes on itself are numbered too (findDockerRepositoryId → undefinedIfNotFound).
-    assert.deepEqual(verdicts.map(([verdict]) => verdict), ['accepted', 'accepted', 'accepted', 'rejected']);
+    assert.deepEqual(
+      verdicts.map(([verdict]) => verdict),
+      ['accepted', 'accepted', 'accepted', 'rejected'],
+    );
     const rejectedCall = verdicts[3][1];
-    assert.ok(verdicts.slice(0, 3).every(([, call]) => call < rejectedCall), `the rejected call started last: ${JSON.stringify(verdicts)}`);
+    assert.ok(
+      verdicts.slice(0, 3).every(([, call]) => call < rejectedCall),
+      `the rejected call started last: ${JSON.stringify(verdicts)}`,
+    );
   });
 
   it('a 403 and a 404 say the token was accepted; the client is otherwise the same (paging through itself)', async () => {
@@ -92,7 +101,10 @@ describe('Accounts: the reporting client against the sandbox', function () {
     await assert.rejects(unreachable.getUserProfile(), (error: unknown) => error instanceof SynapseError && error.kind === 'network');
     const controller = new AbortController();
     controller.abort();
-    await assert.rejects(wrap(testSandbox().token('alice')).getUserProfile(controller.signal), (error: unknown) => error instanceof SynapseError && error.kind === 'aborted');
+    await assert.rejects(
+      wrap(testSandbox().token('alice')).getUserProfile(controller.signal),
+      (error: unknown) => error instanceof SynapseError && error.kind === 'aborted',
+    );
     assert.deepEqual(verdicts, []);
   });
 

@@ -27,7 +27,9 @@ describe('Added tag: what a cancelled palette push takes back (real engine)', fu
     dirs.push(dir);
     janitor.add(name);
     const stream = await docker.buildImage({ context: dir, src: ['Dockerfile'] }, { t: name, rm: true });
-    await new Promise((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null, output: unknown) => (error ? reject(error) : resolve(output))));
+    await new Promise((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, output: unknown) => (error ? reject(error) : resolve(output))),
+    );
     return (await docker.getImage(name).inspect()).Id;
   }
 

@@ -75,27 +75,39 @@ describe('BuildKit build stream (captured from a real engine)', () => {
       ]);
       for (const vertex of vertexes) assert.match(vertex.digest, /^sha256:[0-9a-f]{64}$/);
       const failed = vertexes.filter((vertex) => vertex.error);
-      assert.deepEqual([...new Set(failed.map((vertex) => vertex.name))], ['[3/4] RUN echo "about to fail" && echo "oops on stderr" >&2 && false']);
+      assert.deepEqual(
+        [...new Set(failed.map((vertex) => vertex.name))],
+        ['[3/4] RUN echo "about to fail" && echo "oops on stderr" >&2 && false'],
+      );
       assert.match(failed[0].error!, /exit code: 1/);
       const started = vertexes.find((vertex) => vertex.started !== undefined)!;
       // Timestamps are real times of the capture (2026), in milliseconds.
       assert.ok(started.started! > Date.UTC(2024, 0, 1) && started.started! < Date.UTC(2030, 0, 1), `started ${started.started}`);
       const failing = vertexes.find((vertex) => vertex.name.startsWith('[3/4]'))!.digest;
       const logs = statuses.flatMap((status) => status.logs).filter((entry) => entry.vertex === failing);
-      assert.deepEqual(logs.map((entry) => [entry.stream, Buffer.from(entry.data).toString('utf8')]), [
-        [1, 'about to fail\n'],
-        [2, 'oops on stderr\n'],
-      ]);
+      assert.deepEqual(
+        logs.map((entry) => [entry.stream, Buffer.from(entry.data).toString('utf8')]),
+        [
+          [1, 'about to fail\n'],
+          [2, 'oops on stderr\n'],
+        ],
+      );
     });
 
     it('refuses a message that is not well-formed, and skips fields it does not know', () => {
       assert.throws(() => decodeStatusResponse(Buffer.from([0x0a, 0x05, 0x01])), ProtoError); // length past the end
       assert.throws(() => decodeStatusResponse(Buffer.from([0x0b])), ProtoError); // wire type 3 (groups)
-      assert.throws(() => decodeStatusResponse(Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])), ProtoError);
+      assert.throws(
+        () => decodeStatusResponse(Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])),
+        ProtoError,
+      );
       // Field 9 (unknown, fixed64) and 10 (unknown, varint) around a vertex.
       const vertex = Buffer.concat([bytesField(1, Buffer.from('sha256:' + 'a'.repeat(64))), bytesField(3, Buffer.from('[1/1] RUN x'))]);
       const message = Buffer.concat([Buffer.from([0x49, 1, 2, 3, 4, 5, 6, 7, 8]), bytesField(1, vertex), Buffer.from([0x50, 0x96, 0x01])]);
-      assert.deepEqual(decodeStatusResponse(message).vertexes.map((v) => v.name), ['[1/1] RUN x']);
+      assert.deepEqual(
+        decodeStatusResponse(message).vertexes.map((v) => v.name),
+        ['[1/1] RUN x'],
+      );
     });
   });
 
@@ -104,14 +116,18 @@ describe('BuildKit build stream (captured from a real engine)', () => {
       const { tracker, output, progress } = track('build-fresh');
       assert.equal(tracker.error, undefined);
       assert.equal(tracker.imageId, 'sha256:7d9b279f29420d64747858d6020032f933757c09f735b7d6b42a2dd2ff3a6c59');
-      assert.deepEqual([...new Set(progress.map((p) => `${p.step}/${p.totalSteps} ${p.instruction}`))], [
-        '1/4 FROM docker.io/local/busybox:1',
-        '2/4 COPY --chmod=755 a.sh /a.sh',
-        '3/4 RUN --mount=type=cache,target=/cache echo hello-from-run && echo err-line >&2',
-        '4/4 RUN /a.sh',
-      ]);
+      assert.deepEqual(
+        [...new Set(progress.map((p) => `${p.step}/${p.totalSteps} ${p.instruction}`))],
+        [
+          '1/4 FROM docker.io/local/busybox:1',
+          '2/4 COPY --chmod=755 a.sh /a.sh',
+          '3/4 RUN --mount=type=cache,target=/cache echo hello-from-run && echo err-line >&2',
+          '4/4 RUN /a.sh',
+        ],
+      );
       assert.equal(progress.at(-1)!.fraction, 1);
-      for (let i = 1; i < progress.length; i++) assert.ok(progress[i].fraction >= progress[i - 1].fraction, 'the fraction never runs backwards');
+      for (let i = 1; i < progress.length; i++)
+        assert.ok(progress[i].fraction >= progress[i - 1].fraction, 'the fraction never runs backwards');
       const run = output.indexOf('[stage-0 3/4] RUN --mount=type=cache,target=/cache echo hello-from-run && echo err-line >&2');
       assert.ok(run >= 0, output.join('\n'));
       assert.deepEqual(output.slice(run + 1, run + 3), ['hello-from-run', 'err-line']);
@@ -122,30 +138,42 @@ describe('BuildKit build stream (captured from a real engine)', () => {
     it('counts and shows the steps BuildKit took from its cache', () => {
       const { tracker, output, progress } = track('build-cached');
       assert.equal(tracker.cachedSteps, 3);
-      assert.deepEqual(output.filter((line) => line.startsWith('CACHED [stage-0')), [
-        'CACHED [stage-0 2/4] COPY --chmod=755 a.sh /a.sh',
-        'CACHED [stage-0 3/4] RUN --mount=type=cache,target=/cache echo hello-from-run && echo err-line >&2',
-        'CACHED [stage-0 4/4] RUN /a.sh',
-      ]);
+      assert.deepEqual(
+        output.filter((line) => line.startsWith('CACHED [stage-0')),
+        [
+          'CACHED [stage-0 2/4] COPY --chmod=755 a.sh /a.sh',
+          'CACHED [stage-0 3/4] RUN --mount=type=cache,target=/cache echo hello-from-run && echo err-line >&2',
+          'CACHED [stage-0 4/4] RUN /a.sh',
+        ],
+      );
       assert.ok(!output.includes('hello-from-run'), 'a cached step runs nothing');
       assert.equal(progress.at(-1)!.fraction, 1);
     });
 
     it('names the failing step and keeps only its last lines', () => {
       const { tracker, progress } = track('build-failed');
-      assert.equal(tracker.error, 'executor failed running [/bin/sh -c echo "about to fail" && echo "oops on stderr" >&2 && false]: exit code: 1');
+      assert.equal(
+        tracker.error,
+        'executor failed running [/bin/sh -c echo "about to fail" && echo "oops on stderr" >&2 && false]: exit code: 1',
+      );
       assert.equal(tracker.stepText, '[3/4] RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
       assert.deepEqual(tracker.outputTail, ['about to fail', 'oops on stderr']);
       assert.equal(tracker.imageId, undefined);
       assert.ok(progress.at(-1)!.fraction < 1, 'a failed build never reads as done');
     });
 
-    it('follows a multi-stage build to the end although BuildKit merges the stages\' FROM', () => {
+    it("follows a multi-stage build to the end although BuildKit merges the stages' FROM", () => {
       const { tracker, output, progress } = track('build-multistage');
       assert.equal(tracker.error, undefined);
       assert.deepEqual(
         output.filter((line) => /^(CACHED )?\[(base|tested|release) /.test(line)),
-        ['CACHED [release 1/3] FROM docker.io/local/busybox:1', '[base 2/2] RUN echo base-step > /base', '[tested 1/1] RUN echo tested > /stage', '[release 2/3] COPY --from=tested /stage /stage', '[release 3/3] RUN cat /stage'],
+        [
+          'CACHED [release 1/3] FROM docker.io/local/busybox:1',
+          '[base 2/2] RUN echo base-step > /base',
+          '[tested 1/1] RUN echo tested > /stage',
+          '[release 2/3] COPY --from=tested /stage /stage',
+          '[release 3/3] RUN cat /stage',
+        ],
       );
       assert.equal(progress.at(-1)!.fraction, 1);
     });
@@ -154,12 +182,15 @@ describe('BuildKit build stream (captured from a real engine)', () => {
       const { tracker, output, progress } = track('engine28-heredoc');
       assert.equal(tracker.error, undefined);
       assert.equal(tracker.imageId, 'sha256:56776c5e670b1491d173f94cd17345e9f1b52da95664889002abb50936456e45');
-      assert.deepEqual([...new Set(progress.map((p) => p.stepText))], [
-        '[stage-0 1/4] FROM docker.io/local/busybox:1@sha256:877d297feecd073461b733047887d2d363faeaa61d30e23e8214647cb1086121',
-        '[stage-0 2/4] COPY --chmod=755 a.sh /a.sh',
-        '[stage-0 3/4] RUN <<EOF (echo from-heredoc...)',
-        '[stage-0 4/4] RUN --mount=type=cache,target=/cache /a.sh',
-      ]);
+      assert.deepEqual(
+        [...new Set(progress.map((p) => p.stepText))],
+        [
+          '[stage-0 1/4] FROM docker.io/local/busybox:1@sha256:877d297feecd073461b733047887d2d363faeaa61d30e23e8214647cb1086121',
+          '[stage-0 2/4] COPY --chmod=755 a.sh /a.sh',
+          '[stage-0 3/4] RUN <<EOF (echo from-heredoc...)',
+          '[stage-0 4/4] RUN --mount=type=cache,target=/cache /a.sh',
+        ],
+      );
       const heredoc = output.indexOf('[stage-0 3/4] RUN <<EOF (echo from-heredoc...)');
       assert.deepEqual(output.slice(heredoc + 1, heredoc + 3).sort(), ['from-heredoc', 'heredoc-stderr']);
       assert.ok(output.includes('script ran'));
@@ -170,7 +201,8 @@ describe('BuildKit build stream (captured from a real engine)', () => {
     it('caps a huge log line and stays linear on 100,000 log lines', () => {
       const digest = 'sha256:' + 'b'.repeat(64);
       const vertex = Buffer.concat([bytesField(1, Buffer.from(digest)), bytesField(3, Buffer.from('[1/1] RUN noisy'))]);
-      const log = (text: string) => bytesField(3, Buffer.concat([bytesField(1, Buffer.from(digest)), Buffer.from([0x18, 0x01]), bytesField(4, Buffer.from(text))]));
+      const log = (text: string) =>
+        bytesField(3, Buffer.concat([bytesField(1, Buffer.from(digest)), Buffer.from([0x18, 0x01]), bytesField(4, Buffer.from(text))]));
       const output: string[] = [];
       const tracker = new BuildkitProgressTracker({ onOutput: (line) => output.push(line) });
       tracker.consume(trace(bytesField(1, vertex)));
@@ -190,10 +222,13 @@ describe('BuildKit build stream (captured from a real engine)', () => {
       assert.equal(tracker.outputTail.at(-1), 'line 999');
     });
 
-    it('makes an unreadable trace the build\'s error, quoting it', () => {
+    it("makes an unreadable trace the build's error, quoting it", () => {
       const tracker = new BuildkitProgressTracker();
       tracker.consume(trace(Buffer.from([0x0a, 0x7f])));
-      assert.match(tracker.error ?? '', /^The Docker engine sent BuildKit progress that cannot be read: a field runs past the end of the message/);
+      assert.match(
+        tracker.error ?? '',
+        /^The Docker engine sent BuildKit progress that cannot be read: a field runs past the end of the message/,
+      );
       const other = new BuildkitProgressTracker();
       other.consume({ id: 'moby.buildkit.trace', aux: { not: 'base64' } });
       assert.match(other.error ?? '', /cannot be read: \{"not":"base64"\}/);
@@ -205,21 +240,23 @@ describe('BuildKit build stream (captured from a real engine)', () => {
 
   describe('Dockerfile checks before a build', () => {
     it('finds the instructions only BuildKit runs, with their lines', () => {
-      const scan = scanDockerfile([
-        '# syntax=docker/dockerfile:1.7',
-        '# escape=\\',
-        'FROM local/busybox:1 AS base',
-        'RUN --mount=type=cache,target=/root/.cache \\',
-        '    --network=none make',
-        'COPY --chmod=755 --link a /a',
-        '# RUN --security=insecure is only a comment',
-        'RUN <<EOF',
-        'echo hi',
-        'EOF',
-        'ADD --checksum=sha256:abc https://example.invalid/x /x',
-        'COPY --chown=1:1 b /b',
-        '',
-      ].join('\n'));
+      const scan = scanDockerfile(
+        [
+          '# syntax=docker/dockerfile:1.7',
+          '# escape=\\',
+          'FROM local/busybox:1 AS base',
+          'RUN --mount=type=cache,target=/root/.cache \\',
+          '    --network=none make',
+          'COPY --chmod=755 --link a /a',
+          '# RUN --security=insecure is only a comment',
+          'RUN <<EOF',
+          'echo hi',
+          'EOF',
+          'ADD --checksum=sha256:abc https://example.invalid/x /x',
+          'COPY --chown=1:1 b /b',
+          '',
+        ].join('\n'),
+      );
       assert.equal(scan.syntax, 'docker/dockerfile:1.7');
       assert.deepEqual(scan.buildkitOnly, [
         { feature: 'RUN --mount', line: 4 },
@@ -242,7 +279,12 @@ describe('BuildKit build stream (captured from a real engine)', () => {
     });
 
     it('reads which BuildKit feature a classic builder refused', () => {
-      assert.equal(buildkitFeatureInError('failed to process "--chmod=755": the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled'), 'COPY --chmod');
+      assert.equal(
+        buildkitFeatureInError(
+          'failed to process "--chmod=755": the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled',
+        ),
+        'COPY --chmod',
+      );
       assert.equal(buildkitFeatureInError('Dockerfile parse error line 3: Unknown flag: mount'), 'RUN --mount');
       assert.equal(buildkitFeatureInError("The command '/bin/sh -c false' returned a non-zero code: 1"), undefined);
     });

@@ -59,7 +59,10 @@ describe('build context folder: what is asked before sending', () => {
       ]);
       // A plain folder of the workspace is not asked about.
       fs.mkdirSync(path.join(workspace, 'app'));
-      assert.deepEqual((await assessContextFolderOnDisk(path.join(workspace, 'app'), { workspaceFolders: [workspace], homeDir: home })).risks, []);
+      assert.deepEqual(
+        (await assessContextFolderOnDisk(path.join(workspace, 'app'), { workspaceFolders: [workspace], homeDir: home })).risks,
+        [],
+      );
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
@@ -76,7 +79,13 @@ describe('build context folder: what is asked before sending', () => {
   });
 
   it('says what is being sent once the context is walked', () => {
-    assert.equal(describeContextUpload({ contextDir: '/w/app', filesIncluded: 20_000, bytesIncluded: 1_234_567 }), 'Sending /w/app (20000 files, 1.2 MB) to the Docker engine.');
-    assert.equal(describeContextUpload({ contextDir: '/w/app', filesIncluded: 1, bytesIncluded: 13 }), 'Sending /w/app (1 file, 13 B) to the Docker engine.');
+    assert.equal(
+      describeContextUpload({ contextDir: '/w/app', filesIncluded: 20_000, bytesIncluded: 1_234_567 }),
+      'Sending /w/app (20000 files, 1.2 MB) to the Docker engine.',
+    );
+    assert.equal(
+      describeContextUpload({ contextDir: '/w/app', filesIncluded: 1, bytesIncluded: 13 }),
+      'Sending /w/app (1 file, 13 B) to the Docker engine.',
+    );
   });
 });

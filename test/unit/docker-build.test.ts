@@ -105,14 +105,26 @@ describe('docker build (real engine)', function () {
       assert.equal(context.dockerfile, 'Dockerfile');
       const entries = await tarEntries(context.stream);
       assert.deepEqual(entries, [
-        '.dockerignore', 'Dockerfile', 'a.txt', 'logs/', 'logs/keep.log', 'src/', 'src/deep/', 'src/main.c', 'sub/', 'sub/secret.env',
+        '.dockerignore',
+        'Dockerfile',
+        'a.txt',
+        'logs/',
+        'logs/keep.log',
+        'src/',
+        'src/deep/',
+        'src/main.c',
+        'sub/',
+        'sub/secret.env',
       ]);
       const summary = context.summary;
       assert.equal(summary.filesIncluded, 6);
       assert.equal(summary.filesExcluded, 3); // secret.env, logs/x.log, src/deep/scratch.tmp
       assert.equal(summary.directoriesExcluded, 1); // node_modules, not even walked
       const included = ['.dockerignore', 'Dockerfile', 'a.txt', 'logs/keep.log', 'src/main.c', 'sub/secret.env'];
-      assert.equal(summary.bytesIncluded, included.reduce((sum, file) => sum + fs.statSync(path.join(dir, file)).size, 0));
+      assert.equal(
+        summary.bytesIncluded,
+        included.reduce((sum, file) => sum + fs.statSync(path.join(dir, file)).size, 0),
+      );
       assert.equal(summary.ignoreFile, path.join(dir, '.dockerignore'));
     });
 
@@ -199,7 +211,11 @@ describe('docker build (real engine)', function () {
         const out = Buffer.allocUnsafe(size);
         let x = seed >>> 0 || 1;
         for (let i = 0; i < size; i++) {
-          x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+          x ^= x << 13;
+          x >>>= 0;
+          x ^= x >>> 17;
+          x ^= x << 5;
+          x >>>= 0;
           out[i] = x & 0xff;
         }
         return out;
@@ -248,12 +264,25 @@ describe('docker build (real engine)', function () {
       const output: string[] = [];
       const tracker = new BuildProgressTracker({ onProgress: (p) => progress.push(p), onOutput: (l) => output.push(l) });
       for (const chunk of [
-        'Step 1/3 : FROM local/busybox:1\n', ' ---> 662e5ba282b6\n', 'Step 2/3 : RUN ma', 'ke\n', ' ---> Running in 1a2b3c4d5e6f\n',
-        'compiling\n', '\u001b[91mwarning: x\n\u001b[0m', 'progress 10%\rprogress 100%\n',
-      ]) tracker.consume({ stream: chunk });
+        'Step 1/3 : FROM local/busybox:1\n',
+        ' ---> 662e5ba282b6\n',
+        'Step 2/3 : RUN ma',
+        'ke\n',
+        ' ---> Running in 1a2b3c4d5e6f\n',
+        'compiling\n',
+        '\u001b[91mwarning: x\n\u001b[0m',
+        'progress 10%\rprogress 100%\n',
+      ])
+        tracker.consume({ stream: chunk });
       tracker.consume({ errorDetail: { code: 2, message: "The command '/bin/sh -c make' returned a non-zero code: 2" }, error: 'x' });
       tracker.finish();
-      assert.deepEqual(progress.map((p) => [p.step, p.totalSteps, p.instruction]), [[1, 3, 'FROM local/busybox:1'], [2, 3, 'RUN make']]);
+      assert.deepEqual(
+        progress.map((p) => [p.step, p.totalSteps, p.instruction]),
+        [
+          [1, 3, 'FROM local/busybox:1'],
+          [2, 3, 'RUN make'],
+        ],
+      );
       assert.equal(tracker.progress.stepText, 'Step 2/3 : RUN make');
       assert.equal(tracker.error, "The command '/bin/sh -c make' returned a non-zero code: 2");
       assert.deepEqual(tracker.outputTail, ['compiling', 'warning: x', 'progress 100%']);
@@ -265,22 +294,38 @@ describe('docker build (real engine)', function () {
       const progress: BuildProgress[] = [];
       const tracker = new BuildProgressTracker({ onProgress: (p) => progress.push(p) });
       for (const chunk of [
-        'STEP 1/4: FROM local/busybox:1\n', 'STEP 2/4: RUN echo one\n', 'one\n', '--> 906eb7ffb4c\n',
-        'STEP 3/4: RUN echo "about to fail" && echo "oops on stderr" >&2 && false\n', 'about to fail\n', 'oops on stderr\n',
-      ]) tracker.consume({ stream: chunk });
-      const raw = 'building at STEP "RUN echo "about to fail" && echo "oops on stderr" >&2 && false": while running runtime: exit status 1\n';
+        'STEP 1/4: FROM local/busybox:1\n',
+        'STEP 2/4: RUN echo one\n',
+        'one\n',
+        '--> 906eb7ffb4c\n',
+        'STEP 3/4: RUN echo "about to fail" && echo "oops on stderr" >&2 && false\n',
+        'about to fail\n',
+        'oops on stderr\n',
+      ])
+        tracker.consume({ stream: chunk });
+      const raw =
+        'building at STEP "RUN echo "about to fail" && echo "oops on stderr" >&2 && false": while running runtime: exit status 1\n';
       tracker.consume({ errorDetail: { message: raw }, error: raw });
       tracker.finish();
-      assert.deepEqual(progress.map((p) => [p.step, p.totalSteps, p.instruction, p.fraction]), [
-        [1, 4, 'FROM local/busybox:1', 0],
-        [2, 4, 'RUN echo one', 0.25],
-        [3, 4, 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false', 0.5],
-      ]);
+      assert.deepEqual(
+        progress.map((p) => [p.step, p.totalSteps, p.instruction, p.fraction]),
+        [
+          [1, 4, 'FROM local/busybox:1', 0],
+          [2, 4, 'RUN echo one', 0.25],
+          [3, 4, 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false', 0.5],
+        ],
+      );
       assert.equal(tracker.progress.stepText, 'STEP 3/4: RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
       assert.deepEqual(tracker.outputTail, ['about to fail', 'oops on stderr']);
 
       const done = new BuildProgressTracker();
-      for (const line of ['STEP 1/2: FROM local/busybox:1', 'STEP 2/2: COPY . /ctx/', 'COMMIT docker.io/x/y:z', '--> 9a791cedc3d', 'Successfully tagged docker.io/x/y:z']) {
+      for (const line of [
+        'STEP 1/2: FROM local/busybox:1',
+        'STEP 2/2: COPY . /ctx/',
+        'COMMIT docker.io/x/y:z',
+        '--> 9a791cedc3d',
+        'Successfully tagged docker.io/x/y:z',
+      ]) {
         done.consume({ stream: `${line}\n` });
       }
       done.consume({ aux: { ID: `sha256:${'9'.repeat(64)}` } });
@@ -322,7 +367,10 @@ describe('docker build (real engine)', function () {
       assert.match(result.imageId, /^sha256:[0-9a-f]{64}$/);
       assert.equal(result.context.filesExcluded, 2);
       assert.deepEqual([...new Set(steps.map((s) => s.stepText))], [stepLine(1, 2, `FROM ${BASE_IMAGE}`), stepLine(2, 2, 'COPY . /ctx/')]);
-      assert.deepEqual(steps.map((s) => s.fraction), [0, 0.5, 1]);
+      assert.deepEqual(
+        steps.map((s) => s.fraction),
+        [0, 0.5, 1],
+      );
       const listing = (await runInImage(docker, tag, ['find', '/ctx', '-type', 'f'])).split('\n').filter(Boolean).sort();
       assert.deepEqual(listing, ['/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/a.txt', '/ctx/logs/keep.log']);
       assert.equal(await runInImage(docker, tag, ['cat', '/ctx/logs/keep.log']), 'kept');
@@ -345,7 +393,13 @@ describe('docker build (real engine)', function () {
       const dir = tree({ 'data.txt': 'data', '.dockerignore': 'nothing-matches\n' });
       const tag = nextTag();
       janitor.add(tag);
-      const result = await buildImage({ ...CLASSIC, docker, contextDir: dir, dockerfile: path.join(outside, 'Dockerfile.custom'), tags: [tag] });
+      const result = await buildImage({
+        ...CLASSIC,
+        docker,
+        contextDir: dir,
+        dockerfile: path.join(outside, 'Dockerfile.custom'),
+        tags: [tag],
+      });
       assert.equal(result.context.dockerfileOutsideContext, true);
       assert.match(result.context.dockerfileName, /^\.synapse-dockerfile-[0-9a-f]{16}$/);
       const listing = (await runInImage(docker, tag, ['ls', '-A', '/ctx'])).split(/\s+/).filter(Boolean).sort();
@@ -369,7 +423,12 @@ describe('docker build (real engine)', function () {
       janitor.add(tag);
       const output: string[] = [];
       await buildImage({
-        ...CLASSIC, docker, contextDir: dir, tags: [tag], buildArgs: { GREETING: 'hello synapse' }, target: 'tested',
+        ...CLASSIC,
+        docker,
+        contextDir: dir,
+        tags: [tag],
+        buildArgs: { GREETING: 'hello synapse' },
+        target: 'tested',
         onOutput: (line) => output.push(line),
       });
       assert.equal((await runInImage(docker, tag, ['cat', '/greeting'])).trim(), 'hello synapse');
@@ -379,23 +438,35 @@ describe('docker build (real engine)', function () {
 
     it('reports a failing step with its text and the output tail', async () => {
       const dir = tree({
-        Dockerfile: [`FROM ${BASE_IMAGE}`, 'RUN echo one', 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false', 'RUN echo never', ''].join('\n'),
+        Dockerfile: [
+          `FROM ${BASE_IMAGE}`,
+          'RUN echo one',
+          'RUN echo "about to fail" && echo "oops on stderr" >&2 && false',
+          'RUN echo never',
+          '',
+        ].join('\n'),
       });
       const tag = nextTag();
       janitor.add(tag);
       // The successful steps stay behind as cache (as with the docker CLI); the janitor removes them.
-      await assert.rejects(buildImage({ ...CLASSIC, docker, contextDir: dir, tags: [tag], onOutput: janitor.outputCollector() }), (error: unknown) => {
-        assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
-        const failing = stepLine(3, 4, 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
-        assert.equal(error.step, failing);
-        assert.ok(error.message.includes(failing), error.message);
-        // dockerd: "The command '/bin/sh -c …' returned a non-zero code: 1"; Buildah: "building at STEP "RUN …": while running runtime: exit status 1".
-        assert.match(error.raw, stack.info.engine?.name === 'podman' ? /while running runtime: exit status 1/ : /returned a non-zero code: 1/);
-        assert.ok(error.outputTail.includes('about to fail'), `tail: ${JSON.stringify(error.outputTail)}`);
-        assert.ok(error.outputTail.includes('oops on stderr'), `tail: ${JSON.stringify(error.outputTail)}`);
-        assert.ok(!error.outputTail.some((line) => line.includes('one') && !line.includes('about')), 'the tail is the failing step only');
-        return true;
-      });
+      await assert.rejects(
+        buildImage({ ...CLASSIC, docker, contextDir: dir, tags: [tag], onOutput: janitor.outputCollector() }),
+        (error: unknown) => {
+          assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
+          const failing = stepLine(3, 4, 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false');
+          assert.equal(error.step, failing);
+          assert.ok(error.message.includes(failing), error.message);
+          // dockerd: "The command '/bin/sh -c …' returned a non-zero code: 1"; Buildah: "building at STEP "RUN …": while running runtime: exit status 1".
+          assert.match(
+            error.raw,
+            stack.info.engine?.name === 'podman' ? /while running runtime: exit status 1/ : /returned a non-zero code: 1/,
+          );
+          assert.ok(error.outputTail.includes('about to fail'), `tail: ${JSON.stringify(error.outputTail)}`);
+          assert.ok(error.outputTail.includes('oops on stderr'), `tail: ${JSON.stringify(error.outputTail)}`);
+          assert.ok(!error.outputTail.some((line) => line.includes('one') && !line.includes('about')), 'the tail is the failing step only');
+          return true;
+        },
+      );
       assert.equal(await imageExists(docker, tag), false);
     });
 
@@ -406,7 +477,12 @@ describe('docker build (real engine)', function () {
       const controller = new AbortController();
       let abortedAt = 0;
       const build = buildImage({
-        ...CLASSIC, docker, contextDir: dir, tags: [tag], noCache: true, signal: controller.signal,
+        ...CLASSIC,
+        docker,
+        contextDir: dir,
+        tags: [tag],
+        noCache: true,
+        signal: controller.signal,
         onOutput: (line) => {
           if (line === `started-${run}` && !abortedAt) {
             abortedAt = Date.now();
@@ -426,7 +502,11 @@ describe('docker build (real engine)', function () {
         const all = await docker.listContainers({ all: true });
         leftovers = all.filter((c) => c.Command.includes(`started-${run}`));
       } while (leftovers.length && Date.now() < deadline);
-      assert.deepEqual(leftovers.map((c) => `${c.Id.slice(0, 12)} ${c.State}`), [], 'the sleeping step container is gone');
+      assert.deepEqual(
+        leftovers.map((c) => `${c.Id.slice(0, 12)} ${c.State}`),
+        [],
+        'the sleeping step container is gone',
+      );
     });
 
     it('survives a step that is silent for longer than the client timeout', async () => {
@@ -441,7 +521,10 @@ describe('docker build (real engine)', function () {
 
     it('fails clearly when the Dockerfile is missing', async () => {
       const dir = tree({ 'a.txt': 'a' });
-      await assert.rejects(buildImage({ ...CLASSIC, docker, contextDir: dir, tags: [nextTag()] }), /The Dockerfile .*Dockerfile does not exist/);
+      await assert.rejects(
+        buildImage({ ...CLASSIC, docker, contextDir: dir, tags: [nextTag()] }),
+        /The Dockerfile .*Dockerfile does not exist/,
+      );
     });
   });
   // BuildKit through the Engine API. Engines that advertise it (/_ping Builder-Version: 2) get it
@@ -454,7 +537,9 @@ describe('docker build (real engine)', function () {
     before(async () => {
       engine = await inspectBuildEngine(docker, { endpoint: stack.endpoint });
       choice = engine.builderVersion === '2' ? 'auto' : 'buildkit';
-      console.log(`      engine: ${engine.product} ${engine.version} (API ${engine.apiVersion}), Builder-Version "${engine.builderVersion}", ${engine.os}/${engine.arch}; BuildKit by "${choice}"`);
+      console.log(
+        `      engine: ${engine.product} ${engine.version} (API ${engine.apiVersion}), Builder-Version "${engine.builderVersion}", ${engine.os}/${engine.arch}; BuildKit by "${choice}"`,
+      );
     });
 
     const chmodDockerfile = [
@@ -465,7 +550,7 @@ describe('docker build (real engine)', function () {
       '',
     ].join('\n');
 
-    it('builds COPY --chmod and RUN --mount, with steps n/m, each step\'s log lines and the engine named first', async () => {
+    it("builds COPY --chmod and RUN --mount, with steps n/m, each step's log lines and the engine named first", async () => {
       const dir = tree({ Dockerfile: chmodDockerfile, 'a.sh': `#!/bin/sh\necho script-ran-${run}\n` });
       const tag = nextTag();
       janitor.add(tag);
@@ -474,13 +559,22 @@ describe('docker build (real engine)', function () {
       const plans: BuildPlanInfo[] = [];
       let contextAfterPlan = false;
       const result = await buildImage({
-        docker, contextDir: dir, tags: [tag], builder: choice, network: 'none', noCache: true,
+        docker,
+        contextDir: dir,
+        tags: [tag],
+        builder: choice,
+        network: 'none',
+        noCache: true,
         onBuilder: (plan) => plans.push(plan),
         onContext: () => (contextAfterPlan = plans.length === 1),
-        onProgress: (p) => steps.push(p), onOutput: (line) => output.push(line),
+        onProgress: (p) => steps.push(p),
+        onOutput: (line) => output.push(line),
       });
       assert.equal(result.builder, 'buildkit');
-      assert.deepEqual(plans.map((p) => [p.builder, p.platform, p.engine.version]), [['buildkit', `${engine.os}/${engine.arch}`, engine.version]]);
+      assert.deepEqual(
+        plans.map((p) => [p.builder, p.platform, p.engine.version]),
+        [['buildkit', `${engine.os}/${engine.arch}`, engine.version]],
+      );
       assert.ok(contextAfterPlan, 'the builder is known before the context is read');
       // (Newer BuildKit names the base image with its digest: "FROM docker.io/local/busybox:1@sha256:…".)
       const named = [...new Set(steps.map((p) => `${p.step}/${p.totalSteps} ${p.instruction}`.replace(/@sha256:[0-9a-f]{64}$/, '')))];
@@ -499,28 +593,47 @@ describe('docker build (real engine)', function () {
 
       // The same build again: every step from the cache, and said so.
       const again: string[] = [];
-      const cached = await buildImage({ docker, contextDir: dir, tags: [tag], builder: choice, network: 'none', onOutput: (line) => again.push(line) });
+      const cached = await buildImage({
+        docker,
+        contextDir: dir,
+        tags: [tag],
+        builder: choice,
+        network: 'none',
+        onOutput: (line) => again.push(line),
+      });
       assert.equal(cached.cachedSteps, 3);
       assert.equal(cached.imageId, result.imageId);
-      assert.ok(again.some((line) => /^CACHED \[(stage-0 )?3\/4\] RUN --mount/.test(line)), again.join('\n'));
+      assert.ok(
+        again.some((line) => /^CACHED \[(stage-0 )?3\/4\] RUN --mount/.test(line)),
+        again.join('\n'),
+      );
       assert.ok(!again.includes('hello-from-run'), 'a cached step runs nothing');
     });
 
     it('reports the failing step with its last lines only', async () => {
       const dir = tree({
-        Dockerfile: [`FROM ${BASE_IMAGE}`, 'RUN echo one', 'RUN echo "about to fail" && echo "oops on stderr" >&2 && false', 'RUN echo never', ''].join('\n'),
+        Dockerfile: [
+          `FROM ${BASE_IMAGE}`,
+          'RUN echo one',
+          'RUN echo "about to fail" && echo "oops on stderr" >&2 && false',
+          'RUN echo never',
+          '',
+        ].join('\n'),
       });
       const tag = nextTag();
       janitor.add(tag);
-      await assert.rejects(buildImage({ docker, contextDir: dir, tags: [tag], builder: choice, network: 'none', noCache: true }), (error: unknown) => {
-        assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
-        assert.match(error.step ?? '', /^\[(stage-0 )?3\/4\] RUN echo "about to fail" && echo "oops on stderr" >&2 && false$/);
-        assert.match(error.message, /^The build failed at \[(stage-0 )?3\/4\] RUN echo "about to fail"/);
-        assert.match(error.raw, /exit code: 1/);
-        // BuildKit carries stdout and stderr apart: their order between the two is not kept.
-        assert.deepEqual([...error.outputTail].sort(), ['about to fail', 'oops on stderr']);
-        return true;
-      });
+      await assert.rejects(
+        buildImage({ docker, contextDir: dir, tags: [tag], builder: choice, network: 'none', noCache: true }),
+        (error: unknown) => {
+          assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
+          assert.match(error.step ?? '', /^\[(stage-0 )?3\/4\] RUN echo "about to fail" && echo "oops on stderr" >&2 && false$/);
+          assert.match(error.message, /^The build failed at \[(stage-0 )?3\/4\] RUN echo "about to fail"/);
+          assert.match(error.raw, /exit code: 1/);
+          // BuildKit carries stdout and stderr apart: their order between the two is not kept.
+          assert.deepEqual([...error.outputTail].sort(), ['about to fail', 'oops on stderr']);
+          return true;
+        },
+      );
       assert.equal(await imageExists(docker, tag), false);
     });
 
@@ -529,7 +642,15 @@ describe('docker build (real engine)', function () {
       const tag = nextTag();
       janitor.add(tag);
       const output: string[] = [];
-      await buildImage({ docker, contextDir: dir, tags: [tag], builder: choice, network: 'none', noCache: true, onOutput: (line) => output.push(line) });
+      await buildImage({
+        docker,
+        contextDir: dir,
+        tags: [tag],
+        builder: choice,
+        network: 'none',
+        noCache: true,
+        onOutput: (line) => output.push(line),
+      });
       const interfaces = output.map((line) => /^\s*([a-z0-9]+):/.exec(line)?.[1]).filter(Boolean);
       assert.deepEqual(interfaces, ['lo'], output.join('\n'));
     });
@@ -541,7 +662,13 @@ describe('docker build (real engine)', function () {
       const controller = new AbortController();
       let abortedAt = 0;
       const build = buildImage({
-        docker, contextDir: dir, tags: [tag], builder: choice, network: 'none', noCache: true, signal: controller.signal,
+        docker,
+        contextDir: dir,
+        tags: [tag],
+        builder: choice,
+        network: 'none',
+        noCache: true,
+        signal: controller.signal,
         onOutput: (line) => {
           if (line === `bk-started-${run}` && !abortedAt) {
             abortedAt = Date.now();
@@ -571,18 +698,21 @@ describe('docker build (real engine)', function () {
       const dir = tree({ Dockerfile: `FROM ${BASE_IMAGE}\nCOPY --chmod=755 a.sh /a.sh\n`, 'a.sh': 'echo\n' });
       // On an engine without BuildKit, `auto` is the classic builder; elsewhere it is forced.
       const forced = engine.builderVersion === '2';
-      await assert.rejects(buildImage({ docker, contextDir: dir, tags: [nextTag()], builder: forced ? 'classic' : 'auto', network: 'none' }), (error: unknown) => {
-        assert.ok(error instanceof BuildkitRequiredError, `got ${String(error)}`);
-        assert.equal(error.feature, 'COPY --chmod');
-        assert.match(error.raw, /the --chmod option requires BuildKit/);
-        assert.equal(
-          error.message,
-          forced
-            ? 'The Dockerfile uses COPY --chmod, which needs BuildKit, but synapseDocker.build.builder is set to "classic". Set it to "auto" or "buildkit".'
-            : `The Dockerfile uses COPY --chmod, which needs BuildKit, and ${engine.product} ${engine.version} builds with the classic builder. Enable BuildKit in the engine (Docker Engine 23 and later use it by default; older ones need "features": {"buildkit": true} in daemon.json), or set synapseDocker.build.builder to "buildkit".`,
-        );
-        return true;
-      });
+      await assert.rejects(
+        buildImage({ docker, contextDir: dir, tags: [nextTag()], builder: forced ? 'classic' : 'auto', network: 'none' }),
+        (error: unknown) => {
+          assert.ok(error instanceof BuildkitRequiredError, `got ${String(error)}`);
+          assert.equal(error.feature, 'COPY --chmod');
+          assert.match(error.raw, /the --chmod option requires BuildKit/);
+          assert.equal(
+            error.message,
+            forced
+              ? 'The Dockerfile uses COPY --chmod, which needs BuildKit, but synapseDocker.build.builder is set to "classic". Set it to "auto" or "buildkit".'
+              : `The Dockerfile uses COPY --chmod, which needs BuildKit, and ${engine.product} ${engine.version} builds with the classic builder. Enable BuildKit in the engine (Docker Engine 23 and later use it by default; older ones need "features": {"buildkit": true} in daemon.json), or set synapseDocker.build.builder to "buildkit".`,
+          );
+          return true;
+        },
+      );
     });
 
     it('refuses RUN --mount and heredocs on the classic builder before sending anything', async () => {
@@ -592,7 +722,10 @@ describe('docker build (real engine)', function () {
         buildImage({ docker, contextDir: dir, tags: [nextTag()], builder: 'classic', onContext: () => (sent = true) }),
         (error: unknown) => {
           assert.ok(error instanceof BuildkitRequiredError, `got ${String(error)}`);
-          assert.equal(error.message, 'The Dockerfile uses RUN --mount (line 3), which needs BuildKit, but synapseDocker.build.builder is set to "classic". Set it to "auto" or "buildkit".');
+          assert.equal(
+            error.message,
+            'The Dockerfile uses RUN --mount (line 3), which needs BuildKit, but synapseDocker.build.builder is set to "classic". Set it to "auto" or "buildkit".',
+          );
           return true;
         },
       );
@@ -619,7 +752,11 @@ describe('docker build (real engine)', function () {
       // A registry that is not Synapse's: it asks for credentials and records what it gets.
       recorder = http.createServer((request, response) => {
         seen.push({ url: request.url ?? '', authorization: request.headers.authorization });
-        response.writeHead(401, { 'www-authenticate': 'Basic realm="recorder"', 'docker-distribution-api-version': 'registry/2.0', 'content-type': 'application/json' });
+        response.writeHead(401, {
+          'www-authenticate': 'Basic realm="recorder"',
+          'docker-distribution-api-version': 'registry/2.0',
+          'content-type': 'application/json',
+        });
         response.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
       });
       await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
@@ -628,7 +765,10 @@ describe('docker build (real engine)', function () {
     after(() => recorder?.close());
 
     async function removeBase(): Promise<void> {
-      await docker.getImage(base).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getImage(base)
+        .remove({ force: true })
+        .catch(() => undefined);
       assert.equal(await imageExists(docker, base), false);
     }
 
@@ -640,21 +780,33 @@ describe('docker build (real engine)', function () {
         const tag = nextTag();
         janitor.add(tag);
         await removeBase();
-        await assert.rejects(buildImage({ docker, contextDir: dir, tags: [tag], builder, engine, network: 'none', noCache: true }), (error: unknown) => {
-          assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
-          assert.match(error.raw, /denied|unauthorized|authentication required|401/i);
-          return true;
-        });
+        await assert.rejects(
+          buildImage({ docker, contextDir: dir, tags: [tag], builder, engine, network: 'none', noCache: true }),
+          (error: unknown) => {
+            assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
+            assert.match(error.raw, /denied|unauthorized|authentication required|401/i);
+            return true;
+          },
+        );
         await removeBase();
         const asked: Array<[string, boolean]> = [];
         const output: string[] = [];
         const result = await buildImage({
-          docker, contextDir: dir, tags: [tag], builder, engine, network: 'none', noCache: true, registryAuth: auth,
-          onOutput: (line) => output.push(line), onCredentialsAsked: (host, answered) => asked.push([host, answered]),
+          docker,
+          contextDir: dir,
+          tags: [tag],
+          builder,
+          engine,
+          network: 'none',
+          noCache: true,
+          registryAuth: auth,
+          onOutput: (line) => output.push(line),
+          onCredentialsAsked: (host, answered) => asked.push([host, answered]),
         });
         assert.equal(result.builder, builder);
         assert.ok(output.includes(`private-base-${run}`), output.join('\n'));
-        if (builder === 'buildkit') assert.deepEqual([...new Set(asked.map(([host, answered]) => `${host} ${answered}`))], [`${stack.info.registry} true`]);
+        if (builder === 'buildkit')
+          assert.deepEqual([...new Set(asked.map(([host, answered]) => `${host} ${answered}`))], [`${stack.info.registry} true`]);
         assert.ok(!output.some((line) => line.includes(auth.password)), 'the token is not in the output');
         janitor.add(result.imageId);
       });
@@ -662,11 +814,21 @@ describe('docker build (real engine)', function () {
       it(`gives the token to no other registry in the Dockerfile (${builder})`, async function () {
         this.timeout(120_000);
         const other = `127.0.0.1:${(recorder.address() as AddressInfo).port}`;
-        const dir = tree({ Dockerfile: `FROM ${base} AS private\nFROM ${other}/syn1000001/elsewhere:v1\nCOPY --from=private /base.txt /base.txt\n` });
+        const dir = tree({
+          Dockerfile: `FROM ${base} AS private\nFROM ${other}/syn1000001/elsewhere:v1\nCOPY --from=private /base.txt /base.txt\n`,
+        });
         seen.length = 0;
         const asked: Array<[string, boolean]> = [];
         await assert.rejects(
-          buildImage({ docker, contextDir: dir, tags: [nextTag()], builder, network: 'none', registryAuth: auth, onCredentialsAsked: (host, answered) => asked.push([host, answered]) }),
+          buildImage({
+            docker,
+            contextDir: dir,
+            tags: [nextTag()],
+            builder,
+            network: 'none',
+            registryAuth: auth,
+            onCredentialsAsked: (host, answered) => asked.push([host, answered]),
+          }),
           (error: unknown) => {
             assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
             assert.ok(!error.message.includes(auth.password) && !error.raw.includes(auth.password));
@@ -676,10 +838,16 @@ describe('docker build (real engine)', function () {
         assert.ok(seen.length > 0, 'the engine asked the other registry');
         const basic = Buffer.from(`alice:${auth.password}`).toString('base64');
         for (const request of seen) {
-          assert.ok(!request.authorization?.includes(basic) && !request.authorization?.includes(auth.password), `${request.url} got the token in its Authorization header`);
+          assert.ok(
+            !request.authorization?.includes(basic) && !request.authorization?.includes(auth.password),
+            `${request.url} got the token in its Authorization header`,
+          );
         }
         if (builder === 'buildkit') {
-          assert.ok(asked.some(([host, answered]) => host === other && !answered), `asked: ${JSON.stringify(asked)}`);
+          assert.ok(
+            asked.some(([host, answered]) => host === other && !answered),
+            `asked: ${JSON.stringify(asked)}`,
+          );
           assert.ok(!asked.some(([host, answered]) => host === other && answered));
         }
       });

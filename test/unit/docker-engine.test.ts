@@ -111,12 +111,16 @@ describe('docker engine endpoint (real engine)', function () {
   it('falls back to the platform default, and names a missing context clearly', async () => {
     const home = tempDir('home-');
     assert.deepEqual(await resolveDockerEndpoint({ env: {}, homeDir: home, platform: 'linux' }), {
-      host: 'unix:///var/run/docker.sock', source: 'default',
+      host: 'unix:///var/run/docker.sock',
+      source: 'default',
     });
     assert.equal((await resolveDockerEndpoint({ env: {}, homeDir: home, platform: 'win32' })).host, 'npipe:////./pipe/docker_engine');
     const config = dockerConfigWithContext('exists', dockerHost, false);
     temp.push(config);
-    await assert.rejects(resolveDockerEndpoint({ env: { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'missing' } }), /Docker context "missing".*not found/);
+    await assert.rejects(
+      resolveDockerEndpoint({ env: { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'missing' } }),
+      /Docker context "missing".*not found/,
+    );
   });
 
   it('says there is no socket (ENOENT)', async () => {
@@ -129,10 +133,14 @@ describe('docker engine endpoint (real engine)', function () {
   it('says nothing listens on a socket file nobody serves (ECONNREFUSED)', async () => {
     const socket = path.join(tempDir('deadsock-'), 'docker.sock');
     // A process binds the socket and dies without removing it: the file stays, nobody listens.
-    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => process.kill(process.pid, 'SIGKILL'))`], {
-      stdio: 'ignore',
-      timeout: 10_000,
-    });
+    spawnSync(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => process.kill(process.pid, 'SIGKILL'))`],
+      {
+        stdio: 'ignore',
+        timeout: 10_000,
+      },
+    );
     assert.ok(fs.statSync(socket).isSocket(), 'the dead socket file exists');
     const error = await unreachable({ host: `unix://${socket}`, source: 'DOCKER_HOST' });
     assert.equal(error.code, 'ECONNREFUSED');
@@ -151,7 +159,7 @@ describe('docker engine endpoint (real engine)', function () {
     assert.match(error.message, new RegExp(`Nothing is listening at tcp://127\\.0\\.0\\.1:${port} \\(DOCKER_CONTEXT "remote"\\)`));
   });
 
-  it('says the socket needs permission (EACCES), for a user outside the socket\'s group', async function () {
+  it("says the socket needs permission (EACCES), for a user outside the socket's group", async function () {
     // As root, permission bits are not checked: connect from a child process running as nobody.
     const dir = tempDir('permsock-');
     fs.chmodSync(dir, 0o755);

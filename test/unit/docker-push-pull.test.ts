@@ -93,7 +93,9 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
         if (last?.digest === digest) return last;
       }
       if (Date.now() > deadline) {
-        assert.fail(`the sandbox lists ${repositoryName}:${tag} as ${last?.digest ?? 'nothing'}, expected ${digest} (after ${NOTIFICATION_TIMEOUT_MS} ms)`);
+        assert.fail(
+          `the sandbox lists ${repositoryName}:${tag} as ${last?.digest ?? 'nothing'}, expected ${digest} (after ${NOTIFICATION_TIMEOUT_MS} ms)`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -135,8 +137,10 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
     assert.ok(events.length > 0, 'progress was reported');
     const final = events[events.length - 1];
     assert.equal(final.layersDone, final.layersTotal);
-    assert.ok(final.layers.every((layer) => ['Pushed', 'Layer already exists'].includes(layer.status) || /^Mounted from/.test(layer.status)),
-      `final layer statuses: ${final.layers.map((l) => l.status).join(', ')}`);
+    assert.ok(
+      final.layers.every((layer) => ['Pushed', 'Layer already exists'].includes(layer.status) || /^Mounted from/.test(layer.status)),
+      `final layer statuses: ${final.layers.map((l) => l.status).join(', ')}`,
+    );
     await waitForSandboxTag(repository, 'v1', first);
 
     // Same tag, new content: a new digest, and the sandbox follows.
@@ -146,7 +150,7 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
     await waitForSandboxTag(repository, 'v1', second);
   });
 
-  it('pushes only the given tag, never the repository\'s other local tags', async () => {
+  it("pushes only the given tag, never the repository's other local tags", async () => {
     const only = `${repository}:only-this`;
     const other = `${repository}:not-this`;
     await buildTagged(only);
@@ -207,7 +211,10 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
       const controller = new AbortController();
       let abortedAt = 0;
       const push = pushImage({
-        docker, reference: big(), auth: auth('alice'), signal: controller.signal,
+        docker,
+        reference: big(),
+        auth: auth('alice'),
+        signal: controller.signal,
         onProgress: (progress) => {
           if (!abortedAt && progress.layers.some((layer) => layer.phase === 'pushing')) {
             abortedAt = Date.now();
@@ -230,7 +237,9 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
       let lastProgress: TransferProgress | undefined;
       const started = Date.now();
       pushedDigest = await pushImage({ docker, reference: big(), auth: auth('alice'), onProgress: (p) => (lastProgress = p) });
-      console.log(`      pushed ~72 MB (${lastProgress?.layersTotal} layers, ${lastProgress?.bytesTotal} bytes) in ${Date.now() - started} ms`);
+      console.log(
+        `      pushed ~72 MB (${lastProgress?.layersTotal} layers, ${lastProgress?.bytesTotal} bytes) in ${Date.now() - started} ms`,
+      );
       assert.ok(lastProgress && lastProgress.bytesTotal > 70 * 1024 * 1024, `bytesTotal ${lastProgress?.bytesTotal}`);
       assert.equal(lastProgress.bytesDone, lastProgress.bytesTotal);
       await waitForSandboxTag(`${repository}-big`, 'v1', pushedDigest);
@@ -238,7 +247,10 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
 
     it("lets bob pull alice's image (removed locally first) and gets the same digest (timed)", async () => {
       assert.ok(pushedDigest, 'the previous test pushed the image');
-      await docker.getImage(`${repository}-big:extra-tag`).remove().catch(() => undefined);
+      await docker
+        .getImage(`${repository}-big:extra-tag`)
+        .remove()
+        .catch(() => undefined);
       await docker.getImage(big()).remove();
       assert.equal(await imageExists(docker, bigId), false, 'the image is gone locally');
       const events: TransferProgress[] = [];
@@ -249,7 +261,10 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
       assert.equal(digest, pushedDigest);
       assert.ok(last.message?.startsWith('Status: Downloaded newer image'), last.message);
       assert.equal(await imageExists(docker, big()), true);
-      assert.ok(last.layers.some((layer) => layer.status === 'Pull complete'), `statuses: ${last.layers.map((l) => l.status).join(', ')}`);
+      assert.ok(
+        last.layers.some((layer) => layer.status === 'Pull complete'),
+        `statuses: ${last.layers.map((l) => l.status).join(', ')}`,
+      );
       assert.ok(last.bytesTotal > 70 * 1024 * 1024);
 
       // Again: nothing to download.
@@ -270,10 +285,16 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
     });
 
     it('cancels a pull', async () => {
-      await docker.getImage(big()).remove().catch(() => undefined);
+      await docker
+        .getImage(big())
+        .remove()
+        .catch(() => undefined);
       const controller = new AbortController();
       const pull = pullImage({
-        docker, reference: big(), auth: auth('bob'), signal: controller.signal,
+        docker,
+        reference: big(),
+        auth: auth('bob'),
+        signal: controller.signal,
         onProgress: (progress) => {
           if (progress.layers.some((layer) => layer.phase === 'downloading')) controller.abort();
         },
@@ -299,8 +320,14 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
     assert.ok(timesA[0] <= timesB[timesB.length - 1] && timesB[0] <= timesA[timesA.length - 1], 'the two pushes overlapped');
     const lastA = progressA[progressA.length - 1];
     const lastB = progressB[progressB.length - 1];
-    assert.ok(progressA.some((p) => p.message?.includes(`[${repository}-a]`)), 'A reports its own repository');
-    assert.ok(progressB.some((p) => p.message?.includes(`[${repository}-b]`)), 'B reports its own repository');
+    assert.ok(
+      progressA.some((p) => p.message?.includes(`[${repository}-a]`)),
+      'A reports its own repository',
+    );
+    assert.ok(
+      progressB.some((p) => p.message?.includes(`[${repository}-b]`)),
+      'B reports its own repository',
+    );
     assert.ok(!progressA.some((p) => p.message?.includes(`[${repository}-b]`)), "A never sees B's events");
     // Each sees its own unique layer: ~4 MB vs ~6 MB of random bytes.
     const biggestA = Math.max(...lastA.layers.map((l) => l.total));
@@ -331,7 +358,12 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
       parser.push(bytes.subarray(cut + 20));
       parser.end();
       // A line that is not JSON (a proxy's text) is an error that quotes it, no longer build output.
-      assert.deepEqual(events, [{ status: 'héllo' }, { status: 'two' }, { error: 'The Docker engine sent a line that is not a JSON object: not json' }, { status: 'last' }]);
+      assert.deepEqual(events, [
+        { status: 'héllo' },
+        { status: 'two' },
+        { error: 'The Docker engine sent a line that is not a JSON object: not json' },
+        { status: 'last' },
+      ]);
     });
 
     it('sums per-layer bytes, clamps overshoot, reads the digest and the first error', () => {
@@ -372,13 +404,20 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
         { status: 'Downloading', progressDetail: { current: 300, total: 900 }, id: 'dddddddddddd' },
         { status: 'Download complete', progressDetail: {}, id: 'dddddddddddd' },
         { status: 'Extracting', progressDetail: { current: 100, total: 900 }, id: 'dddddddddddd' },
-      ] as StreamEvent[]) tracker.consume(event);
+      ] as StreamEvent[])
+        tracker.consume(event);
       assert.equal(tracker.progress.bytesDone, 900, 'extraction does not run the byte count backwards');
       tracker.consume({ status: 'Pull complete', progressDetail: {}, id: 'dddddddddddd' });
       tracker.consume({ status: 'Digest: sha256:' + 'e'.repeat(64) });
       tracker.consume({ status: 'Status: Downloaded newer image for 127.0.0.1:5000/syn1/x:v1' });
       assert.equal(tracker.digest, 'sha256:' + 'e'.repeat(64));
-      assert.deepEqual(tracker.progress.layers.map((l) => [l.id, l.status]), [['cccccccccccc', 'Already exists'], ['dddddddddddd', 'Pull complete']]);
+      assert.deepEqual(
+        tracker.progress.layers.map((l) => [l.id, l.status]),
+        [
+          ['cccccccccccc', 'Already exists'],
+          ['dddddddddddd', 'Pull complete'],
+        ],
+      );
       assert.equal(tracker.progress.layersDone, 2);
     });
 
@@ -387,7 +426,9 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
       assert.equal(registryDenialKind('unauthorized: authentication required'), 'unauthorized');
       assert.equal(registryDenialKind('error="insufficient_scope"'), 'insufficient_scope');
       assert.equal(
-        registryDenialKind("pull access denied for 127.0.0.1:5000/syn1/x, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"),
+        registryDenialKind(
+          "pull access denied for 127.0.0.1:5000/syn1/x, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+        ),
         'denied',
       );
       assert.equal(registryDenialKind('manifest for 127.0.0.1:5000/syn1/x:v9 not found: manifest unknown'), undefined);

@@ -74,7 +74,10 @@ describe('what reaches the Docker engine (recording proxy in front of the real e
     await listLocalImages(docker);
     await listLocalImages(docker, { signal: new AbortController().signal });
     const requests = sent().filter((request) => request.target.startsWith('/images/json'));
-    assert.deepEqual(requests.map((request) => `${request.method} ${request.target}`), ['GET /images/json', 'GET /images/json']);
+    assert.deepEqual(
+      requests.map((request) => `${request.method} ${request.target}`),
+      ['GET /images/json', 'GET /images/json'],
+    );
     assertNoClientOptions(requests);
   });
 
@@ -91,9 +94,12 @@ describe('what reaches the Docker engine (recording proxy in front of the real e
     assertNoClientOptions(requests);
   });
 
-  it('inspects, builds, pushes and pulls with only the engine\'s own parameters', async () => {
+  it("inspects, builds, pushes and pulls with only the engine's own parameters", async () => {
     const reference = `${info.registry}/syn1000001/wire-${run}:v1`;
-    const dir = makeTree({ Dockerfile: `FROM ${BASE_IMAGE}\nCOPY id.txt /id.txt\n`, 'id.txt': `${run} ${randomBytes(8).toString('hex')}\n` });
+    const dir = makeTree({
+      Dockerfile: `FROM ${BASE_IMAGE}\nCOPY id.txt /id.txt\n`,
+      'id.txt': `${run} ${randomBytes(8).toString('hex')}\n`,
+    });
     dirs.push(dir);
     janitor.add(reference);
     const signal = new AbortController().signal;
@@ -121,7 +127,10 @@ describe('what reaches the Docker engine (recording proxy in front of the real e
     const pull = requests.find((request) => request.target.startsWith('/images/create'));
     assert.equal(pull?.target, `/images/create?fromImage=${encodeURIComponent(repository)}&tag=${tag}`);
     assert.deepEqual(decodeAuthHeader(pull?.headers['x-registry-auth']), auth());
-    assert.ok(requests.some((request) => request.method === 'GET' && request.target === `/images/${reference}/json`), 'the inspect went through the proxy');
+    assert.ok(
+      requests.some((request) => request.method === 'GET' && request.target === `/images/${reference}/json`),
+      'the inspect went through the proxy',
+    );
     // The token travels in X-Registry-Auth (push, pull) and the /auth body only: never in a URL.
     for (const request of requests) assert.ok(!request.target.includes(auth().password), `${request.method} ${request.target}`);
   });

@@ -128,11 +128,16 @@ describe('Docker faults (real engine, registry and sandbox)', function () {
     });
     const { error, ms } = await rejection(push);
     await stopping;
-    console.log(`      push failed ${ms} ms after start (registry stopped at ${bytesWhenStopped} of ${BIG_LAYER_BYTES}+ bytes): ${error.message}`);
+    console.log(
+      `      push failed ${ms} ms after start (registry stopped at ${bytesWhenStopped} of ${BIG_LAYER_BYTES}+ bytes): ${error.message}`,
+    );
     assert.ok(stopping, 'the registry was stopped while the push was moving bytes');
     assert.ok(error instanceof DockerOperationError, `${error.name}: ${error.message}`);
     assert.equal(error.name, 'DockerOperationError', 'not mistaken for a permission refusal');
-    assert.match(error.message, new RegExp(`^The push of ${bigReference.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} failed: .*(connection refused|EOF|connection reset)`));
+    assert.match(
+      error.message,
+      new RegExp(`^The push of ${bigReference.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} failed: .*(connection refused|EOF|connection reset)`),
+    );
     assert.deepEqual(await localState(docker), before, 'no local image or tag was lost or added');
 
     await startStackRegistry();
@@ -245,7 +250,10 @@ describe('Docker faults (real engine, registry and sandbox)', function () {
 
     it('listing times out within its bound with "did not answer in time"', async () => {
       const started = Date.now();
-      await assert.rejects(listLocalImages(stalledDocker, { endpoint: stalledEndpoint, answerTimeoutMs: 1000 }), timedOut(() => stalled.dockerHost));
+      await assert.rejects(
+        listLocalImages(stalledDocker, { endpoint: stalledEndpoint, answerTimeoutMs: 1000 }),
+        timedOut(() => stalled.dockerHost),
+      );
       const ms = Date.now() - started;
       assert.ok(ms >= 900 && ms < 3000, `gave up after ${ms} ms`);
     });
@@ -256,7 +264,10 @@ describe('Docker faults (real engine, registry and sandbox)', function () {
         () => checkRegistryAuth(stalledDocker, auth(), undefined, { endpoint: stalledEndpoint, answerTimeoutMs: 1500 }),
       ]) {
         const started = Date.now();
-        await assert.rejects(operation(), timedOut(() => stalled.dockerHost));
+        await assert.rejects(
+          operation(),
+          timedOut(() => stalled.dockerHost),
+        );
         const ms = Date.now() - started;
         assert.ok(ms >= 1400 && ms < 4000, `gave up after ${ms} ms`);
       }

@@ -44,7 +44,13 @@ describe('Synapse faults, as the tree shows them', function () {
     const sameClient = client;
     model.reset();
     const nodes = await model.children();
-    assert.equal(projects(nodes).length, 50, `after the fault: ${messages(nodes).map((m) => m.text).join('; ')}`);
+    assert.equal(
+      projects(nodes).length,
+      50,
+      `after the fault: ${messages(nodes)
+        .map((m) => m.text)
+        .join('; ')}`,
+    );
     assert.equal(client, sameClient, 'no new client was needed');
   }
 
@@ -59,7 +65,10 @@ describe('Synapse faults, as the tree shows them', function () {
   it('a 429 burst longer than the retries: one message with Retry after 4 attempts, then recovery', async () => {
     await sandbox().admin('POST', 'fail', { count: 50, status: 429, pathPrefix: PROJECTS });
     const nodes = await model.children();
-    assert.deepEqual(messages(nodes).map((m) => [m.text, m.action]), [[`Couldn't reach Synapse (${FREQUENCY_REASON}) — Retry`, 'retry']]);
+    assert.deepEqual(
+      messages(nodes).map((m) => [m.text, m.action]),
+      [[`Couldn't reach Synapse (${FREQUENCY_REASON}) — Retry`, 'retry']],
+    );
     assert.deepEqual(await statuses(PROJECTS), [429, 429, 429, 429], 'the first attempt and 3 retries, no more');
     await sandbox().admin('POST', 'fail', { count: 0 });
     await recovers();
@@ -75,7 +84,10 @@ describe('Synapse faults, as the tree shows them', function () {
     await sandbox().admin('POST', 'stats/reset');
     await sandbox().admin('POST', 'fail', { count: 50, status: 503, pathPrefix: PROJECTS });
     const nodes = await model.children();
-    assert.deepEqual(messages(nodes).map((m) => [m.text, m.action]), [["Couldn't reach Synapse (Synapse is down for maintenance.) — Retry", 'retry']]);
+    assert.deepEqual(
+      messages(nodes).map((m) => [m.text, m.action]),
+      [["Couldn't reach Synapse (Synapse is down for maintenance.) — Retry", 'retry']],
+    );
     assert.deepEqual(await statuses(PROJECTS), [503, 503, 503, 503]);
     await sandbox().admin('POST', 'fail', { count: 0 });
     await recovers();
@@ -84,37 +96,58 @@ describe('Synapse faults, as the tree shows them', function () {
   it('dropped connections: retried, then named with the system’s reason, and it recovers', async () => {
     await sandbox().admin('POST', 'drop', { count: 50, pathPrefix: PROJECTS });
     const nodes = await model.children();
-    assert.deepEqual(messages(nodes).map((m) => [m.text, m.action]), [
-      [`Couldn't reach Synapse for GET ${PROJECTS}: UND_ERR_SOCKET (other side closed) — Retry`, 'retry'],
-    ]);
+    assert.deepEqual(
+      messages(nodes).map((m) => [m.text, m.action]),
+      [[`Couldn't reach Synapse for GET ${PROJECTS}: UND_ERR_SOCKET (other side closed) — Retry`, 'retry']],
+    );
     assert.deepEqual(await statuses(PROJECTS), [0, 0, 0, 0], 'status 0: dropped; 4 attempts');
     await sandbox().admin('POST', 'drop', { count: 0 });
     await recovers();
   });
 
   it('stalled connections end at the deadline with a message, not a spinner for minutes, and free their slots', async () => {
-    client = new SynapseClient({ endpoint: sandbox().url, token: sandbox().token('alice'), retry: RETRY, timeoutMs: 500, deadlineMs: 1200 });
+    client = new SynapseClient({
+      endpoint: sandbox().url,
+      token: sandbox().token('alice'),
+      retry: RETRY,
+      timeoutMs: 500,
+      deadlineMs: 1200,
+    });
     model = newModel();
     await sandbox().admin('POST', 'stall', { count: 50, pathPrefix: PROJECTS });
     const started = Date.now();
     const nodes = await model.children();
     const elapsed = Date.now() - started;
-    assert.deepEqual(messages(nodes).map((m) => [m.text, m.action]), [[`Synapse did not answer GET ${PROJECTS} within 1.2 s. — Retry`, 'retry']]);
+    assert.deepEqual(
+      messages(nodes).map((m) => [m.text, m.action]),
+      [[`Synapse did not answer GET ${PROJECTS} within 1.2 s. — Retry`, 'retry']],
+    );
     assert.ok(elapsed >= 1150 && elapsed < 2000, `the tree waited ${elapsed} ms (deadline 1200 ms)`);
     // Two 500 ms attempts and usually one cut short by the deadline (timers run late on a busy machine).
     const attempts = await statuses(PROJECTS);
     assert.ok(attempts.length === 2 || attempts.length === 3, `${attempts.length} attempts`);
-    assert.ok(attempts.every((status) => status === 0), 'none answered');
+    assert.ok(
+      attempts.every((status) => status === 0),
+      'none answered',
+    );
     await sandbox().admin('POST', 'stall', { count: 0 });
     await recovers();
   });
 
   it('a body that stalls after the headers is the same timeout, and it recovers', async () => {
-    client = new SynapseClient({ endpoint: sandbox().url, token: sandbox().token('alice'), retry: { ...RETRY, maxRetries: 1 }, timeoutMs: 400 });
+    client = new SynapseClient({
+      endpoint: sandbox().url,
+      token: sandbox().token('alice'),
+      retry: { ...RETRY, maxRetries: 1 },
+      timeoutMs: 400,
+    });
     model = newModel();
     await sandbox().admin('POST', 'stall', { count: 50, pathPrefix: PROJECTS, sendHeaders: true });
     const nodes = await model.children();
-    assert.deepEqual(messages(nodes).map((m) => m.text), [`Synapse did not answer GET ${PROJECTS} within 0.4 s. — Retry`]);
+    assert.deepEqual(
+      messages(nodes).map((m) => m.text),
+      [`Synapse did not answer GET ${PROJECTS} within 0.4 s. — Retry`],
+    );
     assert.deepEqual(await statuses(PROJECTS), [200, 200], 'headers (200) sent twice, bodies never finished');
     await sandbox().admin('POST', 'stall', { count: 0 });
     await recovers();
@@ -125,19 +158,31 @@ describe('Synapse faults, as the tree shows them', function () {
     client = new SynapseClient({ endpoint: sandbox().url, token, retry: RETRY });
     pins = [{ id: 'syn1000003', name: 'Public Reference Data' }];
     const main = projects(await model.children()).find((p) => p.project.id === 'syn1000001')!;
-    const aligner = (await model.children(main)).find((n): n is RepositoryNode => n.kind === 'repository' && n.label === 'syn1000001/aligner')!;
+    const aligner = (await model.children(main)).find(
+      (n): n is RepositoryNode => n.kind === 'repository' && n.label === 'syn1000001/aligner',
+    )!;
     assert.ok(aligner, 'browsing works before the revocation');
 
     await sandbox().admin('POST', 'revoke', { token });
     await sandbox().admin('POST', 'stats/reset');
     const tags = await model.children(aligner);
-    assert.deepEqual(messages(tags).map((m) => [m.text, m.action]), [['Synapse no longer accepts your token — Sign in again', 'signIn']]);
+    assert.deepEqual(
+      messages(tags).map((m) => [m.text, m.action]),
+      [['Synapse no longer accepts your token — Sign in again', 'signIn']],
+    );
     assert.deepEqual(await statuses('/repo/v1/entity/syn1000101/dockerTag'), [401], '401 is not retried');
 
     model.reset();
     const root = await model.children();
-    assert.deepEqual(projects(root).map((p) => [p.project.id, p.pinned]), [['syn1000003', true]], 'the pinned project stays in the tree');
-    assert.deepEqual(messages(root).map((m) => m.action), ['signIn']);
+    assert.deepEqual(
+      projects(root).map((p) => [p.project.id, p.pinned]),
+      [['syn1000003', true]],
+      'the pinned project stays in the tree',
+    );
+    assert.deepEqual(
+      messages(root).map((m) => m.action),
+      ['signIn'],
+    );
 
     // Signing in again gives a new token (and client); the model is the same object and reloads.
     const again = await sandbox().admin<{ token: string }>('POST', 'tokens', { userName: 'alice' });

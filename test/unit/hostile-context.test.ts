@@ -25,7 +25,13 @@ const LISTING_DOCKERFILE = `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n${LISTING}\n`;
 /** "type name" or "type name -> target", names shown with escapes (displayName), sorted. */
 function listingFrom(output: string[]): string[] {
   const hex = output.filter((line) => /^\s*([0-9a-f]{2}\s+)*[0-9a-f]{2}\s*$/.test(line)).join(' ');
-  const bytes = Buffer.from(hex.trim().split(/\s+/).filter(Boolean).map((pair) => parseInt(pair, 16)));
+  const bytes = Buffer.from(
+    hex
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((pair) => parseInt(pair, 16)),
+  );
   const fields: Buffer[] = [];
   let start = 0;
   for (let index = 0; index < bytes.length; index++) {
@@ -52,7 +58,9 @@ interface Given {
   afterWalk?: () => void;
 }
 
-type Outcome = { ok: true; listing: string[]; output: string[]; summary: BuildResult['context'] } | { ok: false; error: Error & { path?: string; code?: string } };
+type Outcome =
+  | { ok: true; listing: string[]; output: string[]; summary: BuildResult['context'] }
+  | { ok: false; error: Error & { path?: string; code?: string } };
 
 interface Row {
   title: string;
@@ -159,15 +167,18 @@ const rows: Row[] = [
       return {};
     },
     then: (outcome) => {
-      assert.deepEqual(ok(outcome).listing, [
-        'directory ./' + 'd'.repeat(200),
-        'regular file ./-rf',
-        'regular file ./Dockerfile',
-        'regular file ./back\\slash.txt',
-        'regular file ./' + 'd'.repeat(200) + '/' + 'f'.repeat(200),
-        'regular file ./' + 'l'.repeat(196) + '.txt',
-        'regular file ./new\\nline.txt',
-      ].sort());
+      assert.deepEqual(
+        ok(outcome).listing,
+        [
+          'directory ./' + 'd'.repeat(200),
+          'regular file ./-rf',
+          'regular file ./Dockerfile',
+          'regular file ./back\\slash.txt',
+          'regular file ./' + 'd'.repeat(200) + '/' + 'f'.repeat(200),
+          'regular file ./' + 'l'.repeat(196) + '.txt',
+          'regular file ./new\\nline.txt',
+        ].sort(),
+      );
     },
   },
   {
@@ -179,7 +190,11 @@ const rows: Row[] = [
       return {};
     },
     then: (outcome) => {
-      assert.deepEqual(ok(outcome).listing, ['regular file ./Dockerfile', 'symbolic link ./loop1 -> loop2', 'symbolic link ./loop2 -> loop1']);
+      assert.deepEqual(ok(outcome).listing, [
+        'regular file ./Dockerfile',
+        'symbolic link ./loop1 -> loop2',
+        'symbolic link ./loop2 -> loop1',
+      ]);
       assert.equal(outcome.ok && outcome.summary.symlinksIncluded, 2);
     },
   },
@@ -194,8 +209,11 @@ const rows: Row[] = [
     then: (outcome, _dir, outside) => {
       const built = ok(outcome);
       assert.deepEqual(built.listing, ['regular file ./Dockerfile', `symbolic link ./leak -> ../${path.basename(outside)}/secret.txt`]);
-      assert.ok(!built.output.some((line) => line.includes('outside-secret-content')), 'the target\'s content reached the engine');
-      assert.ok(built.output.some((line) => /can't open '\/ctx\/leak'/.test(line)), `output: ${built.output.join('\n')}`);
+      assert.ok(!built.output.some((line) => line.includes('outside-secret-content')), "the target's content reached the engine");
+      assert.ok(
+        built.output.some((line) => /can't open '\/ctx\/leak'/.test(line)),
+        `output: ${built.output.join('\n')}`,
+      );
     },
   },
   {
@@ -220,7 +238,10 @@ const rows: Row[] = [
     },
     then: (outcome, _dir, outside) => {
       const built = ok(outcome);
-      assert.deepEqual(built.listing, ['regular file ./data.txt', `symbolic link ./Dockerfile -> ${path.join(outside, 'real.Dockerfile')}`]);
+      assert.deepEqual(built.listing, [
+        'regular file ./data.txt',
+        `symbolic link ./Dockerfile -> ${path.join(outside, 'real.Dockerfile')}`,
+      ]);
       assert.equal(built.summary.dockerfileOutsideContext, true);
       assert.match(built.summary.dockerfileName, /^\.synapse-dockerfile-[0-9a-f]{16}$/);
     },
@@ -248,7 +269,10 @@ const rows: Row[] = [
     },
     then: (outcome, dir) => {
       const error = failed(outcome);
-      assert.equal(error.message, `The Dockerfile ${path.join(dir, 'Dockerfile')} is a symbolic link to nowhere/Dockerfile, which does not exist.`);
+      assert.equal(
+        error.message,
+        `The Dockerfile ${path.join(dir, 'Dockerfile')} is a symbolic link to nowhere/Dockerfile, which does not exist.`,
+      );
     },
   },
   {
@@ -282,15 +306,24 @@ const rows: Row[] = [
     title: '.dockerignore with ! exceptions, `..`, `./` and leading `/`: the same files as the CLI',
     given: (dir) => {
       write(path.join(dir, 'Dockerfile'), LISTING_DOCKERFILE);
-      for (const file of ['secret.env', 'keep.env', 'abs.txt', 'sub/x.txt', 'sub/y.txt', 'logs/a.log', 'logs/keep.log', 'dot.txt']) write(path.join(dir, file), file);
-      write(path.join(dir, '.dockerignore'), `x/../secret.env\n../${path.basename(dir)}/dot.txt\n/abs.txt\n*.env\n!sub/../keep.env\nsub/\n!./sub/y.txt\nlogs/*\n!logs/../logs/keep.log\n./dot.txt\n`);
+      for (const file of ['secret.env', 'keep.env', 'abs.txt', 'sub/x.txt', 'sub/y.txt', 'logs/a.log', 'logs/keep.log', 'dot.txt'])
+        write(path.join(dir, file), file);
+      write(
+        path.join(dir, '.dockerignore'),
+        `x/../secret.env\n../${path.basename(dir)}/dot.txt\n/abs.txt\n*.env\n!sub/../keep.env\nsub/\n!./sub/y.txt\nlogs/*\n!logs/../logs/keep.log\n./dot.txt\n`,
+      );
       return {};
     },
     then: (outcome) => {
       // The CLI's /ctx for the same tree and patterns.
       assert.deepEqual(ok(outcome).listing, [
-        'directory ./logs', 'directory ./sub', 'regular file ./.dockerignore', 'regular file ./Dockerfile', 'regular file ./keep.env',
-        'regular file ./logs/keep.log', 'regular file ./sub/y.txt',
+        'directory ./logs',
+        'directory ./sub',
+        'regular file ./.dockerignore',
+        'regular file ./Dockerfile',
+        'regular file ./keep.env',
+        'regular file ./logs/keep.log',
+        'regular file ./sub/y.txt',
       ]);
     },
   },
@@ -308,7 +341,8 @@ const rows: Row[] = [
     },
   },
   {
-    title: 'a Dockerfile outside the context goes in under a generated name that /ctx never shows, nor a .dockerignore (as `docker build -f`)',
+    title:
+      'a Dockerfile outside the context goes in under a generated name that /ctx never shows, nor a .dockerignore (as `docker build -f`)',
     given: (dir, outside) => {
       write(path.join(outside, 'Build.dockerfile'), LISTING_DOCKERFILE);
       write(path.join(dir, 'app.txt'), 'app');
@@ -333,7 +367,10 @@ const rows: Row[] = [
       return {};
     },
     then: (outcome) => {
-      assert.deepEqual(ok(outcome).output.filter((line) => line.startsWith('mode ')), ['mode 664 gw', 'mode 400 ro', 'mode 775 d']);
+      assert.deepEqual(
+        ok(outcome).output.filter((line) => line.startsWith('mode ')),
+        ['mode 664 gw', 'mode 400 ro', 'mode 775 d'],
+      );
     },
   },
   {
@@ -344,7 +381,10 @@ const rows: Row[] = [
     },
     then: (outcome) => {
       const built = ok(outcome);
-      assert.ok(built.output.some((line) => line.trim() === '0'), `output: ${built.output.join('\n')}`);
+      assert.ok(
+        built.output.some((line) => line.trim() === '0'),
+        `output: ${built.output.join('\n')}`,
+      );
       assert.equal(built.summary.filesIncluded, 2); // the generated .dockerignore and Dockerfile
     },
   },
@@ -399,16 +439,33 @@ describe('hostile build contexts (real engine)', function () {
       janitor.add(tag);
       let outcome: Outcome;
       if (given.unprivileged) {
-        const result = await runUnprivileged({ mode: 'build', contextDir: given.contextDir ?? dir, dockerfile: given.dockerfile, dockerHost: stack.info.dockerHost, tag });
+        const result = await runUnprivileged({
+          mode: 'build',
+          contextDir: given.contextDir ?? dir,
+          dockerfile: given.dockerfile,
+          dockerHost: stack.info.dockerHost,
+          tag,
+        });
         outcome = result.ok
-          ? { ok: true, output: result.output, listing: listingFrom(result.output), summary: result.summary as unknown as BuildResult['context'] }
+          ? {
+              ok: true,
+              output: result.output,
+              listing: listingFrom(result.output),
+              summary: result.summary as unknown as BuildResult['context'],
+            }
           : { ok: false, error: Object.assign(new Error(result.error.message), result.error) };
       } else {
         const output: string[] = [];
         try {
           const result = await buildImage({
-            docker, endpoint: stack.endpoint, contextDir: given.contextDir ?? dir, dockerfile: given.dockerfile, tags: [tag], noCache: true,
-            onOutput: (line) => output.push(line), onContext: given.afterWalk,
+            docker,
+            endpoint: stack.endpoint,
+            contextDir: given.contextDir ?? dir,
+            dockerfile: given.dockerfile,
+            tags: [tag],
+            noCache: true,
+            onOutput: (line) => output.push(line),
+            onContext: given.afterWalk,
           });
           outcome = { ok: true, output, listing: listingFrom(output), summary: result.context };
         } catch (error) {
@@ -418,7 +475,16 @@ describe('hostile build contexts (real engine)', function () {
       row.then(outcome, dir, outside);
       if (!outcome.ok) {
         // Nothing was built under the tag.
-        assert.equal(await docker.getImage(tag).inspect().then(() => true, () => false), false);
+        assert.equal(
+          await docker
+            .getImage(tag)
+            .inspect()
+            .then(
+              () => true,
+              () => false,
+            ),
+          false,
+        );
       }
     });
   }
@@ -443,11 +509,17 @@ describe('hostile build contexts (real engine)', function () {
       })(),
       (error: unknown) => {
         assert.ok(error instanceof BuildContextError, `got ${String(error)}`);
-        assert.equal(error.message, `big.bin changed while the build context ${root} was being packed; build again once it stops changing.`);
+        assert.equal(
+          error.message,
+          `big.bin changed while the build context ${root} was being packed; build again once it stops changing.`,
+        );
         return true;
       },
     );
-    assert.equal(context.failure()?.message, `big.bin changed while the build context ${root} was being packed; build again once it stops changing.`);
+    assert.equal(
+      context.failure()?.message,
+      `big.bin changed while the build context ${root} was being packed; build again once it stops changing.`,
+    );
   });
 
   it('the unprivileged worker really cannot read a mode-000 file (the permission rows prove something)', async () => {

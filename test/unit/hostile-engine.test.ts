@@ -85,7 +85,8 @@ class HostileEngine {
   }
 }
 
-const lines = (...events: unknown[]): string => events.map((event) => (typeof event === 'string' ? event : JSON.stringify(event))).join('\n') + '\n';
+const lines = (...events: unknown[]): string =>
+  events.map((event) => (typeof event === 'string' ? event : JSON.stringify(event))).join('\n') + '\n';
 const pushed = (digest: unknown = GOOD_DIGEST) => ({ progressDetail: {}, aux: { Tag: 'v1', Digest: digest, Size: 527 } });
 const pullDone = [{ status: `Digest: ${GOOD_DIGEST}` }, { status: `Status: Downloaded newer image for ${REFERENCE}` }];
 
@@ -132,7 +133,10 @@ const STREAM_CASES: StreamCase[] = [
     name: '{"error":""}: an empty error still ends the operation',
     operation: 'push',
     body: lines({ error: '' }, pushed()),
-    expect: { error: 'DockerOperationError', message: `The push of ${REFERENCE} failed: The Docker engine reported an error without a message.` },
+    expect: {
+      error: 'DockerOperationError',
+      message: `The push of ${REFERENCE} failed: The Docker engine reported an error without a message.`,
+    },
   },
   {
     name: '{"message":"…"}: the engine\'s error-body shape inside a stream',
@@ -141,41 +145,59 @@ const STREAM_CASES: StreamCase[] = [
     expect: { error: 'DockerOperationError', message: `The pull of ${REFERENCE} failed: toomanyrequests: slow down` },
   },
   {
-    name: 'a non-JSON line (a proxy\'s page) is quoted',
+    name: "a non-JSON line (a proxy's page) is quoted",
     operation: 'push',
     body: lines('<html><body>502 Bad Gateway</body></html>', pushed()),
-    expect: { error: 'DockerOperationError', message: `The push of ${REFERENCE} failed: The Docker engine sent a line that is not a JSON object: <html><body>502 Bad Gateway</body></html>` },
+    expect: {
+      error: 'DockerOperationError',
+      message: `The push of ${REFERENCE} failed: The Docker engine sent a line that is not a JSON object: <html><body>502 Bad Gateway</body></html>`,
+    },
   },
   {
     name: 'JSON that is not an object ([1,2]) is not an event',
     operation: 'pull',
     body: lines('[1,2]', ...pullDone),
-    expect: { error: 'DockerOperationError', message: `The pull of ${REFERENCE} failed: The Docker engine sent a line that is not a JSON object: [1,2]` },
+    expect: {
+      error: 'DockerOperationError',
+      message: `The pull of ${REFERENCE} failed: The Docker engine sent a line that is not a JSON object: [1,2]`,
+    },
   },
   {
     name: 'a digest carrying a shell command is rejected, never returned',
     operation: 'push',
     body: lines(pushed('sha256:abc; rm -rf ~')),
-    expect: { error: 'DockerOperationError', message: `The push of ${REFERENCE} failed: The Docker engine reported a digest that is not a sha256 digest: "sha256:abc; rm -rf ~"` },
+    expect: {
+      error: 'DockerOperationError',
+      message: `The push of ${REFERENCE} failed: The Docker engine reported a digest that is not a sha256 digest: "sha256:abc; rm -rf ~"`,
+    },
   },
   {
     name: 'a digest in upper case hex is rejected',
     operation: 'push',
     body: lines(pushed(`sha256:${'A'.repeat(64)}`)),
-    expect: { error: 'DockerOperationError', message: `The push of ${REFERENCE} failed: The Docker engine reported a digest that is not a sha256 digest: "sha256:${'A'.repeat(64)}"` },
+    expect: {
+      error: 'DockerOperationError',
+      message: `The push of ${REFERENCE} failed: The Docker engine reported a digest that is not a sha256 digest: "sha256:${'A'.repeat(64)}"`,
+    },
   },
   {
     name: 'a digest that is not a string ({"Digest":42}) is rejected',
     operation: 'push',
     body: lines(pushed(42)),
-    expect: { error: 'DockerOperationError', message: `The push of ${REFERENCE} failed: The Docker engine reported a digest that is not a sha256 digest: 42` },
+    expect: {
+      error: 'DockerOperationError',
+      message: `The push of ${REFERENCE} failed: The Docker engine reported a digest that is not a sha256 digest: 42`,
+    },
   },
   {
     name: 'a pull\'s "Digest:" status with a bad digest is rejected',
     operation: 'pull',
     body: lines({ status: 'Digest: sha256:zz`touch /tmp/x`' }, { status: `Status: Downloaded newer image for ${REFERENCE}` }),
     // (The digest is the status's word after "Digest:"; the rest of the line is not part of it.)
-    expect: { error: 'DockerOperationError', message: `The pull of ${REFERENCE} failed: The Docker engine reported a digest that is not a sha256 digest: "sha256:zz\`touch"` },
+    expect: {
+      error: 'DockerOperationError',
+      message: `The pull of ${REFERENCE} failed: The Docker engine reported a digest that is not a sha256 digest: "sha256:zz\`touch"`,
+    },
   },
   {
     name: 'a push stream that ends without the final aux event',
@@ -193,7 +215,10 @@ const STREAM_CASES: StreamCase[] = [
     name: 'truncated JSON at the end of the stream',
     operation: 'push',
     body: lines(pushed()) + '{"status":"Pushing","id":"cccc',
-    expect: { error: 'DockerOperationError', message: `The push of ${REFERENCE} failed: The answer of the Docker engine ended in the middle of a line: {"status":"Pushing","id":"cccc` },
+    expect: {
+      error: 'DockerOperationError',
+      message: `The push of ${REFERENCE} failed: The answer of the Docker engine ended in the middle of a line: {"status":"Pushing","id":"cccc`,
+    },
   },
   {
     name: 'a byte order mark before the first event is ignored',
@@ -210,7 +235,13 @@ const STREAM_CASES: StreamCase[] = [
   {
     name: 'unknown event types and fields are ignored',
     operation: 'push',
-    body: lines({ foo: 1 }, { aux: { Other: true } }, { status: 'Something new', id: 'not-a-layer' }, { status: 'Zapping', id: 'dddddddddddd', progressDetail: { current: -5, total: 'x' } }, pushed()),
+    body: lines(
+      { foo: 1 },
+      { aux: { Other: true } },
+      { status: 'Something new', id: 'not-a-layer' },
+      { status: 'Zapping', id: 'dddddddddddd', progressDetail: { current: -5, total: 'x' } },
+      pushed(),
+    ),
     expect: { digest: GOOD_DIGEST },
   },
   {
@@ -222,7 +253,10 @@ const STREAM_CASES: StreamCase[] = [
       yield '"}\n';
       yield lines(pushed());
     },
-    expect: { error: 'DockerOperationError', message: `The push of ${REFERENCE} failed: The Docker engine sent a line of more than 1048576 characters that is not output: {"status":"${'x'.repeat(200 - 11)}…` },
+    expect: {
+      error: 'DockerOperationError',
+      message: `The push of ${REFERENCE} failed: The Docker engine sent a line of more than 1048576 characters that is not output: {"status":"${'x'.repeat(200 - 11)}…`,
+    },
   },
 ];
 
@@ -299,7 +333,12 @@ describe('hostile engine streams (a crafted engine on a loopback socket, the rea
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     const started = Date.now();
     try {
-      const result = await buildImage({ docker: docker(), contextDir: context(), tags: [REFERENCE], onOutput: (line) => output.push(line) });
+      const result = await buildImage({
+        docker: docker(),
+        contextDir: context(),
+        tags: [REFERENCE],
+        onOutput: (line) => output.push(line),
+      });
       assert.equal(result.imageId, GOOD_ID);
     } finally {
       clearInterval(sampler);
@@ -338,11 +377,12 @@ describe('hostile engine streams (a crafted engine on a loopback socket, the rea
     engine.body = lines({ stream: 'Step 1/1 : FROM scratch\n' }, { aux: { ID: 'sha256:../../etc/passwd' } });
     await assert.rejects(buildImage({ docker: docker(), contextDir: context(), tags: [REFERENCE] }), {
       name: 'BuildFailedError',
-      message: 'The build failed at Step 1/1 : FROM scratch: The Docker engine reported an image id that is not a sha256 digest: "sha256:../../etc/passwd"',
+      message:
+        'The build failed at Step 1/1 : FROM scratch: The Docker engine reported an image id that is not a sha256 digest: "sha256:../../etc/passwd"',
     });
   });
 
-  it('build: a stream that ends without an image id never falls back to the tag\'s old image', async () => {
+  it("build: a stream that ends without an image id never falls back to the tag's old image", async () => {
     engine.body = lines({ stream: 'Step 1/2 : FROM scratch\n' });
     await assert.rejects(buildImage({ docker: docker(), contextDir: context(), tags: [REFERENCE] }), {
       name: 'DockerOperationError',
@@ -392,18 +432,36 @@ const HOST_CASES: HostCase[] = [
   { host: 'tcp://10.0.0.5:2376', env: { DOCKER_TLS_VERIFY: '1' }, expect: { transport: 'tls', shownHost: '10.0.0.5:2376' } },
   { host: 'https://10.0.0.5:2376', expect: { transport: 'tls', shownHost: '10.0.0.5:2376' } },
   { host: 'tcp://', expect: { error: 'The Docker host "tcp://" names no host (expected tcp://host:port).' } },
-  { host: 'unix://docker.sock', expect: { error: 'The Docker host "unix://docker.sock" names no absolute socket path (expected unix:///path/to/docker.sock).' } },
+  {
+    host: 'unix://docker.sock',
+    expect: { error: 'The Docker host "unix://docker.sock" names no absolute socket path (expected unix:///path/to/docker.sock).' },
+  },
   { host: 'unix://', expect: { error: 'The Docker host "unix://" names no absolute socket path (expected unix:///path/to/docker.sock).' } },
   { host: 'ssh://me@build.example:2222', expect: { error: SSH_REFUSAL('ssh://me@build.example:2222', 'me@build.example -p 2222') } },
   { host: 'ssh://build.example', expect: { error: SSH_REFUSAL('ssh://build.example', 'build.example') } },
-  { host: 'docker.sock', expect: { error: 'The Docker host "docker.sock" is not a URL (expected unix:///path, npipe:////./pipe/name, tcp://host:port).' } },
-  { host: '::::', expect: { error: 'The Docker host "::::" is not a URL (expected unix:///path, npipe:////./pipe/name, tcp://host:port).' } },
-  { host: 'ftp://127.0.0.1:21', expect: { error: 'Unsupported Docker host "ftp://127.0.0.1:21" (expected unix:///path, npipe:////./pipe/name, tcp://host:port).' } },
+  {
+    host: 'docker.sock',
+    expect: { error: 'The Docker host "docker.sock" is not a URL (expected unix:///path, npipe:////./pipe/name, tcp://host:port).' },
+  },
+  {
+    host: '::::',
+    expect: { error: 'The Docker host "::::" is not a URL (expected unix:///path, npipe:////./pipe/name, tcp://host:port).' },
+  },
+  {
+    host: 'ftp://127.0.0.1:21',
+    expect: { error: 'Unsupported Docker host "ftp://127.0.0.1:21" (expected unix:///path, npipe:////./pipe/name, tcp://host:port).' },
+  },
 ];
 
 describe('hostile DOCKER_HOST values (the real resolver and client factory)', () => {
   for (const testCase of HOST_CASES) {
-    const label = `${testCase.host}${testCase.env ? ` with ${Object.entries(testCase.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
+    const label = `${testCase.host}${
+      testCase.env
+        ? ` with ${Object.entries(testCase.env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`
+        : ''
+    }`;
     it(`${label} → ${'error' in testCase.expect ? 'refused' : testCase.expect.transport}`, async () => {
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-home-'));
       try {

@@ -47,146 +47,230 @@ const notJson = (path: string, status: number, type: string, excerpt: string) =>
   `Synapse (or a proxy in between) answered GET ${path} with something that is not JSON (HTTP ${status}, content type ${type}): "${excerpt}".`;
 const tooLarge = (path: string) => `Synapse (or a proxy in between) answered GET ${path} with more than 8 MiB; the answer was not read.`;
 
-const PROXY_PAGE = '<!DOCTYPE html><html><head><title>Corporate proxy: sign in</title></head><body><form action="/login"></form></body></html>';
+const PROXY_PAGE =
+  '<!DOCTYPE html><html><head><title>Corporate proxy: sign in</title></head><body><form action="/login"></form></body></html>';
 const LONG_PAGE = `<html>\n  <body>\n\t<h1>502 Bad Gateway</h1>\n${'<p>upstream went away</p>\n'.repeat(20)}</body></html>`;
 
 const CASES: HostileCase[] = [
   {
     name: 'a proxy’s HTML sign-in page with 200',
-    path: PROJECTS, respond: { contentType: 'text/html; charset=utf-8', body: PROXY_PAGE }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: 'text/html; charset=utf-8', body: PROXY_PAGE },
+    call: listProjects,
     expect: { message: notJson(PROJECTS, 200, 'text/html; charset=utf-8', `${PROXY_PAGE.slice(0, 120)}…`) },
   },
   {
     name: 'a long HTML page: whitespace collapsed, excerpt shortened',
-    path: PROFILE, respond: { contentType: 'text/html', body: LONG_PAGE }, call: profile,
+    path: PROFILE,
+    respond: { contentType: 'text/html', body: LONG_PAGE },
+    call: profile,
     expect: { message: notJson(PROFILE, 200, 'text/html', `${LONG_PAGE.replace(/\s+/g, ' ').slice(0, 120)}…`) },
   },
   {
     name: 'truncated JSON',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, body: '{"results":[{"id":"syn1000001","na' }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, body: '{"results":[{"id":"syn1000001","na' },
+    call: listProjects,
     expect: { message: notJson(PROJECTS, 200, JSON_TYPE, '{"results":[{"id":"syn1000001","na') },
   },
   {
     name: 'control characters and invalid UTF-8 never reach the message',
-    path: PROFILE, respond: { contentType: 'application/octet-stream', body: 'PK\u0003\u0004\u0000\u0000\u001b[31mred\u0007\ufffd' }, call: profile,
+    path: PROFILE,
+    respond: { contentType: 'application/octet-stream', body: 'PK\u0003\u0004\u0000\u0000\u001b[31mred\u0007\ufffd' },
+    call: profile,
     expect: { message: notJson(PROFILE, 200, 'application/octet-stream', 'PK [31mred \ufffd') },
   },
   {
     name: '{} where a project list belongs',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, body: '{}' }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, body: '{}' },
+    call: listProjects,
     expect: { message: shape('GET', PROJECTS, 'results is not a list.') },
   },
   {
     name: 'null where a profile belongs',
-    path: PROFILE, respond: { contentType: JSON_TYPE, body: 'null' }, call: profile,
+    path: PROFILE,
+    respond: { contentType: JSON_TYPE, body: 'null' },
+    call: profile,
     expect: { message: shape('GET', PROFILE, 'the answer is not a JSON object.') },
   },
   {
     name: '{"results":null}',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, body: '{"results":null}' }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, body: '{"results":null}' },
+    call: listProjects,
     expect: { message: shape('GET', PROJECTS, 'results is not a list.') },
   },
   {
     name: 'results is an object, not a list',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, body: '{"results":{"id":"syn1000001","name":"A"}}' }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, body: '{"results":{"id":"syn1000001","name":"A"}}' },
+    call: listProjects,
     expect: { message: shape('GET', PROJECTS, 'results is not a list.') },
   },
   {
     name: 'a list item that is a number',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, body: '{"results":[{"id":"syn1000001","name":"A"},42]}' }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, body: '{"results":[{"id":"syn1000001","name":"A"},42]}' },
+    call: listProjects,
     expect: { message: shape('GET', PROJECTS, 'results[1] is not an object.') },
   },
   {
     name: 'a project id that is a number',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, body: '{"results":[{"id":1000001,"name":"A"}]}' }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, body: '{"results":[{"id":1000001,"name":"A"}]}' },
+    call: listProjects,
     expect: { message: shape('GET', PROJECTS, 'results[0].id is not a string.') },
   },
   {
     name: 'nextPageToken that is a number',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, body: '{"results":[],"nextPageToken":50}' }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, body: '{"results":[],"nextPageToken":50}' },
+    call: listProjects,
     expect: { message: shape('GET', PROJECTS, 'nextPageToken is not a string.') },
   },
   {
     name: 'nextPageToken null is the last page (as if absent)',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, body: '{"results":[{"id":"syn1","name":"A","lastActivity":null}],"nextPageToken":null}' },
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, body: '{"results":[{"id":"syn1","name":"A","lastActivity":null}],"nextPageToken":null}' },
     call: listProjects,
-    expect: { accepted: (page) => assert.deepEqual(page, { items: [{ id: 'syn1', name: 'A', lastActivity: undefined, modifiedOn: undefined }], nextPageToken: undefined }) },
+    expect: {
+      accepted: (page) =>
+        assert.deepEqual(page, {
+          items: [{ id: 'syn1', name: 'A', lastActivity: undefined, modifiedOn: undefined }],
+          nextPageToken: undefined,
+        }),
+    },
   },
   {
     name: 'an entity header without its type',
-    path: CHILDREN, method: 'POST', respond: { contentType: JSON_TYPE, body: '{"page":[{"id":"syn1000101","name":"aligner"}]}' },
+    path: CHILDREN,
+    method: 'POST',
+    respond: { contentType: JSON_TYPE, body: '{"page":[{"id":"syn1000101","name":"aligner"}]}' },
     call: (client) => client.listDockerRepositoryHeaders('syn1000001'),
     expect: { message: shape('POST', CHILDREN, 'page[0].type is not a string.') },
   },
   {
     name: 'a Docker repository without isManaged',
     path: ENTITY,
-    respond: { contentType: JSON_TYPE, body: JSON.stringify({ id: 'syn1000101', name: 'syn1000101', concreteType: 'org.sagebionetworks.repo.model.docker.DockerRepository', repositoryName: 'x/y' }) },
+    respond: {
+      contentType: JSON_TYPE,
+      body: JSON.stringify({
+        id: 'syn1000101',
+        name: 'syn1000101',
+        concreteType: 'org.sagebionetworks.repo.model.docker.DockerRepository',
+        repositoryName: 'x/y',
+      }),
+    },
     call: (client) => client.getEntity('syn1000101'),
     expect: { message: shape('GET', ENTITY, 'isManaged is not true or false.') },
   },
   {
     name: 'a tag whose digest is null',
-    path: TAGS, respond: { contentType: JSON_TYPE, body: '{"totalNumberOfResults":1,"results":[{"tag":"v1","digest":null,"createdOn":"2024-01-01T00:00:00.000Z"}]}' },
+    path: TAGS,
+    respond: {
+      contentType: JSON_TYPE,
+      body: '{"totalNumberOfResults":1,"results":[{"tag":"v1","digest":null,"createdOn":"2024-01-01T00:00:00.000Z"}]}',
+    },
     call: (client) => client.listDockerTags('syn1000101', { limit: 10, offset: 0 }),
     expect: { message: shape('GET', TAGS, 'results[0].digest is not a string.') },
   },
   {
     name: 'a permission flag that is a string',
     path: PERMISSIONS,
-    respond: { contentType: JSON_TYPE, body: JSON.stringify({ canView: 'yes', canEdit: true, canCertifiedUserEdit: true, canAddChild: true, canCertifiedUserAddChild: true, canDownload: true, isCertifiedUser: true }) },
+    respond: {
+      contentType: JSON_TYPE,
+      body: JSON.stringify({
+        canView: 'yes',
+        canEdit: true,
+        canCertifiedUserEdit: true,
+        canAddChild: true,
+        canCertifiedUserAddChild: true,
+        canDownload: true,
+        isCertifiedUser: true,
+      }),
+    },
     call: (client) => client.getPermissions('syn1000001'),
     expect: { message: shape('GET', PERMISSIONS, 'canView is not true or false.') },
   },
   {
     name: 'a JSON string where a profile belongs',
-    path: PROFILE, respond: { contentType: JSON_TYPE, body: '"alice"' }, call: profile,
+    path: PROFILE,
+    respond: { contentType: JSON_TYPE, body: '"alice"' },
+    call: profile,
     expect: { message: shape('GET', PROFILE, 'the answer is not a JSON object.') },
   },
   {
     name: 'a JSON list where a profile belongs',
-    path: PROFILE, respond: { contentType: JSON_TYPE, body: '[{"ownerId":"3400001","userName":"alice"}]' }, call: profile,
+    path: PROFILE,
+    respond: { contentType: JSON_TYPE, body: '[{"ownerId":"3400001","userName":"alice"}]' },
+    call: profile,
     expect: { message: shape('GET', PROFILE, 'the answer is not a JSON object.') },
   },
   {
     name: 'an empty body on 200',
-    path: PROFILE, respond: { contentType: JSON_TYPE, body: '' }, call: profile,
+    path: PROFILE,
+    respond: { contentType: JSON_TYPE, body: '' },
+    call: profile,
     expect: { message: `Synapse (or a proxy in between) answered GET ${PROFILE} with an empty body (HTTP 200) where JSON was expected.` },
   },
   {
     name: '204 No Content where JSON is expected',
-    path: PROFILE, respond: { status: 204 }, call: profile,
+    path: PROFILE,
+    respond: { status: 204 },
+    call: profile,
     expect: { message: `Synapse (or a proxy in between) answered GET ${PROFILE} with an empty body (HTTP 204) where JSON was expected.` },
   },
   {
     // JSON is judged by parsing, not by the label; the shape is still checked.
     name: 'valid JSON labelled text/plain is accepted',
-    path: PROFILE, respond: { contentType: 'text/plain', body: '{"ownerId":"3400001","userName":"alice","emails":["alice@example.org"]}' }, call: profile,
-    expect: { accepted: (value) => assert.deepEqual(value, { ownerId: '3400001', userName: 'alice', firstName: undefined, lastName: undefined, emails: ['alice@example.org'] }) },
+    path: PROFILE,
+    respond: { contentType: 'text/plain', body: '{"ownerId":"3400001","userName":"alice","emails":["alice@example.org"]}' },
+    call: profile,
+    expect: {
+      accepted: (value) =>
+        assert.deepEqual(value, {
+          ownerId: '3400001',
+          userName: 'alice',
+          firstName: undefined,
+          lastName: undefined,
+          emails: ['alice@example.org'],
+        }),
+    },
   },
   {
     name: 'valid JSON without any content type is accepted',
-    path: PROFILE, respond: { body: '{"ownerId":"3400001","userName":"alice"}' }, call: profile,
+    path: PROFILE,
+    respond: { body: '{"ownerId":"3400001","userName":"alice"}' },
+    call: profile,
     expect: { accepted: (value) => assert.equal((value as { userName: string }).userName, 'alice') },
   },
   {
     name: 'a profile with emails that are not strings',
-    path: PROFILE, respond: { contentType: JSON_TYPE, body: '{"ownerId":"3400001","userName":"alice","emails":[{"address":"a@b"}]}' }, call: profile,
+    path: PROFILE,
+    respond: { contentType: JSON_TYPE, body: '{"ownerId":"3400001","userName":"alice","emails":[{"address":"a@b"}]}' },
+    call: profile,
     expect: { message: shape('GET', PROFILE, 'emails[0] is not a string.') },
   },
   {
     name: 'a body just over the cap, with Content-Length: refused unread',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, bodyBytes: DEFAULT_MAX_BODY_BYTES + 1 }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, bodyBytes: DEFAULT_MAX_BODY_BYTES + 1 },
+    call: listProjects,
     expect: { message: tooLarge(PROJECTS) },
   },
   {
     name: 'a 300 MB chunked body: reading stops at the cap',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, bodyBytes: 300 * 1000 * 1000, contentLength: false }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, bodyBytes: 300 * 1000 * 1000, contentLength: false },
+    call: listProjects,
     expect: { message: tooLarge(PROJECTS) },
   },
   {
     name: 'a body just under the cap is read (and its shape checked)',
-    path: PROJECTS, respond: { contentType: JSON_TYPE, bodyBytes: DEFAULT_MAX_BODY_BYTES - 1, contentLength: false }, call: listProjects,
+    path: PROJECTS,
+    respond: { contentType: JSON_TYPE, bodyBytes: DEFAULT_MAX_BODY_BYTES - 1, contentLength: false },
+    call: listProjects,
     expect: { message: shape('GET', PROJECTS, 'results[0] is not an object.') },
   },
 ];
@@ -225,9 +309,17 @@ describe('hostile Synapse answers', function () {
   it('keeps the token out of the excerpt when a proxy echoes the request headers', async () => {
     const token = sandbox().token('alice');
     await sandbox().admin('POST', 'respond', {
-      pathPrefix: PROFILE, status: 200, contentType: 'text/html', body: `<pre>Authorization: Bearer ${token}</pre>`,
+      pathPrefix: PROFILE,
+      status: 200,
+      contentType: 'text/html',
+      body: `<pre>Authorization: Bearer ${token}</pre>`,
     });
-    const error = await clientFor().getUserProfile().then(() => assert.fail('expected an error'), (e: SynapseError) => e);
+    const error = await clientFor()
+      .getUserProfile()
+      .then(
+        () => assert.fail('expected an error'),
+        (e: SynapseError) => e,
+      );
     assert.equal(error.message, notJson(PROFILE, 200, 'text/html', '<pre>Authorization: Bearer [redacted token]</pre>'));
     assert.ok(!error.message.includes(token.split('.')[2]), 'not even the signature');
   });
@@ -245,7 +337,13 @@ describe('hostile Synapse answers', function () {
       peakBuffers = Math.max(peakBuffers, now.arrayBuffers);
     }, 2);
     const bodyBytes = 300 * 1000 * 1000;
-    await sandbox().admin('POST', 'respond', { pathPrefix: PROJECTS, status: 200, contentType: JSON_TYPE, bodyBytes, contentLength: false });
+    await sandbox().admin('POST', 'respond', {
+      pathPrefix: PROJECTS,
+      status: 200,
+      contentType: JSON_TYPE,
+      bodyBytes,
+      contentLength: false,
+    });
     const started = Date.now();
     await assert.rejects(client.listProjects({}), (e: SynapseError) => e.message === tooLarge(PROJECTS));
     const elapsed = Date.now() - started;
@@ -253,16 +351,19 @@ describe('hostile Synapse answers', function () {
     global.gc?.();
     const after = process.memoryUsage();
     const growth = (peakRss - before.rss) / MB;
-    console.log(`      300 MB body refused after ${elapsed} ms: rss ${(before.rss / MB).toFixed(0)} MB → peak ${(peakRss / MB).toFixed(0)} MB` +
-      ` (+${growth.toFixed(1)} MB) → ${(after.rss / MB).toFixed(0)} MB after; array buffers peak +${((peakBuffers - before.arrayBuffers) / MB).toFixed(1)} MB;` +
-      ` heap ${(before.heapUsed / MB).toFixed(1)} → ${(after.heapUsed / MB).toFixed(1)} MB`);
+    console.log(
+      `      300 MB body refused after ${elapsed} ms: rss ${(before.rss / MB).toFixed(0)} MB → peak ${(peakRss / MB).toFixed(0)} MB` +
+        ` (+${growth.toFixed(1)} MB) → ${(after.rss / MB).toFixed(0)} MB after; array buffers peak +${((peakBuffers - before.arrayBuffers) / MB).toFixed(1)} MB;` +
+        ` heap ${(before.heapUsed / MB).toFixed(1)} → ${(after.heapUsed / MB).toFixed(1)} MB`,
+    );
     assert.ok(growth < 64, `rss grew by ${growth.toFixed(1)} MB while refusing a 300 MB body`);
   });
 
   it('the tree shows what is wrong with the answer, with Retry, and loads once Synapse answers properly', async () => {
     const client = clientFor();
     const model = new ProjectsTreeModel({
-      client: async () => client, pinnedProjects: () => [],
+      client: async () => client,
+      pinnedProjects: () => [],
       settings: () => ({ projectFilter: 'ALL', projectSort: 'LAST_ACTIVITY', tagSort: 'CREATED_ON', registry: TEST_REGISTRY }),
     });
     await sandbox().admin('POST', 'respond', { pathPrefix: PROJECTS, status: 200, contentType: JSON_TYPE, body: '{}' });

@@ -36,10 +36,24 @@ describe('Layers and the lazy Docker bundle', function () {
       logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
-    assert.ok(inputs.some((input) => input.endsWith('src/extension.ts')), 'the check must see the extension entry');
-    assert.ok(inputs.some((input) => input.includes('src/host/dockerAccess.ts')), 'the lazy loader is part of the extension bundle');
-    assert.deepEqual(inputs.filter((input) => DOCKER_ONLY.test(input)), [], 'Docker packages must stay in dist/docker.js');
-    assert.deepEqual(inputs.filter((input) => /src[\\/]core[\\/]docker[\\/]/.test(input)), [], 'src/core/docker is dist/docker.js: only type imports of it from the extension');
+    assert.ok(
+      inputs.some((input) => input.endsWith('src/extension.ts')),
+      'the check must see the extension entry',
+    );
+    assert.ok(
+      inputs.some((input) => input.includes('src/host/dockerAccess.ts')),
+      'the lazy loader is part of the extension bundle',
+    );
+    assert.deepEqual(
+      inputs.filter((input) => DOCKER_ONLY.test(input)),
+      [],
+      'Docker packages must stay in dist/docker.js',
+    );
+    assert.deepEqual(
+      inputs.filter((input) => /src[\\/]core[\\/]docker[\\/]/.test(input)),
+      [],
+      'src/core/docker is dist/docker.js: only type imports of it from the extension',
+    );
     const text = result.outputFiles.map((file) => file.text).join('\n');
     assert.match(text, /require\(["']\.\/docker\.js["']\)/, 'dist/docker.js is required at run time, by name');
   });
@@ -58,40 +72,95 @@ describe('Layers and the lazy Docker bundle', function () {
       logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
-    for (const name of ['dockerode', 'docker-modem', 'tar-fs']) assert.ok(inputs.some((input) => input.includes(`node_modules/${name}/`)), `dist/docker.js bundles ${name}`);
+    for (const name of ['dockerode', 'docker-modem', 'tar-fs'])
+      assert.ok(
+        inputs.some((input) => input.includes(`node_modules/${name}/`)),
+        `dist/docker.js bundles ${name}`,
+      );
   });
 
   function lint(code: string, file: string): string[] {
     const linter = new Linter({ configType: 'flat' });
     const messages = linter.verify(
       code,
-      [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser as Linter.Parser }, plugins: { layers: layers as never }, rules: { 'layers/one-way': 'error', 'layers/lazy-docker': 'error' } }],
+      [
+        {
+          files: ['**/*.ts'],
+          languageOptions: { parser: tseslint.parser as Linter.Parser },
+          plugins: { layers: layers as never },
+          rules: { 'layers/one-way': 'error', 'layers/lazy-docker': 'error' },
+        },
+      ],
       { filename: join(ROOT, file) },
     );
     return messages.map((message) => `${message.ruleId}: ${message.message}`);
   }
 
   it('lint refuses an upward import (host → flows, ui → commands, core → host) and allows downward ones', () => {
-    assert.match(lint("import { pushReference } from '../flows/transferFlow';\nvoid pushReference;", 'src/host/probe.ts').join('\n'), /layers\/one-way: host must not import flows/);
-    assert.match(lint("import { pushImageCommand } from '../commands/pushImage';\nvoid pushImageCommand;", 'src/ui/probe.ts').join('\n'), /ui must not import commands/);
-    assert.match(lint("import { DockerAccess } from '../../host/dockerAccess';\nvoid DockerAccess;", 'src/core/tree/probe.ts').join('\n'), /core must not import host/);
-    assert.match(lint("import { ProjectsTreeProvider } from '../tree/provider';\nvoid ProjectsTreeProvider;", 'src/ui/probe.ts').join('\n'), /ui must not import tree/);
-    assert.deepEqual(lint("import { pushReference } from '../flows/transferFlow';\nimport { CONTEXT_KEYS } from './ids';\nvoid [pushReference, CONTEXT_KEYS];", 'src/commands/probe.ts'), []);
-    assert.deepEqual(lint("import { CONTEXT_VALUES } from '../commands/ids';\nimport { DockerAccess } from '../host/dockerAccess';\nvoid [CONTEXT_VALUES, DockerAccess];", 'src/tree/probe.ts'), []);
-    assert.match(lint("import { readSettings } from './host/settings';\nvoid readSettings;", 'src/services.ts').join('\n'), /services\.ts imports types only/);
+    assert.match(
+      lint("import { pushReference } from '../flows/transferFlow';\nvoid pushReference;", 'src/host/probe.ts').join('\n'),
+      /layers\/one-way: host must not import flows/,
+    );
+    assert.match(
+      lint("import { pushImageCommand } from '../commands/pushImage';\nvoid pushImageCommand;", 'src/ui/probe.ts').join('\n'),
+      /ui must not import commands/,
+    );
+    assert.match(
+      lint("import { DockerAccess } from '../../host/dockerAccess';\nvoid DockerAccess;", 'src/core/tree/probe.ts').join('\n'),
+      /core must not import host/,
+    );
+    assert.match(
+      lint("import { ProjectsTreeProvider } from '../tree/provider';\nvoid ProjectsTreeProvider;", 'src/ui/probe.ts').join('\n'),
+      /ui must not import tree/,
+    );
+    assert.deepEqual(
+      lint(
+        "import { pushReference } from '../flows/transferFlow';\nimport { CONTEXT_KEYS } from './ids';\nvoid [pushReference, CONTEXT_KEYS];",
+        'src/commands/probe.ts',
+      ),
+      [],
+    );
+    assert.deepEqual(
+      lint(
+        "import { CONTEXT_VALUES } from '../commands/ids';\nimport { DockerAccess } from '../host/dockerAccess';\nvoid [CONTEXT_VALUES, DockerAccess];",
+        'src/tree/probe.ts',
+      ),
+      [],
+    );
+    assert.match(
+      lint("import { readSettings } from './host/settings';\nvoid readSettings;", 'src/services.ts').join('\n'),
+      /services\.ts imports types only/,
+    );
   });
 
   it('lint refuses a runtime import of src/core/docker outside it, and allows type imports and the module itself', () => {
-    assert.match(lint("import { pushImage } from '../core/docker';\nvoid pushImage;", 'src/flows/probe.ts').join('\n'), /layers\/lazy-docker/);
-    assert.match(lint("import { tagImage } from '../core/docker/operations';\nvoid tagImage;", 'src/host/probe.ts').join('\n'), /layers\/lazy-docker/);
+    assert.match(
+      lint("import { pushImage } from '../core/docker';\nvoid pushImage;", 'src/flows/probe.ts').join('\n'),
+      /layers\/lazy-docker/,
+    );
+    assert.match(
+      lint("import { tagImage } from '../core/docker/operations';\nvoid tagImage;", 'src/host/probe.ts').join('\n'),
+      /layers\/lazy-docker/,
+    );
     assert.match(lint("export { pingDocker } from '../core/docker/engine';", 'src/host/probe.ts').join('\n'), /layers\/lazy-docker/);
     assert.match(lint("void import('../core/docker');", 'src/host/probe.ts').join('\n'), /layers\/lazy-docker/);
-    assert.deepEqual(lint("import type { LocalImage } from '../core/docker';\nimport { type TransferProgress } from '../core/docker/progress';\nexport type X = [LocalImage, TransferProgress];", 'src/ui/probe.ts'), []);
-    assert.deepEqual(lint("import { RegistryDeniedError } from './operations';\nvoid RegistryDeniedError;", 'src/core/docker/probe.ts'), []);
+    assert.deepEqual(
+      lint(
+        "import type { LocalImage } from '../core/docker';\nimport { type TransferProgress } from '../core/docker/progress';\nexport type X = [LocalImage, TransferProgress];",
+        'src/ui/probe.ts',
+      ),
+      [],
+    );
+    assert.deepEqual(
+      lint("import { RegistryDeniedError } from './operations';\nvoid RegistryDeniedError;", 'src/core/docker/probe.ts'),
+      [],
+    );
   });
 
   it('the folder import graph of src/ has no cycle (scripts/import-graph.mjs)', () => {
-    const graph = JSON.parse(execFileSync(process.execPath, [join(ROOT, 'scripts/import-graph.mjs'), '--json'], { cwd: ROOT, encoding: 'utf8' })) as { cycles: string[][]; edges: unknown[] };
+    const graph = JSON.parse(
+      execFileSync(process.execPath, [join(ROOT, 'scripts/import-graph.mjs'), '--json'], { cwd: ROOT, encoding: 'utf8' }),
+    ) as { cycles: string[][]; edges: unknown[] };
     assert.ok(graph.edges.length > 20, 'the graph must see the imports');
     assert.deepEqual(graph.cycles, []);
   });
@@ -101,12 +170,18 @@ describe('Layers and the lazy Docker bundle', function () {
       contributes: { commands: Array<{ command: string }>; menus: Record<string, Array<{ command: string; when?: string }>> };
     };
     assert.deepEqual(manifest.contributes.commands.map((c) => c.command).sort(), [...COMMAND_IDS].sort());
-    const values = Object.values(CONTEXT_VALUES).flatMap((value) => (typeof value === 'function' ? [value('info'), value('warning'), value('error')] : [value]));
+    const values = Object.values(CONTEXT_VALUES).flatMap((value) =>
+      typeof value === 'function' ? [value('info'), value('warning'), value('error')] : [value],
+    );
     for (const [menu, items] of Object.entries(manifest.contributes.menus)) {
       for (const item of items) {
         assert.ok((COMMAND_IDS as readonly string[]).includes(item.command), `${menu}: unknown command ${item.command}`);
         const test = /viewItem =~ \/(.+?)\/(?:\s|$)/.exec(item.when ?? '')?.[1];
-        if (test) assert.ok(values.some((value) => new RegExp(test.replace(/\\\\/g, '\\')).test(value)), `${menu} ${item.command}: ${test} matches no tree context value`);
+        if (test)
+          assert.ok(
+            values.some((value) => new RegExp(test.replace(/\\\\/g, '\\')).test(value)),
+            `${menu} ${item.command}: ${test} matches no tree context value`,
+          );
       }
     }
   });

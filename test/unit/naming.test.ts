@@ -72,8 +72,14 @@ describe('naming: parsing and formatting image references', () => {
   it('synapseImageName builds a name and throws a NameError for invalid parts', () => {
     assert.equal(synapseImageName(REGISTRY, 'syn123', 'my-tool', 'v1'), 'docker.synapse.org/syn123/my-tool:v1');
     assert.equal(synapseImageName('localhost:5000', 'syn1', 'a/b'), 'localhost:5000/syn1/a/b');
-    assert.throws(() => synapseImageName(REGISTRY, 'syn123', 'My-tool'), (e: unknown) => e instanceof NameError && e.rule === 'uppercase');
-    assert.throws(() => synapseImageName(REGISTRY, 'project', 'x'), (e: unknown) => e instanceof NameError && e.rule === 'synid');
+    assert.throws(
+      () => synapseImageName(REGISTRY, 'syn123', 'My-tool'),
+      (e: unknown) => e instanceof NameError && e.rule === 'uppercase',
+    );
+    assert.throws(
+      () => synapseImageName(REGISTRY, 'project', 'x'),
+      (e: unknown) => e instanceof NameError && e.rule === 'synid',
+    );
   });
 
   it('isSynapseImageReference only accepts names for the given registry', () => {
@@ -109,7 +115,12 @@ describe('naming: every rule, with its message', () => {
     ['docker.synapse.org/syn123:v1', 'missing-name', 'no repository name'],
     ['docker.synapse.org/syn123/', 'missing-name', 'no repository name'],
     ['docker.synapse.org/', 'synid', 'has no project ID'],
-    ['docker.synapse.org/syn12a/x', 'synid', '"syn12a" is not a Synapse project ID: expected "syn" followed by digits', '"a" at position 6'],
+    [
+      'docker.synapse.org/syn12a/x',
+      'synid',
+      '"syn12a" is not a Synapse project ID: expected "syn" followed by digits',
+      '"a" at position 6',
+    ],
     ['docker.synapse.org/Syn12/x', 'synid', '"S" at position 1 should be lowercase "s"'],
     ['docker.synapse.org/12/x', 'synid', 'did you mean "syn12"?'],
     ['docker.synapse.org/syn/x', 'synid', 'the digits are missing'],
@@ -150,7 +161,11 @@ describe('naming: every rule, with its message', () => {
   it('validates a new repository name on its own, and its full length in context', () => {
     assert.equal(validateRepositoryName('my-tool'), undefined);
     assert.equal(validateRepositoryName('tools/align'), undefined);
-    assertRejected(validateRepositoryName('My-tool'), 'uppercase', 'Repository names must be lowercase: "M" at position 1 of "My-tool" is uppercase.');
+    assertRejected(
+      validateRepositoryName('My-tool'),
+      'uppercase',
+      'Repository names must be lowercase: "M" at position 1 of "My-tool" is uppercase.',
+    );
     assertRejected(validateRepositoryName(''), 'missing-name', 'required');
     assertRejected(validateRepositoryName('/align'), 'empty-component');
     const within = { registry: REGISTRY, projectId: 'syn123' };
@@ -279,7 +294,11 @@ const mutations: Record<string, Mutation> = {
     return { text: withName(p, mutated), rule: 'empty-component' };
   },
   'no name after the synID': (p) => ({ text: text({ ...p, components: [] }).replace(/\/(?=[:@]|$)/, ''), rule: 'missing-name' }),
-  'a full name over 255 characters': (p) => ({ text: withName(p, nameOf(p) + '/' + 'a'.repeat(255)), rule: 'length', mentions: 'limit is 255' }),
+  'a full name over 255 characters': (p) => ({
+    text: withName(p, nameOf(p) + '/' + 'a'.repeat(255)),
+    rule: 'length',
+    mentions: 'limit is 255',
+  }),
   'a bad digest': (p, at, pick) => ({
     text: text({ ...p, digest: pick < 0.5 ? `sha256:${'a'.repeat(Math.floor(at * 63))}` : `sha256:${'A'.repeat(64)}` }),
     rule: 'digest',
@@ -308,12 +327,17 @@ describe('naming: properties', () => {
   for (const [kind, mutate] of Object.entries(mutations)) {
     it(`rejects every reference with ${kind}`, () => {
       fc.assert(
-        fc.property(parts, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (p, at, pick) => {
-          const { text: t, rule, mentions } = mutate(p, at, pick);
-          const error = rejection(parseImageReference(t));
-          assert.equal(error.rule, rule, `${t}: ${error.message}`);
-          if (mentions) assert.ok(error.message.includes(mentions), `${t}: "${error.message}" should mention ${mentions}`);
-        }),
+        fc.property(
+          parts,
+          fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+          fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+          (p, at, pick) => {
+            const { text: t, rule, mentions } = mutate(p, at, pick);
+            const error = rejection(parseImageReference(t));
+            assert.equal(error.rule, rule, `${t}: ${error.message}`);
+            if (mentions) assert.ok(error.message.includes(mentions), `${t}: "${error.message}" should mention ${mentions}`);
+          },
+        ),
         fcParams,
       );
     });

@@ -67,7 +67,9 @@ describe('paging guards, limiter, endpoint and token helpers', () => {
   });
 
   it('reads PAT scopes from the JWT payload and names the missing ones', () => {
-    const payload = Buffer.from(JSON.stringify({ sub: '42', token_type: 'PERSONAL_ACCESS_TOKEN', access: { scope: ['view', 'download'] } })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ sub: '42', token_type: 'PERSONAL_ACCESS_TOKEN', access: { scope: ['view', 'download'] } }),
+    ).toString('base64url');
     const claims = readTokenClaims(`eyJhbGciOiJIUzI1NiJ9.${payload}.c2ln`);
     assert.deepEqual(claims?.scopes, ['view', 'download']);
     assert.deepEqual(missingScopes(claims!, 'push'), ['modify']);

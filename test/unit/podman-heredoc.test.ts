@@ -14,13 +14,17 @@ const BUILDAH_HEREDOC_ERROR =
   'building at STEP "ECHO ": Build error: Unknown instruction: "ECHO" &imagebuilder.Step{Env:[]string{"PATH=/bin"}, Command:"echo", Args:[]string{""}, Flags:[]string{}, Attrs:map[string]bool(nil), Message:"ECHO ", Original:"echo hi"}';
 
 function buildahStream(error: string): string {
-  return [
-    { stream: 'STEP 1/4: FROM local/busybox:1\n' },
-    { stream: 'STEP 2/4: RUN <<EOF\n' },
-    { stream: '--> ef9e83f9740\n' },
-    { stream: 'STEP 3/4: echo hi\n' },
-    { errorDetail: { message: error }, error },
-  ].map((event) => JSON.stringify(event)).join('\n') + '\n';
+  return (
+    [
+      { stream: 'STEP 1/4: FROM local/busybox:1\n' },
+      { stream: 'STEP 2/4: RUN <<EOF\n' },
+      { stream: '--> ef9e83f9740\n' },
+      { stream: 'STEP 3/4: echo hi\n' },
+      { errorDetail: { message: error }, error },
+    ]
+      .map((event) => JSON.stringify(event))
+      .join('\n') + '\n'
+  );
 }
 
 describe('a heredoc on Podman 4 (loopback Podman)', () => {
@@ -54,16 +58,19 @@ describe('a heredoc on Podman 4 (loopback Podman)', () => {
   it('names the heredoc and its line, and what to do, when Buildah took its lines for instructions', async () => {
     answer = buildahStream(BUILDAH_HEREDOC_ERROR);
     const docker = createDockerClient(engine.endpoint);
-    await assert.rejects(buildImage({ docker, endpoint: engine.endpoint, contextDir: context(), tags: ['synapse-test/heredoc:1'] }), (error: unknown) => {
-      assert.ok(error instanceof DockerOperationError && !(error instanceof BuildFailedError), `got ${String(error)}`);
-      assert.equal(
-        error.message,
-        'The Dockerfile uses RUN <<EOF (line 3), which Podman 4.3.1 cannot build: its builder, Buildah, took the heredoc\'s lines for instructions (Unknown instruction: "ECHO"). ' +
-          'Use a newer Podman, or write those lines as RUN commands.',
-      );
-      assert.equal(error.raw, BUILDAH_HEREDOC_ERROR);
-      return true;
-    });
+    await assert.rejects(
+      buildImage({ docker, endpoint: engine.endpoint, contextDir: context(), tags: ['synapse-test/heredoc:1'] }),
+      (error: unknown) => {
+        assert.ok(error instanceof DockerOperationError && !(error instanceof BuildFailedError), `got ${String(error)}`);
+        assert.equal(
+          error.message,
+          'The Dockerfile uses RUN <<EOF (line 3), which Podman 4.3.1 cannot build: its builder, Buildah, took the heredoc\'s lines for instructions (Unknown instruction: "ECHO"). ' +
+            'Use a newer Podman, or write those lines as RUN commands.',
+        );
+        assert.equal(error.raw, BUILDAH_HEREDOC_ERROR);
+        return true;
+      },
+    );
     assert.ok(engine.calls.includes('POST /build'), 'Podman was asked: only it knows whether its Buildah reads heredocs');
   });
 
@@ -71,11 +78,14 @@ describe('a heredoc on Podman 4 (loopback Podman)', () => {
     const other = 'building at STEP "RUN <<EOF": while running runtime: exit status 1';
     answer = buildahStream(other);
     const docker = createDockerClient(engine.endpoint);
-    await assert.rejects(buildImage({ docker, endpoint: engine.endpoint, contextDir: context(), tags: ['synapse-test/heredoc:2'] }), (error: unknown) => {
-      assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
-      assert.equal(error.step, 'STEP 3/4: echo hi');
-      assert.equal(error.raw, other);
-      return true;
-    });
+    await assert.rejects(
+      buildImage({ docker, endpoint: engine.endpoint, contextDir: context(), tags: ['synapse-test/heredoc:2'] }),
+      (error: unknown) => {
+        assert.ok(error instanceof BuildFailedError, `got ${String(error)}`);
+        assert.equal(error.step, 'STEP 3/4: echo hi');
+        assert.equal(error.raw, other);
+        return true;
+      },
+    );
   });
 });

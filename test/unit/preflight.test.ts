@@ -8,7 +8,14 @@ import { readTokenClaims } from '../../src/core/synapse/pat';
 import { admin, sandboxUser, uniqueId } from './helpers/docker-fixtures';
 import { requireLiveStack, SandboxInfo } from './helpers/stack';
 
-interface StatsRequest { method: string; path: string; userId?: string; status: number; startedAt: number; endedAt: number }
+interface StatsRequest {
+  method: string;
+  path: string;
+  userId?: string;
+  status: number;
+  startedAt: number;
+  endedAt: number;
+}
 
 describe('push/pull preflight (Synapse sandbox)', function () {
   this.timeout(30_000);
@@ -40,7 +47,13 @@ describe('push/pull preflight (Synapse sandbox)', function () {
     const options = { client, reference: reference(path), scopes, portalUrl: info.portalUrl };
     const from = Date.now();
     const result = direction === 'push' ? await inspectPush(options) : await inspectPull(options);
-    windows.push({ label: `${direction} ${userName} ${path}`, userId: sandboxUser(info, userName).ownerId, from, to: Date.now(), maxRequests });
+    windows.push({
+      label: `${direction} ${userName} ${path}`,
+      userId: sandboxUser(info, userName).ownerId,
+      from,
+      to: Date.now(),
+      maxRequests,
+    });
     // The windows are in milliseconds: keep the next check's first request out of this one.
     await new Promise((resolve) => setTimeout(resolve, 3));
     return result;
@@ -94,7 +107,7 @@ describe('push/pull preflight (Synapse sandbox)', function () {
   it('refuses a folder as the first path segment', async () => {
     const refusal = only(await check('push', 'alice', `syn1000104/preflight-${run}`), 'not-a-project');
     assert.equal(refusal.message, 'syn1000104 is a Folder, not a project.');
-    assert.match(refusal.fix, /syn1000001/, 'the fix names the folder\'s parent');
+    assert.match(refusal.fix, /syn1000001/, "the fix names the folder's parent");
   });
 
   it('refuses a project in the trash can', async () => {
@@ -119,9 +132,20 @@ describe('push/pull preflight (Synapse sandbox)', function () {
 
   it('returns the refusals as a list (check*) and the details (inspect*)', async () => {
     const dave = new SynapseClient({ endpoint: info.synapseEndpoint, token: sandboxUser(info, 'dave').token });
-    const options = { client: dave, reference: reference('syn1000001/aligner'), scopes: ['view', 'download', 'modify'], portalUrl: info.portalUrl };
-    assert.deepEqual((await checkPushAllowed(options)).map((r) => r.code), ['cannot-edit-repository']);
-    assert.deepEqual((await checkPullAllowed(options)).map((r) => r.code), ['cannot-download']);
+    const options = {
+      client: dave,
+      reference: reference('syn1000001/aligner'),
+      scopes: ['view', 'download', 'modify'],
+      portalUrl: info.portalUrl,
+    };
+    assert.deepEqual(
+      (await checkPushAllowed(options)).map((r) => r.code),
+      ['cannot-edit-repository'],
+    );
+    assert.deepEqual(
+      (await checkPullAllowed(options)).map((r) => r.code),
+      ['cannot-download'],
+    );
     const alice = { ...options, client: new SynapseClient({ endpoint: info.synapseEndpoint, token: sandboxUser(info, 'alice').token }) };
     assert.deepEqual(await checkPushAllowed(alice), []);
     assert.deepEqual(await checkPullAllowed(alice), []);
@@ -157,7 +181,10 @@ describe('push/pull preflight (Synapse sandbox)', function () {
   it('refuses a view+modify token pushing to an existing repository, naming the download scope', async () => {
     const { token } = await admin<{ token: string }>(info, 'POST', '/__admin/tokens', { userName: 'alice', scopes: ['view', 'modify'] });
     const refusal = only(await check('push', 'alice', 'syn1000001/aligner', token), 'token-scope');
-    assert.equal(refusal.message, 'This personal access token lacks the download scope, which a push to an existing repository needs: the registry asks for pull access with every push.');
+    assert.equal(
+      refusal.message,
+      'This personal access token lacks the download scope, which a push to an existing repository needs: the registry asks for pull access with every push.',
+    );
     assert.equal(refusal.fix, 'Create a personal access token with the view, download and modify scopes and sign in with it.');
     assert.equal(refusal.advisory, undefined, 'certain: Synapse grants no pull without the scope');
     const fresh = await check('push', 'alice', `syn1000001/preflight-vm-${run}`, token);
@@ -170,16 +197,28 @@ describe('push/pull preflight (Synapse sandbox)', function () {
   it('says when DOWNLOAD is refused because of an access requirement or two-factor authentication', async () => {
     const controlled = `${info.registry}/syn1000006/controlled-tool`;
     const pull = onlyAdvisory(await check('pull', 'heidi', 'syn1000006/controlled-tool', undefined, 5), 'access-requirement');
-    assert.equal(pull.message, `${controlled} (syn1000601) has an access requirement you have not met, so Synapse does not let you download it.`);
-    assert.equal(pull.fix, 'Request access on the repository\'s page on Synapse, then pull again.');
+    assert.equal(
+      pull.message,
+      `${controlled} (syn1000601) has an access requirement you have not met, so Synapse does not let you download it.`,
+    );
+    assert.equal(pull.fix, "Request access on the repository's page on Synapse, then pull again.");
     assert.equal(pull.link, `${info.portalUrl}/Synapse:syn1000601`);
     const push = onlyAdvisory(await check('push', 'heidi', 'syn1000006/controlled-tool', undefined, 7), 'access-requirement');
-    assert.equal(push.fix, 'Request access on the repository\'s page on Synapse, then push again: the registry asks for pull access with every push.');
+    assert.equal(
+      push.fix,
+      "Request access on the repository's page on Synapse, then push again: the registry asks for pull access with every push.",
+    );
     const twoFactor = onlyAdvisory(await check('pull', 'heidi', 'syn1000006/two-factor-tool', undefined, 6), 'two-factor-required');
-    assert.equal(twoFactor.message, `${info.registry}/syn1000006/two-factor-tool (syn1000602) has an access requirement that needs two-factor authentication, which your Synapse account does not have enabled.`);
+    assert.equal(
+      twoFactor.message,
+      `${info.registry}/syn1000006/two-factor-tool (syn1000602) has an access requirement that needs two-factor authentication, which your Synapse account does not have enabled.`,
+    );
     assert.equal(twoFactor.fix, 'Enable two-factor authentication in your Synapse account settings, then pull again.');
     const pushTwoFactor = onlyAdvisory(await check('push', 'heidi', 'syn1000006/two-factor-tool', undefined, 8), 'two-factor-required');
-    assert.equal(pushTwoFactor.fix, 'Enable two-factor authentication in your Synapse account settings, then push again: the registry asks for pull access with every push.');
+    assert.equal(
+      pushTwoFactor.fix,
+      'Enable two-factor authentication in your Synapse account settings, then push again: the registry asks for pull access with every push.',
+    );
   });
 
   it('says to accept the new terms of use on the web site, for a push and for a pull', async () => {
@@ -203,7 +242,10 @@ describe('push/pull preflight (Synapse sandbox)', function () {
       const tokenRequests = during.filter((request) => request.path.startsWith('/docker/v1/bearerToken'));
       assert.deepEqual(tokenRequests, [], `${window.label} made the registry's token service be called`);
       const synapse = during.filter((request) => request.path.startsWith('/repo/v1/'));
-      assert.ok(synapse.length <= window.maxRequests, `${window.label} sent ${synapse.length} Synapse requests: ${synapse.map((r) => `${r.method} ${r.path} ${r.status}`).join(", ")}`);
+      assert.ok(
+        synapse.length <= window.maxRequests,
+        `${window.label} sent ${synapse.length} Synapse requests: ${synapse.map((r) => `${r.method} ${r.path} ${r.status}`).join(', ')}`,
+      );
     }
   });
 });

@@ -38,9 +38,10 @@ describe('push wait: Synapse notification timing and what the user is told', fun
   describe('schedule', function () {
     it('for a Docker v2 manifest: every second for the first 10 s, then every 5 s until one failed delivery (30 s backoff) has had time to land', function () {
       assert.equal(SYNAPSE_PUSH_WAIT.failedDeliveryBackoffMs, 30_000, "production's registry backoff (synapse-api.md §3.7)");
-      assert.deepEqual(pollTimes(DOCKER_V2_MANIFEST), [
-        0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000,
-      ]);
+      assert.deepEqual(
+        pollTimes(DOCKER_V2_MANIFEST),
+        [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000],
+      );
       assert.equal(waitLimitMs(DOCKER_V2_MANIFEST), 40_000);
     });
 
@@ -78,24 +79,47 @@ describe('push wait: Synapse notification timing and what the user is told', fun
       const response = await sandboxRequest(env().url, 'POST', '/dockerRegistryListener/v1/events', {
         basic: env().sandbox.listenerCredentials,
         body: {
-          events: [{
-            id: `e-${Math.random()}`, timestamp: new Date().toISOString(), action: 'push',
-            target: { mediaType, size: 527, digest, length: 527, repository: repositoryPath, tag, url: `http://${TEST_REGISTRY}/v2/${repositoryPath}/manifests/${digest}` },
-            request: { id: 'r', addr: '127.0.0.1:1', host: TEST_REGISTRY, method: 'PUT', useragent: 'docker/20.10' },
-            actor: { name: '3400001' }, source: { addr: '127.0.0.1:5000', instanceID: 'i' },
-          }],
+          events: [
+            {
+              id: `e-${Math.random()}`,
+              timestamp: new Date().toISOString(),
+              action: 'push',
+              target: {
+                mediaType,
+                size: 527,
+                digest,
+                length: 527,
+                repository: repositoryPath,
+                tag,
+                url: `http://${TEST_REGISTRY}/v2/${repositoryPath}/manifests/${digest}`,
+              },
+              request: { id: 'r', addr: '127.0.0.1:1', host: TEST_REGISTRY, method: 'PUT', useragent: 'docker/20.10' },
+              actor: { name: '3400001' },
+              source: { addr: '127.0.0.1:5000', instanceID: 'i' },
+            },
+          ],
         },
       });
       assert.equal(response.status, 204, response.text);
     }
 
     /** Runs the wait on a fake clock; `at` posts notifications once the clock reaches their time. */
-    async function waitOnFakeTime(mediaType: string | undefined, at: Array<{ ms: number; deliver: () => Promise<void> }> = [], signal?: AbortSignal) {
+    async function waitOnFakeTime(
+      mediaType: string | undefined,
+      at: Array<{ ms: number; deliver: () => Promise<void> }> = [],
+      signal?: AbortSignal,
+    ) {
       let now = 0;
       const pending = [...at].sort((a, b) => a.ms - b.ms);
       const sleeps: number[] = [];
       const result = await waitForPushedCommit({
-        client: client(), repositoryName: `${TEST_REGISTRY}/${repositoryPath}`, tag: 'v1', digest: DIGEST, mediaType, pushedAt: 0, signal,
+        client: client(),
+        repositoryName: `${TEST_REGISTRY}/${repositoryPath}`,
+        tag: 'v1',
+        digest: DIGEST,
+        mediaType,
+        pushedAt: 0,
+        signal,
         now: () => now,
         sleep: async (ms, sleepSignal) => {
           if (sleepSignal?.aborted) throw new Error('aborted');
@@ -137,7 +161,12 @@ describe('push wait: Synapse notification timing and what the user is told', fun
       assert.equal(now, 10_000);
       assert.equal(missing.polls, 11);
       assert.equal(missing.stopped, false);
-      const told = explainUnlistedPush({ reference: `${TEST_REGISTRY}/${repositoryPath}:v1`, digest: DIGEST, mediaType: OCI_MANIFEST, waitedMs: missing.waitedMs });
+      const told = explainUnlistedPush({
+        reference: `${TEST_REGISTRY}/${repositoryPath}:v1`,
+        digest: DIGEST,
+        mediaType: OCI_MANIFEST,
+        waitedMs: missing.waitedMs,
+      });
       assert.equal(told.reason, 'media-type');
       assert.equal(
         told.message,
@@ -159,7 +188,12 @@ describe('push wait: Synapse notification timing and what the user is told', fun
       const missing = notListed(result);
       assert.equal(now, 40_000);
       assert.equal(missing.polls, 17);
-      const told = explainUnlistedPush({ reference: `${TEST_REGISTRY}/${repositoryPath}:v1`, digest: DIGEST, mediaType: DOCKER_V2_MANIFEST, waitedMs: missing.waitedMs });
+      const told = explainUnlistedPush({
+        reference: `${TEST_REGISTRY}/${repositoryPath}:v1`,
+        digest: DIGEST,
+        mediaType: DOCKER_V2_MANIFEST,
+        waitedMs: missing.waitedMs,
+      });
       assert.equal(told.reason, 'not-listed-yet');
       assert.equal(
         told.message,
@@ -185,7 +219,11 @@ describe('push wait: Synapse notification timing and what the user is told', fun
 
     it('stops at once when cancelled (or the account ends), without reaching its limit', async function () {
       const controller = new AbortController();
-      const { result, now } = await waitOnFakeTime(DOCKER_V2_MANIFEST, [{ ms: 3000, deliver: async () => controller.abort() }], controller.signal);
+      const { result, now } = await waitOnFakeTime(
+        DOCKER_V2_MANIFEST,
+        [{ ms: 3000, deliver: async () => controller.abort() }],
+        controller.signal,
+      );
       const missing = notListed(result);
       assert.equal(missing.stopped, true);
       assert.equal(now, 3000);

@@ -18,7 +18,12 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 /** A token shaped like a Synapse PAT (view, download, modify), unique to the test. */
 export function patShapedToken(): string {
   const header = b64url({ alg: 'HS256', typ: 'JWT' });
-  const payload = b64url({ sub: '3400001', jti: crypto.randomUUID(), token_type: 'PERSONAL_ACCESS_TOKEN', access: { scope: ['view', 'download', 'modify'] } });
+  const payload = b64url({
+    sub: '3400001',
+    jti: crypto.randomUUID(),
+    token_type: 'PERSONAL_ACCESS_TOKEN',
+    access: { scope: ['view', 'download', 'modify'] },
+  });
   return `${header}.${payload}.${crypto.randomBytes(32).toString('base64url')}`;
 }
 
@@ -58,7 +63,7 @@ describe('the redactor', () => {
     assertClean(redact(`${token.slice(3, 40)} and ${token.slice(60, 90)} and ${token.slice(-30)}`), token, 'three pieces');
   });
 
-  it("removes each dot-separated part of 8+ characters, even shorter than 16", () => {
+  it('removes each dot-separated part of 8+ characters, even shorter than 16', () => {
     const secret = `Ab3dEf6hIj.Kl9nOp2r.${crypto.randomBytes(6).toString('hex')}`;
     registerSecret(secret);
     assert.equal(redact('part Kl9nOp2r alone'), `part ${REDACTED_TOKEN} alone`);
@@ -77,7 +82,11 @@ describe('the redactor', () => {
       ];
       for (const authconfig of authconfigs) {
         const json = Buffer.from(JSON.stringify(authconfig));
-        for (const encoded of [json.toString('base64'), json.toString('base64url'), json.toString('base64').replace(/\+/g, '-').replace(/\//g, '_')]) {
+        for (const encoded of [
+          json.toString('base64'),
+          json.toString('base64url'),
+          json.toString('base64').replace(/\+/g, '-').replace(/\//g, '_'),
+        ]) {
           const text = `X-Registry-Auth: ${encoded}\r\nnext`;
           assert.equal(redact(text), `X-Registry-Auth: ${REDACTED_CREDENTIALS}\r\nnext`, `username "${username}"`);
         }
@@ -85,7 +94,9 @@ describe('the redactor', () => {
     }
     const basic = Buffer.from(`alice:${token}`).toString('base64');
     assert.equal(redact(`Authorization: Basic ${basic}`), `Authorization: Basic ${REDACTED_CREDENTIALS}`);
-    const truncated = Buffer.from(JSON.stringify({ username: 'alice', password: token })).toString('base64url').slice(0, 150);
+    const truncated = Buffer.from(JSON.stringify({ username: 'alice', password: token }))
+      .toString('base64url')
+      .slice(0, 150);
     assertClean(redact(`echo ${truncated}`), token, 'a truncated X-Registry-Auth');
   });
 
@@ -163,7 +174,11 @@ describe('a Synapse that echoes the Authorization header cannot show the token',
       const logged: string[] = [];
       const log = (line: string) => logged.push(line);
       try {
-        const error = await verifyToken(token, { endpoint: server.url, retry: FAST, logger: { trace: log, debug: log, info: log, warn: log, error: log } }).then(
+        const error = await verifyToken(token, {
+          endpoint: server.url,
+          retry: FAST,
+          logger: { trace: log, debug: log, info: log, warn: log, error: log },
+        }).then(
           () => assert.fail('the sign-in must fail'),
           (e: unknown) => e,
         );
@@ -247,7 +262,10 @@ describe('an engine that echoes the credentials cannot show them', () => {
     );
     assert.ok(error instanceof RegistryDeniedError, String(error));
     assert.equal(error.raw, `denied: requested access to the resource is denied (auth ${REDACTED_CREDENTIALS})`);
-    assert.equal(error.message, `The registry refused the push of 127.0.0.1:5000/syn123/echo:v1: denied: requested access to the resource is denied (auth ${REDACTED_CREDENTIALS})`);
+    assert.equal(
+      error.message,
+      `The registry refused the push of 127.0.0.1:5000/syn123/echo:v1: denied: requested access to the resource is denied (auth ${REDACTED_CREDENTIALS})`,
+    );
     assertClean(`${error.message}\n${error.raw}`, auth.password, 'the push error');
   });
 

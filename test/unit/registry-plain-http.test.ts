@@ -11,8 +11,7 @@ import { answerJson, DOCKERD_20_10, FakeEngine, PODMAN_4_3 } from './helpers/fak
 const REGISTRY = '127.0.0.1:5998';
 const AUTH = { username: 'alice', password: 'not-a-real-token', serveraddress: REGISTRY };
 // Podman 4.3.1's answer on the stack, to the letter (HTTP 500, {"message": …}).
-const PODMAN_AUTH_MESSAGE =
-  `login attempt to ${REGISTRY} failed with status: pinging container registry ${REGISTRY}: Get "https://${REGISTRY}/v2/": http: server gave HTTP response to HTTPS client`;
+const PODMAN_AUTH_MESSAGE = `login attempt to ${REGISTRY} failed with status: pinging container registry ${REGISTRY}: Get "https://${REGISTRY}/v2/": http: server gave HTTP response to HTTPS client`;
 // dockerd's, for a registry it does not treat as insecure.
 const DOCKERD_AUTH_MESSAGE = `Get "https://${REGISTRY}/v2/": http: server gave HTTP response to HTTPS client`;
 

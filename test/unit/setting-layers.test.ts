@@ -17,7 +17,10 @@ describe('setting layers: connection settings are user-level only', () => {
 
   it('takes the default, never the workspace, when the user set nothing', () => {
     assert.equal(userLevelValue({ ...HOSTILE, globalValue: undefined }, 'fallback', isString), 'https://repo-prod.prod.sagebase.org');
-    assert.equal(userLevelValue({ workspaceValue: 'tcp://127.0.0.1:2375', workspaceFolderValue: 'tcp://127.0.0.1:2376' }, '', isString), '');
+    assert.equal(
+      userLevelValue({ workspaceValue: 'tcp://127.0.0.1:2375', workspaceFolderValue: 'tcp://127.0.0.1:2376' }, '', isString),
+      '',
+    );
   });
 
   it('falls back when the setting is unknown or of the wrong type', () => {
@@ -35,16 +38,35 @@ describe('setting layers: build settings a workspace may set', () => {
   };
 
   it('a trusted workspace: folder over workspace over user, objects merged key by key', () => {
-    assert.deepEqual(workspaceSettableValue(args, {}, isStringRecord, true), { USER_ARG: 'mine', SHARED: 'workspace', WORKSPACE_ARG: 'ws', FOLDER_ARG: 'folder' });
-    assert.equal(workspaceSettableValue({ defaultValue: '', globalValue: 'base', workspaceValue: 'ws', workspaceFolderValue: 'deps' }, '', isString, true), 'deps');
+    assert.deepEqual(workspaceSettableValue(args, {}, isStringRecord, true), {
+      USER_ARG: 'mine',
+      SHARED: 'workspace',
+      WORKSPACE_ARG: 'ws',
+      FOLDER_ARG: 'folder',
+    });
+    assert.equal(
+      workspaceSettableValue(
+        { defaultValue: '', globalValue: 'base', workspaceValue: 'ws', workspaceFolderValue: 'deps' },
+        '',
+        isString,
+        true,
+      ),
+      'deps',
+    );
     assert.equal(workspaceSettableValue({ defaultValue: false, workspaceValue: true }, false, isBoolean, true), true);
   });
 
   it('Restricted Mode: the workspace and folder values are ignored, user values and defaults only', () => {
     assert.deepEqual(workspaceSettableValue(args, {}, isStringRecord, false), { USER_ARG: 'mine', SHARED: 'user' });
-    assert.equal(workspaceSettableValue({ defaultValue: '', workspaceValue: '../../..', workspaceFolderValue: '/' }, '', isString, false), '');
+    assert.equal(
+      workspaceSettableValue({ defaultValue: '', workspaceValue: '../../..', workspaceFolderValue: '/' }, '', isString, false),
+      '',
+    );
     assert.equal(workspaceSettableValue({ defaultValue: false, workspaceValue: true }, false, isBoolean, false), false);
-    assert.equal(workspaceSettableValue({ defaultValue: '', globalValue: 'linux/arm64', workspaceValue: 'linux/amd64' }, '', isString, false), 'linux/arm64');
+    assert.equal(
+      workspaceSettableValue({ defaultValue: '', globalValue: 'linux/arm64', workspaceValue: 'linux/amd64' }, '', isString, false),
+      'linux/arm64',
+    );
   });
 
   it('ignores values of the wrong type (build args that are not all strings)', () => {

@@ -56,9 +56,15 @@ describe('Synapse client against the sandbox', function () {
     it('sorts by name ascending and honours the CREATED filter', async () => {
       const byName = await collectAll(alice.projectPages({ sort: 'PROJECT_NAME', sortDirection: 'ASC' }));
       const names = byName.map((p) => p.name);
-      assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })));
+      assert.deepEqual(
+        names,
+        [...names].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })),
+      );
       const created = await collectAll(clientFor('bob').projectPages({ filter: 'CREATED' }));
-      assert.deepEqual(created.map((p) => p.id), ['syn1000004']);
+      assert.deepEqual(
+        created.map((p) => p.id),
+        ['syn1000004'],
+      );
     });
   });
 
@@ -87,7 +93,10 @@ describe('Synapse client against the sandbox', function () {
       const all = await collectAll(alice.dockerTagPages('syn1000102', 7));
       assert.equal(all.length, 30);
       const byTag = await alice.listDockerTags('syn1000102', { limit: 5, offset: 0 }, { sort: 'TAG', ascending: true });
-      assert.deepEqual(byTag.results.map((c) => c.tag), [...byTag.results.map((c) => c.tag)].sort());
+      assert.deepEqual(
+        byTag.results.map((c) => c.tag),
+        [...byTag.results.map((c) => c.tag)].sort(),
+      );
       assert.equal(byTag.totalNumberOfResults, 6, 'a full page estimates offset + size + 1');
     });
 
@@ -133,7 +142,10 @@ describe('Synapse client against the sandbox', function () {
     }
 
     it('reports a real 403 for missing READ, and a trashed entity as in the trash can', async () => {
-      await assert.rejects(clientFor('carol').getEntity('syn1000004'), (e: SynapseError) => e.kind === 'forbidden' && /READ/.test(e.reason ?? ''));
+      await assert.rejects(
+        clientFor('carol').getEntity('syn1000004'),
+        (e: SynapseError) => e.kind === 'forbidden' && /READ/.test(e.reason ?? ''),
+      );
       await assert.rejects(alice.getEntity('syn1000002'), (e: SynapseError) => e.kind === 'notFound' && e.inTrash);
     });
 
@@ -142,7 +154,10 @@ describe('Synapse client against the sandbox', function () {
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
       claims.access.scope.push('modify', 'authorize');
       const forged = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
-      await assert.rejects(new SynapseClient({ endpoint: env.url, token: forged }).getUserProfile(), (e: SynapseError) => e.kind === 'unauthenticated');
+      await assert.rejects(
+        new SynapseClient({ endpoint: env.url, token: forged }).getUserProfile(),
+        (e: SynapseError) => e.kind === 'unauthenticated',
+      );
     });
   });
 
@@ -153,7 +168,10 @@ describe('Synapse client against the sandbox', function () {
       await env.admin('POST', 'fail', { count: 1, status: 503, pathPrefix: '/repo/v1/userProfile' });
       assert.equal((await alice.getUserProfile()).userName, 'alice');
       const attempts = (await stats()).requests.filter((r) => r.path.startsWith('/repo/v1/userProfile'));
-      assert.deepEqual(attempts.map((r) => r.status), [429, 429, 200, 503, 200]);
+      assert.deepEqual(
+        attempts.map((r) => r.status),
+        [429, 429, 200, 503, 200],
+      );
     });
 
     it('gives up after the bounded number of retries', async () => {
@@ -185,7 +203,10 @@ describe('Synapse client against the sandbox', function () {
       assert.equal(results.length, 12);
       const snapshot = await stats();
       assert.equal(snapshot.maxConcurrentByUser['3400001'], 3);
-      assert.ok(snapshot.requests.every((r) => r.status === 200), 'the throttle never refused a request');
+      assert.ok(
+        snapshot.requests.every((r) => r.status === 200),
+        'the throttle never refused a request',
+      );
     });
 
     it('cancels a request in flight and one waiting for a slot through its AbortSignal', async () => {
@@ -212,18 +233,30 @@ describe('Synapse client against the sandbox', function () {
       assert.deepEqual(verified.limitations, []);
       const pullOnly = await env.admin<{ token: string }>('POST', 'tokens', { userName: 'bob', scopes: ['view', 'download'] });
       const limited = await verifyToken(pullOnly.token, options());
-      assert.deepEqual(limited.limitations.map((l) => l.action), ['push']);
+      assert.deepEqual(
+        limited.limitations.map((l) => l.action),
+        ['push'],
+      );
       assert.match(limited.limitations[0].message, /lacks the modify scope/);
     });
 
     it('refuses a token without view before asking the server, a revoked/unknown token, and non-tokens', async () => {
       const noView = await env.admin<{ token: string }>('POST', 'tokens', { userName: 'bob', scopes: ['download'] });
       await env.admin('POST', 'stats/reset');
-      await assert.rejects(verifyToken(noView.token, options()), (e: Error) => e instanceof SignInError && /lacks the view scope/.test(e.message));
+      await assert.rejects(
+        verifyToken(noView.token, options()),
+        (e: Error) => e instanceof SignInError && /lacks the view scope/.test(e.message),
+      );
       assert.equal((await stats()).requests.length, 0, 'no request for a token that cannot work');
       const [h, p] = env.token('alice').split('.');
-      await assert.rejects(verifyToken(`${h}.${p}.AAAA`, options()), (e: Error) => e instanceof SignInError && /refused this token/.test(e.message));
-      await assert.rejects(verifyToken('hunter2', options()), (e: Error) => e instanceof SignInError && /not a Synapse personal access token/.test(e.message));
+      await assert.rejects(
+        verifyToken(`${h}.${p}.AAAA`, options()),
+        (e: Error) => e instanceof SignInError && /refused this token/.test(e.message),
+      );
+      await assert.rejects(
+        verifyToken('hunter2', options()),
+        (e: Error) => e instanceof SignInError && /not a Synapse personal access token/.test(e.message),
+      );
       await assert.rejects(verifyToken('  ', options()), /empty/);
     });
   });

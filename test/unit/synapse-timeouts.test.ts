@@ -71,18 +71,26 @@ describe('Synapse timeouts under forced garbage collection', function () {
     for (const outcome of stalled) {
       assert.equal(outcome.error?.kind, 'timeout', `expected a timeout, got ${outcome.error?.message ?? outcome.userName}`);
       assert.equal(outcome.error.message, `Synapse did not answer GET ${PROFILE} within 1.5 s.`);
-      assert.ok(outcome.elapsedMs >= TIMEOUT_MS - 20 && outcome.elapsedMs <= TIMEOUT_MS + MARGIN_MS,
-        `timed out after ${outcome.elapsedMs} ms (configured ${TIMEOUT_MS} ms)`);
+      assert.ok(
+        outcome.elapsedMs >= TIMEOUT_MS - 20 && outcome.elapsedMs <= TIMEOUT_MS + MARGIN_MS,
+        `timed out after ${outcome.elapsedMs} ms (configured ${TIMEOUT_MS} ms)`,
+      );
     }
     assert.ok(collections >= 3, `only ${collections} forced collections ran`);
-    console.log(`      timeout ${TIMEOUT_MS} ms under ${collections} forced collections: fired after ${stalled.map((o) => o.elapsedMs).join(', ')} ms`);
+    console.log(
+      `      timeout ${TIMEOUT_MS} ms under ${collections} forced collections: fired after ${stalled.map((o) => o.elapsedMs).join(', ')} ms`,
+    );
 
     // Were the three slots still held, this call would wait for them: it must answer at once.
     const fourth = await timed(() => client.getUserProfile());
     assert.equal(fourth.userName, 'alice', fourth.error?.message);
     assert.ok(fourth.elapsedMs < 1000, `the fourth call took ${fourth.elapsedMs} ms`);
     const requests = (await stats()).requests.filter((r) => r.path === PROFILE);
-    assert.deepEqual(requests.map((r) => r.status), [0, 0, 0, 200], 'three stalled (no answer), then one answered');
+    assert.deepEqual(
+      requests.map((r) => r.status),
+      [0, 0, 0, 200],
+      'three stalled (no answer), then one answered',
+    );
   });
 
   it('a body that stops halfway times out too: the timer covers reading the body', async () => {
@@ -103,15 +111,25 @@ describe('Synapse timeouts under forced garbage collection', function () {
     const env = sandbox();
     await env.admin('POST', 'stall', { count: 20, pathPrefix: PROFILE });
     const client = new SynapseClient({
-      endpoint: env.url, token: env.token('alice'), timeoutMs: 400, deadlineMs: 1000,
+      endpoint: env.url,
+      token: env.token('alice'),
+      timeoutMs: 400,
+      deadlineMs: 1000,
       retry: { maxRetries: 10, baseDelayMs: 10, maxDelayMs: 10, throttledBaseDelayMs: 10 },
     });
     const gc = collectContinuously();
     const outcome = await timed(() => client.getUserProfile());
     gc.stop();
     assert.equal(outcome.error?.kind, 'timeout', outcome.error?.message ?? 'it answered');
-    assert.equal(outcome.error.message, `Synapse did not answer GET ${PROFILE} within 1 s.`, 'the deadline, not the last attempt’s remainder');
-    assert.ok(outcome.elapsedMs >= 980 && outcome.elapsedMs <= 1000 + MARGIN_MS, `the call took ${outcome.elapsedMs} ms (deadline 1000 ms)`);
+    assert.equal(
+      outcome.error.message,
+      `Synapse did not answer GET ${PROFILE} within 1 s.`,
+      'the deadline, not the last attempt’s remainder',
+    );
+    assert.ok(
+      outcome.elapsedMs >= 980 && outcome.elapsedMs <= 1000 + MARGIN_MS,
+      `the call took ${outcome.elapsedMs} ms (deadline 1000 ms)`,
+    );
     const attempts = (await stats()).requests.filter((r) => r.path === PROFILE).length;
     // Two full 400 ms attempts and usually a third cut short by the deadline (timers run late on a busy machine); never 11.
     assert.ok(attempts === 2 || attempts === 3, `${attempts} attempts`);

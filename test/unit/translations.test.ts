@@ -80,17 +80,27 @@ describe('translations of core messages', () => {
     assertTranslated(await bothWays(pseudo, () => nameMessage(validateRepositoryName('tool--x_'))), '"_"');
     assertTranslated(await bothWays(pseudo, () => nameMessage(validateProjectId('123'))), 'syn123');
     assertTranslated(await bothWays(pseudo, () => nameMessage(validateTag('v1 beta'))), '" "', '3');
-    assertTranslated(await bothWays(pseudo, () => nameMessage(parseImageReference('ubuntu:22.04', { registry: 'docker.synapse.org' }))), 'docker.synapse.org');
+    assertTranslated(
+      await bothWays(pseudo, () => nameMessage(parseImageReference('ubuntu:22.04', { registry: 'docker.synapse.org' }))),
+      'docker.synapse.org',
+    );
   });
 
   it('translates token problems found before any request', async () => {
     assertTranslated(await bothWays(pseudo, () => describeMissingScopes(['download', 'modify'], 'push')), 'download', 'modify');
-    const signInMessage = async () => (await verifyToken('hunter2', { endpoint: 'http://127.0.0.1:9' }).catch((error: Error) => error)) as Error;
+    const signInMessage = async () =>
+      (await verifyToken('hunter2', { endpoint: 'http://127.0.0.1:9' }).catch((error: Error) => error)) as Error;
     assertTranslated(await bothWays(pseudo, async () => (await signInMessage()).message));
   });
 
   it('translates refusals, engine problems and ages', async () => {
-    const refusal = async () => (await inspectPush({ reference: parseImageReference(`${TEST_REGISTRY}/syn1000001/tool`) as never, portalUrl: 'https://www.synapse.org' })).refusals[0];
+    const refusal = async () =>
+      (
+        await inspectPush({
+          reference: parseImageReference(`${TEST_REGISTRY}/syn1000001/tool`) as never,
+          portalUrl: 'https://www.synapse.org',
+        })
+      ).refusals[0];
     assertTranslated(await bothWays(pseudo, async () => (await refusal()).message));
     assertTranslated(await bothWays(pseudo, async () => (await refusal()).fix));
     const endpoint: DockerEndpoint = { host: 'unix:///tmp/no-such.sock', source: 'default' };

@@ -64,7 +64,10 @@ describe('projects tree model against the sandbox', () => {
   it('sorts projects by name when the setting says so', async () => {
     settings.projectSort = 'PROJECT_NAME';
     const names = projects(await model.children()).map((p) => p.project.name);
-    assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })));
+    assert.deepEqual(
+      names,
+      [...names].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })),
+    );
   });
 
   it('labels repositories by their path, external ones by their own name, with stable ids', async () => {
@@ -112,9 +115,18 @@ describe('projects tree model against the sandbox', () => {
   });
 
   it('shows pinned projects first, once, even when they are not in GET /projects', async () => {
-    pins = [{ id: 'syn1000003', name: 'Public Reference Data' }, { id: 'syn1000001', name: 'Alice Main Project' }];
+    pins = [
+      { id: 'syn1000003', name: 'Public Reference Data' },
+      { id: 'syn1000001', name: 'Alice Main Project' },
+    ];
     const nodes = projects(await model.children());
-    assert.deepEqual(nodes.slice(0, 2).map((n) => [n.project.id, n.pinned]), [['syn1000003', true], ['syn1000001', true]]);
+    assert.deepEqual(
+      nodes.slice(0, 2).map((n) => [n.project.id, n.pinned]),
+      [
+        ['syn1000003', true],
+        ['syn1000001', true],
+      ],
+    );
     assert.equal(nodes.filter((n) => n.project.id === 'syn1000001').length, 1);
     const publicRepos = await model.children(nodes[0]);
     assert.ok(publicRepos.length > 0);
@@ -125,11 +137,17 @@ describe('projects tree model against the sandbox', () => {
     const byName = projects(await model.children());
     assert.ok(byName.length >= 1 && byName.every((p) => /lab 50/i.test(p.project.name)));
     model.setFilter('syn1000001');
-    assert.deepEqual(projects(await model.children()).map((p) => p.project.id), ['syn1000001']);
+    assert.deepEqual(
+      projects(await model.children()).map((p) => p.project.id),
+      ['syn1000001'],
+    );
     model.setFilter('no such project');
     const nodes = await model.children();
     assert.equal(projects(nodes).length, 0);
-    assert.ok(nodes.some((n) => n.kind === 'loadMore'), 'more pages may still hold a match');
+    assert.ok(
+      nodes.some((n) => n.kind === 'loadMore'),
+      'more pages may still hold a match',
+    );
   });
 
   it('turns 401, 403 and 503 into message nodes with the way out', async () => {
@@ -147,7 +165,12 @@ describe('projects tree model against the sandbox', () => {
 
     model.reset();
     const project = await mainProject();
-    await env.admin('POST', 'fail', { count: 1, status: 403, pathPrefix: '/repo/v1/entity/children', reason: 'You lack READ access to the requested entity.' });
+    await env.admin('POST', 'fail', {
+      count: 1,
+      status: 403,
+      pathPrefix: '/repo/v1/entity/children',
+      reason: 'You lack READ access to the requested entity.',
+    });
     const [forbidden] = (await model.children(project)) as MessageNode[];
     assert.equal(forbidden.kind, 'message');
     assert.match(forbidden.text, /You don't have access to Alice Main Project \(syn1000001\): You lack READ access/);

@@ -366,7 +366,15 @@ export function installVsix(install: CodeServerInstall, vsix: string, extensions
   try {
     const result = spawnSync(
       process.execPath,
-      [path.join(install.packageDir, 'out', 'node', 'entry.js'), '--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', scratch],
+      [
+        path.join(install.packageDir, 'out', 'node', 'entry.js'),
+        '--install-extension',
+        vsix,
+        '--extensions-dir',
+        extensionsDir,
+        '--user-data-dir',
+        scratch,
+      ],
       { encoding: 'utf8', env: { ...process.env, EXTENSIONS_GALLERY: '{}' }, timeout: 60_000 },
     );
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();

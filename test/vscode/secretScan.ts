@@ -52,7 +52,9 @@ export function secretNeedles(secret: string): { encoding: string; bytes: Buffer
   // base64 at each of the three alignments; the groups touching the neighbours are cut off.
   const raw = Buffer.from(secret, 'utf8');
   for (let k = 0; k < 3; k++) {
-    const b64 = Buffer.concat([Buffer.alloc(k, 0x41), raw]).toString('base64').replace(/=+$/, '');
+    const b64 = Buffer.concat([Buffer.alloc(k, 0x41), raw])
+      .toString('base64')
+      .replace(/=+$/, '');
     const core = b64.slice(k === 0 ? 0 : 4, b64.length - 4);
     if (core.length < MIN_NEEDLE) continue;
     const url = core.replace(/\+/g, '-').replace(/\//g, '_');
@@ -162,5 +164,11 @@ export function findFiles(roots: string[], fragment: string): string[] {
 /** The encodings of `secret` found in `text` (empty when none): for notification texts and labels. */
 export function secretInText(text: string, secret: string): string[] {
   const bytes = Buffer.from(text, 'utf8');
-  return [...new Set(secretNeedles(secret).filter((needle) => bytes.indexOf(needle.bytes) !== -1).map((needle) => needle.encoding))];
+  return [
+    ...new Set(
+      secretNeedles(secret)
+        .filter((needle) => bytes.indexOf(needle.bytes) !== -1)
+        .map((needle) => needle.encoding),
+    ),
+  ];
 }

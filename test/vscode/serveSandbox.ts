@@ -127,7 +127,8 @@ async function main(): Promise<void> {
   console.log(`  Demo token (alice):          ${alice.token}`);
   console.log('');
   console.log('  In the Synapse Docker view (activity bar), click "Sign in to Synapse" and paste the token.');
-  if (others.length) console.log(`  Other users' tokens are in ${path.relative(process.cwd(), sandboxFile)} (${others.map((u) => u.userName).join(', ')}).`);
+  if (others.length)
+    console.log(`  Other users' tokens are in ${path.relative(process.cwd(), sandboxFile)} (${others.map((u) => u.userName).join(', ')}).`);
   console.log(`  Synapse sandbox: ${sandbox.synapseEndpoint}   registry: ${sandbox.registry}`);
   console.log(`  code-server log: ${path.relative(process.cwd(), server.logFile)}`);
   console.log('');

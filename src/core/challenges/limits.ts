@@ -18,7 +18,9 @@ export function currentRound(rounds: readonly EvaluationRound[], now: number): E
 
 /** The next round that starts after `now`, if any. */
 export function nextRound(rounds: readonly EvaluationRound[], now: number): EvaluationRound | undefined {
-  return [...rounds].filter((round) => Date.parse(round.roundStart) > now).sort((a, b) => Date.parse(a.roundStart) - Date.parse(b.roundStart))[0];
+  return [...rounds]
+    .filter((round) => Date.parse(round.roundStart) > now)
+    .sort((a, b) => Date.parse(a.roundStart) - Date.parse(b.roundStart))[0];
 }
 
 /** Where a limit's count starts at `now`. */
@@ -26,10 +28,14 @@ export function windowStart(type: LimitType, roundStart: number, now: number): n
   const day = new Date(now);
   const midnight = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
   switch (type) {
-    case 'TOTAL': return roundStart;
-    case 'DAILY': return midnight;
-    case 'WEEKLY': return midnight - ((day.getUTCDay() + 6) % 7) * DAY_MS;
-    case 'MONTHLY': return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), 1);
+    case 'TOTAL':
+      return roundStart;
+    case 'DAILY':
+      return midnight;
+    case 'WEEKLY':
+      return midnight - ((day.getUTCDay() + 6) % 7) * DAY_MS;
+    case 'MONTHLY':
+      return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), 1);
   }
 }
 

@@ -28,8 +28,18 @@ export type SubmissionsNode = QueueNode | SubmissionNode | SubmissionsMessageNod
 
 export const queueNode = (evaluation: Evaluation): QueueNode => ({ kind: 'queue', id: `queue:${evaluation.id}`, evaluation });
 
-export const submissionNode = (queue: QueueNode, submission: Submission, status: SubmissionStatus): SubmissionNode =>
-  ({ kind: 'submission', id: `submission:${submission.id}`, evaluation: queue.evaluation, submission, status, parent: queue });
+export const submissionNode = (queue: QueueNode, submission: Submission, status: SubmissionStatus): SubmissionNode => ({
+  kind: 'submission',
+  id: `submission:${submission.id}`,
+  evaluation: queue.evaluation,
+  submission,
+  status,
+  parent: queue,
+});
 
-export const submissionsMessage = (key: string, severity: 'info' | 'error', text: string): SubmissionsMessageNode =>
-  ({ kind: 'message', id: `message:${key}`, severity, text });
+export const submissionsMessage = (key: string, severity: 'info' | 'error', text: string): SubmissionsMessageNode => ({
+  kind: 'message',
+  id: `message:${key}`,
+  severity,
+  text,
+});

@@ -124,25 +124,27 @@ export class SubmissionPoller {
     const ids = this.pending;
     const report: RefreshReport = { requests: 0, changed: [], finished: [] };
     let failed = false;
-    await Promise.all(ids.map(async (id) => {
-      report.requests++;
-      try {
-        const next = await this.options.fetchStatus(id, this.abort.signal);
-        if (this.disposed) return;
-        const previous = this.known.get(id);
-        if (!previous || previous.etag === next.etag) return;
-        this.known.set(id, next);
-        report.changed.push(id);
-        this.options.onChange?.(id, next, previous);
-        if (isFinalStatus(next.status)) {
-          report.finished.push(id);
-          this.options.onFinal?.(id, next);
+    await Promise.all(
+      ids.map(async (id) => {
+        report.requests++;
+        try {
+          const next = await this.options.fetchStatus(id, this.abort.signal);
+          if (this.disposed) return;
+          const previous = this.known.get(id);
+          if (!previous || previous.etag === next.etag) return;
+          this.known.set(id, next);
+          report.changed.push(id);
+          this.options.onChange?.(id, next, previous);
+          if (isFinalStatus(next.status)) {
+            report.finished.push(id);
+            this.options.onFinal?.(id, next);
+          }
+        } catch (error) {
+          failed = true;
+          if (!this.disposed) this.options.onError?.(id, error);
         }
-      } catch (error) {
-        failed = true;
-        if (!this.disposed) this.options.onError?.(id, error);
-      }
-    }));
+      }),
+    );
     // A change starts over from the base delay; no change (or a failure) waits twice as long.
     this.delayMs = report.changed.length > 0 && !failed ? this.baseDelayMs : Math.min(this.maxDelayMs, this.delayMs * 2);
     return report;

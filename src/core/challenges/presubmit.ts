@@ -46,7 +46,8 @@ export function checkDigestRecorded(digest: string, repositoryId: string, commit
   return commits.some((commit) => commit.digest === digest) ? undefined : { code: 'unrecordedDigest', digest, repositoryId };
 }
 
-export const formatPlatform = (platform: PushedPlatform): string => [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+export const formatPlatform = (platform: PushedPlatform): string =>
+  [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
 
 /** A linux/amd64 variant (any amd64 variant level) must be among the image's platforms. */
 export function checkPlatforms(platforms: readonly PushedPlatform[] | undefined): PresubmitProblem | undefined {

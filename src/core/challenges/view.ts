@@ -7,7 +7,9 @@ import { statusLine } from './sentences';
 
 /** Newest first (by createdOn, then by id). */
 export function newestFirst(bundles: readonly SubmissionBundle[]): SubmissionBundle[] {
-  return [...bundles].sort((a, b) => Date.parse(b.submission.createdOn) - Date.parse(a.submission.createdOn) || Number(b.submission.id) - Number(a.submission.id));
+  return [...bundles].sort(
+    (a, b) => Date.parse(b.submission.createdOn) - Date.parse(a.submission.createdOn) || Number(b.submission.id) - Number(a.submission.id),
+  );
 }
 
 /** "SCORED · done · auc 0.87": the status line and the public scores. */
@@ -17,7 +19,8 @@ export function submissionDescription(status: SubmissionStatus): string {
 }
 
 /** Cancel is offered while the pipeline allows it and nobody asked yet. */
-export const canOfferCancel = (status: SubmissionStatus): boolean => status.canCancel && !status.cancelRequested && !isFinalStatus(status.status);
+export const canOfferCancel = (status: SubmissionStatus): boolean =>
+  status.canCancel && !status.cancelRequested && !isFinalStatus(status.status);
 
 /** The failure reason of an INVALID submission, if the orchestrator wrote one. */
 export function failureReason(status: SubmissionStatus): string | undefined {

@@ -2,11 +2,17 @@
 import type Docker from 'dockerode';
 import { DockerEndpoint } from './endpoint';
 import * as l10n from '@vscode/l10n';
-import { RegistryDeniedError, DockerCancelledError, DockerOperationError, registryDenialKind, engineMessage, translateError } from './errors';
+import {
+  RegistryDeniedError,
+  DockerCancelledError,
+  DockerOperationError,
+  registryDenialKind,
+  engineMessage,
+  translateError,
+} from './errors';
 import { BuildEngine, describeEngine, inspectBuildEngine } from './engineInfo';
 import { REGISTRY_ANSWER_TIMEOUT_MS, withSignal, answerWithin } from './requests';
 import { registerSecret } from '../util/redact';
-
 
 /** Registry credentials; they only ever travel in the X-Registry-Auth header (`authconfig`). */
 export interface RegistryAuth {
@@ -45,12 +51,14 @@ export class RegistryPlainHttpError extends DockerOperationError {
       'login',
       engine?.podman
         ? l10n.t({
-            message: '{0} cannot check the token against the registry {1}: its login check speaks only HTTPS, and {1} answers plain HTTP. Nothing was said about the token; pushes and pulls work if registries.conf marks {1} insecure.',
+            message:
+              '{0} cannot check the token against the registry {1}: its login check speaks only HTTPS, and {1} answers plain HTTP. Nothing was said about the token; pushes and pulls work if registries.conf marks {1} insecure.',
             args: [describeEngine(engine), registry],
             comment: ['{0}: the engine, e.g. "Podman 4.3.1". {1}: a registry host[:port].'],
           })
         : l10n.t({
-            message: 'The Docker engine spoke HTTPS to the registry {0}, which answers plain HTTP, so the token could not be checked, and pushes and pulls will fail the same way. Add {0} to the engine\'s "insecure-registries" (daemon.json), or serve the registry over HTTPS.',
+            message:
+              'The Docker engine spoke HTTPS to the registry {0}, which answers plain HTTP, so the token could not be checked, and pushes and pulls will fail the same way. Add {0} to the engine\'s "insecure-registries" (daemon.json), or serve the registry over HTTPS.',
             args: [registry],
             comment: ['{0}: a registry host[:port].'],
           }),
@@ -77,8 +85,12 @@ export async function checkRegistryAuth(
   try {
     // dockerode takes the body and the signal from one object; docker-modem removes the signal
     // before writing the body, which is exactly the authconfig.
-    const result = (await answerWithin('login', options.answerTimeoutMs ?? REGISTRY_ANSWER_TIMEOUT_MS, signal, options.endpoint, (request) =>
-      docker.checkAuth(withSignal(authConfig(auth), request)),
+    const result = (await answerWithin(
+      'login',
+      options.answerTimeoutMs ?? REGISTRY_ANSWER_TIMEOUT_MS,
+      signal,
+      options.endpoint,
+      (request) => docker.checkAuth(withSignal(authConfig(auth), request)),
     )) as {
       Status?: string;
       IdentityToken?: string;

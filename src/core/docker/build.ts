@@ -18,10 +18,8 @@ export { describeEngine, inspectBuildEngine } from './engineInfo';
 export type { BuildEngine } from './engineInfo';
 import { authConfig, type RegistryAuth } from './auth';
 
-
 export type BuilderChoice = 'auto' | 'buildkit' | 'classic';
 export type Builder = 'buildkit' | 'classic';
-
 
 /** The builder a build will use: the setting's, or BuildKit where the engine offers it. */
 export function chooseBuilder(choice: BuilderChoice, engine: BuildEngine): Builder {
@@ -30,7 +28,10 @@ export function chooseBuilder(choice: BuilderChoice, engine: BuildEngine): Build
     if (engine.podman) {
       throw new DockerOperationError(
         'build',
-        l10n.t('{0} builds with Buildah and has no BuildKit, but synapseDocker.build.builder is set to "buildkit". Set it to "auto".', describeEngine(engine)),
+        l10n.t(
+          '{0} builds with Buildah and has no BuildKit, but synapseDocker.build.builder is set to "buildkit". Set it to "auto".',
+          describeEngine(engine),
+        ),
         'no BuildKit on Podman',
       );
     }
@@ -102,7 +103,12 @@ export interface BuildResult {
  * A file of the context that could not be read is the build's error, whatever the upload's
  * failure then looked like (EACCES or ENOENT from a file must never read as an engine problem).
  */
-export function buildError(error: unknown, context: BuildContext, signal: AbortSignal | undefined, endpoint: DockerEndpoint | undefined): Error {
+export function buildError(
+  error: unknown,
+  context: BuildContext,
+  signal: AbortSignal | undefined,
+  endpoint: DockerEndpoint | undefined,
+): Error {
   if (signal?.aborted) return new DockerCancelledError('build');
   const failure = context.failure() ?? (error instanceof BuildContextError ? error : undefined);
   if (failure) return failure;
@@ -137,7 +143,13 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   // Buildah (Podman) runs these itself; a classic dockerd would refuse or misread them.
   if (builder === 'classic' && !engine.podman && scan?.buildkitOnly.length) {
     const first = scan.buildkitOnly[0];
-    throw new BuildkitRequiredError(first.feature, first.line, choice === 'classic', describeEngine(engine), `${first.feature} at line ${first.line}`);
+    throw new BuildkitRequiredError(
+      first.feature,
+      first.line,
+      choice === 'classic',
+      describeEngine(engine),
+      `${first.feature} at line ${first.line}`,
+    );
   }
   options.onBuilder?.({ engine, builder, platform: options.platform || `${engine.os}/${engine.arch}` });
   if (builder === 'classic' && scan?.syntax) {
@@ -179,7 +191,9 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
     if (builder === 'buildkit') {
       if (auth) registerSecret(auth.password);
       try {
-        session = await answerWithin('build', QUICK_ANSWER_TIMEOUT_MS, signal, options.endpoint, (request) => openBuildkitSession(docker, auth, request, options.onCredentialsAsked));
+        session = await answerWithin('build', QUICK_ANSWER_TIMEOUT_MS, signal, options.endpoint, (request) =>
+          openBuildkitSession(docker, auth, request, options.onCredentialsAsked),
+        );
       } catch (error) {
         context.stream.destroy();
         throw buildError(error, context, signal, options.endpoint);
@@ -209,7 +223,10 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
     } catch (error) {
       context.stream.destroy();
       const refused = buildError(error, context, signal, options.endpoint);
-      throw (refused instanceof DockerOperationError ? buildahHeredocError(refused.raw, engine, scan) : undefined) ?? classicRefusal(refused, builder, choice, engine);
+      throw (
+        (refused instanceof DockerOperationError ? buildahHeredocError(refused.raw, engine, scan) : undefined) ??
+        classicRefusal(refused, builder, choice, engine)
+      );
     }
     try {
       await followStream(stream, 'build', (event) => tracker.consume(event), signal);
@@ -234,11 +251,24 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   // a stream cut short it would name the image the tag had before this build.
   const shortId = tracker.shortImageId;
   if (!imageId && shortId) {
-    imageId = shortId.length === 64 ? `sha256:${shortId}` : (await docker.getImage(shortId).inspect().catch(() => undefined))?.Id;
+    imageId =
+      shortId.length === 64
+        ? `sha256:${shortId}`
+        : (
+            await docker
+              .getImage(shortId)
+              .inspect()
+              .catch(() => undefined)
+          )?.Id;
   }
-  if (!imageId) throw new DockerOperationError('build', l10n.t('The build ended without reporting an image.'), tracker.outputTail.join('\n'));
+  if (!imageId)
+    throw new DockerOperationError('build', l10n.t('The build ended without reporting an image.'), tracker.outputTail.join('\n'));
   if (!SHA256_DIGEST.test(imageId)) {
-    throw new DockerOperationError('build', l10n.t('The Docker engine reported an image id that is not a sha256 digest: {0}', JSON.stringify(imageId).slice(0, 200)), imageId);
+    throw new DockerOperationError(
+      'build',
+      l10n.t('The Docker engine reported an image id that is not a sha256 digest: {0}', JSON.stringify(imageId).slice(0, 200)),
+      imageId,
+    );
   }
   const cachedSteps = tracker instanceof BuildkitProgressTracker ? tracker.cachedSteps : 0;
   return { imageId, tags: [...options.tags], context: context.summary, durationMs: Date.now() - started, builder, cachedSteps };
@@ -255,7 +285,8 @@ function buildahHeredocError(raw: string, engine: BuildEngine, scan: DockerfileS
   return new DockerOperationError(
     'build',
     l10n.t({
-      message: 'The Dockerfile uses {0} (line {1}), which {2} cannot build: its builder, Buildah, took the heredoc\'s lines for instructions ({3}). Use a newer Podman, or write those lines as RUN commands.',
+      message:
+        "The Dockerfile uses {0} (line {1}), which {2} cannot build: its builder, Buildah, took the heredoc's lines for instructions ({3}). Use a newer Podman, or write those lines as RUN commands.",
       args: [heredoc.feature, heredoc.line, describeEngine(engine), unknown[0]],
       comment: ['{0}: e.g. "RUN <<EOF". {2}: the engine, e.g. "Podman 4.3.1". {3}: Buildah\'s error, e.g. Unknown instruction: "ECHO".'],
     }),

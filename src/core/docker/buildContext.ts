@@ -174,7 +174,7 @@ export function contextFileError(error: unknown, relative: Buffer | string, cont
     default:
       return new BuildContextError(
         l10n.t({
-          message: 'Couldn\'t read {0} in the build context {1}: {2}',
+          message: "Couldn't read {0} in the build context {1}: {2}",
           args: [name, contextDir, (error as Error)?.message ?? String(error)],
           comment: ['{0}: a file or folder, relative to the build context. {1}: the build context folder. {2}: the system error.'],
         }),
@@ -200,7 +200,11 @@ async function readIgnoreFile(file: string): Promise<string[] | undefined> {
     return parseDockerignore(await readFile(file, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', file, (error as Error).message), file, (error as NodeJS.ErrnoException).code);
+    throw new BuildContextError(
+      l10n.t("Couldn't read {0}: {1}", file, (error as Error).message),
+      file,
+      (error as NodeJS.ErrnoException).code,
+    );
   }
 }
 
@@ -322,7 +326,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
       if (code === 'EACCES' || code === 'EPERM') {
         throw new BuildContextError(l10n.t('Permission denied reading the Dockerfile {0}.', dockerfilePath), dockerfilePath, code);
       }
-      throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', dockerfilePath, (error as Error).message), dockerfilePath, code);
+      throw new BuildContextError(l10n.t("Couldn't read {0}: {1}", dockerfilePath, (error as Error).message), dockerfilePath, code);
     }
     const hash = createHash('sha256').update(dockerfilePath).update('\0').update(outsideContent).digest('hex').slice(0, 16);
     dockerfileName = `.synapse-dockerfile-${hash}`;
@@ -371,7 +375,8 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
 
   const root = Buffer.from(realContext).toString('latin1');
   // (A `/` byte is never part of a multi-byte UTF-8 character, so splitting byte strings is safe.)
-  const absoluteOf = (relative: string): Buffer => bytesOf(`${root}${path.sep}${path.sep === '/' ? relative : relative.split('/').join(path.sep)}`);
+  const absoluteOf = (relative: string): Buffer =>
+    bytesOf(`${root}${path.sep}${path.sep === '/' ? relative : relative.split('/').join(path.sep)}`);
 
   const entries: WalkEntry[] = [];
   let hasIgnoreEntry = false;
@@ -384,8 +389,9 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
     } catch (error) {
       if (relativeDir) throw contextFileError(error, bytesOf(relativeDir), contextDir);
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM') throw new BuildContextError(l10n.t('Permission denied reading the build context {0}.', contextDir), contextDir, code);
-      throw new BuildContextError(l10n.t('Couldn\'t read {0}: {1}', contextDir, (error as Error).message), contextDir, code);
+      if (code === 'EACCES' || code === 'EPERM')
+        throw new BuildContextError(l10n.t('Permission denied reading the build context {0}.', contextDir), contextDir, code);
+      throw new BuildContextError(l10n.t("Couldn't read {0}: {1}", contextDir, (error as Error).message), contextDir, code);
     }
     // Byte order, like the CLI's walk (latin1 characters compare as their bytes).
     children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -447,7 +453,14 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
         summary.specialFilesSkipped++;
         continue;
       }
-      entries.push({ name, kind, mode: tarMode(info.mode), mtime: Math.floor(info.mtimeMs / 1000), size: kind === 'file' ? info.size : 0, rdev: info.rdev });
+      entries.push({
+        name,
+        kind,
+        mode: tarMode(info.mode),
+        mtime: Math.floor(info.mtimeMs / 1000),
+        size: kind === 'file' ? info.size : 0,
+        rdev: info.rdev,
+      });
       if (kind === 'file') {
         summary.filesIncluded++;
         summary.bytesIncluded += info.size;
@@ -468,9 +481,11 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
   const extras: MemoryEntry[] = [];
   if (outsideContent) {
     const contextIgnore = path.join(realContext, IGNORE_FILE);
-    const original = hasIgnoreEntry ? await readFile(contextIgnore).catch((error) => {
-      throw contextFileError(error, IGNORE_FILE, contextDir);
-    }) : undefined;
+    const original = hasIgnoreEntry
+      ? await readFile(contextIgnore).catch((error) => {
+          throw contextFileError(error, IGNORE_FILE, contextDir);
+        })
+      : undefined;
     const ignoreContent = original
       ? Buffer.concat([original, Buffer.from(`\n${dockerfileName}\n`)])
       : Buffer.from(`${dockerfileName}\n${IGNORE_FILE}\n`);
@@ -554,7 +569,10 @@ class ContextStream extends Readable {
   override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
     if (this.source || this.piped) return super.pipe(destination, options);
     this.piped = true;
-    void this.pump(destination as unknown as NodeJS.WritableStream & { destroyed?: boolean; writableEnded?: boolean; once: NodeJS.EventEmitter['once'] }, options?.end !== false);
+    void this.pump(
+      destination as unknown as NodeJS.WritableStream & { destroyed?: boolean; writableEnded?: boolean; once: NodeJS.EventEmitter['once'] },
+      options?.end !== false,
+    );
     return destination;
   }
 
@@ -613,7 +631,15 @@ class ContextStream extends Readable {
 
 // ---- tar (POSIX ustar, with pax records for long or non-ASCII names and big sizes) -----------
 
-const TYPE_FLAG: Record<EntryKind | 'pax', string> = { file: '0', symlink: '2', char: '3', block: '4', directory: '5', fifo: '6', pax: 'x' };
+const TYPE_FLAG: Record<EntryKind | 'pax', string> = {
+  file: '0',
+  symlink: '2',
+  char: '3',
+  block: '4',
+  directory: '5',
+  fifo: '6',
+  pax: 'x',
+};
 
 function writeOctal(header: Buffer, offset: number, length: number, value: number): boolean {
   const digits = Math.max(0, Math.floor(value)).toString(8);
@@ -655,7 +681,13 @@ function ustarHeader(fields: HeaderFields): { header: Buffer; pax: Buffer[] } {
   } else {
     pax.push(paxRecord('path', fields.name));
     // A readable stand-in for readers without pax support.
-    Buffer.from(fields.name.toString('latin1').replace(/[^\x20-\x7e]/g, '_').slice(-100), 'ascii').copy(header, 0);
+    Buffer.from(
+      fields.name
+        .toString('latin1')
+        .replace(/[^\x20-\x7e]/g, '_')
+        .slice(-100),
+      'ascii',
+    ).copy(header, 0);
   }
   writeOctal(header, 100, 8, fields.mode);
   writeOctal(header, 108, 8, 0); // uid: owned by root in the image, like the CLI's context
@@ -685,7 +717,13 @@ function headerBlocks(fields: HeaderFields): Buffer[] {
   const { header, pax } = ustarHeader(fields);
   if (pax.length === 0) return [header];
   const body = Buffer.concat(pax);
-  const { header: paxHeader } = ustarHeader({ name: Buffer.from('PaxHeader'), kind: 'pax', mode: 0o644, size: body.length, mtime: fields.mtime });
+  const { header: paxHeader } = ustarHeader({
+    name: Buffer.from('PaxHeader'),
+    kind: 'pax',
+    mode: 0o644,
+    size: body.length,
+    mtime: fields.mtime,
+  });
   return [paxHeader, body, padding(body.length), header].filter((block) => block.length > 0);
 }
 
@@ -711,7 +749,16 @@ type AcquireSlab = () => Buffer | Promise<Buffer>;
 const FILES_PER_SLAB = 64;
 
 /** Sync reads of a file, its errors named after the context entry. */
-function readInto(fd: number, buffer: Buffer, at: number, length: number, position: number, name: Buffer, contextDir: string, where: string): number {
+function readInto(
+  fd: number,
+  buffer: Buffer,
+  at: number,
+  length: number,
+  position: number,
+  name: Buffer,
+  contextDir: string,
+  where: string,
+): number {
   try {
     return readSync(fd, buffer, at, length, position);
   } catch (error) {
@@ -747,7 +794,7 @@ async function* packTar(
   };
   /** Copies bytes in; the full slabs to hand on, in order (usually none). */
   const put = async (bytes: Buffer, out: Buffer[]): Promise<void> => {
-    for (let from = 0; from < bytes.length; ) {
+    for (let from = 0; from < bytes.length;) {
       const n = Math.min(bytes.length - from, slab.length - used);
       bytes.copy(slab, used, from, from + n);
       used += n;
@@ -765,7 +812,14 @@ async function* packTar(
     const where = absolute.toString('utf8');
     const name = bytesOf(entry.name);
     if (entry.kind === 'directory') {
-      for (const block of headerBlocks({ name: Buffer.concat([name, Buffer.from('/')]), kind: 'directory', mode: entry.mode, size: 0, mtime: entry.mtime })) await put(block, out);
+      for (const block of headerBlocks({
+        name: Buffer.concat([name, Buffer.from('/')]),
+        kind: 'directory',
+        mode: entry.mode,
+        size: 0,
+        mtime: entry.mtime,
+      }))
+        await put(block, out);
     } else if (entry.kind === 'symlink') {
       let target: Buffer;
       try {
@@ -773,7 +827,8 @@ async function* packTar(
       } catch (error) {
         throw contextFileError(error, name, contextDir, where);
       }
-      for (const block of headerBlocks({ name, kind: 'symlink', mode: entry.mode, size: 0, mtime: entry.mtime, linkname: target })) await put(block, out);
+      for (const block of headerBlocks({ name, kind: 'symlink', mode: entry.mode, size: 0, mtime: entry.mtime, linkname: target }))
+        await put(block, out);
     } else if (entry.kind === 'file') {
       let fd: number;
       try {
@@ -795,38 +850,41 @@ async function* packTar(
           }
           if (!info.isFile()) throw changedError(name, contextDir, where);
           let filled = 0;
-          for (let got = -1; got !== 0 && filled < entry.size + 1; filled += got) got = readInto(fd, small, filled, entry.size + 1 - filled, filled, name, contextDir, where);
+          for (let got = -1; got !== 0 && filled < entry.size + 1; filled += got)
+            got = readInto(fd, small, filled, entry.size + 1 - filled, filled, name, contextDir, where);
           if (filled <= entry.size) {
-            for (const block of headerBlocks({ name, kind: 'file', mode: entry.mode, size: filled, mtime: entry.mtime })) await put(block, out);
+            for (const block of headerBlocks({ name, kind: 'file', mode: entry.mode, size: filled, mtime: entry.mtime }))
+              await put(block, out);
             await put(small.subarray(0, filled), out);
             await put(pad(filled), out);
             packed = true;
           }
         }
         if (!packed) {
-        try {
-          info = fstatSync(fd);
-        } catch (error) {
-          throw contextFileError(error, name, contextDir, where);
-        }
-        if (!info.isFile()) throw changedError(name, contextDir, where);
-        // The size now, not at walk time: the header must match what is read next.
-        const size = info.size;
-        for (const block of headerBlocks({ name, kind: 'file', mode: tarMode(info.mode), size, mtime: Math.floor(info.mtimeMs / 1000) })) await put(block, out);
-        for (let offset = 0; offset < size; ) {
-          // Straight into the slab: no copy, no buffer per chunk.
-          const length = Math.min(slab.length - used, size - offset);
-          const bytesRead = readInto(fd, slab, used, length, offset, name, contextDir, where);
-          // Shorter than its size a moment ago: it was truncated while being read.
-          if (bytesRead === 0) throw changedError(name, contextDir, where);
-          used += bytesRead;
-          offset += bytesRead;
-          if (used === slab.length) {
-            yield* out.splice(0);
-            yield await take();
+          try {
+            info = fstatSync(fd);
+          } catch (error) {
+            throw contextFileError(error, name, contextDir, where);
           }
-        }
-        await put(pad(size), out);
+          if (!info.isFile()) throw changedError(name, contextDir, where);
+          // The size now, not at walk time: the header must match what is read next.
+          const size = info.size;
+          for (const block of headerBlocks({ name, kind: 'file', mode: tarMode(info.mode), size, mtime: Math.floor(info.mtimeMs / 1000) }))
+            await put(block, out);
+          for (let offset = 0; offset < size;) {
+            // Straight into the slab: no copy, no buffer per chunk.
+            const length = Math.min(slab.length - used, size - offset);
+            const bytesRead = readInto(fd, slab, used, length, offset, name, contextDir, where);
+            // Shorter than its size a moment ago: it was truncated while being read.
+            if (bytesRead === 0) throw changedError(name, contextDir, where);
+            used += bytesRead;
+            offset += bytesRead;
+            if (used === slab.length) {
+              yield* out.splice(0);
+              yield await take();
+            }
+          }
+          await put(pad(size), out);
         }
       } finally {
         try {
@@ -837,13 +895,21 @@ async function* packTar(
       }
     } else {
       const devices = entry.kind === 'char' || entry.kind === 'block' ? deviceNumbers(entry.rdev) : {};
-      for (const block of headerBlocks({ name, kind: entry.kind, mode: entry.mode, size: 0, mtime: entry.mtime, ...devices })) await put(block, out);
+      for (const block of headerBlocks({ name, kind: entry.kind, mode: entry.mode, size: 0, mtime: entry.mtime, ...devices }))
+        await put(block, out);
     }
     if (out.length) yield* out.splice(0);
     if (++files >= FILES_PER_SLAB && used > 0) yield await take();
   }
   for (const extra of extras) {
-    for (const block of headerBlocks({ name: Buffer.from(extra.name), kind: 'file', mode: 0o644, size: extra.content.length, mtime: extra.mtime })) await put(block, out);
+    for (const block of headerBlocks({
+      name: Buffer.from(extra.name),
+      kind: 'file',
+      mode: 0o644,
+      size: extra.content.length,
+      mtime: extra.mtime,
+    }))
+      await put(block, out);
     await put(extra.content, out);
     await put(pad(extra.content.length), out);
   }

@@ -34,7 +34,10 @@ const HEREDOC = /(?:^|\s)<<-?(["']?)[A-Za-z_][A-Za-z0-9_]*\1(?![A-Za-z0-9_])/;
 const MAX_SCANNED = 1024 * 1024;
 
 function instructions(text: string): { list: Instruction[]; syntax?: string } {
-  const lines = text.slice(0, MAX_SCANNED).replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = text
+    .slice(0, MAX_SCANNED)
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/);
   let escape = '\\';
   let syntax: string | undefined;
   let index = 0;
@@ -101,7 +104,8 @@ export function scanDockerfile(text: string): DockerfileScan {
   for (const instruction of list) {
     const instructionFlags = flags(instruction.rest);
     for (const flag of instructionFlags) {
-      if (BUILDKIT_ONLY_FLAGS[instruction.keyword]?.includes(flag)) buildkitOnly.push({ feature: `${instruction.keyword} --${flag}`, line: instruction.line });
+      if (BUILDKIT_ONLY_FLAGS[instruction.keyword]?.includes(flag))
+        buildkitOnly.push({ feature: `${instruction.keyword} --${flag}`, line: instruction.line });
     }
     if (['RUN', 'COPY', 'ADD'].includes(instruction.keyword) && HEREDOC.test(instruction.rest)) {
       buildkitOnly.push({ feature: `${instruction.keyword} <<EOF`, line: instruction.line });
@@ -132,7 +136,10 @@ export function buildkitFeatureInError(raw: string): string | undefined {
   const option = /the (--[a-z][a-z0-9-]*) option requires BuildKit/i.exec(raw);
   if (option) return `COPY ${option[1]}`;
   const flag = /unknown flag: (mount|network|security|link|parents|exclude|checksum|keep-git-dir)\b/i.exec(raw);
-  if (flag) return ['mount', 'network', 'security'].includes(flag[1].toLowerCase()) ? `RUN --${flag[1].toLowerCase()}` : `COPY --${flag[1].toLowerCase()}`;
+  if (flag)
+    return ['mount', 'network', 'security'].includes(flag[1].toLowerCase())
+      ? `RUN --${flag[1].toLowerCase()}`
+      : `COPY --${flag[1].toLowerCase()}`;
   if (/requires BuildKit|BuildKit is required|only supported (?:with|by) BuildKit/i.test(raw)) return 'BuildKit';
   return undefined;
 }

@@ -112,12 +112,24 @@ function vertex(buffer: Uint8Array): BuildkitVertex {
   const result: BuildkitVertex = { digest: '', name: '', cached: false };
   for (const field of fields(buffer)) {
     switch (field.number) {
-      case 1: result.digest = text(field); break;
-      case 3: result.name = text(field); break;
-      case 4: result.cached = field.varint !== undefined && field.varint !== 0n; break;
-      case 5: result.started = timestamp(field); break;
-      case 6: result.completed = timestamp(field); break;
-      case 7: result.error = text(field) || undefined; break;
+      case 1:
+        result.digest = text(field);
+        break;
+      case 3:
+        result.name = text(field);
+        break;
+      case 4:
+        result.cached = field.varint !== undefined && field.varint !== 0n;
+        break;
+      case 5:
+        result.started = timestamp(field);
+        break;
+      case 6:
+        result.completed = timestamp(field);
+        break;
+      case 7:
+        result.error = text(field) || undefined;
+        break;
     }
   }
   return result;

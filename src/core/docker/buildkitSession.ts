@@ -34,7 +34,10 @@ export interface BuildkitSession {
 }
 
 function normaliseHost(host: string): string {
-  return host.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  return host
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
 }
 
 /** True when BuildKit's question is about the registry the credentials belong to. */
@@ -64,7 +67,10 @@ function answer(stream: http2.ServerHttp2Stream, message: Buffer): void {
 }
 
 function refuse(stream: http2.ServerHttp2Stream, code: string, message: string): void {
-  stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': code, 'grpc-message': encodeURIComponent(message) }, { endStream: true });
+  stream.respond(
+    { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': code, 'grpc-message': encodeURIComponent(message) },
+    { endStream: true },
+  );
 }
 
 function serve(
@@ -96,7 +102,15 @@ function serve(
     // Only the registry the credentials belong to gets them; any other is pulled from anonymously.
     const applies = credentials !== undefined && credentialsApply(host, credentials);
     onAsked?.(host, applies);
-    answer(stream, applies ? encodeMessage([[1, credentials.username], [2, credentials.password]]) : encodeMessage([]));
+    answer(
+      stream,
+      applies
+        ? encodeMessage([
+            [1, credentials.username],
+            [2, credentials.password],
+          ])
+        : encodeMessage([]),
+    );
   });
 }
 

@@ -77,7 +77,9 @@ async function readContext(configDir: string, name: string, source: DockerEndpoi
       l10n.t({
         message: 'Docker context "{0}" (from {1}) was not found at {2}: {3}',
         args: [name, source, metaPath, (error as Error).message],
-        comment: ['{0}: the Docker context name. {1}: where the name came from, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: a file path. {3}: the error message from the system.'],
+        comment: [
+          '{0}: the Docker context name. {1}: where the name came from, a keyword kept in English (DOCKER_CONTEXT or config currentContext). {2}: a file path. {3}: the error message from the system.',
+        ],
       }),
     );
   }

@@ -45,7 +45,9 @@ export function parseDockerHost(host: string): URL {
           message:
             'Docker engines over ssh:// ({0}) are not supported yet: the extension cannot check the host key against your known_hosts. Forward the engine to a local socket instead (ssh -NL /tmp/docker-remote.sock:/var/run/docker.sock {1}) and set synapseDocker.dockerHost to unix:///tmp/docker-remote.sock, or use a Docker context with TLS.',
           args: [host, url.host ? `${url.username ? `${url.username}@` : ''}${url.hostname}${url.port ? ` -p ${url.port}` : ''}` : 'host'],
-          comment: ['{0}: the ssh:// Docker host. {1}: the ssh destination, e.g. user@host. Commands, paths and the setting name stay as they are.'],
+          comment: [
+            '{0}: the ssh:// Docker host. {1}: the ssh destination, e.g. user@host. Commands, paths and the setting name stay as they are.',
+          ],
         }),
       );
     default:
@@ -130,13 +132,18 @@ export function explainConnectionError(error: unknown, endpoint: DockerEndpoint)
       );
     case 'ECONNREFUSED':
       return new DockerUnreachableError(
-        l10n.t({ message: 'Nothing is listening at {0}. Is the Docker engine running there?', args: [where], comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default).'] }),
+        l10n.t({
+          message: 'Nothing is listening at {0}. Is the Docker engine running there?',
+          args: [where],
+          comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default).'],
+        }),
         code,
       );
     case 'EACCES':
       return new DockerUnreachableError(
         l10n.t({
-          message: 'No permission to use the Docker socket {0}. Add your user to the docker group (sudo usermod -aG docker $USER) and log in again.',
+          message:
+            'No permission to use the Docker socket {0}. Add your user to the docker group (sudo usermod -aG docker $USER) and log in again.',
           args: [where],
           comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default).'],
         }),
@@ -144,13 +151,22 @@ export function explainConnectionError(error: unknown, endpoint: DockerEndpoint)
       );
     case 'ETIMEDOUT':
     case 'ESOCKETTIMEDOUT':
-      return new DockerUnreachableError(l10n.t({ message: 'The Docker engine at {0} did not answer in time.', args: [where], comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default).'] }), code);
+      return new DockerUnreachableError(
+        l10n.t({
+          message: 'The Docker engine at {0} did not answer in time.',
+          args: [where],
+          comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default).'],
+        }),
+        code,
+      );
     default:
       return new DockerUnreachableError(
         l10n.t({
-          message: 'Couldn\'t reach the Docker engine at {0}: {1}',
+          message: "Couldn't reach the Docker engine at {0}: {1}",
           args: [where, (error as Error)?.message ?? String(error)],
-          comment: ['{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default). {1}: the error message from the system.'],
+          comment: [
+            '{0}: the Docker host address and how it was found, e.g. unix:///var/run/docker.sock (default). {1}: the error message from the system.',
+          ],
         }),
         code,
       );
@@ -164,9 +180,9 @@ export async function pingDocker(docker: Docker, endpoint: DockerEndpoint): Prom
   const timer = setTimeout(() => controller.abort(), PING_TIMEOUT_MS);
   try {
     // dockerode's types lack the options argument its version() takes.
-    const version = (await (docker.version as (options: { abortSignal: AbortSignal }) => Promise<unknown>).call(docker, { abortSignal: controller.signal })) as
-      | { Version?: unknown; ApiVersion?: unknown }
-      | undefined;
+    const version = (await (docker.version as (options: { abortSignal: AbortSignal }) => Promise<unknown>).call(docker, {
+      abortSignal: controller.signal,
+    })) as { Version?: unknown; ApiVersion?: unknown } | undefined;
     if (!version || typeof version.Version !== 'string' || typeof version.ApiVersion !== 'string') {
       throw new DockerUnreachableError(l10n.t('Something answers at {0}, but not as a Docker engine does.', endpoint.host), undefined);
     }

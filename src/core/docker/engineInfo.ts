@@ -27,10 +27,20 @@ export function describeEngine(engine: BuildEngine): string {
 }
 
 /** GET with the answer's headers kept (docker-modem gives the raw response for a stream). */
-export function getWithHeaders(docker: Docker, route: string, signal: AbortSignal): Promise<{ headers: IncomingMessage['headers']; body: string }> {
+export function getWithHeaders(
+  docker: Docker,
+  route: string,
+  signal: AbortSignal,
+): Promise<{ headers: IncomingMessage['headers']; body: string }> {
   return new Promise((resolve, reject) => {
     docker.modem.dial(
-      { path: route, method: 'GET', isStream: true, abortSignal: signal, statusCodes: { 200: true, 404: 'not found', 500: 'server error' } } as Parameters<Docker['modem']['dial']>[0],
+      {
+        path: route,
+        method: 'GET',
+        isStream: true,
+        abortSignal: signal,
+        statusCodes: { 200: true, 404: 'not found', 500: 'server error' },
+      } as Parameters<Docker['modem']['dial']>[0],
       (error: unknown, response: unknown) => {
         if (error) return reject(error);
         const stream = response as IncomingMessage;
@@ -56,30 +66,46 @@ export async function inspectBuildEngine(
   options: { signal?: AbortSignal; endpoint?: DockerEndpoint; answerTimeoutMs?: number } = {},
 ): Promise<BuildEngine> {
   try {
-    return await answerWithin('build', options.answerTimeoutMs ?? QUICK_ANSWER_TIMEOUT_MS, options.signal, options.endpoint, async (request) => {
-      const ping = await getWithHeaders(docker, '/_ping', request);
-      const version = JSON.parse((await getWithHeaders(docker, '/version', request)).body) as {
-        Version?: unknown; ApiVersion?: unknown; Os?: unknown; Arch?: unknown; Components?: Array<{ Name?: unknown }>;
-      };
-      const header = (name: string) => {
-        const value = ping.headers[name];
-        return (Array.isArray(value) ? value[0] : value ?? '').trim();
-      };
-      const podman = header('libpod-buildah-version') !== '' || (version.Components ?? []).some((c) => typeof c?.Name === 'string' && /podman/i.test(c.Name));
-      const text = (value: unknown) => (typeof value === 'string' ? value : '');
-      return {
-        product: podman ? 'Podman' : 'Docker Engine',
-        version: text(version.Version) || '?',
-        apiVersion: text(version.ApiVersion),
-        builderVersion: header('builder-version'),
-        os: text(version.Os) || 'linux',
-        arch: text(version.Arch),
-        podman,
-      };
-    });
+    return await answerWithin(
+      'build',
+      options.answerTimeoutMs ?? QUICK_ANSWER_TIMEOUT_MS,
+      options.signal,
+      options.endpoint,
+      async (request) => {
+        const ping = await getWithHeaders(docker, '/_ping', request);
+        const version = JSON.parse((await getWithHeaders(docker, '/version', request)).body) as {
+          Version?: unknown;
+          ApiVersion?: unknown;
+          Os?: unknown;
+          Arch?: unknown;
+          Components?: Array<{ Name?: unknown }>;
+        };
+        const header = (name: string) => {
+          const value = ping.headers[name];
+          return (Array.isArray(value) ? value[0] : (value ?? '')).trim();
+        };
+        const podman =
+          header('libpod-buildah-version') !== '' ||
+          (version.Components ?? []).some((c) => typeof c?.Name === 'string' && /podman/i.test(c.Name));
+        const text = (value: unknown) => (typeof value === 'string' ? value : '');
+        return {
+          product: podman ? 'Podman' : 'Docker Engine',
+          version: text(version.Version) || '?',
+          apiVersion: text(version.ApiVersion),
+          builderVersion: header('builder-version'),
+          os: text(version.Os) || 'linux',
+          arch: text(version.Arch),
+          podman,
+        };
+      },
+    );
   } catch (error) {
     if (error instanceof SyntaxError) {
-      throw new DockerOperationError('build', l10n.t('The Docker engine answered /version with something that is not JSON.'), error.message);
+      throw new DockerOperationError(
+        'build',
+        l10n.t('The Docker engine answered /version with something that is not JSON.'),
+        error.message,
+      );
     }
     throw translateError(error, 'build', { signal: options.signal, endpoint: options.endpoint });
   }

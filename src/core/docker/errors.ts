@@ -7,8 +7,6 @@ import { redact } from '../util/redact';
 
 export type DockerOperation = 'build' | 'tag' | 'push' | 'pull' | 'login' | 'list' | 'inspect';
 
-
-
 /** A failure the engine reported (in the stream, or as an HTTP error). `raw` is its own text. */
 export class DockerOperationError extends Error {
   /** The engine's own text, redacted. */
@@ -87,20 +85,36 @@ export class BuildkitRequiredError extends DockerOperationError {
 }
 
 export function buildkitRequiredMessage(feature: string, line: number | undefined, forced: boolean, engine: string): string {
-  const comment = ['{0}: a Dockerfile instruction and option, e.g. "RUN --mount". {1}: a line number of the Dockerfile. {2}: the engine, e.g. "Docker Engine 20.10.24". Setting names, values and the daemon.json text stay as they are.'];
+  const comment = [
+    '{0}: a Dockerfile instruction and option, e.g. "RUN --mount". {1}: a line number of the Dockerfile. {2}: the engine, e.g. "Docker Engine 20.10.24". Setting names, values and the daemon.json text stay as they are.',
+  ];
   if (forced) {
     return line === undefined
-      ? l10n.t({ message: 'The Dockerfile uses {0}, which needs BuildKit, but synapseDocker.build.builder is set to "classic". Set it to "auto" or "buildkit".', args: [feature], comment })
-      : l10n.t({ message: 'The Dockerfile uses {0} (line {1}), which needs BuildKit, but synapseDocker.build.builder is set to "classic". Set it to "auto" or "buildkit".', args: [feature, line], comment });
+      ? l10n.t({
+          message:
+            'The Dockerfile uses {0}, which needs BuildKit, but synapseDocker.build.builder is set to "classic". Set it to "auto" or "buildkit".',
+          args: [feature],
+          comment,
+        })
+      : l10n.t({
+          message:
+            'The Dockerfile uses {0} (line {1}), which needs BuildKit, but synapseDocker.build.builder is set to "classic". Set it to "auto" or "buildkit".',
+          args: [feature, line],
+          comment,
+        });
   }
   return line === undefined
     ? l10n.t({
-        message: 'The Dockerfile uses {0}, which needs BuildKit, and {1} builds with the classic builder. Enable BuildKit in the engine (Docker Engine 23 and later use it by default; older ones need "features": {"buildkit": true} in daemon.json), or set synapseDocker.build.builder to "buildkit".',
+        message:
+          'The Dockerfile uses {0}, which needs BuildKit, and {1} builds with the classic builder. Enable BuildKit in the engine (Docker Engine 23 and later use it by default; older ones need "features": {"buildkit": true} in daemon.json), or set synapseDocker.build.builder to "buildkit".',
         args: [feature, engine],
-        comment: ['{0}: a Dockerfile instruction and option, e.g. "RUN --mount". {1}: the engine, e.g. "Docker Engine 20.10.24". Setting names, values and the daemon.json text stay as they are.'],
+        comment: [
+          '{0}: a Dockerfile instruction and option, e.g. "RUN --mount". {1}: the engine, e.g. "Docker Engine 20.10.24". Setting names, values and the daemon.json text stay as they are.',
+        ],
       })
     : l10n.t({
-        message: 'The Dockerfile uses {0} (line {1}), which needs BuildKit, and {2} builds with the classic builder. Enable BuildKit in the engine (Docker Engine 23 and later use it by default; older ones need "features": {"buildkit": true} in daemon.json), or set synapseDocker.build.builder to "buildkit".',
+        message:
+          'The Dockerfile uses {0} (line {1}), which needs BuildKit, and {2} builds with the classic builder. Enable BuildKit in the engine (Docker Engine 23 and later use it by default; older ones need "features": {"buildkit": true} in daemon.json), or set synapseDocker.build.builder to "buildkit".',
         args: [feature, line, engine],
         comment,
       });
@@ -180,9 +194,17 @@ export function operationFailedMessage(operation: DockerOperation, raw: string):
     case 'login':
       return l10n.t('Docker login failed: {0}', raw);
     case 'list':
-      return l10n.t({ message: 'Docker list failed: {0}', args: [raw], comment: ['Listing the local Docker images failed. {0}: the error Docker reported.'] });
+      return l10n.t({
+        message: 'Docker list failed: {0}',
+        args: [raw],
+        comment: ['Listing the local Docker images failed. {0}: the error Docker reported.'],
+      });
     case 'inspect':
-      return l10n.t({ message: 'Docker inspect failed: {0}', args: [raw], comment: ['Looking up a local Docker image failed. {0}: the error Docker reported.'] });
+      return l10n.t({
+        message: 'Docker inspect failed: {0}',
+        args: [raw],
+        comment: ['Looking up a local Docker image failed. {0}: the error Docker reported.'],
+      });
   }
 }
 
@@ -216,7 +238,9 @@ export function needsTagMessage(operation: 'tag' | 'push', reference: string): s
     ? l10n.t({
         message: 'A tag needs a tag, not a digest ({0}).',
         args: [reference],
-        comment: ['The first "tag" is the operation that names a local image (docker tag), the second an image tag. {0}: an image reference with a digest.'],
+        comment: [
+          'The first "tag" is the operation that names a local image (docker tag), the second an image tag. {0}: an image reference with a digest.',
+        ],
       })
     : l10n.t('A push needs a tag, not a digest ({0}).', reference);
 }
@@ -236,13 +260,22 @@ export function registryDenialKind(raw: string): RegistryDenialKind | undefined 
 export function engineMessage(error: unknown): string {
   const json = (error as { json?: unknown }).json;
   if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') {
-    return ((json as { message: string }).message).trim();
+    return (json as { message: string }).message.trim();
   }
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }
 
-export const CONNECTION_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH']);
+export const CONNECTION_CODES = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'EACCES',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+]);
 
 /** Turns whatever dockerode rejected with into one of the errors above. */
 export function translateError(
@@ -260,7 +293,8 @@ export function translateError(
   if (statusCode === undefined) return error instanceof Error ? error : new Error(String(error));
   const raw = engineMessage(error);
   const kind = registryDenialKind(raw);
-  if (kind && context.reference && operation !== 'build') return new RegistryDeniedError(operation, context.reference, kind, raw, statusCode);
+  if (kind && context.reference && operation !== 'build')
+    return new RegistryDeniedError(operation, context.reference, kind, raw, statusCode);
   if (statusCode === 404 && context.reference && (operation === 'tag' || operation === 'push' || operation === 'inspect')) {
     return new ImageNotFoundError(operation, context.reference);
   }

@@ -2,7 +2,6 @@
 import { formatImageReference, ImageReference, NameError, parseImageReference } from '../naming';
 import { needsTagMessage } from './errors';
 
-
 export function parseOrThrow(reference: string | ImageReference): ImageReference {
   if (typeof reference !== 'string') return reference;
   const parsed = parseImageReference(reference);
@@ -11,7 +10,10 @@ export function parseOrThrow(reference: string | ImageReference): ImageReference
 }
 
 /** repository (host/path) and tag, as the engine's push/pull/tag parameters want them. */
-export function repositoryAndTag(reference: ImageReference, operation: 'tag' | 'push' | 'pull'): { repository: string; tag: string; full: string } {
+export function repositoryAndTag(
+  reference: ImageReference,
+  operation: 'tag' | 'push' | 'pull',
+): { repository: string; tag: string; full: string } {
   if (reference.digest && operation !== 'pull') {
     throw new NameError('digest', needsTagMessage(operation, formatImageReference(reference)));
   }

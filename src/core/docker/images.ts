@@ -5,7 +5,6 @@ import { DockerEndpoint } from './endpoint';
 import { DockerOperationError, DockerCancelledError, translateError } from './errors';
 import { QUICK_ANSWER_TIMEOUT_MS, withSignal, answerWithin } from './requests';
 
-
 export interface LocalImage {
   /** sha256:… */
   id: string;
@@ -39,7 +38,11 @@ export async function listLocalImages(docker: Docker, options: ListLocalImagesOp
     throw translateError(error, 'list', { signal: options.signal, endpoint: options.endpoint });
   }
   if (!Array.isArray(images)) {
-    throw new DockerOperationError('list', l10n.t('The Docker engine answered the image list with something that is not a list.'), JSON.stringify(images)?.slice(0, 200) ?? '');
+    throw new DockerOperationError(
+      'list',
+      l10n.t('The Docker engine answered the image list with something that is not a list.'),
+      JSON.stringify(images)?.slice(0, 200) ?? '',
+    );
   }
   const prefix = options.registry ? `${options.registry}/` : undefined;
   const result: LocalImage[] = [];
@@ -74,18 +77,23 @@ export async function imageExists(
   if (signal?.aborted) throw new DockerCancelledError('inspect');
   try {
     // dockerode's inspect drops the abort signal, so the request goes through docker-modem itself.
-    await answerWithin('inspect', options.answerTimeoutMs ?? QUICK_ANSWER_TIMEOUT_MS, signal, options.endpoint, (request) =>
-      new Promise<unknown>((resolve, reject) => {
-        docker.modem.dial(
-          {
-            path: `/images/${reference}/json`,
-            method: 'GET',
-            abortSignal: request,
-            statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
-          } as Parameters<Docker['modem']['dial']>[0],
-          (error: unknown, data: unknown) => (error ? reject(error) : resolve(data)),
-        );
-      }),
+    await answerWithin(
+      'inspect',
+      options.answerTimeoutMs ?? QUICK_ANSWER_TIMEOUT_MS,
+      signal,
+      options.endpoint,
+      (request) =>
+        new Promise<unknown>((resolve, reject) => {
+          docker.modem.dial(
+            {
+              path: `/images/${reference}/json`,
+              method: 'GET',
+              abortSignal: request,
+              statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
+            } as Parameters<Docker['modem']['dial']>[0],
+            (error: unknown, data: unknown) => (error ? reject(error) : resolve(data)),
+          );
+        }),
     );
     return true;
   } catch (error) {

@@ -4,7 +4,14 @@
 // tells its errors apart with the type guards below (this bundle has its own copies of the
 // classes, so `instanceof` works only in here).
 import { DockerUnreachableError } from './engine';
-import { BuildFailedError, BuildkitRequiredError, DockerCancelledError, DockerOperationError, RegistryDeniedError, RegistryPlainHttpError } from './operations';
+import {
+  BuildFailedError,
+  BuildkitRequiredError,
+  DockerCancelledError,
+  DockerOperationError,
+  RegistryDeniedError,
+  RegistryPlainHttpError,
+} from './operations';
 
 export function isDockerUnreachableError(error: unknown): error is DockerUnreachableError {
   return error instanceof DockerUnreachableError;

@@ -232,9 +232,7 @@ export class BuildProgressTracker {
   private builtShort?: string;
   private readonly tagged: string[] = [];
 
-  constructor(
-    private readonly callbacks: { onProgress?: (progress: BuildProgress) => void; onOutput?: (line: string) => void } = {},
-  ) {}
+  constructor(private readonly callbacks: { onProgress?: (progress: BuildProgress) => void; onOutput?: (line: string) => void } = {}) {}
 
   get progress(): BuildProgress {
     return { ...this.current };
@@ -383,14 +381,7 @@ export class BuildProgressTracker {
 
 // ---- push / pull ----------------------------------------------------------------------------
 
-export type LayerPhase =
-  | 'waiting'
-  | 'preparing'
-  | 'pushing'
-  | 'downloading'
-  | 'verifying'
-  | 'extracting'
-  | 'done';
+export type LayerPhase = 'waiting' | 'preparing' | 'pushing' | 'downloading' | 'verifying' | 'extracting' | 'done';
 
 export interface LayerProgress {
   id: string;
@@ -715,9 +706,7 @@ export class BuildkitProgressTracker {
   private readonly general = new LineAssembler((line) => this.emitGeneral(line));
   private readonly generalTail: string[] = [];
 
-  constructor(
-    private readonly callbacks: { onProgress?: (progress: BuildProgress) => void; onOutput?: (line: string) => void } = {},
-  ) {}
+  constructor(private readonly callbacks: { onProgress?: (progress: BuildProgress) => void; onOutput?: (line: string) => void } = {}) {}
 
   get progress(): BuildProgress {
     return { ...this.current };
@@ -856,7 +845,13 @@ export class BuildkitProgressTracker {
       vertex.started = true;
       if (!vertex.cached) this.callbacks.onOutput?.(vertex.name);
       if (vertex.step !== undefined) {
-        this.current = { ...this.current, step: vertex.step, totalSteps: vertex.total, stepText: vertex.name, instruction: vertex.instruction };
+        this.current = {
+          ...this.current,
+          step: vertex.step,
+          totalSteps: vertex.total,
+          stepText: vertex.name,
+          instruction: vertex.instruction,
+        };
       }
       changed = true;
     }
@@ -885,7 +880,8 @@ export class BuildkitProgressTracker {
 
   private latestStep(): VertexState | undefined {
     let latest: VertexState | undefined;
-    for (const vertex of this.vertexes.values()) if (vertex.step !== undefined && (vertex.started || vertex.tail.length > 0)) latest = vertex;
+    for (const vertex of this.vertexes.values())
+      if (vertex.step !== undefined && (vertex.started || vertex.tail.length > 0)) latest = vertex;
     return latest;
   }
 }

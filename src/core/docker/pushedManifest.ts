@@ -56,14 +56,22 @@ function platformsOf(value: unknown): PushedPlatform[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((entry: { os?: unknown; architecture?: unknown; variant?: unknown } | null) =>
     entry && typeof entry.os === 'string' && typeof entry.architecture === 'string' && entry.os && entry.architecture
-      ? [{ os: entry.os, architecture: entry.architecture, ...(typeof entry.variant === 'string' && entry.variant ? { variant: entry.variant } : {}) }]
+      ? [
+          {
+            os: entry.os,
+            architecture: entry.architecture,
+            ...(typeof entry.variant === 'string' && entry.variant ? { variant: entry.variant } : {}),
+          },
+        ]
       : [],
   );
 }
 
 function dial<T>(docker: Docker, options: Record<string, unknown>): Promise<T> {
   return new Promise<T>((resolve, reject) =>
-    docker.modem.dial(options as unknown as Parameters<Docker['modem']['dial']>[0], (error: unknown, data: unknown) => (error ? reject(error) : resolve(data as T))),
+    docker.modem.dial(options as unknown as Parameters<Docker['modem']['dial']>[0], (error: unknown, data: unknown) =>
+      error ? reject(error) : resolve(data as T),
+    ),
   );
 }
 
@@ -84,11 +92,18 @@ export async function inspectPushedManifest(options: PushedManifestOptions): Pro
   const { docker, reference, digest, signal } = options;
   const shown = formatImageReference(reference);
   if (!SHA256_DIGEST.test(digest)) {
-    throw new DockerOperationError('inspect', l10n.t('The push of {0} reported a digest that is not a sha256 digest: {1}', shown, JSON.stringify(digest).slice(0, 200)), digest);
+    throw new DockerOperationError(
+      'inspect',
+      l10n.t('The push of {0} reported a digest that is not a sha256 digest: {1}', shown, JSON.stringify(digest).slice(0, 200)),
+      digest,
+    );
   }
   if (signal?.aborted) throw new DockerCancelledError('inspect');
   const local = await localImage(docker, `${reference.registry}/${reference.path}:${reference.tag ?? 'latest'}`, signal);
-  const localType = local?.Descriptor?.digest === digest && typeof local.Descriptor.mediaType === 'string' && local.Descriptor.mediaType ? local.Descriptor.mediaType : undefined;
+  const localType =
+    local?.Descriptor?.digest === digest && typeof local.Descriptor.mediaType === 'string' && local.Descriptor.mediaType
+      ? local.Descriptor.mediaType
+      : undefined;
   const localPlatforms = platformsOf([{ os: local?.Os, architecture: local?.Architecture, variant: local?.Variant }]);
   let answer: DistributionAnswer | undefined;
   let unreadable: DockerOperationError | undefined;
@@ -98,7 +113,7 @@ export async function inspectPushedManifest(options: PushedManifestOptions): Pro
     if (!(error instanceof DockerOperationError)) throw error;
     unreadable = error;
   }
-  const mediaType = answer?.Descriptor?.mediaType as string | undefined ?? localType;
+  const mediaType = (answer?.Descriptor?.mediaType as string | undefined) ?? localType;
   if (!mediaType) throw unreadable!;
   let platforms = platformsOf(answer?.Platforms);
   if (platforms.length === 0 && (SINGLE_IMAGE_TYPES.has(mediaType) || localType)) platforms = localPlatforms;
@@ -124,19 +139,31 @@ async function readDistribution(options: PushedManifestOptions, shown: string): 
     if (signal?.aborted) throw new DockerCancelledError('inspect');
     if (scope.signal.aborted) {
       const timeout = Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
-      throw options.endpoint ? explainConnectionError(timeout, options.endpoint) : new DockerOperationError('inspect', l10n.t('The Docker engine did not answer in time.'), timeout.message);
+      throw options.endpoint
+        ? explainConnectionError(timeout, options.endpoint)
+        : new DockerOperationError('inspect', l10n.t('The Docker engine did not answer in time.'), timeout.message);
     }
     const statusCode = (error as { statusCode?: number }).statusCode;
-    if (statusCode === undefined && options.endpoint && (error as NodeJS.ErrnoException).code) throw explainConnectionError(error, options.endpoint);
+    if (statusCode === undefined && options.endpoint && (error as NodeJS.ErrnoException).code)
+      throw explainConnectionError(error, options.endpoint);
     const json = (error as { json?: { message?: unknown } }).json;
-    const raw = (typeof json?.message === 'string' ? json.message : (error as Error).message ?? String(error)).trim();
-    throw new DockerOperationError('inspect', l10n.t('Couldn\'t read back the manifest pushed for {0}: {1}', shown, raw.replace(/\s+/g, ' ')), raw, statusCode);
+    const raw = (typeof json?.message === 'string' ? json.message : ((error as Error).message ?? String(error))).trim();
+    throw new DockerOperationError(
+      'inspect',
+      l10n.t("Couldn't read back the manifest pushed for {0}: {1}", shown, raw.replace(/\s+/g, ' ')),
+      raw,
+      statusCode,
+    );
   } finally {
     scope.dispose();
   }
   if (typeof answer?.Descriptor?.mediaType !== 'string' || !answer.Descriptor.mediaType || answer.Descriptor.digest !== digest) {
     const raw = JSON.stringify(answer ?? null).slice(0, 500);
-    throw new DockerOperationError('inspect', l10n.t('The Docker engine described the manifest pushed for {0} in a way the extension does not understand: {1}', shown, raw), raw);
+    throw new DockerOperationError(
+      'inspect',
+      l10n.t('The Docker engine described the manifest pushed for {0} in a way the extension does not understand: {1}', shown, raw),
+      raw,
+    );
   }
   return answer;
 }

@@ -4,7 +4,6 @@ import { DockerEndpoint } from './endpoint';
 import { explainConnectionError } from './engine';
 import { DockerOperation, DockerOperationError, DockerCancelledError } from './errors';
 
-
 /** How long the engine may take to start answering a quick request (list, inspect). */
 export const QUICK_ANSWER_TIMEOUT_MS = 15_000;
 /** How long it may take to start a push or pull, or to answer a login: it talks to the registry first. */
@@ -55,7 +54,9 @@ export async function answerWithin<T>(
     if (signal?.aborted) throw new DockerCancelledError(operation);
     if (timedOut) {
       const timeout = Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
-      throw endpoint ? explainConnectionError(timeout, endpoint) : new DockerOperationError(operation, l10n.t('The Docker engine did not answer in time.'), timeout.message);
+      throw endpoint
+        ? explainConnectionError(timeout, endpoint)
+        : new DockerOperationError(operation, l10n.t('The Docker engine did not answer in time.'), timeout.message);
     }
     throw error;
   } finally {

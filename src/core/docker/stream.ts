@@ -4,7 +4,6 @@ import type { IncomingMessage } from 'node:http';
 import { NdjsonParser, StreamEvent } from './progress';
 import { DockerOperationError, DockerCancelledError, StreamingOperation, connectionBrokeMessage } from './errors';
 
-
 /**
  * Reads an engine stream to its end, feeding each event to `consume`. Rejects with
  * DockerCancelledError as soon as the signal aborts (the connection is dropped, which stops the
@@ -64,7 +63,9 @@ export function followStream(
     };
     // The engine closed the connection mid-answer (stopped, restarted, crashed): no detail to add.
     const onAborted = () =>
-      signal?.aborted ? fail(new DockerCancelledError(operation)) : fail(new DockerOperationError(operation, connectionBrokeMessage(operation), 'aborted'));
+      signal?.aborted
+        ? fail(new DockerCancelledError(operation))
+        : fail(new DockerOperationError(operation, connectionBrokeMessage(operation), 'aborted'));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     response.on('data', onData);

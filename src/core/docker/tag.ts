@@ -4,7 +4,6 @@ import { ImageReference } from '../naming';
 import { translateError } from './errors';
 import { parseOrThrow, repositoryAndTag } from './imageReferences';
 
-
 /**
  * Adds exactly one tag to a local image (`source`: an id or any local reference). The new
  * reference must be a valid Synapse image name; a missing tag means `latest`, as with `docker tag`.

@@ -5,13 +5,19 @@ import type Docker from 'dockerode';
 import { formatImageReference, ImageReference } from '../naming';
 import { DockerEndpoint } from './endpoint';
 import { SHA256_DIGEST, TransferProgress, TransferProgressTracker } from './progress';
-import { DockerOperationError, RegistryDeniedError, DockerCancelledError, ImageNotFoundError, registryDenialKind, translateError } from './errors';
+import {
+  DockerOperationError,
+  RegistryDeniedError,
+  DockerCancelledError,
+  ImageNotFoundError,
+  registryDenialKind,
+  translateError,
+} from './errors';
 import { QUICK_ANSWER_TIMEOUT_MS, REGISTRY_ANSWER_TIMEOUT_MS, withSignal, answerWithin } from './requests';
 import { followStream } from './stream';
 import { parseOrThrow, repositoryAndTag } from './imageReferences';
 import { authConfig, type RegistryAuth } from './auth';
 import { imageExists } from './images';
-
 
 export interface TransferOptions {
   docker: Docker;
@@ -24,7 +30,6 @@ export interface TransferOptions {
   /** How long the engine may take to start answering (default REGISTRY_ANSWER_TIMEOUT_MS). */
   answerTimeoutMs?: number;
 }
-
 
 /**
  * The engine sends X-Registry-Auth to whatever registry the reference names, whatever
@@ -47,7 +52,11 @@ export class RegistryMismatchError extends Error {
 }
 
 export function assertSameRegistry(reference: ImageReference, auth: RegistryAuth): void {
-  const strip = (host: string) => host.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+  const strip = (host: string) =>
+    host
+      .replace(/^[a-z]+:\/\//i, '')
+      .replace(/\/+$/, '')
+      .toLowerCase();
   if (strip(reference.registry) !== strip(auth.serveraddress)) {
     throw new RegistryMismatchError(formatImageReference(reference), auth.serveraddress);
   }
@@ -56,7 +65,8 @@ export function assertSameRegistry(reference: ImageReference, auth: RegistryAuth
 export function streamFailure(operation: 'push' | 'pull', reference: string, raw: string): DockerOperationError {
   const kind = registryDenialKind(raw);
   if (kind) return new RegistryDeniedError(operation, reference, kind, raw);
-  const message = operation === 'push' ? l10n.t('The push of {0} failed: {1}', reference, raw) : l10n.t('The pull of {0} failed: {1}', reference, raw);
+  const message =
+    operation === 'push' ? l10n.t('The push of {0} failed: {1}', reference, raw) : l10n.t('The pull of {0} failed: {1}', reference, raw);
   return new DockerOperationError(operation, message, raw);
 }
 
@@ -72,10 +82,15 @@ export async function pushImage(options: TransferOptions): Promise<string> {
   if (signal?.aborted) throw new DockerCancelledError('push');
   // A clear error for a reference that was never tagged locally (the engine's is cryptic).
   const timeoutMs = options.answerTimeoutMs ?? REGISTRY_ANSWER_TIMEOUT_MS;
-  if (!(await imageExists(docker, full, signal, { endpoint: options.endpoint, answerTimeoutMs: Math.min(timeoutMs, QUICK_ANSWER_TIMEOUT_MS) }).catch((error) => {
-    if (signal?.aborted) throw new DockerCancelledError('push'); // cancelled while checking the tag: the push was
-    throw translateError(error, 'push', { signal, reference: full, endpoint: options.endpoint });
-  }))) {
+  if (
+    !(await imageExists(docker, full, signal, {
+      endpoint: options.endpoint,
+      answerTimeoutMs: Math.min(timeoutMs, QUICK_ANSWER_TIMEOUT_MS),
+    }).catch((error) => {
+      if (signal?.aborted) throw new DockerCancelledError('push'); // cancelled while checking the tag: the push was
+      throw translateError(error, 'push', { signal, reference: full, endpoint: options.endpoint });
+    }))
+  ) {
     throw new ImageNotFoundError('push', full);
   }
   const tracker = new TransferProgressTracker('push', options.onProgress);
@@ -95,7 +110,11 @@ export async function pushImage(options: TransferOptions): Promise<string> {
   tracker.finish();
   if (tracker.error !== undefined) throw streamFailure('push', full, tracker.error);
   if (!tracker.digest) {
-    throw new DockerOperationError('push', l10n.t('The push of {0} ended without a digest from the registry.', full), tracker.messages.join('\n'));
+    throw new DockerOperationError(
+      'push',
+      l10n.t('The push of {0} ended without a digest from the registry.', full),
+      tracker.messages.join('\n'),
+    );
   }
   return tracker.digest;
 }
@@ -130,20 +149,31 @@ export async function pullImage(options: TransferOptions): Promise<string> {
   // dockerd closes every pull with "Status: …"; Podman's compatible API ends after its last layer
   // without one. A stream that ends cleanly without it counts only if the image is there now.
   const localDigest = async () => {
-    const inspected = await docker.getImage(full).inspect().catch(() => undefined);
+    const inspected = await docker
+      .getImage(full)
+      .inspect()
+      .catch(() => undefined);
     return inspected?.RepoDigests?.find((d) => d.startsWith(`${repository}@`))?.split('@')[1];
   };
   let digest = tracker.digest ?? parsed.digest;
   if (!tracker.status) {
     const found = await localDigest();
     if (!found) {
-      throw new DockerOperationError('pull', l10n.t('The pull of {0} ended before the Docker engine reported its result.', full), tracker.messages.join('\n'));
+      throw new DockerOperationError(
+        'pull',
+        l10n.t('The pull of {0} ended before the Docker engine reported its result.', full),
+        tracker.messages.join('\n'),
+      );
     }
     digest ??= found;
   }
   digest ??= await localDigest();
   if (digest && !SHA256_DIGEST.test(digest)) {
-    throw streamFailure('pull', full, l10n.t('The Docker engine reported a digest that is not a sha256 digest: {0}', JSON.stringify(digest).slice(0, 200)));
+    throw streamFailure(
+      'pull',
+      full,
+      l10n.t('The Docker engine reported a digest that is not a sha256 digest: {0}', JSON.stringify(digest).slice(0, 200)),
+    );
   }
   if (!digest) throw new DockerOperationError('pull', l10n.t('The pull of {0} ended without a digest.', full), tracker.messages.join('\n'));
   return digest;

@@ -105,7 +105,9 @@ export function parseImageReference(text: string, options: { registry?: string }
         : l10n.t({
             message: 'Images for Synapse must be named {0}/<project synID>/<name>; {1} is not.',
             args: [options.registry, q(text)],
-            comment: ['{0} is the registry host, e.g. docker.synapse.org. The <…> parts stand for the rest of an image name. {1} is the name given, quoted.'],
+            comment: [
+              '{0} is the registry host, e.g. docker.synapse.org. The <…> parts stand for the rest of an image name. {1} is the name given, quoted.',
+            ],
           }),
     );
   }
@@ -141,7 +143,9 @@ export function parseImageReference(text: string, options: { registry?: string }
           l10n.t({
             message: '{0} has no repository name after the project ID (expected {1}/{2}/<name>).',
             args: [q(`${registry}/${projectId}`), registry, projectId],
-            comment: ['{0} is the image name given, quoted; {1} is its registry host and {2} its project synID. <name> stands for a repository name.'],
+            comment: [
+              '{0} is the image name given, quoted; {1} is its registry host and {2} its project synID. <name> stands for a repository name.',
+            ],
           }),
         )
       : undefined) ??
@@ -203,18 +207,24 @@ export function validateProjectId(id: string): NameError | undefined {
         ? l10n.t({
             message: '{0} is not a Synapse project ID: expected "syn" followed by digits ({1} at position {2} is not a digit).',
             args: [q(id), q(chars[i]), i + 1],
-            comment: ['"syn" is literal: keep it. {0} is the ID given, quoted; {1} is one of its characters, quoted, at 1-based position {2}.'],
+            comment: [
+              '"syn" is literal: keep it. {0} is the ID given, quoted; {1} is one of its characters, quoted, at 1-based position {2}.',
+            ],
           })
         : chars[i].toLowerCase() === 'syn'[i]
           ? l10n.t({
               message: '{0} is not a Synapse project ID: expected "syn" followed by digits ({1} at position {2} should be lowercase {3}).',
               args: [q(id), q(chars[i]), i + 1, q('syn'[i])],
-              comment: ['"syn" is literal: keep it. {0} is the ID given, quoted; {1} is one of its characters, quoted, at 1-based position {2}; {3} is the letter of "syn" expected there, quoted.'],
+              comment: [
+                '"syn" is literal: keep it. {0} is the ID given, quoted; {1} is one of its characters, quoted, at 1-based position {2}; {3} is the letter of "syn" expected there, quoted.',
+              ],
             })
           : l10n.t({
               message: '{0} is not a Synapse project ID: expected "syn" followed by digits ({1} at position {2} should be {3}).',
               args: [q(id), q(chars[i]), i + 1, q('syn'[i])],
-              comment: ['"syn" is literal: keep it. {0} is the ID given, quoted; {1} is one of its characters, quoted, at 1-based position {2}; {3} is the letter of "syn" expected there, quoted.'],
+              comment: [
+                '"syn" is literal: keep it. {0} is the ID given, quoted; {1} is one of its characters, quoted, at 1-based position {2}; {3} is the letter of "syn" expected there, quoted.',
+              ],
             });
   return new NameError('synid', message);
 }
@@ -225,7 +235,11 @@ export function validateTag(tag: string): NameError | undefined {
   if (/^[.-]/.test(tag)) {
     return new NameError(
       'tag-syntax',
-      l10n.t({ message: "A tag can't start with {0} ({1}).", args: [q(tag[0]), q(tag)], comment: ['{0} is a character, quoted; {1} is the whole tag.'] }),
+      l10n.t({
+        message: "A tag can't start with {0} ({1}).",
+        args: [q(tag[0]), q(tag)],
+        comment: ['{0} is a character, quoted; {1} is the whole tag.'],
+      }),
     );
   }
   const chars = Array.from(tag);
@@ -233,11 +247,19 @@ export function validateTag(tag: string): NameError | undefined {
   if (bad >= 0) {
     return new NameError(
       'tag-syntax',
-      l10n.t('Tags can only contain letters, digits, "_", "." and "-": {0} at position {1} of {2} is not allowed.', q(chars[bad]), bad + 1, q(tag)),
+      l10n.t(
+        'Tags can only contain letters, digits, "_", "." and "-": {0} at position {1} of {2} is not allowed.',
+        q(chars[bad]),
+        bad + 1,
+        q(tag),
+      ),
     );
   }
   if (tag.length > MAX_TAG_LENGTH) {
-    return new NameError('length', l10n.t('A tag can be at most {0} characters; {1} is {2}.', MAX_TAG_LENGTH, q(shortened(tag)), tag.length));
+    return new NameError(
+      'length',
+      l10n.t('A tag can be at most {0} characters; {1} is {2}.', MAX_TAG_LENGTH, q(shortened(tag)), tag.length),
+    );
   }
   return new NameError('syntax', l10n.t('{0} is not a valid tag.', q(tag)));
 }
@@ -285,7 +307,8 @@ export function validateRegistryHost(host: string): NameError | undefined {
   const hostname = colon < 0 ? host : host.slice(0, colon);
   const chars = Array.from(hostname);
   const bad = chars.findIndex((c) => !/[A-Za-z0-9.-]/.test(c));
-  if (bad >= 0) return fail(l10n.t('{0} is not a valid registry host: {1} at position {2} is not allowed.', q(host), q(chars[bad]), bad + 1));
+  if (bad >= 0)
+    return fail(l10n.t('{0} is not a valid registry host: {1} at position {2} is not allowed.', q(host), q(chars[bad]), bad + 1));
   let start = 0; // hostname is ASCII from here on, so string indices are positions
   for (const label of hostname.split('.')) {
     if (label === '') return fail(l10n.t('{0} is not a valid registry host: it has an empty label at position {1}.', q(host), start + 1));
@@ -300,7 +323,14 @@ export function validateRegistryHost(host: string): NameError | undefined {
     if (port.length === 0) return fail(l10n.t('{0} is not a valid registry host: the port number after ":" is missing.', q(host)));
     const i = port.findIndex((c) => !/[0-9]/.test(c));
     if (i >= 0) {
-      return fail(l10n.t('{0} is not a valid registry host: {1} at position {2} is not a digit of the port number.', q(host), q(port[i]), colon + 2 + i));
+      return fail(
+        l10n.t(
+          '{0} is not a valid registry host: {1} at position {2} is not a digit of the port number.',
+          q(host),
+          q(port[i]),
+          colon + 2 + i,
+        ),
+      );
     }
   }
   return new NameError('syntax', l10n.t('{0} is not a valid registry host.', q(host)));
@@ -336,7 +366,10 @@ function diagnoseName(name: string): NameError {
   const chars = Array.from(name);
   for (const [i, c] of chars.entries()) {
     if (/[A-Z]/.test(c)) {
-      return new NameError('uppercase', l10n.t('Repository names must be lowercase: {0} at position {1} of {2} is uppercase.', q(c), i + 1, q(name)));
+      return new NameError(
+        'uppercase',
+        l10n.t('Repository names must be lowercase: {0} at position {1} of {2} is uppercase.', q(c), i + 1, q(name)),
+      );
     }
     if (!/[a-z0-9._/-]/.test(c)) {
       return new NameError(

@@ -59,11 +59,24 @@ export interface OwnAccess {
 }
 
 export function ownAccess(
-  permissions: { canDownload: boolean; canEdit: boolean; canCertifiedUserEdit: boolean; canAddChild: boolean; canCertifiedUserAddChild: boolean; canChangePermissions?: boolean },
+  permissions: {
+    canDownload: boolean;
+    canEdit: boolean;
+    canCertifiedUserEdit: boolean;
+    canAddChild: boolean;
+    canCertifiedUserAddChild: boolean;
+    canChangePermissions?: boolean;
+  },
   subject: SubjectKind,
 ): OwnAccess {
   // A project's push is a new repository in it (CREATE); a repository's is a new tag (UPDATE, with DOWNLOAD).
   const push = subject === 'project' ? permissions.canAddChild : permissions.canEdit && permissions.canDownload;
-  const couldPush = subject === 'project' ? permissions.canCertifiedUserAddChild : permissions.canCertifiedUserEdit && permissions.canDownload;
-  return { pull: permissions.canDownload, push, share: permissions.canChangePermissions === true, pushNeedsCertification: !push && couldPush };
+  const couldPush =
+    subject === 'project' ? permissions.canCertifiedUserAddChild : permissions.canCertifiedUserEdit && permissions.canDownload;
+  return {
+    pull: permissions.canDownload,
+    push,
+    share: permissions.canChangePermissions === true,
+    pushNeedsCertification: !push && couldPush,
+  };
 }

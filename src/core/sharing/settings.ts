@@ -2,8 +2,14 @@
 // caller's rights), plan a change (who gains or loses pull or push; Synapse's rules checked before sending), and
 // apply it, a concurrent change (412) reloading what is there now instead of overwriting it.
 import {
-  ANONYMOUS_USER_ID, AUTHENTICATED_USERS_GROUP_ID, AccessControlList, BenefactorHeader, CERTIFIED_USERS_GROUP_ID, PUBLIC_GROUP_ID,
-  ResourceAccess, UserGroupHeader,
+  ANONYMOUS_USER_ID,
+  AUTHENTICATED_USERS_GROUP_ID,
+  AccessControlList,
+  BenefactorHeader,
+  CERTIFIED_USERS_GROUP_ID,
+  PUBLIC_GROUP_ID,
+  ResourceAccess,
+  UserGroupHeader,
 } from '../synapse/acl';
 import { SynapseClient } from '../synapse/client';
 import { SynapseError } from '../synapse/errors';
@@ -80,24 +86,41 @@ function toRows(acl: AccessControlList, headers: Map<string, UserGroupHeader>, y
 /** The order rows are shown in: you first, then by how much they may do, then by name. */
 function rankRows(rows: SharingRow[]): SharingRow[] {
   const weight = (row: SharingRow): number => (row.isYou ? -1 : 0) * 100 - row.accessTypes.length;
-  return [...rows].sort((a, b) => weight(a) - weight(b) || (a.principal.userName ?? a.principal.id).localeCompare(b.principal.userName ?? b.principal.id));
+  return [...rows].sort(
+    (a, b) => weight(a) - weight(b) || (a.principal.userName ?? a.principal.id).localeCompare(b.principal.userName ?? b.principal.id),
+  );
 }
 
 /**
  * Loads the settings in 4 requests: benefactor and permissions together, then the benefactor's ACL, then
  * the names of its principals.
  */
-export async function loadSharing(client: SynapseClient, subject: SharingSubject, youId: string, signal?: AbortSignal): Promise<SharingSettings> {
-  const [benefactor, permissions] = await Promise.all([client.getBenefactor(subject.id, signal), client.getPermissions(subject.id, signal)]);
+export async function loadSharing(
+  client: SynapseClient,
+  subject: SharingSubject,
+  youId: string,
+  signal?: AbortSignal,
+): Promise<SharingSettings> {
+  const [benefactor, permissions] = await Promise.all([
+    client.getBenefactor(subject.id, signal),
+    client.getPermissions(subject.id, signal),
+  ]);
   const acl = await client.getAcl(benefactor.id, signal);
   return settingsFrom(client, subject, youId, benefactor, acl, permissions, signal);
 }
 
 async function settingsFrom(
-  client: SynapseClient, subject: SharingSubject, youId: string, benefactor: BenefactorHeader, acl: AccessControlList,
-  permissions: UserEntityPermissions, signal?: AbortSignal,
+  client: SynapseClient,
+  subject: SharingSubject,
+  youId: string,
+  benefactor: BenefactorHeader,
+  acl: AccessControlList,
+  permissions: UserEntityPermissions,
+  signal?: AbortSignal,
 ): Promise<SharingSettings> {
-  const headers = new Map((await client.principalHeaders([...new Set(acl.resourceAccess.map((row) => row.principalId))], signal)).map((h) => [h.ownerId, h]));
+  const headers = new Map(
+    (await client.principalHeaders([...new Set(acl.resourceAccess.map((row) => row.principalId))], signal)).map((h) => [h.ownerId, h]),
+  );
   const rows = rankRows(toRows(acl, headers, youId));
   return {
     subject,
@@ -106,7 +129,11 @@ async function settingsFrom(
     acl,
     rows,
     own: ownAccess(permissions, subject.kind),
-    you: { ownerId: youId, certified: permissions.isCertifiedUser, isOwner: permissions.ownerPrincipalId !== undefined && String(permissions.ownerPrincipalId) === youId },
+    you: {
+      ownerId: youId,
+      certified: permissions.isCertifiedUser,
+      isOwner: permissions.ownerPrincipalId !== undefined && String(permissions.ownerPrincipalId) === youId,
+    },
     administrators: rows.filter((row) => row.accessTypes.includes('CHANGE_PERMISSIONS')),
   };
 }
@@ -179,7 +206,11 @@ const problem = (code: RuleCode): RuleProblem => ({ code, serverText: SERVER_TEX
  * row of theirs (self, PUBLIC, all signed-in users, certified users) has it, they own the entity, or a team
  * row has it (team membership is the server's to judge).
  */
-export function checkAclContent(rows: ResourceAccess[], headers: (id: string) => Principal | undefined, you: SharingSettings['you']): RuleProblem[] {
+export function checkAclContent(
+  rows: ResourceAccess[],
+  headers: (id: string) => Principal | undefined,
+  you: SharingSettings['you'],
+): RuleProblem[] {
   const problems: RuleProblem[] = [];
   const yours = new Set([you.ownerId, PUBLIC_GROUP_ID, AUTHENTICATED_USERS_GROUP_ID, ...(you.certified ? [CERTIFIED_USERS_GROUP_ID] : [])]);
   let kept = you.isOwner;
@@ -198,7 +229,12 @@ export function checkAclContent(rows: ResourceAccess[], headers: (id: string) =>
 }
 
 /** Who gains or loses pull, push (and, on a project, adding repositories) between two sets of rows. */
-export function diffRows(before: ResourceAccess[], after: ResourceAccess[], subject: SubjectKind, principal: (id: string) => Principal): RowChange[] {
+export function diffRows(
+  before: ResourceAccess[],
+  after: ResourceAccess[],
+  subject: SubjectKind,
+  principal: (id: string) => Principal,
+): RowChange[] {
   const merged = (rows: ResourceAccess[]) => {
     const map = new Map<string, string[]>();
     for (const row of rows) map.set(row.principalId, sortAccessTypes([...(map.get(row.principalId) ?? []), ...row.accessType]));
@@ -224,10 +260,16 @@ export function diffRows(before: ResourceAccess[], after: ResourceAccess[], subj
   return changes;
 }
 
-const rowsOf = (acl: AccessControlList): ResourceAccess[] => acl.resourceAccess.map((row) => ({ principalId: row.principalId, accessType: [...row.accessType] }));
+const rowsOf = (acl: AccessControlList): ResourceAccess[] =>
+  acl.resourceAccess.map((row) => ({ principalId: row.principalId, accessType: [...row.accessType] }));
 
 /** Plans a change; a restore reads the settings the subject would inherit (2 requests). */
-export async function planChange(client: SynapseClient, settings: SharingSettings, change: SharingChange, signal?: AbortSignal): Promise<SharingPlan> {
+export async function planChange(
+  client: SynapseClient,
+  settings: SharingSettings,
+  change: SharingChange,
+  signal?: AbortSignal,
+): Promise<SharingPlan> {
   const known = new Map(settings.rows.map((row) => [row.principal.id, row.principal]));
   if (change.kind === 'set') known.set(change.principal.id, change.principal);
   const principal = (id: string): Principal => known.get(id) ?? { id, kind: principalKind(id, undefined) };
@@ -242,7 +284,8 @@ export async function planChange(client: SynapseClient, settings: SharingSetting
     case 'set':
     case 'remove': {
       const others = before.filter((row) => row.principalId !== (change.kind === 'set' ? change.principal.id : change.principalId));
-      after = change.kind === 'set' ? [...others, { principalId: change.principal.id, accessType: sortAccessTypes(change.accessTypes) }] : others;
+      after =
+        change.kind === 'set' ? [...others, { principalId: change.principal.id, accessType: sortAccessTypes(change.accessTypes) }] : others;
       // On inherited settings a change makes the subject's own settings, starting from the inherited ones.
       request = settings.inherited ? 'create' : 'update';
       problems.push(...checkAclContent(after, (id) => known.get(id), settings.you));
@@ -275,7 +318,13 @@ export async function planChange(client: SynapseClient, settings: SharingSetting
     }
   }
   return {
-    settings, change, request, before, after, inheritFrom, problems: dedupe(problems),
+    settings,
+    change,
+    request,
+    before,
+    after,
+    inheritFrom,
+    problems: dedupe(problems),
     changes: diffRows(before, after, settings.subject.kind, principal),
   };
 }
@@ -307,7 +356,8 @@ export async function applyPlan(client: SynapseClient, plan: SharingPlan, signal
     else if (plan.request === 'update') await client.updateAcl(settings.acl, plan.after, signal);
     else await client.deleteAcl(settings.subject.id, signal);
   } catch (error) {
-    if (isConcurrentChange(error)) return { kind: 'conflict', error, settings: await loadSharing(client, settings.subject, settings.you.ownerId, signal) };
+    if (isConcurrentChange(error))
+      return { kind: 'conflict', error, settings: await loadSharing(client, settings.subject, settings.you.ownerId, signal) };
     throw error;
   }
   return { kind: 'applied', settings: await loadSharing(client, settings.subject, settings.you.ownerId, signal) };
@@ -316,5 +366,7 @@ export async function applyPlan(client: SynapseClient, plan: SharingPlan, signal
 /** The rule behind a refusal Synapse sent anyway (say, through a team you are not in), to explain it. */
 export function ruleOfRefusal(error: unknown): RuleCode | undefined {
   if (!(error instanceof SynapseError) || !error.reason) return undefined;
-  return (Object.keys(SERVER_TEXT) as RuleCode[]).find((code) => SERVER_TEXT[code] === error.reason || (code === 'mayNotChange' && /lack CHANGE_PERMISSIONS/.test(error.reason ?? '')));
+  return (Object.keys(SERVER_TEXT) as RuleCode[]).find(
+    (code) => SERVER_TEXT[code] === error.reason || (code === 'mayNotChange' && /lack CHANGE_PERMISSIONS/.test(error.reason ?? '')),
+  );
 }

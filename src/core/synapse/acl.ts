@@ -74,7 +74,12 @@ export function parseUserGroupHeaders(value: unknown): UserGroupHeader[] {
 }
 
 /** The body of POST/PUT /entity/{id}/acl: the spec's AccessControlList (principal ids as integers). */
-export function aclBody(acl: { id: string; etag?: string; creationDate?: string; resourceAccess: ResourceAccess[] }): Record<string, unknown> {
+export function aclBody(acl: {
+  id: string;
+  etag?: string;
+  creationDate?: string;
+  resourceAccess: ResourceAccess[];
+}): Record<string, unknown> {
   return {
     id: acl.id,
     ...(acl.etag !== undefined ? { etag: acl.etag } : {}),

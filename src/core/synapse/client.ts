@@ -1,7 +1,13 @@
 // Typed methods for the Synapse endpoints this extension uses (synapse-api.md §2).
 import * as l10n from '@vscode/l10n';
 import {
-  AccessControlList, aclBody, BenefactorHeader, parseAccessControlList, parseBenefactorHeader, parseUserGroupHeaders, ResourceAccess,
+  AccessControlList,
+  aclBody,
+  BenefactorHeader,
+  parseAccessControlList,
+  parseBenefactorHeader,
+  parseUserGroupHeaders,
+  ResourceAccess,
   UserGroupHeader,
 } from './acl';
 import { SynapseError } from './errors';
@@ -91,14 +97,21 @@ export class SynapseClient {
   }
 
   async isCertified(signal?: AbortSignal): Promise<boolean> {
-    const bundle = await this.transport.request<UserBundle>('/repo/v1/user/bundle', { query: { mask: USER_BUNDLE_CERTIFIED }, signal, parse: parseUserBundle });
+    const bundle = await this.transport.request<UserBundle>('/repo/v1/user/bundle', {
+      query: { mask: USER_BUNDLE_CERTIFIED },
+      signal,
+      parse: parseUserBundle,
+    });
     return bundle.isCertified === true;
   }
 
   /** The certification quiz record, or undefined when the user never took the quiz. */
   async getCertificationRecord(ownerId: string, signal?: AbortSignal): Promise<PassingRecord | undefined> {
     return this.undefinedIfNotFound(() =>
-      this.transport.request<PassingRecord>(`/repo/v1/user/${encodeURIComponent(ownerId)}/certifiedUserPassingRecord`, { signal, parse: parsePassingRecord }),
+      this.transport.request<PassingRecord>(`/repo/v1/user/${encodeURIComponent(ownerId)}/certifiedUserPassingRecord`, {
+        signal,
+        parse: parsePassingRecord,
+      }),
     );
   }
 
@@ -208,7 +221,10 @@ export class SynapseClient {
   }
 
   getPermissions(entityId: string, signal?: AbortSignal): Promise<UserEntityPermissions> {
-    return this.transport.request<UserEntityPermissions>(`/repo/v1/entity/${encodeURIComponent(entityId)}/permissions`, { signal, parse: parsePermissions });
+    return this.transport.request<UserEntityPermissions>(`/repo/v1/entity/${encodeURIComponent(entityId)}/permissions`, {
+      signal,
+      parse: parsePermissions,
+    });
   }
 
   /** Why DOWNLOAD of an entity may be refused: its access requirements and whether the caller met them. */
@@ -222,42 +238,67 @@ export class SynapseClient {
   }
 
   getAccessRequirement(requirementId: number, signal?: AbortSignal): Promise<AccessRequirement> {
-    return this.transport.request<AccessRequirement>(`/repo/v1/accessRequirement/${encodeURIComponent(String(requirementId))}`, { signal, parse: parseAccessRequirement });
+    return this.transport.request<AccessRequirement>(`/repo/v1/accessRequirement/${encodeURIComponent(String(requirementId))}`, {
+      signal,
+      parse: parseAccessRequirement,
+    });
   }
 
   // ---- Sharing settings (synapse-api.md §9; acl.ts) ----
 
   /** The entity whose ACL applies to this one (itself when it has local sharing settings). */
   getBenefactor(entityId: string, signal?: AbortSignal): Promise<BenefactorHeader> {
-    return this.transport.request<BenefactorHeader>(`/repo/v1/entity/${encodeURIComponent(entityId)}/benefactor`, { signal, parse: parseBenefactorHeader });
+    return this.transport.request<BenefactorHeader>(`/repo/v1/entity/${encodeURIComponent(entityId)}/benefactor`, {
+      signal,
+      parse: parseBenefactorHeader,
+    });
   }
 
   /** The entity's own ACL; a 404 naming the benefactor when it inherits one. */
   getAcl(entityId: string, signal?: AbortSignal): Promise<AccessControlList> {
-    return this.transport.request<AccessControlList>(`/repo/v1/entity/${encodeURIComponent(entityId)}/acl`, { signal, parse: parseAccessControlList });
+    return this.transport.request<AccessControlList>(`/repo/v1/entity/${encodeURIComponent(entityId)}/acl`, {
+      signal,
+      parse: parseAccessControlList,
+    });
   }
 
   /** Creates local sharing settings (POST: overrides inheritance). */
   createAcl(entityId: string, resourceAccess: ResourceAccess[], signal?: AbortSignal): Promise<AccessControlList> {
     return this.transport.request<AccessControlList>(`/repo/v1/entity/${encodeURIComponent(entityId)}/acl`, {
-      method: 'POST', body: aclBody({ id: entityId, resourceAccess }), signal, parse: parseAccessControlList, notIdempotent: true,
+      method: 'POST',
+      body: aclBody({ id: entityId, resourceAccess }),
+      signal,
+      parse: parseAccessControlList,
+      notIdempotent: true,
     });
   }
 
   /** Replaces the rows of local sharing settings; the etag must be the one read (else 412, nothing changed). */
   updateAcl(acl: AccessControlList, resourceAccess: ResourceAccess[], signal?: AbortSignal): Promise<AccessControlList> {
     return this.transport.request<AccessControlList>(`/repo/v1/entity/${encodeURIComponent(acl.id)}/acl`, {
-      method: 'PUT', body: aclBody({ ...acl, resourceAccess }), signal, parse: parseAccessControlList, notIdempotent: true,
+      method: 'PUT',
+      body: aclBody({ ...acl, resourceAccess }),
+      signal,
+      parse: parseAccessControlList,
+      notIdempotent: true,
     });
   }
 
   /** Deletes local sharing settings: the entity inherits again (204). */
   async deleteAcl(entityId: string, signal?: AbortSignal): Promise<void> {
-    await this.transport.request<void>(`/repo/v1/entity/${encodeURIComponent(entityId)}/acl`, { method: 'DELETE', signal, noContent: true, notIdempotent: true });
+    await this.transport.request<void>(`/repo/v1/entity/${encodeURIComponent(entityId)}/acl`, {
+      method: 'DELETE',
+      signal,
+      noContent: true,
+      notIdempotent: true,
+    });
   }
 
   /** Users and teams whose user name, first and last name, or team name starts with the text. */
-  findPrincipals(prefix: string, options: { typeFilter?: 'ALL' | 'USERS_ONLY' | 'TEAMS_ONLY'; limit?: number; signal?: AbortSignal } = {}): Promise<UserGroupHeader[]> {
+  findPrincipals(
+    prefix: string,
+    options: { typeFilter?: 'ALL' | 'USERS_ONLY' | 'TEAMS_ONLY'; limit?: number; signal?: AbortSignal } = {},
+  ): Promise<UserGroupHeader[]> {
     return this.transport.request<UserGroupHeader[]>('/repo/v1/userGroupHeaders', {
       query: { prefix, typeFilter: options.typeFilter, limit: options.limit },
       signal: options.signal,
@@ -268,7 +309,11 @@ export class SynapseClient {
   /** Names of principals by id (unknown ids are left out). */
   async principalHeaders(ids: string[], signal?: AbortSignal): Promise<UserGroupHeader[]> {
     if (ids.length === 0) return [];
-    return this.transport.request<UserGroupHeader[]>('/repo/v1/userGroupHeaders/batch', { query: { ids: ids.join(',') }, signal, parse: parseUserGroupHeaders });
+    return this.transport.request<UserGroupHeader[]>('/repo/v1/userGroupHeaders/batch', {
+      query: { ids: ids.join(',') },
+      signal,
+      parse: parseUserGroupHeaders,
+    });
   }
 
   private async undefinedIfNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {

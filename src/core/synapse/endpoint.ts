@@ -29,7 +29,9 @@ export function normalizeEndpoint(raw: string): string {
     );
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new Error(l10n.t('The Synapse endpoint {0} uses plain http; only loopback hosts (the local sandbox) may. Use https.', url.origin));
+    throw new Error(
+      l10n.t('The Synapse endpoint {0} uses plain http; only loopback hosts (the local sandbox) may. Use https.', url.origin),
+    );
   }
   if (url.username || url.password) {
     throw new Error(l10n.t('The Synapse endpoint must not contain credentials.'));

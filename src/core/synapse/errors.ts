@@ -55,7 +55,11 @@ export class SynapseError extends Error {
 
   get retryable(): boolean {
     return (
-      this.kind === 'throttled' || this.kind === 'unavailable' || this.kind === 'server' || this.kind === 'network' || this.kind === 'timeout'
+      this.kind === 'throttled' ||
+      this.kind === 'unavailable' ||
+      this.kind === 'server' ||
+      this.kind === 'network' ||
+      this.kind === 'timeout'
     );
   }
 }
@@ -127,12 +131,14 @@ export function networkError(method: string, path: string, cause: unknown): Syna
   const message =
     nested?.code && nested.message
       ? l10n.t({
-          message: 'Couldn\'t reach Synapse for {0} {1}: {2} ({3})',
+          message: "Couldn't reach Synapse for {0} {1}: {2} ({3})",
           args: [method, path, nested.code, nested.message],
-          comment: ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: a system error code such as ECONNREFUSED. {3}: its message.'],
+          comment: [
+            '{0}: the HTTP method (GET, POST). {1}: the request path. {2}: a system error code such as ECONNREFUSED. {3}: its message.',
+          ],
         })
       : l10n.t({
-          message: 'Couldn\'t reach Synapse for {0} {1}: {2}',
+          message: "Couldn't reach Synapse for {0} {1}: {2}",
           args: [method, path, describeCause(cause)],
           comment: ['{0}: the HTTP method (GET, POST). {1}: the request path. {2}: why, as the system said it (an error code or message).'],
         });

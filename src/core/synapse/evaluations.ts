@@ -6,7 +6,7 @@ import { SynapseTransport } from './transport';
 
 export type LimitType = 'TOTAL' | 'DAILY' | 'WEEKLY' | 'MONTHLY';
 export type SubmissionStatusValue =
-  | 'OPEN' | 'CLOSED' | 'SCORED' | 'INVALID' | 'VALIDATED' | 'EVALUATION_IN_PROGRESS' | 'RECEIVED' | 'REJECTED' | 'ACCEPTED';
+  'OPEN' | 'CLOSED' | 'SCORED' | 'INVALID' | 'VALIDATED' | 'EVALUATION_IN_PROGRESS' | 'RECEIVED' | 'REJECTED' | 'ACCEPTED';
 
 export interface Evaluation {
   id: string;
@@ -108,7 +108,15 @@ export interface NewSubmission {
 }
 
 export const SUBMISSION_STATUSES: readonly SubmissionStatusValue[] = [
-  'OPEN', 'CLOSED', 'SCORED', 'INVALID', 'VALIDATED', 'EVALUATION_IN_PROGRESS', 'RECEIVED', 'REJECTED', 'ACCEPTED',
+  'OPEN',
+  'CLOSED',
+  'SCORED',
+  'INVALID',
+  'VALIDATED',
+  'EVALUATION_IN_PROGRESS',
+  'RECEIVED',
+  'REJECTED',
+  'ACCEPTED',
 ];
 const LIMIT_TYPES: readonly LimitType[] = ['TOTAL', 'DAILY', 'WEEKLY', 'MONTHLY'];
 
@@ -146,12 +154,18 @@ function parseRound(value: unknown, at: string): EvaluationRound {
     evaluationId: shape.string(o, 'evaluationId', at),
     roundStart: shape.string(o, 'roundStart', at),
     roundEnd: shape.string(o, 'roundEnd', at),
-    limits: shape.optionalList(o, 'limits', (item, where) => {
-      const limit = shape.object(item, where);
-      const maximumSubmissions = shape.optionalNumber(limit, 'maximumSubmissions', where);
-      if (maximumSubmissions === undefined) throw new shape.ShapeProblem(`${where}.maximumSubmissions`, 'number');
-      return { limitType: oneOf(limit, 'limitType', LIMIT_TYPES, where), maximumSubmissions };
-    }, at) ?? [],
+    limits:
+      shape.optionalList(
+        o,
+        'limits',
+        (item, where) => {
+          const limit = shape.object(item, where);
+          const maximumSubmissions = shape.optionalNumber(limit, 'maximumSubmissions', where);
+          if (maximumSubmissions === undefined) throw new shape.ShapeProblem(`${where}.maximumSubmissions`, 'number');
+          return { limitType: oneOf(limit, 'limitType', LIMIT_TYPES, where), maximumSubmissions };
+        },
+        at,
+      ) ?? [],
   };
 }
 
@@ -219,24 +233,42 @@ export function parseSubmission(value: unknown, at = ''): Submission {
     name: shape.optionalString(o, 'name', at),
     createdOn: shape.string(o, 'createdOn', at),
     teamId: shape.optionalString(o, 'teamId', at),
-    contributors: shape.optionalList(o, 'contributors', (item, where) => ({ principalId: shape.string(shape.object(item, where), 'principalId', where) }), at) ?? [],
+    contributors:
+      shape.optionalList(
+        o,
+        'contributors',
+        (item, where) => ({ principalId: shape.string(shape.object(item, where), 'principalId', where) }),
+        at,
+      ) ?? [],
   };
 }
 
 export function parseSubmissionStatus(value: unknown, at = ''): SubmissionStatus {
   const o = shape.object(value, at);
   const annotations: StatusAnnotation[] = [];
-  const legacy = o.annotations === undefined || o.annotations === null ? undefined : shape.object(o.annotations, `${at ? `${at}.` : ''}annotations`);
+  const legacy =
+    o.annotations === undefined || o.annotations === null ? undefined : shape.object(o.annotations, `${at ? `${at}.` : ''}annotations`);
   if (legacy) {
-    for (const [list, kind] of [['stringAnnos', 'string'], ['doubleAnnos', 'number'], ['longAnnos', 'number']] as const) {
+    for (const [list, kind] of [
+      ['stringAnnos', 'string'],
+      ['doubleAnnos', 'number'],
+      ['longAnnos', 'number'],
+    ] as const) {
       const where = `${at ? `${at}.` : ''}annotations`;
-      for (const item of shape.optionalList(legacy, list, (entry, itemAt) => {
-        const a = shape.object(entry, itemAt);
-        const key = shape.string(a, 'key', itemAt);
-        const raw = a.value;
-        if (kind === 'string' ? typeof raw !== 'string' : typeof raw !== 'number') throw new shape.ShapeProblem(`${itemAt}.value`, kind === 'string' ? 'string' : 'number');
-        return { key, value: raw as string | number, isPrivate: shape.optionalBoolean(a, 'isPrivate', itemAt) ?? true };
-      }, where) ?? []) annotations.push(item);
+      for (const item of shape.optionalList(
+        legacy,
+        list,
+        (entry, itemAt) => {
+          const a = shape.object(entry, itemAt);
+          const key = shape.string(a, 'key', itemAt);
+          const raw = a.value;
+          if (kind === 'string' ? typeof raw !== 'string' : typeof raw !== 'number')
+            throw new shape.ShapeProblem(`${itemAt}.value`, kind === 'string' ? 'string' : 'number');
+          return { key, value: raw as string | number, isPrivate: shape.optionalBoolean(a, 'isPrivate', itemAt) ?? true };
+        },
+        where,
+      ) ?? [])
+        annotations.push(item);
     }
   }
   return {
@@ -258,7 +290,10 @@ function parseBundles(value: unknown): { results: SubmissionBundle[]; totalNumbe
     totalNumberOfResults: shape.optionalNumber(o, 'totalNumberOfResults') ?? 0,
     results: shape.list(o, 'results', (item, at) => {
       const b = shape.object(item, at);
-      return { submission: parseSubmission(b.submission, `${at}.submission`), submissionStatus: parseSubmissionStatus(b.submissionStatus, `${at}.submissionStatus`) };
+      return {
+        submission: parseSubmission(b.submission, `${at}.submission`),
+        submissionStatus: parseSubmissionStatus(b.submissionStatus, `${at}.submissionStatus`),
+      };
     }),
   };
 }
@@ -271,7 +306,10 @@ export class EvaluationClient {
   constructor(private readonly transport: SynapseTransport) {}
 
   /** Every queue the caller holds `accessType` on (SUBMIT: may submit to), `activeOnly` = inside a round now. */
-  async listEvaluations(options: { accessType?: 'READ' | 'SUBMIT'; activeOnly?: boolean } = {}, signal?: AbortSignal): Promise<Evaluation[]> {
+  async listEvaluations(
+    options: { accessType?: 'READ' | 'SUBMIT'; activeOnly?: boolean } = {},
+    signal?: AbortSignal,
+  ): Promise<Evaluation[]> {
     const all: Evaluation[] = [];
     for (let offset = 0; ; offset += EVALUATION_PAGE) {
       const page = await this.transport.request<{ results: Evaluation[] }>('/repo/v1/evaluation', {
@@ -315,7 +353,9 @@ export class EvaluationClient {
   /** Teams registered for the challenge that the caller is a member of. */
   async listSubmissionTeams(challengeId: string, signal?: AbortSignal): Promise<string[]> {
     return this.transport.request(`/repo/v1/challenge/${encodeURIComponent(challengeId)}/submissionTeams`, {
-      query: { limit: 50, offset: 0 }, signal, parse: parseIds,
+      query: { limit: 50, offset: 0 },
+      signal,
+      parse: parseIds,
     });
   }
 
@@ -326,7 +366,8 @@ export class EvaluationClient {
   /** A user's public profile, for naming team members. */
   getUserName(principalId: string, signal?: AbortSignal): Promise<string> {
     return this.transport.request(`/repo/v1/userProfile/${encodeURIComponent(principalId)}`, {
-      signal, parse: (value) => shape.string(shape.object(value), 'userName'),
+      signal,
+      parse: (value) => shape.string(shape.object(value), 'userName'),
     });
   }
 
@@ -365,22 +406,32 @@ export class EvaluationClient {
   async listMySubmissions(evaluationId: string, signal?: AbortSignal): Promise<SubmissionBundle[]> {
     const all: SubmissionBundle[] = [];
     for (let offset = 0; ; offset += MAX_BUNDLE_PAGE) {
-      const page = await this.transport.request<{ results: SubmissionBundle[] }>(`/repo/v1/evaluation/${encodeURIComponent(evaluationId)}/submission/bundle`, {
-        query: { offset, limit: MAX_BUNDLE_PAGE }, signal, parse: parseBundles,
-      });
+      const page = await this.transport.request<{ results: SubmissionBundle[] }>(
+        `/repo/v1/evaluation/${encodeURIComponent(evaluationId)}/submission/bundle`,
+        {
+          query: { offset, limit: MAX_BUNDLE_PAGE },
+          signal,
+          parse: parseBundles,
+        },
+      );
       all.push(...page.results);
       if (page.results.length < MAX_BUNDLE_PAGE) return all;
     }
   }
 
   getStatus(submissionId: string, signal?: AbortSignal): Promise<SubmissionStatus> {
-    return this.transport.request(`/repo/v1/evaluation/submission/${encodeURIComponent(submissionId)}/status`, { signal, parse: (v) => parseSubmissionStatus(v) });
+    return this.transport.request(`/repo/v1/evaluation/submission/${encodeURIComponent(submissionId)}/status`, {
+      signal,
+      parse: (v) => parseSubmissionStatus(v),
+    });
   }
 
   /** Asks the queue's pipeline to stop the submission (allowed while its status says canCancel). */
   async requestCancel(submissionId: string, signal?: AbortSignal): Promise<void> {
-    await this.transport.request(`/repo/v1/evaluation/submission/${encodeURIComponent(submissionId)}/cancellation`, { method: 'PUT', noContent: true, signal });
+    await this.transport.request(`/repo/v1/evaluation/submission/${encodeURIComponent(submissionId)}/cancellation`, {
+      method: 'PUT',
+      noContent: true,
+      signal,
+    });
   }
 }
-
-

@@ -98,7 +98,8 @@ export function findTokenCharacterProblem(token: string): TokenCharacterProblem 
     const code = char.codePointAt(0)!;
     if (code > 0x20 && code < 0x7f) continue;
     const codePoint = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-    if (code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029 || code === 0x85) return { kind: 'lineBreak', position, codePoint };
+    if (code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029 || code === 0x85)
+      return { kind: 'lineBreak', position, codePoint };
     if (code === 0x09) return { kind: 'tab', position, codePoint };
     if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return { kind: 'control', position, codePoint };
     if (/\s/.test(char) || INVISIBLE_SPACE.test(char)) return { kind: 'space', position, codePoint };
@@ -118,7 +119,11 @@ export function describeTokenCharacterProblem(problem: TokenCharacterProblem): s
         comment: ['{0}: a Unicode code point such as U+000A. {1}: the position of that character in the token, counted from 1.'],
       });
     case 'tab':
-      return l10n.t({ message: 'The token contains a tab at position {0}.', args: [position], comment: ['{0}: a position in the token, counted from 1.'] });
+      return l10n.t({
+        message: 'The token contains a tab at position {0}.',
+        args: [position],
+        comment: ['{0}: a position in the token, counted from 1.'],
+      });
     case 'space':
       return l10n.t({
         message: 'The token contains a space ({0}) at position {1}.',
@@ -145,6 +150,8 @@ export function tokenCharacterRefusal(problem: TokenCharacterProblem): string {
   return l10n.t(
     '{0} {1}',
     describeTokenCharacterProblem(problem),
-    l10n.t('A personal access token is one line of letters, digits, dots, dashes and underscores; copy it again from your Synapse account settings.'),
+    l10n.t(
+      'A personal access token is one line of letters, digits, dots, dashes and underscores; copy it again from your Synapse account settings.',
+    ),
   );
 }

@@ -140,10 +140,7 @@ function notSignedIn(options: PreflightOptions): PreflightResult {
  * The project refusals for a project lookup: not found, in the trash, not visible, not a project.
  * Returns the project entity when it is a usable project.
  */
-function projectRefusals(
-  lookup: Settled<Entity>,
-  options: PreflightOptions,
-): { refusals: PreflightRefusal[]; project?: Entity } {
+function projectRefusals(lookup: Settled<Entity>, options: PreflightOptions): { refusals: PreflightRefusal[]; project?: Entity } {
   if (!lookup.ok) {
     const error = lookup.error;
     if (error.inTrash) return { refusals: [projectInTrashRefusal(options)] };
@@ -240,7 +237,10 @@ export async function inspectPush(options: PreflightOptions): Promise<PreflightR
 /** The token-scope refusal for a push to an existing repository (which needs download as well), if any. */
 function existingRepositoryScope(options: PreflightOptions): PreflightRefusal | undefined {
   if (!options.scopes || options.scopes.includes('download')) return undefined;
-  return existingRepositoryScopeRefusal(options, REQUIRED_SCOPES.push.filter((scope) => !options.scopes!.includes(scope)));
+  return existingRepositoryScopeRefusal(
+    options,
+    REQUIRED_SCOPES.push.filter((scope) => !options.scopes!.includes(scope)),
+  );
 }
 
 /**

@@ -3,7 +3,15 @@
 import * as l10n from '@vscode/l10n';
 import { SynapseClient } from './client';
 import { SynapseError, termsOfUseSentence } from './errors';
-import { describeMissingScopes, findTokenCharacterProblem, missingScopes, readTokenClaims, TokenAction, TokenClaims, tokenCharacterRefusal } from './pat';
+import {
+  describeMissingScopes,
+  findTokenCharacterProblem,
+  missingScopes,
+  readTokenClaims,
+  TokenAction,
+  TokenClaims,
+  tokenCharacterRefusal,
+} from './pat';
 import { registerSecret } from '../util/redact';
 import { TransportOptions } from './transport';
 import { ANONYMOUS_PRINCIPAL_ID, UserProfile } from './types';

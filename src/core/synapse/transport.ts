@@ -9,7 +9,15 @@ import { abortScope, rejectOnAbort, sleep } from '../util/abort';
 import { Logger, silentLogger } from '../util/log';
 import { redact } from '../util/redact';
 import {
-  abortedError, emptyAnswerError, errorFromResponse, networkError, notJsonError, shapeError, SynapseError, timeoutError, tooLargeError,
+  abortedError,
+  emptyAnswerError,
+  errorFromResponse,
+  networkError,
+  notJsonError,
+  shapeError,
+  SynapseError,
+  timeoutError,
+  tooLargeError,
 } from './errors';
 import { normalizeEndpoint } from './endpoint';
 import { ShapeProblem } from './shape';
@@ -115,7 +123,11 @@ export class SynapseTransport {
     const url = this.urlFor(path, options.query);
     const deadlineAt = Date.now() + this.deadlineMs;
     // The whole call, slot waiting included, ends at the deadline; the timer is ours, so it fires.
-    const call = abortScope({ signals: [options.signal], timeoutMs: this.deadlineMs, timeoutReason: () => timeoutError(method, path, this.deadlineMs) });
+    const call = abortScope({
+      signals: [options.signal],
+      timeoutMs: this.deadlineMs,
+      timeoutReason: () => timeoutError(method, path, this.deadlineMs),
+    });
     try {
       for (let attempt = 0; ; attempt++) {
         if (options.signal?.aborted) throw abortedError();
@@ -142,7 +154,14 @@ export class SynapseTransport {
   }
 
   /** One attempt: settles at the latest when its timer fires, so the limiter's slot is always given back. */
-  private async attempt<T>(method: string, url: string, path: string, options: RequestOptions, callSignal: AbortSignal, deadlineAt: number): Promise<T> {
+  private async attempt<T>(
+    method: string,
+    url: string,
+    path: string,
+    options: RequestOptions,
+    callSignal: AbortSignal,
+    deadlineAt: number,
+  ): Promise<T> {
     const limit = Math.max(1, Math.min(this.timeoutMs, deadlineAt - Date.now()));
     // An attempt cut short by the deadline reports the deadline, the limit the user waited for.
     const reported = limit < this.timeoutMs ? this.deadlineMs : this.timeoutMs;

@@ -135,7 +135,6 @@ export class ProjectsTreeModel {
     return project.name.toLowerCase().includes(needle) || project.id.toLowerCase() === needle || project.id.toLowerCase().includes(needle);
   }
 
-
   private listingFor(client: SynapseClient, node: ContainerNode | undefined): AnyListing {
     const key = containerKey(node);
     let listing = this.listings.get(key);
@@ -143,7 +142,14 @@ export class ProjectsTreeModel {
     const settings = this.deps.settings();
     if (!node) {
       listing = new Listing<ProjectHeader, string>(async (token) => {
-        const page = await client.listProjects({ filter: settings.projectFilter, sort: settings.projectSort, sortDirection: settings.projectSort === 'PROJECT_NAME' ? 'ASC' : 'DESC' }, token);
+        const page = await client.listProjects(
+          {
+            filter: settings.projectFilter,
+            sort: settings.projectSort,
+            sortDirection: settings.projectSort === 'PROJECT_NAME' ? 'ASC' : 'DESC',
+          },
+          token,
+        );
         return { items: page.items, next: page.nextPageToken };
       });
     } else if (node.kind === 'project') {
@@ -153,7 +159,11 @@ export class ProjectsTreeModel {
       });
     } else {
       listing = new Listing<DockerCommit, number>(async (offset = 0) => {
-        const page = await client.listDockerTags(node.repository.id, { limit: TAG_PAGE_SIZE, offset }, { sort: settings.tagSort, ascending: settings.tagSort === 'TAG' });
+        const page = await client.listDockerTags(
+          node.repository.id,
+          { limit: TAG_PAGE_SIZE, offset },
+          { sort: settings.tagSort, ascending: settings.tagSort === 'TAG' },
+        );
         // Totals are estimates: a short page is the last one.
         return { items: page.results, next: page.results.length < TAG_PAGE_SIZE ? undefined : offset + TAG_PAGE_SIZE };
       });
@@ -184,7 +194,12 @@ export function repositoryLabel(repository: DockerRepository): string {
   return slash >= 0 ? repository.repositoryName.slice(slash + 1) : repository.repositoryName;
 }
 
-function messageNode(parent: ContainerNode | undefined, severity: MessageNode['severity'], text: string, action?: MessageNode['action']): MessageNode {
+function messageNode(
+  parent: ContainerNode | undefined,
+  severity: MessageNode['severity'],
+  text: string,
+  action?: MessageNode['action'],
+): MessageNode {
   return { kind: 'message', id: `msg:${containerKey(parent)}:${severity}`, parent, severity, text, action };
 }
 
@@ -205,7 +220,8 @@ function errorNode(error: unknown, parent: ContainerNode | undefined, portalUrl?
         // No reason from a server: the message itself says what failed (refused, reset, no answer in time).
         return messageNode(parent, 'error', l10n.t('{0} — Retry', error.message), 'retry');
       default:
-        if (error.retryable) return messageNode(parent, 'error', l10n.t("Couldn't reach Synapse ({0}) — Retry", error.reason ?? error.kind), 'retry');
+        if (error.retryable)
+          return messageNode(parent, 'error', l10n.t("Couldn't reach Synapse ({0}) — Retry", error.reason ?? error.kind), 'retry');
         return messageNode(parent, 'error', l10n.t('{0} — Retry', error.reason ?? error.message), 'retry');
     }
   }
@@ -231,5 +247,7 @@ function inTrashText(node: ContainerNode | undefined): string {
 
 function notFoundText(node: ContainerNode | undefined, reason: string | undefined): string {
   if (!node) return reason ? l10n.t('The project list was not found: {0}', reason) : l10n.t('The project list was not found');
-  return reason ? l10n.t('{0} ({1}) was not found: {2}', ...nameAndId(node), reason) : l10n.t('{0} ({1}) was not found', ...nameAndId(node));
+  return reason
+    ? l10n.t('{0} ({1}) was not found: {2}', ...nameAndId(node), reason)
+    : l10n.t('{0} ({1}) was not found', ...nameAndId(node));
 }

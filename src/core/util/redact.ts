@@ -67,7 +67,9 @@ export function registeredSecretCount(): number {
 /** Removes the registered secrets, the `extra` ones and anything token-shaped from `text`. */
 export function redact(text: string, extra: readonly (string | undefined)[] = []): string {
   if (!text) return text;
-  const extraSecrets = extra.map((s) => s?.trim()).filter((s): s is string => !!s && s.length >= MIN_SECRET_LENGTH && !registered.includes(s));
+  const extraSecrets = extra
+    .map((s) => s?.trim())
+    .filter((s): s is string => !!s && s.length >= MIN_SECRET_LENGTH && !registered.includes(s));
   const matcher = extraSecrets.length ? buildMatcher([...registered, ...extraSecrets]) : (cachedMatcher ??= buildMatcher(registered));
   // Whole JWTs first: a fragment match must not cut an unrelated token so the pattern misses it.
   const result = text.replace(TOKEN_PATTERN, REDACTED_TOKEN);
@@ -186,7 +188,7 @@ function removeNeedles(text: string, matcher: Matcher): string {
   ranges.sort((a, b) => a.start - b.start);
   let out = '';
   let cursor = 0;
-  for (let k = 0; k < ranges.length; ) {
+  for (let k = 0; k < ranges.length;) {
     const range = { ...ranges[k] };
     for (k++; k < ranges.length && ranges[k].start <= range.end; k++) {
       range.end = Math.max(range.end, ranges[k].end);

@@ -9,7 +9,6 @@ import * as vscode from 'vscode';
 import type { SynapseDockerApi } from '../../../src/api';
 import { readSandbox, runCommand, sandboxUser, waitFor, EXTENSION_ID, labelOf, messages } from '../helpers';
 
-
 describe(`In the display language ${process.env.SYNAPSE_DOCKER_TEST_LOCALE}: the extension's texts come from its l10n bundle`, function () {
   this.timeout(60_000);
   const language = process.env.SYNAPSE_DOCKER_TEST_LOCALE!;
@@ -48,9 +47,11 @@ describe(`In the display language ${process.env.SYNAPSE_DOCKER_TEST_LOCALE}: the
     assert.notEqual(translations['Load more…'], 'Load more…', 'the bundle is a translation, not the English');
   });
 
-  it('titles the manifest\'s commands from package.nls.<language>.json', () => {
+  it("titles the manifest's commands from package.nls.<language>.json", () => {
     const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
-    const manifestStrings = JSON.parse(fs.readFileSync(path.join(extension.extensionPath, `package.nls.${language}.json`), 'utf8')) as Record<string, string>;
+    const manifestStrings = JSON.parse(
+      fs.readFileSync(path.join(extension.extensionPath, `package.nls.${language}.json`), 'utf8'),
+    ) as Record<string, string>;
     type Title = string | { value: string; original: string }; // localized titles keep the English as `original`
     const commands = (extension.packageJSON as { contributes: { commands: { command: string; title: Title }[] } }).contributes.commands;
     const title = commands.find((command) => command.command === 'synapseDocker.signIn')?.title;

@@ -4,21 +4,48 @@
 // UserProfileServiceImpl; statuses from BaseControllerExceptionHandlerAdvice. Every change lands in the one
 // model the permission evaluator reads, so the next /permissions or bearerToken call sees it.
 import { ApiError, Reply, badRequest, enumParam, forbidden, isoDate, notFound, parseEnum, parseJsonObject, requiredParam } from './http';
-import {
-  ANONYMOUS_USER_ID, AUTHENTICATED_USERS_GROUP_ID, AccessType, Acl, EntityRecord, PUBLIC_GROUP_ID, SandboxModel,
-} from './model';
+import { ANONYMOUS_USER_ID, AUTHENTICATED_USERS_GROUP_ID, AccessType, Acl, EntityRecord, PUBLIC_GROUP_ID, SandboxModel } from './model';
 import { Caller, denial, doesNotExist, permissionState } from './permissions';
 
 /** ACCESS_TYPE (the enum in the REST spec). */
 const ACCESS_TYPE_ENUM = [
-  'CREATE', 'READ', 'UPDATE', 'DELETE', 'CHANGE_PERMISSIONS', 'DOWNLOAD', 'UPLOAD', 'PARTICIPATE', 'SUBMIT', 'READ_PRIVATE_SUBMISSION',
-  'UPDATE_SUBMISSION', 'DELETE_SUBMISSION', 'TEAM_MEMBERSHIP_UPDATE', 'SEND_MESSAGE', 'CHANGE_SETTINGS', 'MODERATE', 'REVIEW_SUBMISSIONS',
+  'CREATE',
+  'READ',
+  'UPDATE',
+  'DELETE',
+  'CHANGE_PERMISSIONS',
+  'DOWNLOAD',
+  'UPLOAD',
+  'PARTICIPATE',
+  'SUBMIT',
+  'READ_PRIVATE_SUBMISSION',
+  'UPDATE_SUBMISSION',
+  'DELETE_SUBMISSION',
+  'TEAM_MEMBERSHIP_UPDATE',
+  'SEND_MESSAGE',
+  'CHANGE_SETTINGS',
+  'MODERATE',
+  'REVIEW_SUBMISSIONS',
   'EXEMPTION_ELIGIBLE',
 ] as const;
 /** AccessControlListUtils.ALLOWED_ACCESS_TYPES for ObjectType.ENTITY. */
 const ENTITY_ACCESS_TYPES = new Set<string>([
-  'CREATE', 'DOWNLOAD', 'READ', 'CHANGE_PERMISSIONS', 'CHANGE_SETTINGS', 'DELETE', 'MODERATE', 'UPDATE', 'SEND_MESSAGE',
-  'TEAM_MEMBERSHIP_UPDATE', 'DELETE_SUBMISSION', 'PARTICIPATE', 'READ_PRIVATE_SUBMISSION', 'SUBMIT', 'UPDATE_SUBMISSION', 'UPLOAD',
+  'CREATE',
+  'DOWNLOAD',
+  'READ',
+  'CHANGE_PERMISSIONS',
+  'CHANGE_SETTINGS',
+  'DELETE',
+  'MODERATE',
+  'UPDATE',
+  'SEND_MESSAGE',
+  'TEAM_MEMBERSHIP_UPDATE',
+  'DELETE_SUBMISSION',
+  'PARTICIPATE',
+  'READ_PRIVATE_SUBMISSION',
+  'SUBMIT',
+  'UPDATE_SUBMISSION',
+  'UPLOAD',
 ]);
 /** Written in this order (the server's set has none; a fixed one keeps answers comparable). */
 const ORDER = new Map<string, number>(ACCESS_TYPE_ENUM.map((type, index) => [type, index]));
@@ -91,15 +118,20 @@ function parseAcl(text: string): AclBody {
     if (Number.isNaN(creationDate)) throw badRequest(`Unparseable date: "${created}"`);
   }
   const rowsValue = body.resourceAccess;
-  if (rowsValue !== undefined && rowsValue !== null && !Array.isArray(rowsValue)) throw badRequest('AccessControlList.resourceAccess must be an array');
+  if (rowsValue !== undefined && rowsValue !== null && !Array.isArray(rowsValue))
+    throw badRequest('AccessControlList.resourceAccess must be an array');
   const rows = ((rowsValue ?? []) as unknown[]).map((row) => {
     if (row === null) throw badRequest('ACL row is null.');
     if (typeof row !== 'object' || Array.isArray(row)) throw badRequest('ResourceAccess must be an object');
     const { principalId, accessType } = row as Record<string, unknown>;
     if (principalId === undefined || principalId === null) throw badRequest('Group ID is null');
-    if (typeof principalId !== 'number' || !Number.isInteger(principalId)) throw badRequest('ResourceAccess.principalId must be an integer');
-    if (accessType !== undefined && accessType !== null && !Array.isArray(accessType)) throw badRequest('ResourceAccess.accessType must be an array');
-    const types = ((accessType ?? []) as unknown[]).map((type) => parseEnum(String(type), ACCESS_TYPE_ENUM, 'org.sagebionetworks.repo.model.ACCESS_TYPE'));
+    if (typeof principalId !== 'number' || !Number.isInteger(principalId))
+      throw badRequest('ResourceAccess.principalId must be an integer');
+    if (accessType !== undefined && accessType !== null && !Array.isArray(accessType))
+      throw badRequest('ResourceAccess.accessType must be an array');
+    const types = ((accessType ?? []) as unknown[]).map((type) =>
+      parseEnum(String(type), ACCESS_TYPE_ENUM, 'org.sagebionetworks.repo.model.ACCESS_TYPE'),
+    );
     return { principalId: String(principalId), accessType: [...new Set(types)] };
   });
   return { id: optionalString('id'), etag: optionalString('etag'), creationDate, rows };
@@ -130,7 +162,10 @@ function toStoredAcl(model: SandboxModel, acl: AclBody): Acl {
     }
     if (!principalExists(model, row.principalId)) {
       // ACL_RESOURCE_ACCESS.GROUP_ID references USER_GROUP: the insert fails, and nothing maps that exception.
-      throw new ApiError(500, `Cannot add or update a child row: a foreign key constraint fails (RESOURCE_ACCESS_GROUP_ID_FK, GROUP_ID ${row.principalId})`);
+      throw new ApiError(
+        500,
+        `Cannot add or update a child row: a foreign key constraint fails (RESOURCE_ACCESS_GROUP_ID_FK, GROUP_ID ${row.principalId})`,
+      );
     }
     const types = stored.get(row.principalId) ?? new Set<AccessType>();
     // The model keeps every entity access type; the evaluator only ever asks about the eight it knows.
@@ -226,8 +261,11 @@ function principalHeader(model: SandboxModel, id: string): PrincipalHeader | und
   const user = model.users.get(id);
   if (user) {
     return {
-      ownerId: id, userName: user.userName, isIndividual: true,
-      ...(user.firstName ? { firstName: user.firstName } : {}), ...(user.lastName ? { lastName: user.lastName } : {}),
+      ownerId: id,
+      userName: user.userName,
+      isIndividual: true,
+      ...(user.firstName ? { firstName: user.firstName } : {}),
+      ...(user.lastName ? { lastName: user.lastName } : {}),
     };
   }
   const team = model.teams.get(id);
@@ -257,7 +295,11 @@ export const principalHeadersByIds: Handler = (model, { query }) => {
 };
 
 /** PrincipalPrefixDAOImpl.preProcessToken: trimmed, lower case, only [a-z0-9]. */
-const token = (text: string | undefined): string => (text ?? '').trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+const token = (text: string | undefined): string =>
+  (text ?? '')
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
 
 const TYPE_FILTERS = ['USERS_ONLY', 'TEAMS_ONLY', 'ALL'] as const;
 
@@ -265,7 +307,9 @@ function integerQuery(query: URLSearchParams, name: string, fallback: number): n
   const value = query.get(name);
   if (value === null) return fallback;
   if (!/^[+-]?\d+$/.test(value)) {
-    throw badRequest(`Failed to convert value of type 'java.lang.String' to required type 'java.lang.Integer'; For input string: "${value}"`);
+    throw badRequest(
+      `Failed to convert value of type 'java.lang.String' to required type 'java.lang.Integer'; For input string: "${value}"`,
+    );
   }
   return Number(value);
 }

@@ -97,8 +97,10 @@ export async function handleAdminRequest(target: AdminTarget, req: IncomingMessa
       const status = nonNegativeInteger(body, 'status', 500);
       if (status < 400 || status > 599) throw badRequest('status must be an HTTP error status (400-599)');
       control.addFail({
-        remaining: nonNegativeInteger(body, 'count', 1), status,
-        pathPrefix: optionalString(body, 'pathPrefix'), reason: optionalString(body, 'reason'),
+        remaining: nonNegativeInteger(body, 'count', 1),
+        status,
+        pathPrefix: optionalString(body, 'pathPrefix'),
+        reason: optionalString(body, 'reason'),
       });
       return { ok: true };
     }
@@ -107,7 +109,8 @@ export async function handleAdminRequest(target: AdminTarget, req: IncomingMessa
       return { ok: true };
     case 'POST /__admin/stall':
       control.addStall({
-        remaining: nonNegativeInteger(body, 'count', 1), pathPrefix: optionalString(body, 'pathPrefix'),
+        remaining: nonNegativeInteger(body, 'count', 1),
+        pathPrefix: optionalString(body, 'pathPrefix'),
         sendHeaders: optionalBoolean(body, 'sendHeaders', false),
       });
       return { ok: true };
@@ -117,10 +120,16 @@ export async function handleAdminRequest(target: AdminTarget, req: IncomingMessa
       const text = optionalString(body, 'body');
       const bodyBytes = body.bodyBytes === undefined ? undefined : nonNegativeInteger(body, 'bodyBytes');
       if (text !== undefined && bodyBytes !== undefined) throw badRequest('give body or bodyBytes, not both');
-      if (bodyBytes !== undefined && bodyBytes > MAX_GENERATED_BODY_BYTES) throw badRequest(`bodyBytes must be at most ${MAX_GENERATED_BODY_BYTES}`);
+      if (bodyBytes !== undefined && bodyBytes > MAX_GENERATED_BODY_BYTES)
+        throw badRequest(`bodyBytes must be at most ${MAX_GENERATED_BODY_BYTES}`);
       control.addRespond({
-        remaining: nonNegativeInteger(body, 'count', 1), pathPrefix: optionalString(body, 'pathPrefix'), status,
-        contentType: optionalString(body, 'contentType'), body: text, bodyBytes, contentLength: optionalBoolean(body, 'contentLength', true),
+        remaining: nonNegativeInteger(body, 'count', 1),
+        pathPrefix: optionalString(body, 'pathPrefix'),
+        status,
+        contentType: optionalString(body, 'contentType'),
+        body: text,
+        bodyBytes,
+        contentLength: optionalBoolean(body, 'contentLength', true),
       });
       return { ok: true };
     }
@@ -135,7 +144,8 @@ export async function handleAdminRequest(target: AdminTarget, req: IncomingMessa
       return { token: target.mintToken(requiredString(body, 'userName'), scopesOf(body)) };
     case 'POST /__admin/manifest-policy': {
       const policy = requiredString(body, 'policy');
-      if (!(MANIFEST_POLICIES as readonly string[]).includes(policy)) throw badRequest(`policy must be one of: ${MANIFEST_POLICIES.join(', ')}`);
+      if (!(MANIFEST_POLICIES as readonly string[]).includes(policy))
+        throw badRequest(`policy must be one of: ${MANIFEST_POLICIES.join(', ')}`);
       target.manifestPolicy = policy as ManifestPolicy;
       return { policy: target.manifestPolicy };
     }

@@ -19,7 +19,12 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export async function sandboxRequest(baseUrl: string, method: string, path: string, options: RequestOptions = {}): Promise<SandboxResponse> {
+export async function sandboxRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<SandboxResponse> {
   const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
   if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   if (options.basic) headers.Authorization = `Basic ${Buffer.from(`${options.basic.user}:${options.basic.password}`).toString('base64')}`;
@@ -35,7 +40,8 @@ export async function sandboxRequest(baseUrl: string, method: string, path: stri
 }
 
 /** Calls the admin API and fails loudly when it does not answer 200. */
-export async function adminCall(baseUrl: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function adminCall(baseUrl: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
   const response = await sandboxRequest(baseUrl, method, `/__admin/${path}`, { body: body ?? (method === 'POST' ? {} : undefined) });
   if (response.status !== 200) throw new Error(`admin ${path} answered ${response.status}: ${response.text}`);
   return response.json;

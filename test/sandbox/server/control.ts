@@ -160,8 +160,10 @@ export class TrafficControl {
   }
 
   private take<T extends Injection>(queue: T[], path: string): T | undefined {
-    const injection = queue.find((candidate) =>
-      candidate.remaining > 0 && (candidate.pathPrefix === undefined ? isApiPath(path) : path.startsWith(candidate.pathPrefix)));
+    const injection = queue.find(
+      (candidate) =>
+        candidate.remaining > 0 && (candidate.pathPrefix === undefined ? isApiPath(path) : path.startsWith(candidate.pathPrefix)),
+    );
     if (injection) injection.remaining--;
     return injection;
   }
@@ -240,15 +242,16 @@ async function sendCanned(res: ServerResponse, injection: RespondInjection): Pro
     closed = true;
   });
   const write = async (chunk: Buffer): Promise<void> => {
-    if (!res.write(chunk)) await new Promise<void>((resolve) => {
-      const done = () => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.on('drain', done);
-      res.on('close', done);
-    });
+    if (!res.write(chunk))
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
   };
   if (framed) {
     await write(head);

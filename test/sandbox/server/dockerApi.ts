@@ -65,9 +65,11 @@ function permittedRepositoryActions(model: SandboxModel, caller: Caller, service
       }
       case 'pull':
         if (!caller.scopes.has('download')) break;
-        if ((existingState && !existingState.inTrash && allowed(caller, existingState, 'DOWNLOAD'))
+        if (
+          (existingState && !existingState.inTrash && allowed(caller, existingState, 'DOWNLOAD')) ||
           // Submitted to an evaluation where the caller has READ_PRIVATE_SUBMISSION: an organiser may pull it.
-          || evaluationsOf(model).repositorySubmittedWithAccess(`${service}/${path}`, caller, 'READ_PRIVATE_SUBMISSION')) {
+          evaluationsOf(model).repositorySubmittedWithAccess(`${service}/${path}`, caller, 'READ_PRIVATE_SUBMISSION')
+        ) {
           permitted.add('pull');
         }
         break;
@@ -80,7 +82,11 @@ function permittedRepositoryActions(model: SandboxModel, caller: Caller, service
 
 /** Answers GET /docker/v1/bearerToken with {"token": JWT}; denied actions are simply left out. */
 export function issueBearerToken(
-  model: SandboxModel, signer: DockerTokenSigner, issuer: string, caller: Caller, query: URLSearchParams,
+  model: SandboxModel,
+  signer: DockerTokenSigner,
+  issuer: string,
+  caller: Caller,
+  query: URLSearchParams,
 ): { token: string } {
   const service = requiredParam(query, 'service');
   const access: DockerAccess[] = [];
@@ -91,7 +97,8 @@ export function issueBearerToken(
     }
     const [type, name, actions] = parts;
     let permitted: Set<string>;
-    if (type.toLowerCase() === 'registry') permitted = new Set(); // only Synapse admins may list the catalog
+    if (type.toLowerCase() === 'registry')
+      permitted = new Set(); // only Synapse admins may list the catalog
     else if (type.toLowerCase() === 'repository') permitted = permittedRepositoryActions(model, caller, service, name, actions);
     else throw badRequest(`Unexpected type ${type}`);
     access.push({ type, name, actions: [...permitted].sort() });

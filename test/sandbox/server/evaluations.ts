@@ -13,14 +13,37 @@ import { Caller, entityWithAccess } from './permissions';
 
 /** ACCESS_TYPE values an evaluation's ACL uses. */
 export const EVALUATION_ACCESS_TYPES = [
-  'READ', 'UPDATE', 'DELETE', 'CHANGE_PERMISSIONS', 'CREATE', 'SUBMIT', 'READ_PRIVATE_SUBMISSION', 'UPDATE_SUBMISSION', 'DELETE_SUBMISSION',
+  'READ',
+  'UPDATE',
+  'DELETE',
+  'CHANGE_PERMISSIONS',
+  'CREATE',
+  'SUBMIT',
+  'READ_PRIVATE_SUBMISSION',
+  'UPDATE_SUBMISSION',
+  'DELETE_SUBMISSION',
 ] as const;
 export type EvaluationAccessType = (typeof EVALUATION_ACCESS_TYPES)[number];
 const ACCESS_TYPE_CLASS = 'org.sagebionetworks.repo.model.ACCESS_TYPE';
 /** Every value of ACCESS_TYPE the accessType parameter parses (an unknown one is 400). */
 const ALL_ACCESS_TYPES = [
-  'CREATE', 'READ', 'UPDATE', 'DELETE', 'CHANGE_PERMISSIONS', 'DOWNLOAD', 'UPLOAD', 'PARTICIPATE', 'SUBMIT', 'READ_PRIVATE_SUBMISSION',
-  'UPDATE_SUBMISSION', 'DELETE_SUBMISSION', 'TEAM_MEMBERSHIP_UPDATE', 'SEND_MESSAGE', 'CHANGE_SETTINGS', 'MODERATE', 'REVIEW_SUBMISSIONS',
+  'CREATE',
+  'READ',
+  'UPDATE',
+  'DELETE',
+  'CHANGE_PERMISSIONS',
+  'DOWNLOAD',
+  'UPLOAD',
+  'PARTICIPATE',
+  'SUBMIT',
+  'READ_PRIVATE_SUBMISSION',
+  'UPDATE_SUBMISSION',
+  'DELETE_SUBMISSION',
+  'TEAM_MEMBERSHIP_UPDATE',
+  'SEND_MESSAGE',
+  'CHANGE_SETTINGS',
+  'MODERATE',
+  'REVIEW_SUBMISSIONS',
   'EXEMPTION_ELIGIBLE',
 ] as const;
 
@@ -28,7 +51,15 @@ export const LIMIT_TYPES = ['TOTAL', 'DAILY', 'WEEKLY', 'MONTHLY'] as const;
 export type LimitType = (typeof LIMIT_TYPES)[number];
 
 export const SUBMISSION_STATUSES = [
-  'OPEN', 'CLOSED', 'SCORED', 'INVALID', 'VALIDATED', 'EVALUATION_IN_PROGRESS', 'RECEIVED', 'REJECTED', 'ACCEPTED',
+  'OPEN',
+  'CLOSED',
+  'SCORED',
+  'INVALID',
+  'VALIDATED',
+  'EVALUATION_IN_PROGRESS',
+  'RECEIVED',
+  'REJECTED',
+  'ACCEPTED',
 ] as const;
 export type SubmissionStatusValue = (typeof SUBMISSION_STATUSES)[number];
 /** SubmissionEligibilityManagerImpl.STATUSES_COUNTED_TOWARD_QUOTA: everything but INVALID and REJECTED. */
@@ -195,7 +226,11 @@ export interface SeedChallenges {
 }
 
 /** Fills the model's evaluation service from the seed; `principalId` resolves seed principal names. */
-export function seedEvaluations(model: SandboxModel, seed: SeedChallenges | undefined, principalId: (name: string, where: string) => string): void {
+export function seedEvaluations(
+  model: SandboxModel,
+  seed: SeedChallenges | undefined,
+  principalId: (name: string, where: string) => string,
+): void {
   const store = evaluationsOf(model);
   const fail = (message: string): Error => new Error(`Invalid sandbox seed: ${message}`);
   const date = (value: string, where: string): number => {
@@ -209,22 +244,29 @@ export function seedEvaluations(model: SandboxModel, seed: SeedChallenges | unde
     const participantTeamId = principalId(challenge.participantTeam, `challenge ${challenge.id}`);
     if (!model.teams.has(participantTeamId)) throw fail(`challenge ${challenge.id}: ${challenge.participantTeam} is not a team`);
     store.challenges.set(challenge.id, {
-      id: challenge.id, etag: randomUUID(), projectId: challenge.projectId, participantTeamId,
+      id: challenge.id,
+      etag: randomUUID(),
+      projectId: challenge.projectId,
+      participantTeamId,
       registeredTeams: new Set((challenge.registeredTeams ?? []).map((name) => principalId(name, `challenge ${challenge.id}`))),
     });
   }
   for (const evaluation of seed?.evaluations ?? []) {
-    if (!/^\d+$/.test(evaluation.id) || store.evaluations.has(evaluation.id)) throw fail(`evaluation id ${evaluation.id} is not a new number`);
-    if (model.entities.get(evaluation.contentSource)?.kind !== 'project') throw fail(`evaluation ${evaluation.id}: contentSource is not a project`);
+    if (!/^\d+$/.test(evaluation.id) || store.evaluations.has(evaluation.id))
+      throw fail(`evaluation id ${evaluation.id} is not a new number`);
+    if (model.entities.get(evaluation.contentSource)?.kind !== 'project')
+      throw fail(`evaluation ${evaluation.id}: contentSource is not a project`);
     const acl = new Map<string, Set<EvaluationAccessType>>();
     for (const [principal, types] of Object.entries(evaluation.acl)) {
-      for (const type of types) if (!(EVALUATION_ACCESS_TYPES as readonly string[]).includes(type)) throw fail(`evaluation ${evaluation.id}: access type ${type}`);
+      for (const type of types)
+        if (!(EVALUATION_ACCESS_TYPES as readonly string[]).includes(type)) throw fail(`evaluation ${evaluation.id}: access type ${type}`);
       acl.set(principalId(principal, `evaluation ${evaluation.id}`), new Set(types as EvaluationAccessType[]));
     }
     const rounds = (evaluation.rounds ?? []).map((round): RoundRecord => {
       const limits = (round.limits ?? []).map((limit) => {
         if (!(LIMIT_TYPES as readonly string[]).includes(limit.limitType)) throw fail(`round ${round.id}: limit type ${limit.limitType}`);
-        if (!Number.isInteger(limit.maximumSubmissions) || limit.maximumSubmissions <= 0) throw fail(`round ${round.id}: maxSubmissions must be a positive integer`);
+        if (!Number.isInteger(limit.maximumSubmissions) || limit.maximumSubmissions <= 0)
+          throw fail(`round ${round.id}: maxSubmissions must be a positive integer`);
         return { limitType: limit.limitType as LimitType, maximumSubmissions: limit.maximumSubmissions };
       });
       if (new Set(limits.map((limit) => limit.limitType)).size !== limits.length) throw fail(`round ${round.id}: one limit per type`);
@@ -234,11 +276,17 @@ export function seedEvaluations(model: SandboxModel, seed: SeedChallenges | unde
       return { id: round.id, etag: randomUUID(), evaluationId: evaluation.id, roundStart, roundEnd, limits };
     });
     store.evaluations.set(evaluation.id, {
-      id: evaluation.id, etag: randomUUID(), name: evaluation.name, description: evaluation.description,
+      id: evaluation.id,
+      etag: randomUUID(),
+      name: evaluation.name,
+      description: evaluation.description,
       ownerId: principalId(evaluation.createdBy, `evaluation ${evaluation.id}`),
       createdOn: evaluation.createdOn ? date(evaluation.createdOn, `evaluation ${evaluation.id}`) : Date.parse('2024-01-01T00:00:00.000Z'),
-      contentSource: evaluation.contentSource, submissionInstructionsMessage: evaluation.submissionInstructionsMessage,
-      submissionReceiptMessage: evaluation.submissionReceiptMessage, acl, rounds,
+      contentSource: evaluation.contentSource,
+      submissionInstructionsMessage: evaluation.submissionInstructionsMessage,
+      submissionReceiptMessage: evaluation.submissionReceiptMessage,
+      acl,
+      rounds,
     });
   }
 }
@@ -250,10 +298,14 @@ export function countWindowStart(type: LimitType, roundStart: number, now: numbe
   const day = new Date(now);
   const midnight = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
   switch (type) {
-    case 'TOTAL': return roundStart;
-    case 'DAILY': return midnight;
-    case 'WEEKLY': return midnight - ((day.getUTCDay() + 6) % 7) * 86_400_000; // back to Monday
-    case 'MONTHLY': return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), 1);
+    case 'TOTAL':
+      return roundStart;
+    case 'DAILY':
+      return midnight;
+    case 'WEEKLY':
+      return midnight - ((day.getUTCDay() + 6) % 7) * 86_400_000; // back to Monday
+    case 'MONTHLY':
+      return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), 1);
   }
 }
 
@@ -293,7 +345,13 @@ const isContributor = (submission: SubmissionRecord, principalId: string): boole
 const OUTSIDE_ROUND = 'It is currently outside of the time range allowed for submissions.';
 
 /** SubmissionEligibilityManagerImpl.getTeamSubmissionEligibility. */
-function teamEligibility(model: SandboxModel, store: EvaluationStore, evaluation: EvaluationRecord, teamId: string, now: number): TeamEligibility {
+function teamEligibility(
+  model: SandboxModel,
+  store: EvaluationStore,
+  evaluation: EvaluationRecord,
+  teamId: string,
+  now: number,
+): TeamEligibility {
   const challenge = store.challengeForProject(evaluation.contentSource);
   const team: TeamEligibility['teamEligibility'] = { isEligible: false, isQuotaFilled: false };
   if (challenge) team.isRegistered = challenge.registeredTeams.has(teamId);
@@ -311,7 +369,7 @@ function teamEligibility(model: SandboxModel, store: EvaluationStore, evaluation
     }
   }
   team.isEligible = eligible;
-  const participants = challenge ? model.teams.get(challenge.participantTeamId)?.members ?? new Set<string>() : undefined;
+  const participants = challenge ? (model.teams.get(challenge.participantTeamId)?.members ?? new Set<string>()) : undefined;
   const members = [...(model.teams.get(teamId)?.members ?? [])].sort();
   const membersEligibility = members.map((memberId): MemberEligibility => {
     const isQuotaFilled = limits.some((limit) => {
@@ -322,7 +380,10 @@ function teamEligibility(model: SandboxModel, store: EvaluationStore, evaluation
     const hasConflictingSubmission = submissions.some((s) => isContributor(s, memberId) && s.teamId !== teamId && inRound(s, start, end));
     const isRegistered = participants ? participants.has(memberId) : undefined;
     return {
-      principalId: Number(memberId), ...(isRegistered !== undefined ? { isRegistered } : {}), isQuotaFilled, hasConflictingSubmission,
+      principalId: Number(memberId),
+      ...(isRegistered !== undefined ? { isRegistered } : {}),
+      isQuotaFilled,
+      hasConflictingSubmission,
       isEligible: !hasConflictingSubmission && !isQuotaFilled && isRegistered !== false,
     };
   });
@@ -331,7 +392,13 @@ function teamEligibility(model: SandboxModel, store: EvaluationStore, evaluation
 }
 
 /** SubmissionEligibilityManagerImpl.isIndividualEligible: undefined when allowed, else the refusal. */
-function individualRefusal(model: SandboxModel, store: EvaluationStore, evaluation: EvaluationRecord, caller: Caller, now: number): string | undefined {
+function individualRefusal(
+  model: SandboxModel,
+  store: EvaluationStore,
+  evaluation: EvaluationRecord,
+  caller: Caller,
+  now: number,
+): string | undefined {
   const challenge = store.challengeForProject(evaluation.contentSource);
   if (challenge && !model.groupsOf(caller.user).has(challenge.participantTeamId)) return 'Submitter is not registered for the challenge.';
   const round = store.currentRound(evaluation, now);
@@ -346,14 +413,21 @@ function individualRefusal(model: SandboxModel, store: EvaluationStore, evaluati
   for (const limit of bounded ? round.limits : []) {
     const from = countWindowStart(limit.limitType, start!, now);
     const count = submissions.filter((s) => isContributor(s, caller.userId) && inRound(s, from, end)).length;
-    if (count >= limit.maximumSubmissions) return `Submitter has reached the ${limit.limitType.toLowerCase()} limit of ${limit.maximumSubmissions}${suffix}`;
+    if (count >= limit.maximumSubmissions)
+      return `Submitter has reached the ${limit.limitType.toLowerCase()} limit of ${limit.maximumSubmissions}${suffix}`;
   }
   return undefined;
 }
 
 /** SubmissionEligibilityManagerImpl.isTeamEligible. */
 function teamRefusal(
-  model: SandboxModel, store: EvaluationStore, evaluation: EvaluationRecord, teamId: string, contributors: string[], hash: string, now: number,
+  model: SandboxModel,
+  store: EvaluationStore,
+  evaluation: EvaluationRecord,
+  teamId: string,
+  contributors: string[],
+  hash: string,
+  now: number,
 ): string | undefined {
   if (!store.currentRound(evaluation, now)) return OUTSIDE_ROUND;
   if (!/^-?\d+$/.test(hash) || Number(hash) > 2 ** 31 - 1 || Number(hash) < -(2 ** 31)) return 'Submission Eligibilty Hash is invalid.'; // sic
@@ -372,30 +446,46 @@ function teamRefusal(
 
 function evaluationJson(evaluation: EvaluationRecord): Record<string, unknown> {
   return {
-    id: evaluation.id, etag: evaluation.etag, name: evaluation.name,
+    id: evaluation.id,
+    etag: evaluation.etag,
+    name: evaluation.name,
     ...(evaluation.description !== undefined ? { description: evaluation.description } : {}),
-    ownerId: evaluation.ownerId, createdOn: isoDate(evaluation.createdOn), contentSource: evaluation.contentSource,
-    ...(evaluation.submissionInstructionsMessage !== undefined ? { submissionInstructionsMessage: evaluation.submissionInstructionsMessage } : {}),
+    ownerId: evaluation.ownerId,
+    createdOn: isoDate(evaluation.createdOn),
+    contentSource: evaluation.contentSource,
+    ...(evaluation.submissionInstructionsMessage !== undefined
+      ? { submissionInstructionsMessage: evaluation.submissionInstructionsMessage }
+      : {}),
     ...(evaluation.submissionReceiptMessage !== undefined ? { submissionReceiptMessage: evaluation.submissionReceiptMessage } : {}),
   };
 }
 
 function roundJson(round: RoundRecord): Record<string, unknown> {
   return {
-    id: round.id, etag: round.etag, evaluationId: round.evaluationId, roundStart: isoDate(round.roundStart), roundEnd: isoDate(round.roundEnd),
+    id: round.id,
+    etag: round.etag,
+    evaluationId: round.evaluationId,
+    roundStart: isoDate(round.roundStart),
+    roundEnd: isoDate(round.roundEnd),
     ...(round.limits.length ? { limits: round.limits.map((limit) => ({ ...limit })) } : {}),
   };
 }
 
 function submissionJson(submission: SubmissionRecord): Record<string, unknown> {
   return {
-    id: submission.id, userId: submission.userId,
+    id: submission.id,
+    userId: submission.userId,
     ...(submission.submitterAlias !== undefined ? { submitterAlias: submission.submitterAlias } : {}),
     evaluationId: submission.evaluationId,
     ...(submission.evaluationRoundId !== undefined ? { evaluationRoundId: submission.evaluationRoundId } : {}),
-    entityId: submission.entityId, entityBundleJSON: submission.entityBundleJSON, versionNumber: submission.versionNumber,
-    ...(submission.dockerRepositoryName !== undefined ? { dockerRepositoryName: submission.dockerRepositoryName, dockerDigest: submission.dockerDigest } : {}),
-    name: submission.name, createdOn: isoDate(submission.createdOn),
+    entityId: submission.entityId,
+    entityBundleJSON: submission.entityBundleJSON,
+    versionNumber: submission.versionNumber,
+    ...(submission.dockerRepositoryName !== undefined
+      ? { dockerRepositoryName: submission.dockerRepositoryName, dockerDigest: submission.dockerDigest }
+      : {}),
+    name: submission.name,
+    createdOn: isoDate(submission.createdOn),
     ...(submission.teamId !== undefined ? { teamId: submission.teamId } : {}),
     contributors: submission.contributors.map((c) => ({ principalId: c.principalId, createdOn: isoDate(c.createdOn) })),
   };
@@ -405,20 +495,39 @@ function submissionJson(submission: SubmissionRecord): Record<string, unknown> {
 function statusJson(submission: SubmissionRecord, includePrivate: boolean): Record<string, unknown> {
   const { status } = submission;
   const visible = status.annotations.filter((a) => includePrivate || !a.isPrivate);
-  const of = (type: AnnotationRecord['type']) => visible.filter((a) => a.type === type).map((a) => ({ key: a.key, isPrivate: a.isPrivate, value: a.value }));
+  const of = (type: AnnotationRecord['type']) =>
+    visible.filter((a) => a.type === type).map((a) => ({ key: a.key, isPrivate: a.isPrivate, value: a.value }));
   const json: Record<string, unknown> = {
-    id: submission.id, etag: status.etag, modifiedOn: isoDate(status.modifiedOn), status: status.status,
+    id: submission.id,
+    etag: status.etag,
+    modifiedOn: isoDate(status.modifiedOn),
+    status: status.status,
     ...(status.score !== undefined ? { score: status.score } : {}),
-    entityId: submission.entityId, versionNumber: submission.versionNumber, statusVersion: status.statusVersion,
-    canCancel: status.canCancel, cancelRequested: status.cancelRequested,
+    entityId: submission.entityId,
+    versionNumber: submission.versionNumber,
+    statusVersion: status.statusVersion,
+    canCancel: status.canCancel,
+    cancelRequested: status.cancelRequested,
   };
   if (status.annotations.length > 0) {
-    json.annotations = { objectId: submission.id, scopeId: submission.evaluationId, stringAnnos: of('string'), doubleAnnos: of('double'), longAnnos: of('long') };
+    json.annotations = {
+      objectId: submission.id,
+      scopeId: submission.evaluationId,
+      stringAnnos: of('string'),
+      doubleAnnos: of('double'),
+      longAnnos: of('long'),
+    };
     if (includePrivate) {
       // The submission (V2) annotations: only who has private access may read them.
       json.submissionAnnotations = {
-        id: submission.id, etag: status.etag,
-        annotations: Object.fromEntries(status.annotations.map((a) => [a.key, { type: a.type === 'string' ? 'STRING' : a.type === 'double' ? 'DOUBLE' : 'LONG', value: [String(a.value)] }])),
+        id: submission.id,
+        etag: status.etag,
+        annotations: Object.fromEntries(
+          status.annotations.map((a) => [
+            a.key,
+            { type: a.type === 'string' ? 'STRING' : a.type === 'double' ? 'DOUBLE' : 'LONG', value: [String(a.value)] },
+          ]),
+        ),
       };
     }
   }
@@ -466,9 +575,19 @@ const limitParam = (query: URLSearchParams, max?: number): { limit: number; offs
   return { limit, offset };
 };
 
-function listEvaluations(store: EvaluationStore, caller: Caller, query: URLSearchParams, type: EvaluationAccessType, filter: (e: EvaluationRecord) => boolean = () => true) {
+function listEvaluations(
+  store: EvaluationStore,
+  caller: Caller,
+  query: URLSearchParams,
+  type: EvaluationAccessType,
+  filter: (e: EvaluationRecord) => boolean = () => true,
+) {
   const activeOnly = query.get('activeOnly') === 'true';
-  const ids = query.get('evaluationIds')?.split(',').map((id) => id.trim()).filter(Boolean);
+  const ids = query
+    .get('evaluationIds')
+    ?.split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
   const now = store.now();
   const { limit, offset } = limitParam(query);
   const matching = [...store.evaluations.values()]
@@ -542,8 +661,13 @@ const getProfile: Handler = (model, _store, { caller }, [id]) => {
   const user = model.users.get(id);
   if (!user) throw notFound(`UserProfile cannot be found for: ${id}`);
   return {
-    ownerId: user.ownerId, etag: user.etag, firstName: user.firstName, lastName: user.lastName, userName: user.userName,
-    ...(caller.userId === user.ownerId ? { emails: [user.email] } : {}), createdOn: isoDate(user.createdOn),
+    ownerId: user.ownerId,
+    etag: user.etag,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    userName: user.userName,
+    ...(caller.userId === user.ownerId ? { emails: [user.email] } : {}),
+    createdOn: isoDate(user.createdOn),
   };
 };
 // GET /evaluation/{evalId}/team/{teamId}/submissionEligibility
@@ -614,12 +738,37 @@ const createSubmission: Handler = (model, store, { caller, query, body }) => {
   }
   if (refusal) throw forbidden(refusal);
   const submission: SubmissionRecord = {
-    id: store.newSubmissionId(), userId: caller.userId, submitterAlias: str('submitterAlias'), evaluationId: target.id,
-    evaluationRoundId: round && !('unbounded' in round) ? round.id : undefined, entityId: entity.id, versionNumber: 1,
-    dockerRepositoryName, dockerDigest, name: str('name') ?? entity.name, createdOn: now, teamId,
+    id: store.newSubmissionId(),
+    userId: caller.userId,
+    submitterAlias: str('submitterAlias'),
+    evaluationId: target.id,
+    evaluationRoundId: round && !('unbounded' in round) ? round.id : undefined,
+    entityId: entity.id,
+    versionNumber: 1,
+    dockerRepositoryName,
+    dockerDigest,
+    name: str('name') ?? entity.name,
+    createdOn: now,
+    teamId,
     contributors: [...contributorIds].map((principalId) => ({ principalId, createdOn: now })),
-    entityBundleJSON: JSON.stringify({ entity: { id: entity.id, name: entity.name, etag: entity.etag, concreteType: 'org.sagebionetworks.repo.model.docker.DockerRepository', repositoryName: entity.repositoryName } }),
-    status: { etag: randomUUID(), modifiedOn: now, status: 'RECEIVED', annotations: [], statusVersion: 0, canCancel: false, cancelRequested: false },
+    entityBundleJSON: JSON.stringify({
+      entity: {
+        id: entity.id,
+        name: entity.name,
+        etag: entity.etag,
+        concreteType: 'org.sagebionetworks.repo.model.docker.DockerRepository',
+        repositoryName: entity.repositoryName,
+      },
+    }),
+    status: {
+      etag: randomUUID(),
+      modifiedOn: now,
+      status: 'RECEIVED',
+      annotations: [],
+      statusVersion: 0,
+      canCancel: false,
+      cancelRequested: false,
+    },
   };
   store.submissions.set(submission.id, submission);
   return new Reply(201, submissionJson(submission));
@@ -653,7 +802,9 @@ const getMyBundles: Handler = (_m, store, { caller, query }, [evalId]) => {
   const mine = [...store.submissions.values()].filter((s) => s.evaluationId === evalId && s.userId === caller.userId);
   return {
     totalNumberOfResults: mine.length,
-    results: mine.slice(offset, offset + limit).map((s) => ({ submission: submissionJson(s), submissionStatus: statusJson(s, includePrivate) })),
+    results: mine
+      .slice(offset, offset + limit)
+      .map((s) => ({ submission: submissionJson(s), submissionStatus: statusJson(s, includePrivate) })),
   };
 };
 // PUT /evaluation/submission/{id}/cancellation
@@ -668,7 +819,8 @@ const cancel: Handler = (_m, store, { caller }, [id]) => {
   return new Reply(204);
 };
 
-const wrap = (handler: Handler) => (model: SandboxModel, request: EvaluationRequest, params: string[]) => handler(model, evaluationsOf(model), request, params);
+const wrap = (handler: Handler) => (model: SandboxModel, request: EvaluationRequest, params: string[]) =>
+  handler(model, evaluationsOf(model), request, params);
 
 export const EVALUATION_ROUTES: EvaluationRoute[] = [
   { method: 'GET', pattern: /^\/evaluation$/, scopes: ['view'], handler: wrap(getEvaluations) },
@@ -678,7 +830,12 @@ export const EVALUATION_ROUTES: EvaluationRoute[] = [
   { method: 'PUT', pattern: /^\/evaluation\/submission\/(\d+)\/cancellation$/, scopes: ['modify'], handler: wrap(cancel) },
   { method: 'GET', pattern: /^\/evaluation\/submission\/(\d+)$/, scopes: ['view'], handler: wrap(getSubmission) },
   { method: 'GET', pattern: /^\/evaluation\/(\d+)\/submission\/bundle$/, scopes: ['view'], handler: wrap(getMyBundles) },
-  { method: 'GET', pattern: /^\/evaluation\/(\d+)\/team\/([^/]+)\/submissionEligibility$/, scopes: ['view'], handler: wrap(getEligibility) },
+  {
+    method: 'GET',
+    pattern: /^\/evaluation\/(\d+)\/team\/([^/]+)\/submissionEligibility$/,
+    scopes: ['view'],
+    handler: wrap(getEligibility),
+  },
   { method: 'POST', pattern: /^\/evaluation\/(\d+)\/round\/list$/, scopes: ['view'], handler: wrap(listRounds) },
   { method: 'GET', pattern: /^\/evaluation\/(\d+)$/, scopes: ['view'], handler: wrap(getEvaluation) },
   { method: 'GET', pattern: /^\/entity\/([^/]+)\/evaluation$/, scopes: ['view'], handler: wrap(getByContentSource) },
@@ -757,4 +914,3 @@ export function handleEvaluationAdmin(model: SandboxModel, route: string, body: 
       return undefined;
   }
 }
-

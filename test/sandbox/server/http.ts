@@ -42,7 +42,10 @@ export function errorBody(error: ApiError): Record<string, unknown> {
 
 /** A handler's answer with a status other than 200 (201 Created; 204 No Content without a body). */
 export class Reply {
-  constructor(readonly status: number, readonly body?: unknown) {}
+  constructor(
+    readonly status: number,
+    readonly body?: unknown,
+  ) {}
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -114,7 +117,11 @@ export function parseEnum<T extends string>(value: string, allowed: readonly T[]
 
 /** Optional enum query parameter with a default. */
 export function enumParam<T extends string>(
-  query: URLSearchParams, name: string, allowed: readonly T[], javaClass: string, fallback: T,
+  query: URLSearchParams,
+  name: string,
+  allowed: readonly T[],
+  javaClass: string,
+  fallback: T,
 ): T {
   const value = query.get(name);
   return value === null ? fallback : parseEnum(value, allowed, javaClass);
@@ -124,7 +131,8 @@ export function enumParam<T extends string>(
 export function integerParam(query: URLSearchParams, name: string, fallback: number): number {
   const value = query.get(name);
   if (value === null) return fallback;
-  if (!/^\d+$/.test(value)) throw badRequest(`Failed to convert value of type 'java.lang.String' to required type 'long'; For input string: "${value}"`);
+  if (!/^\d+$/.test(value))
+    throw badRequest(`Failed to convert value of type 'java.lang.String' to required type 'long'; For input string: "${value}"`);
   return Number(value);
 }
 
@@ -146,8 +154,7 @@ export interface BasicCredentials {
  */
 export function basicCredentials(header: string | undefined): BasicCredentials | undefined {
   if (header === undefined || header.trim() === '') return undefined;
-  const invalid = (detail: string): ApiError =>
-    new ApiError(401, `Invalid Authorization header for basic authentication (${detail})`);
+  const invalid = (detail: string): ApiError => new ApiError(401, `Invalid Authorization header for basic authentication (${detail})`);
   if (!header.startsWith('Basic ')) throw invalid('Missing "Basic " prefix');
   const encoded = header.slice('Basic '.length).trim();
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) throw invalid('Malformed Base64 encoding');

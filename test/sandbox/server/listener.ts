@@ -44,7 +44,12 @@ interface Undo {
  * @WriteTransaction): the first failing event rolls back the earlier ones and the rest are skipped. The failure
  * is only reported (returned); the HTTP answer is always 204.
  */
-export function processRegistryEvents(model: SandboxModel, registryHost: string, body: unknown, policy: ManifestPolicy = DEFAULT_MANIFEST_POLICY): string[] {
+export function processRegistryEvents(
+  model: SandboxModel,
+  registryHost: string,
+  body: unknown,
+  policy: ManifestPolicy = DEFAULT_MANIFEST_POLICY,
+): string[] {
   const events = (body as { events?: unknown } | null)?.events;
   if (!Array.isArray(events)) return ['The notification has no events array.'];
   const undo: Undo = { created: [], touched: [] };
@@ -92,7 +97,13 @@ function processPush(model: SandboxModel, registryHost: string, event: RegistryE
   }
   // A push by digest only has no tag; Synapse's tag listing never shows such commits.
   if (target.tag) {
-    undo.touched.push({ repository, commits: repository.commits.length, etag: repository.etag, modifiedOn: repository.modifiedOn, modifiedBy: repository.modifiedBy });
+    undo.touched.push({
+      repository,
+      commits: repository.commits.length,
+      etag: repository.etag,
+      modifiedOn: repository.modifiedOn,
+      modifiedBy: repository.modifiedBy,
+    });
     model.addCommit(repository, target.tag, target.digest, userId);
   }
 }

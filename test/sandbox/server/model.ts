@@ -13,7 +13,14 @@ export const ROOT_ENTITY_ID = 'syn4489';
 export const TRASH_FOLDER_ID = 'syn1681355';
 
 export const ACCESS_TYPES = [
-  'READ', 'DOWNLOAD', 'UPDATE', 'CREATE', 'DELETE', 'CHANGE_PERMISSIONS', 'CHANGE_SETTINGS', 'MODERATE',
+  'READ',
+  'DOWNLOAD',
+  'UPDATE',
+  'CREATE',
+  'DELETE',
+  'CHANGE_PERMISSIONS',
+  'CHANGE_SETTINGS',
+  'MODERATE',
 ] as const;
 export type AccessType = (typeof ACCESS_TYPES)[number];
 
@@ -37,8 +44,18 @@ export function normalizeEntityId(raw: string): string | undefined {
 
 /** EntityType values of the REST API (EntityChildrenRequest.includeTypes). */
 export const ENTITY_TYPES = [
-  'project', 'folder', 'file', 'table', 'link', 'entityview', 'dockerrepo', 'submissionview', 'dataset',
-  'datasetcollection', 'materializedview', 'virtualtable',
+  'project',
+  'folder',
+  'file',
+  'table',
+  'link',
+  'entityview',
+  'dockerrepo',
+  'submissionview',
+  'dataset',
+  'datasetcollection',
+  'materializedview',
+  'virtualtable',
 ] as const;
 
 /** Java class names used as `type` in EntityHeader and `concreteType` in entity JSON. */
@@ -141,8 +158,18 @@ export class SandboxModel {
 
   constructor(readonly clock: Clock) {
     this.trashFolder = {
-      id: TRASH_FOLDER_ID, kind: 'folder', name: 'Trash', parentId: null, createdOn: 0, modifiedOn: 0, createdBy: ANONYMOUS_USER_ID,
-      modifiedBy: ANONYMOUS_USER_ID, etag: randomUUID(), trashed: false, acl: new Map(), commits: [],
+      id: TRASH_FOLDER_ID,
+      kind: 'folder',
+      name: 'Trash',
+      parentId: null,
+      createdOn: 0,
+      modifiedOn: 0,
+      createdBy: ANONYMOUS_USER_ID,
+      modifiedBy: ANONYMOUS_USER_ID,
+      etag: randomUUID(),
+      trashed: false,
+      acl: new Map(),
+      commits: [],
     };
     // Not through addEntity: the trash can's id must not move where new ids start.
     this.entities.set(TRASH_FOLDER_ID, this.trashFolder);
@@ -288,8 +315,20 @@ export class SandboxModel {
     const now = this.clock.now();
     const id = this.newEntityId();
     const entity: EntityRecord = {
-      id, kind: 'dockerrepo', name: id, parentId, createdOn: now, modifiedOn: now, createdBy, modifiedBy: createdBy,
-      etag: randomUUID(), trashed: false, acl: null, repositoryName, isManaged: true, commits: [],
+      id,
+      kind: 'dockerrepo',
+      name: id,
+      parentId,
+      createdOn: now,
+      modifiedOn: now,
+      createdBy,
+      modifiedBy: createdBy,
+      etag: randomUUID(),
+      trashed: false,
+      acl: null,
+      repositoryName,
+      isManaged: true,
+      commits: [],
     };
     this.addEntity(entity);
     return entity;

@@ -1,8 +1,6 @@
 // The one permission evaluator: Synapse's EntityAuthorizationUtils decision chains, over the sandbox's ACLs.
 import { ApiError, forbidden, notFound } from './http';
-import {
-  ANONYMOUS_USER_ID, AccessType, EntityRecord, OAuthScope, PUBLIC_GROUP_ID, SandboxModel, UserRecord,
-} from './model';
+import { ANONYMOUS_USER_ID, AccessType, EntityRecord, OAuthScope, PUBLIC_GROUP_ID, SandboxModel, UserRecord } from './model';
 
 /** Who is calling: a seeded user with the scopes of the token used, or the anonymous user. */
 export interface Caller {
@@ -67,8 +65,14 @@ const denyIfNotProjectAndNotCertified: Rule = (c, s) =>
   s.entity.kind === 'project' || isCertified(c) ? undefined : deny(forbidden(CERTIFIED_ONLY));
 const denyIfParentIsRoot: Rule = (_c, s) => (s.entity.parentId === null ? deny(forbidden(cannotRemoveProjectAcl)) : undefined);
 const grantIfCreator: Rule = (c, s) => (c.userId === s.entity.createdBy ? ALLOW : undefined);
-const grantIf = (type: AccessType): Rule => (_c, s) => (s.granted.has(type) ? ALLOW : undefined);
-const denyLacking = (type: string): Rule => () => deny(forbidden(lackAccess(type)));
+const grantIf =
+  (type: AccessType): Rule =>
+  (_c, s) =>
+    s.granted.has(type) ? ALLOW : undefined;
+const denyLacking =
+  (type: string): Rule =>
+  () =>
+    deny(forbidden(lackAccess(type)));
 const denyIfUnmetRequirements: Rule = (_c, s) => (s.unmetRequirements.length > 0 ? deny(forbidden(UNMET_REQUIREMENTS)) : undefined);
 const denyIfTwoFaRequirementNotMet: Rule = (_c, s) => (s.twoFaRequirementNotMet ? deny(forbidden(NEED_TWO_FA)) : undefined);
 
@@ -78,14 +82,34 @@ const denyIfTwoFaRequirementNotMet: Rule = (_c, s) => (s.twoFaRequirementNotMet 
  */
 const CHAINS: Record<AccessType | 'ENABLE_INHERITANCE', Rule[]> = {
   READ: [denyIfInTrash, grantIf('READ'), denyLacking('READ')],
-  DOWNLOAD: [denyIfInTrash, denyIfUnmetRequirements, denyIfTwoFaRequirementNotMet, denyIfAnonymous, grantIf('DOWNLOAD'), denyLacking('DOWNLOAD')],
+  DOWNLOAD: [
+    denyIfInTrash,
+    denyIfUnmetRequirements,
+    denyIfTwoFaRequirementNotMet,
+    denyIfAnonymous,
+    grantIf('DOWNLOAD'),
+    denyLacking('DOWNLOAD'),
+  ],
   UPDATE: [denyIfInTrash, denyIfAnonymous, denyIfNotProjectAndNotCertified, grantIf('UPDATE'), denyLacking('UPDATE')],
   CREATE: [denyIfInTrash, denyIfAnonymous, denyIfNotCertified, grantIf('CREATE'), denyLacking('CREATE')],
   DELETE: [denyIfInTrash, denyIfAnonymous, grantIf('DELETE'), denyLacking('DELETE')],
   MODERATE: [denyIfInTrash, denyIfAnonymous, grantIf('MODERATE'), denyLacking('MODERATE')],
-  CHANGE_SETTINGS: [denyIfInTrash, denyIfAnonymous, denyIfNotCertified, grantIfCreator, grantIf('CHANGE_SETTINGS'), denyLacking('CHANGE_SETTINGS')],
+  CHANGE_SETTINGS: [
+    denyIfInTrash,
+    denyIfAnonymous,
+    denyIfNotCertified,
+    grantIfCreator,
+    grantIf('CHANGE_SETTINGS'),
+    denyLacking('CHANGE_SETTINGS'),
+  ],
   CHANGE_PERMISSIONS: [denyIfInTrash, denyIfAnonymous, grantIf('CHANGE_PERMISSIONS'), denyLacking('CHANGE_PERMISSIONS')],
-  ENABLE_INHERITANCE: [denyIfInTrash, denyIfParentIsRoot, denyIfAnonymous, grantIf('CHANGE_PERMISSIONS'), denyLacking('CHANGE_PERMISSIONS')],
+  ENABLE_INHERITANCE: [
+    denyIfInTrash,
+    denyIfParentIsRoot,
+    denyIfAnonymous,
+    grantIf('CHANGE_PERMISSIONS'),
+    denyLacking('CHANGE_PERMISSIONS'),
+  ],
 };
 
 /** undefined when allowed, else the error Synapse would answer with. */
@@ -121,10 +145,24 @@ export function existingEntity(model: SandboxModel, id: string): EntityRecord {
  */
 export function missingEntityPermissions(caller: Caller): Record<string, unknown> {
   return {
-    canView: false, canEdit: false, canCertifiedUserEdit: false, canMove: false, canAddChild: false, canCertifiedUserAddChild: false,
-    canChangePermissions: false, canChangeSettings: false, canDelete: false, canDownload: false, canUpload: !isAnonymous(caller),
-    canModerate: false, canEnableInheritance: false, canPublicRead: false, isCertifiedUser: isCertified(caller),
-    isCertificationRequired: true, isEntityOpenData: false, isDataContributor: false,
+    canView: false,
+    canEdit: false,
+    canCertifiedUserEdit: false,
+    canMove: false,
+    canAddChild: false,
+    canCertifiedUserAddChild: false,
+    canChangePermissions: false,
+    canChangeSettings: false,
+    canDelete: false,
+    canDownload: false,
+    canUpload: !isAnonymous(caller),
+    canModerate: false,
+    canEnableInheritance: false,
+    canPublicRead: false,
+    isCertifiedUser: isCertified(caller),
+    isCertificationRequired: true,
+    isEntityOpenData: false,
+    isDataContributor: false,
   };
 }
 

@@ -1,17 +1,41 @@
 // The Synapse REST endpoints under /repo/v1 the extension uses (synapse-api.md §2, §6).
 import {
-  ApiError, badRequest, booleanParam, enumParam, integerParam, isoDate, notFound, parseEnum,
-  parseJsonObject, requiredParam,
+  ApiError,
+  badRequest,
+  booleanParam,
+  enumParam,
+  integerParam,
+  isoDate,
+  notFound,
+  parseEnum,
+  parseJsonObject,
+  requiredParam,
 } from './http';
 import {
-  ANONYMOUS_USER_ID, AUTHENTICATED_USERS_GROUP_ID, CERTIFIED_USERS_GROUP_ID, ENTITY_CLASS, ENTITY_TYPES, EntityRecord,
-  OAuthScope, PUBLIC_GROUP_ID, ROOT_ENTITY_ID, SandboxModel, UserRecord, normalizeEntityId,
+  ANONYMOUS_USER_ID,
+  AUTHENTICATED_USERS_GROUP_ID,
+  CERTIFIED_USERS_GROUP_ID,
+  ENTITY_CLASS,
+  ENTITY_TYPES,
+  EntityRecord,
+  OAuthScope,
+  PUBLIC_GROUP_ID,
+  ROOT_ENTITY_ID,
+  SandboxModel,
+  UserRecord,
+  normalizeEntityId,
 } from './model';
 import { EVALUATION_ROUTES } from './evaluations';
 import { benefactorHandler, createAcl, deleteAcl, getAcl, principalHeadersByIds, principalHeadersByPrefix, updateAcl } from './aclApi';
 import { pageByToken } from './paging';
 import {
-  Caller, allowed, doesNotExist, entityWithAccess, missingEntityPermissions, permissionState, userEntityPermissions,
+  Caller,
+  allowed,
+  doesNotExist,
+  entityWithAccess,
+  missingEntityPermissions,
+  permissionState,
+  userEntityPermissions,
 } from './permissions';
 
 export interface RepoRequest {
@@ -113,7 +137,8 @@ const getMyProfile: Handler = (_model, { caller }) => userProfile(caller.user);
 // GET /user/bundle?mask=: bits 0x1 profile, 0x8 isCertified, 0x10 isVerified, 0x20 isACTMember, 0x40 isARReviewer.
 const getMyBundle: Handler = (_model, { caller, query }) => {
   const maskText = requiredParam(query, 'mask', 'int');
-  if (!/^\d+$/.test(maskText)) throw badRequest(`Failed to convert value of type 'java.lang.String' to required type 'int'; For input string: "${maskText}"`);
+  if (!/^\d+$/.test(maskText))
+    throw badRequest(`Failed to convert value of type 'java.lang.String' to required type 'int'; For input string: "${maskText}"`);
   const mask = Number(maskText);
   const bundle: Record<string, unknown> = { userId: caller.userId };
   if (mask & 0x1) bundle.userProfile = userProfile(caller.user);
@@ -146,10 +171,17 @@ const PROJECT_LIST_TYPES = ['ALL', 'CREATED', 'PARTICIPATED', 'TEAM'] as const;
 const PROJECT_SORT_COLUMNS = ['LAST_ACTIVITY', 'PROJECT_NAME'] as const;
 const listProjects: Handler = (model, { caller, query }) => {
   const filter = enumParam(query, 'filter', PROJECT_LIST_TYPES, 'org.sagebionetworks.repo.model.ProjectListType', 'ALL');
-  const sort = enumParam(query, 'sort', PROJECT_SORT_COLUMNS, 'org.sagebionetworks.repo.model.entity.query.ProjectListSortColumn', 'LAST_ACTIVITY');
+  const sort = enumParam(
+    query,
+    'sort',
+    PROJECT_SORT_COLUMNS,
+    'org.sagebionetworks.repo.model.entity.query.ProjectListSortColumn',
+    'LAST_ACTIVITY',
+  );
   const direction = enumParam(query, 'sortDirection', SORT_DIRECTIONS, SORT_DIRECTION_CLASS, 'DESC');
   const teamId = query.get('teamId');
-  if (teamId !== null && !/^\d+$/.test(teamId)) throw badRequest(`Failed to convert value of type 'java.lang.String' to required type 'java.lang.Long'; For input string: "${teamId}"`);
+  if (teamId !== null && !/^\d+$/.test(teamId))
+    throw badRequest(`Failed to convert value of type 'java.lang.String' to required type 'java.lang.Long'; For input string: "${teamId}"`);
   if (filter !== 'TEAM' && teamId !== null) throw badRequest("Cannot specify 'teamId' when filter is not TEAM.");
 
   // The caller's principals minus PUBLIC, AUTHENTICATED_USERS and CERTIFIED_USERS (and self for TEAM).
@@ -172,9 +204,10 @@ const listProjects: Handler = (model, { caller, query }) => {
     if (filter === 'PARTICIPATED') return project.createdBy !== caller.userId;
     return true;
   });
-  const sorted = sort === 'PROJECT_NAME'
-    ? sortEntities(visible, (p) => p.name.toLowerCase(), direction)
-    : sortEntities(visible, (p) => p.lastActivity ?? p.createdOn, direction); // coalesce(lastAccessed, createdOn)
+  const sorted =
+    sort === 'PROJECT_NAME'
+      ? sortEntities(visible, (p) => p.name.toLowerCase(), direction)
+      : sortEntities(visible, (p) => p.lastActivity ?? p.createdOn, direction); // coalesce(lastAccessed, createdOn)
   const page = pageByToken(sorted, query.get('nextPageToken'));
   return {
     results: page.items.map((project) => ({
@@ -213,14 +246,20 @@ const listChildren: Handler = (model, { caller, body }) => {
   const direction = parseEnum(optionalString('sortDirection') ?? 'ASC', SORT_DIRECTIONS, SORT_DIRECTION_CLASS);
 
   const parentId = rawParent === null ? ROOT_ENTITY_ID : requireEntityId(rawParent);
-  const candidates = parentId === ROOT_ENTITY_ID
-    ? model.projects().filter((project) => !model.isInTrash(project)) // no READ check on the root
-    : model.children(entityWithAccess(model, caller, parentId, 'READ').id);
+  const candidates =
+    parentId === ROOT_ENTITY_ID
+      ? model.projects().filter((project) => !model.isInTrash(project)) // no READ check on the root
+      : model.children(entityWithAccess(model, caller, parentId, 'READ').id);
   // Children the caller cannot read are left out (trashed ones were moved out of the parent).
-  const visible = candidates.filter((child) =>
-    includeTypes.includes(child.kind) && allowed(caller, permissionState(model, caller, child), 'READ'));
-  const key = sortBy === 'NAME' ? (e: EntityRecord) => e.name.toLowerCase()
-    : sortBy === 'CREATED_ON' ? (e: EntityRecord) => e.createdOn : (e: EntityRecord) => e.modifiedOn;
+  const visible = candidates.filter(
+    (child) => includeTypes.includes(child.kind) && allowed(caller, permissionState(model, caller, child), 'READ'),
+  );
+  const key =
+    sortBy === 'NAME'
+      ? (e: EntityRecord) => e.name.toLowerCase()
+      : sortBy === 'CREATED_ON'
+        ? (e: EntityRecord) => e.createdOn
+        : (e: EntityRecord) => e.modifiedOn;
   const page = pageByToken(sortEntities(visible, key, direction), optionalString('nextPageToken'));
   return {
     page: page.items.map((child) => entityHeader(model, child)),
@@ -293,7 +332,12 @@ const getRestrictionInformation: Handler = (model, { caller, body }) => {
     restrictionLevel: requirements.length ? 'CONTROLLED_BY_ACT' : 'OPEN',
     hasUnmetAccessRequirement: unmet.size > 0,
     userEntityPermissions: userEntityPermissions(caller, state),
-    restrictionDetails: requirements.map((ar) => ({ accessRequirementId: ar.id, isApproved: !unmet.has(ar.id), isMet: !unmet.has(ar.id), isExempt: false })),
+    restrictionDetails: requirements.map((ar) => ({
+      accessRequirementId: ar.id,
+      isApproved: !unmet.has(ar.id),
+      isMet: !unmet.has(ar.id),
+      isExempt: false,
+    })),
   };
 };
 
@@ -355,12 +399,15 @@ export function handleRepoRequest(model: SandboxModel, request: RepoRequest): un
       throw new ApiError(403, `Request lacks scope(s) required by this service: ${missing.join(', ')}`, 'insufficient_scope');
     }
   }
-  const params = route.pattern.exec(request.path)!.slice(1).map((param) => {
-    try {
-      return decodeURIComponent(param);
-    } catch {
-      throw badRequest(`Malformed path parameter: ${param}`);
-    }
-  });
+  const params = route.pattern
+    .exec(request.path)!
+    .slice(1)
+    .map((param) => {
+      try {
+        return decodeURIComponent(param);
+      } catch {
+        throw badRequest(`Malformed path parameter: ${param}`);
+      }
+    });
   return route.handler(model, request, params);
 }

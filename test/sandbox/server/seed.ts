@@ -1,8 +1,20 @@
 // The seed file format (documented in test/sandbox/README.md) and how it becomes a SandboxModel.
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  ACCESS_TYPES, AUTHENTICATED_USERS_GROUP_ID, AccessType, Acl, CERTIFIED_USERS_GROUP_ID, Clock, EntityRecord, OAUTH_SCOPES, OAuthScope,
-  PUBLIC_GROUP_ID, SandboxModel, UserRecord, isValidRepositoryPath, normalizeEntityId,
+  ACCESS_TYPES,
+  AUTHENTICATED_USERS_GROUP_ID,
+  AccessType,
+  Acl,
+  CERTIFIED_USERS_GROUP_ID,
+  Clock,
+  EntityRecord,
+  OAUTH_SCOPES,
+  OAuthScope,
+  PUBLIC_GROUP_ID,
+  SandboxModel,
+  UserRecord,
+  isValidRepositoryPath,
+  normalizeEntityId,
 } from './model';
 import { SeedChallenges, seedEvaluations } from './evaluations';
 
@@ -175,7 +187,9 @@ export function buildModel(seed: SeedData, registryHost: string, clock: Clock): 
 
   for (const user of seed.users) model.addUser(toUserRecord(user, epoch, model));
   const principalIds = new Map<string, string>([
-    ['PUBLIC', PUBLIC_GROUP_ID], ['AUTHENTICATED_USERS', AUTHENTICATED_USERS_GROUP_ID], ['CERTIFIED_USERS', CERTIFIED_USERS_GROUP_ID],
+    ['PUBLIC', PUBLIC_GROUP_ID],
+    ['AUTHENTICATED_USERS', AUTHENTICATED_USERS_GROUP_ID],
+    ['CERTIFIED_USERS', CERTIFIED_USERS_GROUP_ID],
   ]);
   for (const user of model.users.values()) principalIds.set(user.userName, user.ownerId);
   for (const team of seed.teams ?? []) {
@@ -214,7 +228,9 @@ export function buildModel(seed: SeedData, registryHost: string, clock: Clock): 
       model.accessRequirements.set(requirement.id, {
         id: requirement.id,
         twoFaRequired: requirement.twoFaRequired ?? false,
-        approved: new Set((requirement.approved ?? []).map((name) => userByName(model, name, `access requirement ${requirement.id}`).ownerId)),
+        approved: new Set(
+          (requirement.approved ?? []).map((name) => userByName(model, name, `access requirement ${requirement.id}`).ownerId),
+        ),
         subjectIds: [id],
       });
     }
@@ -228,10 +244,19 @@ export function buildModel(seed: SeedData, registryHost: string, clock: Clock): 
     if (entry.inTrash) toTrash.push(id);
     addRequirements(entry, id);
     return {
-      id, kind: 'folder', name, parentId, createdOn,
+      id,
+      kind: 'folder',
+      name,
+      parentId,
+      createdOn,
       modifiedOn: entry.modifiedOn ? parseDate(entry.modifiedOn, `${id}.modifiedOn`) : createdOn,
-      createdBy, modifiedBy: createdBy, etag: randomUUID(), description: entry.description,
-      trashed: false, acl: entry.acl ? toAcl(entry.acl, id) : null, commits: [],
+      createdBy,
+      modifiedBy: createdBy,
+      etag: randomUUID(),
+      description: entry.description,
+      trashed: false,
+      acl: entry.acl ? toAcl(entry.acl, id) : null,
+      commits: [],
     };
   };
 

@@ -35,14 +35,23 @@ export class PatAuthority {
   private readonly issued = new Map<string, string>(); // jti → user id
   private readonly revoked = new Set<string>(); // jtis of revoked tokens (Synapse still parses them)
 
-  constructor(private readonly secret: Buffer, readonly issuer: string) {}
+  constructor(
+    private readonly secret: Buffer,
+    readonly issuer: string,
+  ) {}
 
   /** iat/jti may be fixed so that seeded users keep the same token across restarts. */
   mint(userId: string, scopes: readonly OAuthScope[], fixed?: { iat: number; jti: string }): string {
     const iat = fixed?.iat ?? Math.floor(Date.now() / 1000);
     const claims: PatClaims = {
-      iss: this.issuer, aud: '0', sub: userId, iat, nbf: iat, jti: fixed?.jti ?? randomUUID(),
-      token_type: 'PERSONAL_ACCESS_TOKEN', access: { scope: [...scopes], oidc_claims: {} },
+      iss: this.issuer,
+      aud: '0',
+      sub: userId,
+      iat,
+      nbf: iat,
+      jti: fixed?.jti ?? randomUUID(),
+      token_type: 'PERSONAL_ACCESS_TOKEN',
+      access: { scope: [...scopes], oidc_claims: {} },
     };
     const unsigned = `${encodeJson({ alg: 'HS256', typ: 'JWT' })}.${encodeJson(claims)}`;
     this.issued.set(claims.jti, userId);
@@ -139,7 +148,10 @@ export class DockerTokenSigner {
   readonly alg: 'ES256' | 'RS256';
   private readonly key: KeyObject;
 
-  constructor(keyPem: string, readonly certPem: string) {
+  constructor(
+    keyPem: string,
+    readonly certPem: string,
+  ) {
     this.key = createPrivateKey(keyPem);
     const certKey = new X509Certificate(certPem).publicKey;
     this.kid = libtrustKeyId(certKey);
@@ -168,8 +180,21 @@ export async function generateTokenKeyPair(): Promise<{ keyPem: string; certPem:
     const keyFile = join(dir, 'key.pem');
     const certFile = join(dir, 'cert.pem');
     await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '3650', '-subj', '/CN=synapse-sandbox-docker-token',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=synapse-sandbox-docker-token',
     ]);
     return { keyPem: await readFile(keyFile, 'utf8'), certPem: await readFile(certFile, 'utf8') };
   } finally {

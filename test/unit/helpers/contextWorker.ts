@@ -49,7 +49,9 @@ export function runUnprivileged(job: WorkerJob): Promise<WorkerOutcome> {
   const worker = path.join(__dirname, 'contextWorker.js');
   const asRoot = process.getuid?.() === 0;
   const drop = ['--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search'];
-  const [command, args] = asRoot ? ['setpriv', [...drop, process.execPath, worker, JSON.stringify(job)]] : [process.execPath, [worker, JSON.stringify(job)]];
+  const [command, args] = asRoot
+    ? ['setpriv', [...drop, process.execPath, worker, JSON.stringify(job)]]
+    : [process.execPath, [worker, JSON.stringify(job)]];
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -24,9 +24,12 @@ export async function stackEngine(): Promise<StackEngine> {
   await docker.ping().catch((error: Error) => {
     throw new Error(`The stack's Docker engine (${info.dockerHost}) does not answer: ${error.message}. Run \`npm run stack:up\`.`);
   });
-  await docker.getImage(BASE_IMAGE).inspect().catch(() => {
-    throw new Error(`The stack's engine lacks ${BASE_IMAGE}, which \`stack up\` creates. Run \`npm run stack:up\` again.`);
-  });
+  await docker
+    .getImage(BASE_IMAGE)
+    .inspect()
+    .catch(() => {
+      throw new Error(`The stack's engine lacks ${BASE_IMAGE}, which \`stack up\` creates. Run \`npm run stack:up\` again.`);
+    });
   return { info, docker, endpoint };
 }
 
@@ -86,10 +89,20 @@ export class ImageJanitor {
     const docker = this.docker();
     if (!docker) return;
     // A build's output names the base image too (" ---> <id>" after FROM): never remove that.
-    const base = (await docker.getImage(BASE_IMAGE).inspect().catch(() => undefined))?.Id;
+    const base = (
+      await docker
+        .getImage(BASE_IMAGE)
+        .inspect()
+        .catch(() => undefined)
+    )?.Id;
     const ids = new Set<string>();
     for (const reference of this.references) {
-      const id = (await docker.getImage(reference).inspect().catch(() => undefined))?.Id;
+      const id = (
+        await docker
+          .getImage(reference)
+          .inspect()
+          .catch(() => undefined)
+      )?.Id;
       if (id && id !== base) ids.add(id);
     }
     this.references.clear();

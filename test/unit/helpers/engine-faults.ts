@@ -219,14 +219,20 @@ export async function startStackRegistry(): Promise<void> {
   const record: ProcessRecord = spawnDetached(binary, args, registry.process.log);
   registry.process = record;
   saveStackState(state);
-  await waitUntil(() => registryChallenge(registry.address), { service: `Docker registry (${registry.address})`, timeoutMs: 20_000, process: record });
+  await waitUntil(() => registryChallenge(registry.address), {
+    service: `Docker registry (${registry.address})`,
+    timeoutMs: 20_000,
+    process: record,
+  });
 }
 
 /** The stack's own dockerd (a reused engine is someone else's and is never restarted). */
 function ownEngine(state: StackState): EngineRecord & { engineDir: string } {
   const engine = state.engine;
   if (!engine || engine.mode !== 'started' || !engine.engineDir) {
-    throw new Error(`restarting the engine needs the stack's own dockerd; ${stackStateFile} records ${engine ? `a ${engine.mode} engine at ${engine.dockerHost}` : 'no engine'}`);
+    throw new Error(
+      `restarting the engine needs the stack's own dockerd; ${stackStateFile} records ${engine ? `a ${engine.mode} engine at ${engine.dockerHost}` : 'no engine'}`,
+    );
   }
   return engine as EngineRecord & { engineDir: string };
 }

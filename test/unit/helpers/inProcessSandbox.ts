@@ -15,7 +15,8 @@ export const TEST_REGISTRY = '127.0.0.1:5999';
 
 export async function startTestSandbox(): Promise<TestSandbox> {
   const sandbox = await startSandbox({ seed: loadSeed(), registryHost: TEST_REGISTRY, port: 0 });
-  const admin = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => adminCall(sandbox.url, method, path, body) as Promise<T>;
+  const admin = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> =>
+    adminCall(sandbox.url, method, path, body) as Promise<T>;
   return {
     sandbox,
     url: sandbox.url,

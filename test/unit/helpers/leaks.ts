@@ -30,5 +30,11 @@ export function leakNeedles(secret: string): Array<{ what: string; needle: strin
 
 /** What of `secret` shows in `text` (empty when nothing does). */
 export function leaks(text: string, secret: string): string[] {
-  return [...new Set(leakNeedles(secret).filter(({ needle }) => text.includes(needle)).map(({ what }) => what))];
+  return [
+    ...new Set(
+      leakNeedles(secret)
+        .filter(({ needle }) => text.includes(needle))
+        .map(({ what }) => what),
+    ),
+  ];
 }

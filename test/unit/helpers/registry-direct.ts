@@ -8,11 +8,24 @@ import type { SandboxInfo } from './stack';
 const DOCKER_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
-interface Descriptor { mediaType: string; size: number; digest: string }
-interface ImageManifest { schemaVersion: 2; mediaType: string; config: Descriptor; layers: Descriptor[] }
+interface Descriptor {
+  mediaType: string;
+  size: number;
+  digest: string;
+}
+interface ImageManifest {
+  schemaVersion: 2;
+  mediaType: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
 
 /** A registry bearer token for `scopes` (e.g. repository:syn1/x:push,pull), with a user's PAT. */
-export async function registryToken(info: Pick<SandboxInfo, 'synapseEndpoint' | 'registry'>, pat: string, scopes: string[]): Promise<string> {
+export async function registryToken(
+  info: Pick<SandboxInfo, 'synapseEndpoint' | 'registry'>,
+  pat: string,
+  scopes: string[],
+): Promise<string> {
   const query = [`service=${encodeURIComponent(info.registry)}`, ...scopes.map((s) => `scope=${encodeURIComponent(s)}`)].join('&');
   const response = await fetch(`${info.synapseEndpoint}/docker/v1/bearerToken?${query}`, {
     headers: { Authorization: `Basic ${Buffer.from(`user:${pat}`).toString('base64')}` },
@@ -25,7 +38,14 @@ export async function registryToken(info: Pick<SandboxInfo, 'synapseEndpoint' | 
  * Puts, under `to:tag`, an OCI image manifest for the image the Docker v2 manifest `from@digest`
  * describes (same config and layers, blobs mounted across repositories). Returns its digest.
  */
-export async function putOciCopy(info: Pick<SandboxInfo, 'synapseEndpoint' | 'registry'>, pat: string, from: string, digest: string, to: string, tag: string): Promise<string> {
+export async function putOciCopy(
+  info: Pick<SandboxInfo, 'synapseEndpoint' | 'registry'>,
+  pat: string,
+  from: string,
+  digest: string,
+  to: string,
+  tag: string,
+): Promise<string> {
   const base = `http://${info.registry}/v2`;
   const token = await registryToken(info, pat, [`repository:${from}:pull`, `repository:${to}:push,pull`]);
   const auth = { Authorization: `Bearer ${token}` };
@@ -35,7 +55,10 @@ export async function putOciCopy(info: Pick<SandboxInfo, 'synapseEndpoint' | 're
   assert.equal(source.mediaType, DOCKER_V2);
   if (from !== to) {
     for (const blob of [source.config, ...source.layers]) {
-      const mounted = await fetch(`${base}/${to}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}`, { method: 'POST', headers: auth });
+      const mounted = await fetch(
+        `${base}/${to}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}`,
+        { method: 'POST', headers: auth },
+      );
       assert.equal(mounted.status, 201, `mounting ${blob.digest} into ${to}: ${mounted.status} ${await mounted.text()}`);
     }
   }
@@ -45,7 +68,11 @@ export async function putOciCopy(info: Pick<SandboxInfo, 'synapseEndpoint' | 're
     config: { ...source.config, mediaType: 'application/vnd.oci.image.config.v1+json' },
     layers: source.layers.map((layer) => ({ ...layer, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' })),
   };
-  const put = await fetch(`${base}/${to}/manifests/${tag}`, { method: 'PUT', headers: { ...auth, 'Content-Type': OCI_MANIFEST }, body: JSON.stringify(oci) });
+  const put = await fetch(`${base}/${to}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { ...auth, 'Content-Type': OCI_MANIFEST },
+    body: JSON.stringify(oci),
+  });
   assert.equal(put.status, 201, `PUT ${to}:${tag}: ${await put.text()}`);
   const stored = put.headers.get('docker-content-digest');
   assert.ok(stored?.startsWith('sha256:'), 'the registry names the stored digest');

@@ -25,8 +25,10 @@ export const NO_STACK_FLAG = 'SYNAPSE_TEST_NO_STACK';
 
 function refuseInFastRun(): void {
   if (process.env[NO_STACK_FLAG] === '1') {
-    throw new Error('This test needs the local test stack, but it runs in `npm run test:fast`, which is for tests that need none: ' +
-      'take its file out of .mocharc.fast.json (it then runs in `npm run test:unit` and `npm test`).');
+    throw new Error(
+      'This test needs the local test stack, but it runs in `npm run test:fast`, which is for tests that need none: ' +
+        'take its file out of .mocharc.fast.json (it then runs in `npm run test:unit` and `npm test`).',
+    );
   }
 }
 
@@ -53,7 +55,9 @@ export async function requireLiveStack(): Promise<SandboxInfo> {
     if (response.ok) return info;
     throw new Error(`HTTP ${response.status}`);
   } catch (error) {
-    throw new Error(`The local test stack is recorded in ${sandboxInfoFile} but the sandbox at ${info.synapseEndpoint} ` +
-      `does not answer (${error instanceof Error ? error.message : String(error)}): ${START_HINT}.`);
+    throw new Error(
+      `The local test stack is recorded in ${sandboxInfoFile} but the sandbox at ${info.synapseEndpoint} ` +
+        `does not answer (${error instanceof Error ? error.message : String(error)}): ${START_HINT}.`,
+    );
   }
 }
