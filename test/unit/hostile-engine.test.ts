@@ -10,7 +10,6 @@ import * as path from 'node:path';
 import {
   buildImage,
   createDockerClient,
-  DockerEndpoint,
   engineTransport,
   EngineTransport,
   listLocalImages,
@@ -21,6 +20,7 @@ import {
   resolveDockerEndpoint,
 } from '../../src/core/docker';
 import { makeTree } from './helpers/docker-fixtures';
+import { SocketEngine } from './helpers/fake-engine';
 
 const REGISTRY = '127.0.0.1:5999';
 const REFERENCE = `${REGISTRY}/syn1000001/hostile:v1`;
@@ -31,36 +31,17 @@ const GOOD_ID = `sha256:${'b'.repeat(64)}`;
 type Body = string | Buffer | (() => AsyncGenerator<string | Buffer>);
 
 /** A unix-socket HTTP server that answers each Engine API route with what the current case says. */
-class HostileEngine {
+class HostileEngine extends SocketEngine {
   body: Body = '';
   /** Answers of the non-stream routes. */
   images: unknown = [];
   version: unknown = { Version: '27.0.0', ApiVersion: '1.46' };
-  readonly socketPath: string;
-  private readonly dir: string;
-  private readonly server: http.Server;
 
   constructor() {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir().length <= 40 ? os.tmpdir() : '/tmp', 'hostile-'));
-    this.socketPath = path.join(this.dir, 'docker.sock');
-    this.server = http.createServer((req, res) => void this.answer(req, res));
+    super('hostile-');
   }
 
-  get endpoint(): DockerEndpoint {
-    return { host: `unix://${this.socketPath}`, source: 'DOCKER_HOST' };
-  }
-
-  listen(): Promise<void> {
-    return new Promise((resolve) => this.server.listen(this.socketPath, resolve));
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     // Read the whole request (a build sends its context) before answering.
     for await (const chunk of req) void chunk;
     const url = (req.url ?? '').replace(/^\/v[0-9.]+\//, '/');

@@ -4,30 +4,18 @@
 // UserProfileServiceImpl; statuses from BaseControllerExceptionHandlerAdvice. Every change lands in the one
 // model the permission evaluator reads, so the next /permissions or bearerToken call sees it.
 import { ApiError, Reply, badRequest, enumParam, forbidden, isoDate, notFound, parseEnum, parseJsonObject, requiredParam } from './http';
-import { ANONYMOUS_USER_ID, AUTHENTICATED_USERS_GROUP_ID, AccessType, Acl, EntityRecord, PUBLIC_GROUP_ID, SandboxModel } from './model';
+import {
+  ACCESS_TYPE_ENUM,
+  ANONYMOUS_USER_ID,
+  AUTHENTICATED_USERS_GROUP_ID,
+  AccessType,
+  Acl,
+  EntityRecord,
+  PUBLIC_GROUP_ID,
+  SandboxModel,
+} from './model';
 import { Caller, denial, doesNotExist, permissionState } from './permissions';
 
-/** ACCESS_TYPE (the enum in the REST spec). */
-const ACCESS_TYPE_ENUM = [
-  'CREATE',
-  'READ',
-  'UPDATE',
-  'DELETE',
-  'CHANGE_PERMISSIONS',
-  'DOWNLOAD',
-  'UPLOAD',
-  'PARTICIPATE',
-  'SUBMIT',
-  'READ_PRIVATE_SUBMISSION',
-  'UPDATE_SUBMISSION',
-  'DELETE_SUBMISSION',
-  'TEAM_MEMBERSHIP_UPDATE',
-  'SEND_MESSAGE',
-  'CHANGE_SETTINGS',
-  'MODERATE',
-  'REVIEW_SUBMISSIONS',
-  'EXEMPTION_ELIGIBLE',
-] as const;
 /** AccessControlListUtils.ALLOWED_ACCESS_TYPES for ObjectType.ENTITY. */
 const ENTITY_ACCESS_TYPES = new Set<string>([
   'CREATE',

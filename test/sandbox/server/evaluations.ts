@@ -5,7 +5,7 @@
 // SubmissionEligibilityManagerImpl, EvaluationPermissionsManagerImpl, ChallengeManagerImpl).
 import { createHash, randomUUID } from 'node:crypto';
 import { Reply, badRequest, forbidden, integerParam, isoDate, notFound, parseEnum, parseJsonObject } from './http';
-import { OAuthScope, SandboxModel, normalizeEntityId } from './model';
+import { ACCESS_TYPE_ENUM, OAuthScope, SandboxModel, normalizeEntityId } from './model';
 import { pageByToken } from './paging';
 import { Caller, entityWithAccess } from './permissions';
 
@@ -25,27 +25,6 @@ export const EVALUATION_ACCESS_TYPES = [
 ] as const;
 export type EvaluationAccessType = (typeof EVALUATION_ACCESS_TYPES)[number];
 const ACCESS_TYPE_CLASS = 'org.sagebionetworks.repo.model.ACCESS_TYPE';
-/** Every value of ACCESS_TYPE the accessType parameter parses (an unknown one is 400). */
-const ALL_ACCESS_TYPES = [
-  'CREATE',
-  'READ',
-  'UPDATE',
-  'DELETE',
-  'CHANGE_PERMISSIONS',
-  'DOWNLOAD',
-  'UPLOAD',
-  'PARTICIPATE',
-  'SUBMIT',
-  'READ_PRIVATE_SUBMISSION',
-  'UPDATE_SUBMISSION',
-  'DELETE_SUBMISSION',
-  'TEAM_MEMBERSHIP_UPDATE',
-  'SEND_MESSAGE',
-  'CHANGE_SETTINGS',
-  'MODERATE',
-  'REVIEW_SUBMISSIONS',
-  'EXEMPTION_ELIGIBLE',
-] as const;
 
 export const LIMIT_TYPES = ['TOTAL', 'DAILY', 'WEEKLY', 'MONTHLY'] as const;
 export type LimitType = (typeof LIMIT_TYPES)[number];
@@ -602,7 +581,7 @@ function listEvaluations(
 
 const accessTypeParam = (query: URLSearchParams): EvaluationAccessType => {
   const raw = query.get('accessType') ?? 'READ';
-  const parsed = parseEnum(raw, ALL_ACCESS_TYPES, ACCESS_TYPE_CLASS);
+  const parsed = parseEnum(raw, ACCESS_TYPE_ENUM, ACCESS_TYPE_CLASS);
   return parsed as EvaluationAccessType;
 };
 

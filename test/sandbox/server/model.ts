@@ -23,6 +23,27 @@ export const ACCESS_TYPES = [
   'MODERATE',
 ] as const;
 export type AccessType = (typeof ACCESS_TYPES)[number];
+/** Every value of ACCESS_TYPE in the REST spec (what a request may name; an unknown one is 400). */
+export const ACCESS_TYPE_ENUM = [
+  'CREATE',
+  'READ',
+  'UPDATE',
+  'DELETE',
+  'CHANGE_PERMISSIONS',
+  'DOWNLOAD',
+  'UPLOAD',
+  'PARTICIPATE',
+  'SUBMIT',
+  'READ_PRIVATE_SUBMISSION',
+  'UPDATE_SUBMISSION',
+  'DELETE_SUBMISSION',
+  'TEAM_MEMBERSHIP_UPDATE',
+  'SEND_MESSAGE',
+  'CHANGE_SETTINGS',
+  'MODERATE',
+  'REVIEW_SUBMISSIONS',
+  'EXEMPTION_ELIGIBLE',
+] as const;
 
 export const OAUTH_SCOPES = ['openid', 'email', 'profile', 'view', 'download', 'modify', 'authorize', 'offline_access'] as const;
 export type OAuthScope = (typeof OAUTH_SCOPES)[number];

@@ -28,17 +28,15 @@ export const DOCKERD_20_10: EngineFlavour = {
 /** Answers a route other than /_ping and /version: true when it did. */
 export type Route = (method: string, url: string, res: http.ServerResponse) => boolean;
 
-export class FakeEngine {
-  flavour: EngineFlavour = PODMAN_4_3;
-  route: Route = () => false;
-  /** Requests by "METHOD /path" (query left off). */
-  readonly calls: string[] = [];
+/** An HTTP server on a unix socket in a fresh temporary folder: the shell of every loopback engine the unit tests play. */
+export abstract class SocketEngine {
   readonly socketPath: string;
   private readonly dir: string;
   private readonly server: http.Server;
 
-  constructor() {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir().length <= 40 ? os.tmpdir() : '/tmp', 'fake-engine-'));
+  constructor(prefix: string) {
+    // A unix socket path may hold about 108 bytes: long temporary folders fall back to /tmp.
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir().length <= 40 ? os.tmpdir() : '/tmp', prefix));
     this.socketPath = path.join(this.dir, 'engine.sock');
     this.server = http.createServer((req, res) => void this.answer(req, res));
   }
@@ -57,7 +55,20 @@ export class FakeEngine {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected abstract answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+}
+
+export class FakeEngine extends SocketEngine {
+  flavour: EngineFlavour = PODMAN_4_3;
+  route: Route = () => false;
+  /** Requests by "METHOD /path" (query left off). */
+  readonly calls: string[] = [];
+
+  constructor() {
+    super('fake-engine-');
+  }
+
+  protected async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     for await (const chunk of req) void chunk; // (a build sends its context)
     const url = (req.url ?? '').replace(/^\/v[0-9.]+\//, '/').replace(/\?.*$/, '');
     const method = req.method ?? 'GET';
