@@ -465,7 +465,11 @@ async function announcePush(
       `Synapse has not listed ${repositoryName}:${tag} (${digest}, ${mediaType ?? 'media type unknown'}) after ${result.waitedMs} ms (${detail}): ${unlisted.reason}`,
     );
     // A repository Synapse knows can still be submitted to a challenge: the checks then say whether the digest is a commit yet.
-    const knownId = await client.findDockerRepositoryId(repositoryName, snapshot.signal).catch(() => undefined);
+    // Not a manifest type Synapse's rule may never record: that digest can never be submitted.
+    const knownId =
+      unlisted.reason === 'not-listed-yet'
+        ? await client.findDockerRepositoryId(repositoryName, snapshot.signal).catch(() => undefined)
+        : undefined;
     const submitStep = knownId
       ? [commandStep(vscode.l10n.t('Submit to Challenge…'), 'synapseDocker.submitToChallenge', { repositoryId: knownId, tag, digest })]
       : [];
