@@ -13,6 +13,9 @@ import { LocalImageIndex } from '../host/localImages';
 import { BuiltinCommandId, CommandId, CONTEXT_VALUES } from '../commands/ids';
 import { PinnedProjects } from '../host/pins';
 
+/** The pause before access rows are re-rendered, and between checks that the view is idle. */
+const ACCESS_FLUSH_MS = 150;
+
 export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   readonly model: ProjectsTreeModel;
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
@@ -20,6 +23,10 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private readonly subscriptions: vscode.Disposable[] = [];
   /** The element objects the view holds, by id: VS Code finds a changed element by identity. */
   private readonly rendered = new Map<string, TreeNode>();
+  /** getChildren calls not yet answered, and the rows whose access arrived meanwhile (fireWhenIdle). */
+  private childrenInFlight = 0;
+  private readonly accessRowsToShow = new Set<string>();
+  private accessFlush: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly session: SynapseSession,
@@ -77,8 +84,29 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     if (entityId === undefined) return this.rerender();
     for (const node of this.rendered.values()) {
       if ((node.kind === 'project' && node.project.id === entityId) || (node.kind === 'repository' && node.repository.id === entityId))
-        this.changed.fire(node);
+        this.fireWhenIdle(node);
     }
+  }
+
+  /**
+   * Re-renders access rows only while the view is idle: VS Code registers a node's children by id,
+   * and a change event that makes it ask for children already being fetched fails with "Element
+   * with id … is already registered" and leaves the node empty. The rows are re-rendered once no
+   * getChildren is in flight (checked again after a short pause).
+   */
+  private fireWhenIdle(node: TreeNode): void {
+    this.accessRowsToShow.add(node.id);
+    if (this.accessFlush) return;
+    this.accessFlush = setTimeout(() => {
+      this.accessFlush = undefined;
+      if (this.childrenInFlight > 0) return this.fireWhenIdle(node);
+      const ids = [...this.accessRowsToShow];
+      this.accessRowsToShow.clear();
+      for (const id of ids) {
+        const shown = this.rendered.get(id);
+        if (shown) this.changed.fire(shown);
+      }
+    }, ACCESS_FLUSH_MS);
   }
 
   /** A selected repository says what the user may do with it (one request, once). */
@@ -108,7 +136,13 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         },
       ];
     }
-    const children = await this.model.children(node);
+    this.childrenInFlight++;
+    let children: TreeNode[];
+    try {
+      children = await this.model.children(node);
+    } finally {
+      this.childrenInFlight--;
+    }
     for (const child of children) this.rendered.set(child.id, child);
     // An unreachable engine is said at the top, with Retry, rather than failing later.
     const reason = this.docker.unreachableReason;
@@ -196,6 +230,7 @@ export class ProjectsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   dispose(): void {
+    clearTimeout(this.accessFlush);
     this.changed.dispose();
     for (const subscription of this.subscriptions) subscription.dispose();
   }

@@ -127,8 +127,15 @@ async function openFolder(page: Page, folder: string): Promise<string> {
 }
 
 /** The user settings file, parsed (the harness writes plain JSON; the Settings editor keeps it so). */
-function readUserSettings(): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(e2e().server.settingsFile, 'utf8')) as Record<string, unknown>;
+/** The user settings file; undefined while code-server is rewriting it (truncated, or half written). */
+function readUserSettings(): Record<string, unknown> | undefined {
+  const text = fs.readFileSync(e2e().server.settingsFile, 'utf8');
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
 }
 
 /** The text field of synapseDocker.endpoint in the open Settings editor. */
@@ -151,8 +158,8 @@ async function openEndpointInSettingsEditor(page: Page) {
 /** Waits until the Settings editor has written `value` as the endpoint into the user settings file. */
 async function waitForUserSetting(page: Page, value: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (readUserSettings()[ENDPOINT_KEY] !== value && Date.now() < deadline) await page.waitForTimeout(200);
-  assert.equal(readUserSettings()[ENDPOINT_KEY], value, `the Settings editor wrote ${ENDPOINT_KEY} = ${value} to the user settings file`);
+  while (readUserSettings()?.[ENDPOINT_KEY] !== value && Date.now() < deadline) await page.waitForTimeout(200);
+  assert.equal(readUserSettings()?.[ENDPOINT_KEY], value, `the Settings editor wrote ${ENDPOINT_KEY} = ${value} to the user settings file`);
 }
 
 /** Waits until a predicate over the Synapse Docker log lines holds; returns the matching lines. */
