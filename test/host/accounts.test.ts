@@ -63,10 +63,12 @@ describe('Accounts and transfers (real engine, registry and sandbox)', function 
     let switchedAt = 0;
     let finished = 0;
     const { result, shown } = await withWindow(async (recorded) => {
+      // Synapse "does not list" the repository, so the wait after the push would go on for 30 s. The rule is
+      // set before the push starts (a small push can be listed before a rule set after it takes effect); for
+      // preflight it changes nothing, since the repository is new and its lookup answers 404 anyway.
+      await stack.admin('fail', { count: 1000, status: 404, pathPrefix: DOCKER_REPO_ID, reason: 'The repository does not exist yet.' });
       const pushing = start<boolean>('synapseDocker.pushImage', [target]).then((ok) => ((finished = Date.now()), ok));
       await progressOpened(recorded, `Pushing ${target}`);
-      // Preflight is over: from now on Synapse "does not list" the repository, so the wait would go on for 30 s.
-      await stack.admin('fail', { count: 1000, status: 404, pathPrefix: DOCKER_REPO_ID, reason: 'The repository does not exist yet.' });
       await progressOpened(recorded, 'Waiting for Synapse to list');
       await sleep(1500); // a poll or two
       switchedAt = await stack.signInWith(stack.token('bob'), 'bob');

@@ -140,3 +140,9 @@ export function sandboxUser(info: SandboxInfo, userName: string): SandboxInfo['u
 export function uniqueId(): string {
   return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
+
+/** Whether the engine keeps images in the containerd image store (Docker 24+ with the snapshotter feature; `docker info`'s driver-type). */
+export async function usesContainerdStore(docker: Docker): Promise<boolean> {
+  const info = (await docker.info()) as { DriverStatus?: Array<[string, string]> | null };
+  return (info.DriverStatus ?? []).some(([key, value]) => key === 'driver-type' && value === 'io.containerd.snapshotter.v1');
+}
