@@ -78,9 +78,23 @@ export async function submitToChallenge(services: Services, sink: SubmissionSink
     const as = await pickSubmitAs(services, snapshot, queue);
     if (!as) return undefined;
     if (!(await confirm(target, queue, as))) return undefined;
-    const checked = await runChecks(services, snapshot, target);
-    if (!checked) return undefined;
-    const submission = await send(snapshot, target, queue, as, checked.etag);
+    // One progress toast for checking and sending: VS Code drops a toast that follows three others
+    // within 0.8 s (its spam protection), which had swallowed the receipt after a quick confirmation.
+    const submission = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('Submitting to {0}', queue.evaluation.name),
+        cancellable: true,
+      },
+      async (progress, cancellation) => {
+        progress.report({ message: vscode.l10n.t('checking the image…') });
+        const checked = await runChecks(services, snapshot, target, cancellation);
+        if (!checked || cancellation.isCancellationRequested) return undefined;
+        progress.report({ message: vscode.l10n.t('sending…') });
+        return send(snapshot, target, queue, as, checked.etag);
+      },
+    );
+    if (!submission) return undefined;
     sink.added(queue.evaluation, submission);
     services.logger.info(
       `Submitted ${target.repository.repositoryName}@${target.digest} to ${queue.evaluation.id} as ${as.kind === 'team' ? `team ${as.teamId}` : 'an individual'}: submission ${submission.id}`,
@@ -442,20 +456,21 @@ async function imagePlatforms(services: Services, snapshot: AccountSnapshot, tar
   }
 }
 
-async function runChecks(services: Services, snapshot: AccountSnapshot, target: SubmitTarget): Promise<{ etag: string } | undefined> {
+async function runChecks(
+  services: Services,
+  snapshot: AccountSnapshot,
+  target: SubmitTarget,
+  cancellation: vscode.CancellationToken,
+): Promise<{ etag: string } | undefined> {
   const client = snapshot.client;
-  const facts = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the image before submitting…'), cancellable: true },
-    (_progress, cancellation) =>
-      withSignals([abortSignalFor(cancellation), snapshot.signal], async (signal) => {
-        const before = await client.getEntity(target.repository.id, signal);
-        const commits: DockerCommit[] = [];
-        for await (const page of client.dockerTagPages(target.repository.id, 50, {}, signal)) commits.push(...page);
-        const platforms = await imagePlatforms(services, snapshot, target);
-        const now = await client.getEntity(target.repository.id, signal);
-        return { commits, platforms, etagChecked: before.etag, etagNow: now.etag };
-      }),
-  );
+  const facts = await withSignals([abortSignalFor(cancellation), snapshot.signal], async (signal) => {
+    const before = await client.getEntity(target.repository.id, signal);
+    const commits: DockerCommit[] = [];
+    for await (const page of client.dockerTagPages(target.repository.id, 50, {}, signal)) commits.push(...page);
+    const platforms = await imagePlatforms(services, snapshot, target);
+    const now = await client.getEntity(target.repository.id, signal);
+    return { commits, platforms, etagChecked: before.etag, etagNow: now.etag };
+  });
   const problems = presubmitProblems({
     digest: target.digest,
     repositoryId: target.repository.id,
@@ -514,21 +529,17 @@ function showProblem(services: Services, target: SubmitTarget, problem: Presubmi
 // ---- Sending ----
 
 async function send(snapshot: AccountSnapshot, target: SubmitTarget, queue: QueueChoice, as: SubmitAs, etag: string): Promise<Submission> {
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Submitting to {0}…', queue.evaluation.name) },
-    () =>
-      snapshot.client.evaluations.submit(
-        {
-          evaluationId: queue.evaluation.id,
-          entityId: target.repository.id,
-          dockerDigest: target.digest,
-          name: `${target.repository.repositoryName.replace(/^[^/]+\//, '')}:${target.tag}`,
-          ...(as.kind === 'team' ? { teamId: as.teamId, contributors: as.contributors } : {}),
-        },
-        etag,
-        as.kind === 'team' ? as.eligibility.eligibilityStateHash : undefined,
-        snapshot.signal,
-      ),
+  return snapshot.client.evaluations.submit(
+    {
+      evaluationId: queue.evaluation.id,
+      entityId: target.repository.id,
+      dockerDigest: target.digest,
+      name: `${target.repository.repositoryName.replace(/^[^/]+\//, '')}:${target.tag}`,
+      ...(as.kind === 'team' ? { teamId: as.teamId, contributors: as.contributors } : {}),
+    },
+    etag,
+    as.kind === 'team' ? as.eligibility.eligibilityStateHash : undefined,
+    snapshot.signal,
   );
 }
 

@@ -65,21 +65,26 @@ function showRefusal(services: Services, refusal: PreflightRefusal, more: number
   void notify('error', stays ? vscode.l10n.t('{0} {1}', text, stays) : text, ...steps);
 }
 
-/** Synapse predicts a refusal the registry may not make (e.g. a pull through an evaluation queue): say so, go on. */
-function warnAdvisory(services: Services, refusals: PreflightRefusal[], action: 'push' | 'pull'): void {
-  if (refusals.length === 0) return;
+/**
+ * Synapse predicts a refusal the registry may not make (e.g. a pull through an evaluation queue): the
+ * warning rides in the transfer's own progress, not a toast of its own (VS Code drops the fourth toast
+ * within 0.8 s, which was the registry's refusal, after the check, the warning and the progress).
+ */
+function advisoryNote(services: Services, refusals: PreflightRefusal[], action: 'push' | 'pull'): string | undefined {
+  if (refusals.length === 0) return undefined;
   const [first] = refusals;
   for (const refusal of refusals) services.logger.warn(`Preflight (${action}) warns: ${refusal.code}: ${refusal.message} ${refusal.fix}`);
-  void notify('warning', vscode.l10n.t('{0} Trying anyway: the registry decides.', first.message));
+  return vscode.l10n.t('{0} Trying anyway: the registry decides.', first.message);
 }
 
-function reportTransfer(progress: vscode.Progress<{ message?: string; increment?: number }>) {
+function reportTransfer(progress: vscode.Progress<{ message?: string; increment?: number }>, note?: string) {
   let reported = 0;
+  if (note) progress.report({ message: note });
   return (p: TransferProgress) => {
     const percent = Math.floor(p.fraction * 100);
     const bytes = p.bytesTotal > 0 ? `${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}` : '';
     const layers = vscode.l10n.t('{0}/{1} layers', p.layersDone, p.layersTotal);
-    progress.report({ message: [bytes, layers].filter(Boolean).join(' · '), increment: Math.max(0, percent - reported) });
+    progress.report({ message: [note, bytes, layers].filter(Boolean).join(' · '), increment: Math.max(0, percent - reported) });
     reported = Math.max(reported, percent);
   };
 }
@@ -214,7 +219,7 @@ async function transferOnce(
     // Advisory refusals are Synapse's prediction, not its decision: warn and let the registry decide.
     const blocking = refusals.filter((r) => !r.advisory);
     if (blocking.length > 0) return explainRefusals(services, blocking, kind.action, addedTag ? await stays() : undefined);
-    warnAdvisory(
+    const note = advisoryNote(
       services,
       refusals.filter((r) => r.advisory),
       kind.action,
@@ -228,17 +233,19 @@ async function transferOnce(
     const started = Date.now();
     const digest = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: kind.progressTitle(name), cancellable: true },
-      (progress, cancellation) =>
-        whileLinked([abortSignalFor(cancellation), account.signal], (signal) =>
+      (progress, cancellation) => {
+        const onProgress = reportTransfer(progress, note);
+        return whileLinked([abortSignalFor(cancellation), account.signal], (signal) =>
           kind.run(connection, {
             docker: connection.docker,
             endpoint: connection.endpoint,
             reference,
             auth,
             signal,
-            onProgress: reportTransfer(progress),
+            onProgress,
           }),
-        ),
+        );
+      },
     );
     moved = true;
     logger.info(`${kind.action === 'push' ? 'Pushed' : 'Pulled'} ${name} (${digest}) in ${Date.now() - started} ms`);

@@ -26,7 +26,16 @@ import {
 import { NameError } from '../../src/core/naming';
 import { SynapseClient } from '../../src/core/synapse/client';
 import { DockerCommit } from '../../src/core/synapse/types';
-import { admin, BASE_IMAGE, ImageJanitor, makeTree, sandboxUser, stackEngine, uniqueId, usesContainerdStore } from './helpers/docker-fixtures';
+import {
+  admin,
+  BASE_IMAGE,
+  ImageJanitor,
+  makeTree,
+  sandboxUser,
+  stackEngine,
+  uniqueId,
+  usesContainerdStore,
+} from './helpers/docker-fixtures';
 import { SandboxInfo } from './helpers/stack';
 
 const PROJECT = 'syn1000001'; // alice ADMIN, bob READ+DOWNLOAD, carol uncertified with CREATE+UPDATE, dave READ
@@ -334,7 +343,10 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
     const own = (mine: TransferProgress, theirs: TransferProgress) => mine.layers.filter((l) => !theirs.layers.some((o) => o.id === l.id));
     const ownA = own(lastA, lastB);
     const ownB = own(lastB, lastA);
-    assert.ok(ownA.length > 0 && ownB.length > 0, `each push has layers of its own: ${JSON.stringify({ a: lastA.layers, b: lastB.layers })}`);
+    assert.ok(
+      ownA.length > 0 && ownB.length > 0,
+      `each push has layers of its own: ${JSON.stringify({ a: lastA.layers, b: lastB.layers })}`,
+    );
     assert.ok(
       [...lastA.layers, ...lastB.layers].every((l) => l.phase === 'done'),
       `every layer ends pushed: ${JSON.stringify({ a: lastA.layers, b: lastB.layers })}`,
