@@ -338,7 +338,6 @@ describe('docker push and pull (real engine, registry and sandbox)', function ()
       'B reports its own repository',
     );
     assert.ok(!progressA.some((p) => p.message?.includes(`[${repository}-b]`)), "A never sees B's events");
-    // Each sees its own unique layer: ~4 MB vs ~6 MB of random bytes.
     // Each sees its own unique layers (~4 MB vs ~6 MB of random bytes, and its config) and none of the other's.
     const own = (mine: TransferProgress, theirs: TransferProgress) => mine.layers.filter((l) => !theirs.layers.some((o) => o.id === l.id));
     const ownA = own(lastA, lastB);
