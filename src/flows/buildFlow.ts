@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { commandStep, notify } from '../ui/notify';
+import { formatBytes } from '../core/util/bytes';
 import { assessContextFolderOnDisk, contextRiskSentences, describeContextUpload } from '../core/contextFolder';
 import { NameError, parseImageReference, synapseImageName } from '../core/naming';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
@@ -373,6 +374,12 @@ async function runBuild(services: Services, dockerfile: vscode.Uri, plan: BuildP
     logger.info(
       `Built ${reference} (${result.imageId}) in ${result.durationMs} ms with ${result.builder}${result.cachedSteps ? `, ${result.cachedSteps} steps from the cache` : ''}`,
     );
+    if (result.contextSent) {
+      // BuildKit keeps what an earlier build of this folder received and asks only for changes.
+      logger.info(
+        `BuildKit asked for ${result.contextSent.files} of the context's ${result.context.filesIncluded} files (${formatBytes(result.contextSent.bytes)} of ${formatBytes(result.context.bytesIncluded)}).`,
+      );
+    }
     void services.localImages.refresh(connection, registry).catch(() => undefined);
     void notify('info', vscode.l10n.t('Built {0}.', reference), commandStep(vscode.l10n.t('Push'), 'synapseDocker.pushImage', reference));
     return reference;

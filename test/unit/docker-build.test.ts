@@ -18,6 +18,7 @@ import {
   BuildProgress,
   BuildProgressTracker,
   buildImage,
+  BuildContextError,
   chooseBuilder,
   inspectBuildEngine,
   pushImage,
@@ -80,6 +81,16 @@ describe('docker build (real engine)', function () {
   /** A step line as the engine's builder prints it: the classic builder's, or Buildah's on Podman. */
   const stepLine = (step: number, total: number, instruction: string) =>
     stack.info.engine?.name === 'podman' ? `STEP ${step}/${total}: ${instruction}` : `Step ${step}/${total} : ${instruction}`;
+
+  /** A context whose .dockerignore drops a pattern and a folder, and brings one file of it back. */
+  const IGNORE_TREE = {
+    Dockerfile: `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`,
+    '.dockerignore': '*.env\nlogs\n!logs/keep.log\n',
+    'a.txt': 'hello',
+    'secret.env': 'SECRET=1',
+    'logs/x.log': 'x',
+    'logs/keep.log': 'kept',
+  };
 
   function tree(files: Record<string, string | Buffer>): string {
     const dir = makeTree(files);
@@ -352,14 +363,7 @@ describe('docker build (real engine)', function () {
     const CLASSIC = { builder: 'classic', network: 'none' } as const;
 
     it('leaves .dockerignored files out of the image and brings back ! exceptions', async () => {
-      const dir = tree({
-        Dockerfile: `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`,
-        '.dockerignore': '*.env\nlogs\n!logs/keep.log\n',
-        'a.txt': 'hello',
-        'secret.env': 'SECRET=1',
-        'logs/x.log': 'x',
-        'logs/keep.log': 'kept',
-      });
+      const dir = tree(IGNORE_TREE);
       const tag = nextTag();
       janitor.add(tag);
       const steps: BuildProgress[] = [];
@@ -678,6 +682,102 @@ describe('docker build (real engine)', function () {
       });
       await assert.rejects(build, (error: unknown) => error instanceof DockerCancelledError);
       assert.ok(abortedAt > 0 && Date.now() - abortedAt < 2000, `stopped ${Date.now() - abortedAt} ms after the abort`);
+      assert.equal(await imageExists(docker, tag), false);
+    });
+
+    /** Every path under /ctx with its type, mode, size and link target, as the image has it. */
+    const describeCtx = async (tag: string) =>
+      (
+        await runInImage(docker, tag, [
+          'sh',
+          '-c',
+          'cd /ctx && find . | sort | while read -r p; do stat -c "%n %F %a %s" "$p"; if [ -L "$p" ]; then readlink "$p"; fi; done',
+        ])
+      )
+        .split('\n')
+        .filter(Boolean);
+
+    it('reads the context through the session file sync exactly as the classic builder gets it in the tar', async () => {
+      const dir = tree({
+        ...IGNORE_TREE,
+        'run.sh': '#!/bin/sh\necho ran\n',
+        'sub/deep/b.txt': 'b'.repeat(300_000),
+        'ünïcode naïve.txt': 'utf-8 name',
+      });
+      fs.chmodSync(path.join(dir, 'run.sh'), 0o755);
+      fs.chmodSync(path.join(dir, 'sub/deep/b.txt'), 0o600);
+      fs.mkdirSync(path.join(dir, 'empty'));
+      fs.symlinkSync('a.txt', path.join(dir, 'link'));
+      const viaSync = nextTag();
+      const viaTar = nextTag();
+      janitor.add(viaSync);
+      janitor.add(viaTar);
+      const synced = await buildImage({ docker, contextDir: dir, tags: [viaSync], builder: choice, network: 'none' });
+      await buildImage({ docker, contextDir: dir, tags: [viaTar], builder: 'classic', network: 'none' });
+      assert.ok(synced.contextSent, 'the context went through file sync');
+      const listing = await describeCtx(viaSync);
+      assert.deepEqual(listing, await describeCtx(viaTar));
+      for (const line of [
+        './a.txt regular file 644 5',
+        './run.sh regular file 755 19',
+        './logs/keep.log regular file 644 4',
+        './sub/deep/b.txt regular file 600 300000',
+        './empty directory 755 4096',
+        './ünïcode naïve.txt regular file 644 10',
+        'a.txt',
+      ])
+        assert.ok(listing.includes(line), `${line} in:\n${listing.join('\n')}`);
+      assert.ok(!listing.some((line) => /secret\.env|x\.log/.test(line)), listing.join('\n'));
+      assert.ok(
+        listing.some((line) => line.startsWith('./link symbolic link')),
+        listing.join('\n'),
+      );
+    });
+
+    it('sends only what changed when the same folder is built again, a change that keeps the size included', async () => {
+      const dir = tree({ Dockerfile: `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`, 'a.txt': 'one', 'big.bin': Buffer.alloc(512 * 1024, 7) });
+      const first = nextTag();
+      const second = nextTag();
+      janitor.add(first);
+      janitor.add(second);
+      const before = await buildImage({ docker, contextDir: dir, tags: [first], builder: choice, network: 'none' });
+      assert.deepEqual(before.contextSent, { files: 3, bytes: 3 + 512 * 1024 + `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`.length });
+      fs.writeFileSync(path.join(dir, 'a.txt'), 'two');
+      const after = await buildImage({ docker, contextDir: dir, tags: [second], builder: choice, network: 'none' });
+      assert.deepEqual(after.contextSent, { files: 1, bytes: 3 });
+      assert.equal(await runInImage(docker, second, ['cat', '/ctx/a.txt']), 'two');
+      assert.equal(await runInImage(docker, first, ['cat', '/ctx/a.txt']), 'one');
+    });
+
+    it('sends a context holding a name that is not UTF-8 as a tar, which can carry it (file sync messages cannot)', async () => {
+      const dir = tree({ Dockerfile: `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`, 'plain.txt': 'plain' });
+      const latin1Name = Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]);
+      fs.writeFileSync(latin1Name, 'latin-1 name');
+      const tag = nextTag();
+      janitor.add(tag);
+      const result = await buildImage({ docker, contextDir: dir, tags: [tag], builder: choice, network: 'none' });
+      assert.equal(result.builder, 'buildkit');
+      assert.equal(result.contextSent, undefined, 'the tar, not file sync');
+      const bytes = (await runInImage(docker, tag, ['sh', '-c', 'for f in /ctx/*; do echo "$f"; done | od -An -tx1'])).replace(/\s+/g, ' ');
+      assert.match(bytes, / 63 61 66 e9 2e 74 78 74 /); // "caf\xe9.txt", byte for byte
+    });
+
+    it('names a context file that vanished before BuildKit asked for it', async () => {
+      const dir = tree({ Dockerfile: `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`, 'gone.txt': 'soon gone', 'stays.txt': 'here' });
+      const tag = nextTag();
+      janitor.add(tag);
+      await assert.rejects(
+        buildImage({
+          docker,
+          contextDir: dir,
+          tags: [tag],
+          builder: choice,
+          network: 'none',
+          // After the walk, before any byte is sent.
+          onContext: () => fs.rmSync(path.join(dir, 'gone.txt')),
+        }),
+        (error: unknown) => error instanceof BuildContextError && /^gone\.txt vanished while the build context /.test(error.message),
+      );
       assert.equal(await imageExists(docker, tag), false);
     });
   });

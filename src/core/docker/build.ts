@@ -7,7 +7,8 @@ import { registerSecret } from '../util/redact';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { buildkitFeatureInError, DockerfileScan, mayPullFrom, scanDockerfile } from './buildkitFeatures';
-import { BuildkitSession, openBuildkitSession } from './buildkitSession';
+import { BuildkitSession, FileSyncOffer, openBuildkitSession } from './buildkitSession';
+import { createHash } from 'node:crypto';
 import { BuildkitProgressTracker, BuildProgress, BuildProgressTracker, SHA256_DIGEST } from './progress';
 import { DockerOperationError, BuildFailedError, BuildkitRequiredError, DockerCancelledError, translateError } from './errors';
 import { QUICK_ANSWER_TIMEOUT_MS, answerWithin } from './requests';
@@ -97,6 +98,11 @@ export interface BuildResult {
   builder: Builder;
   /** Steps BuildKit took from its cache (the classic builder does not say: 0). */
   cachedSteps: number;
+  /**
+   * The context files BuildKit asked the session for, and their bytes; the rest it kept from an
+   * earlier build of the same folder. Undefined when the context went as a tar.
+   */
+  contextSent?: { files: number; bytes: number };
 }
 
 /**
@@ -124,6 +130,17 @@ export async function readDockerfileScan(contextDir: string, dockerfile: string 
   } catch {
     return undefined;
   }
+}
+
+/** What the session serves BuildKit's file sync: the context, and the Dockerfile's own folder. */
+function fileSyncOffer(context: BuildContext): FileSyncOffer {
+  return {
+    sources: new Map([
+      ['context', context.fileSync.context],
+      ['dockerfile', context.fileSync.dockerfile],
+    ]),
+    sharedKey: createHash('sha256').update(`synapse-docker:${context.summary.contextDir}`).digest('hex'),
+  };
 }
 
 /** X-Registry-Config for one registry, base64url as the engine decodes it (docker-modem's own is standard base64). */
@@ -155,9 +172,17 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   if (builder === 'classic' && scan?.syntax) {
     options.onOutput?.(l10n.t('The classic builder ignores the directive # syntax={0}.', scan.syntax));
   }
-  let context;
+  let context: BuildContext;
+  // BuildKit reads the context through the session's file sync, as `docker build` has it do: the
+  // files land where it needs them (a tar body is stored, then unpacked, 1.3-1.9x the CLI's time)
+  // and a rebuild sends only what changed. A name that is not UTF-8 cannot travel that way: tar.
+  let fileSync = builder === 'buildkit';
   try {
-    context = await createBuildContext({ contextDir: options.contextDir, dockerfile: options.dockerfile, signal });
+    context = await createBuildContext({ contextDir: options.contextDir, dockerfile: options.dockerfile, signal, forFileSync: fileSync });
+    if (fileSync && !context.fileSync.namesAreUtf8) {
+      fileSync = false;
+      context = await createBuildContext({ contextDir: options.contextDir, dockerfile: options.dockerfile, signal });
+    }
   } catch (error) {
     if (signal?.aborted) throw new DockerCancelledError('build');
     throw error;
@@ -166,13 +191,14 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   const callbacks = { onProgress: options.onProgress, onOutput: options.onOutput };
   const tracker = builder === 'buildkit' ? new BuildkitProgressTracker(callbacks) : new BuildProgressTracker(callbacks);
   const buildOptions: Record<string, unknown> = {
-    dockerfile: context.dockerfile,
+    dockerfile: fileSync ? context.fileSync.dockerfileName : context.dockerfile,
     t: options.tags,
     // Intermediate containers go away even when a step fails or the build is cancelled.
     rm: true,
     forcerm: true,
   };
   if (builder === 'buildkit') buildOptions.version = '2';
+  if (fileSync) buildOptions.remote = 'client-session';
   if (options.buildArgs && Object.keys(options.buildArgs).length) buildOptions.buildargs = options.buildArgs;
   if (options.labels && Object.keys(options.labels).length) buildOptions.labels = options.labels;
   if (options.target) buildOptions.target = options.target;
@@ -191,8 +217,9 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
     if (builder === 'buildkit') {
       if (auth) registerSecret(auth.password);
       try {
+        const offer = fileSync ? fileSyncOffer(context) : undefined;
         session = await answerWithin('build', QUICK_ANSWER_TIMEOUT_MS, signal, options.endpoint, (request) =>
-          openBuildkitSession(docker, auth, request, options.onCredentialsAsked),
+          openBuildkitSession(docker, auth, request, options.onCredentialsAsked, offer),
         );
       } catch (error) {
         context.stream.destroy();
@@ -210,7 +237,9 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
           {
             path: '/build?',
             method: 'POST',
-            file: context.stream,
+            // With file sync, no body at all: docker-modem would send the options as JSON, and the
+            // engine holds back its output until a request body it never reads has been read.
+            file: fileSync ? Buffer.alloc(0) : context.stream,
             options: query,
             registryconfig,
             abortSignal: signal,
@@ -239,6 +268,9 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   }
   tracker.finish();
   if (tracker.error !== undefined) {
+    // A file the session could not read is the cause BuildKit's "error from sender" stands for.
+    const unreadable = context.failure();
+    if (unreadable) throw unreadable;
     const heredoc = buildahHeredocError(tracker.error, engine, scan);
     if (heredoc) throw heredoc;
     const feature = builder === 'classic' && !engine.podman ? buildkitFeatureInError(tracker.error) : undefined;
@@ -271,7 +303,16 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
     );
   }
   const cachedSteps = tracker instanceof BuildkitProgressTracker ? tracker.cachedSteps : 0;
-  return { imageId, tags: [...options.tags], context: context.summary, durationMs: Date.now() - started, builder, cachedSteps };
+  const contextSent = fileSync ? (session?.sent.get('context') ?? { files: 0, bytes: 0 }) : undefined;
+  return {
+    imageId,
+    tags: [...options.tags],
+    context: context.summary,
+    durationMs: Date.now() - started,
+    builder,
+    cachedSteps,
+    contextSent,
+  };
 }
 
 /**

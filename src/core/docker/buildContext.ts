@@ -21,6 +21,11 @@ export interface BuildContextOptions {
   dockerfile?: string;
   /** Stops the walk, and destroys the stream if it already exists. */
   signal?: AbortSignal;
+  /**
+   * For BuildKit's file sync (the session serves the context and the Dockerfile's folder, as
+   * `docker build` does): a Dockerfile outside the context is not added to it under a generated name.
+   */
+  forFileSync?: boolean;
 }
 
 export interface BuildContextSummary {
@@ -55,8 +60,28 @@ export interface BuildContext {
   /** Pass this as the engine's `dockerfile` parameter. */
   dockerfile: string;
   summary: BuildContextSummary;
-  /** The file error that ended the stream, if one did (the engine connection then only saw a broken upload). */
+  /** The file error that ended the stream or the file sync, if one did (the engine then only saw a broken transfer). */
   failure(): BuildContextError | undefined;
+  /** What BuildKit's file sync serves instead of the tar (see BuildContextOptions.forFileSync). */
+  fileSync: {
+    /** The walked context, dir name "context". */
+    context: SyncSource;
+    /** The Dockerfile (and its own .dockerignore) under dir name "dockerfile". */
+    dockerfile: SyncSource;
+    /** The Dockerfile's name in that folder: the engine's `dockerfile` parameter. */
+    dockerfileName: string;
+    /** False when a name is not UTF-8, which file sync messages cannot carry (the tar can). */
+    namesAreUtf8: boolean;
+  };
+}
+
+/** Entries to serve through BuildKit's file sync, in the walk's order (each folder's names in byte order). */
+export interface SyncSource {
+  entries: readonly WalkEntry[];
+  /** The file on disk behind an entry's name. */
+  absoluteOf(name: string): Buffer;
+  /** A read error as the build's error (it is also what failure() returns from then on). */
+  fileError(error: unknown, name: string): BuildContextError;
 }
 
 /** A problem with the files of the build context: never an engine or connection problem. */
@@ -249,10 +274,10 @@ async function resolveDockerfile(given: string): Promise<string> {
   return real;
 }
 
-type EntryKind = 'file' | 'directory' | 'symlink' | 'fifo' | 'char' | 'block';
+export type EntryKind = 'file' | 'directory' | 'symlink' | 'fifo' | 'char' | 'block';
 
 /** One tar entry to write: what the walk saw (the content is read when the tar is read). */
-interface WalkEntry {
+export interface WalkEntry {
   /**
    * Relative path inside the context, `/`-separated, as a "byte string" (latin1: one character
    * per byte), so any name survives and 20,000 names cost little memory.
@@ -260,14 +285,16 @@ interface WalkEntry {
   name: string;
   kind: EntryKind;
   mode: number;
-  mtime: number;
+  /** Milliseconds, with the fraction lstat gives (BuildKit's file sync compares times finer than seconds). */
+  mtimeMs: number;
   size: number;
   rdev: number;
 }
 
-const bytesOf = (byteString: string): Buffer => Buffer.from(byteString, 'latin1');
+export const bytesOf = (byteString: string): Buffer => Buffer.from(byteString, 'latin1');
 /** The name as UTF-8 text, for .dockerignore matching (ASCII needs no decoding). */
-const textOf = (byteString: string): string => (/^[\x00-\x7f]*$/.test(byteString) ? byteString : bytesOf(byteString).toString('utf8'));
+export const textOf = (byteString: string): string =>
+  /^[\x00-\x7f]*$/.test(byteString) ? byteString : bytesOf(byteString).toString('utf8');
 
 /** An entry made here rather than read from the context (the generated .dockerignore and Dockerfile). */
 interface MemoryEntry {
@@ -380,6 +407,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
 
   const entries: WalkEntry[] = [];
   let hasIgnoreEntry = false;
+  let namesAreUtf8 = true;
   const walk = async (relativeDir: string | undefined): Promise<void> => {
     throwIfAborted(options.signal);
     const absoluteDir = relativeDir ? absoluteOf(relativeDir) : bytesOf(root);
@@ -409,6 +437,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
         summary.directoriesExcluded++;
         continue;
       }
+      if (namesAreUtf8 && text !== name && Buffer.from(text, 'utf8').toString('latin1') !== name) namesAreUtf8 = false;
       candidates.push({ name, text, excluded });
     }
     // Metadata of every candidate (and a read check of every file, so an unreadable one is named
@@ -438,7 +467,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
         // An excluded folder that an exception (or the Dockerfile) may bring things back from is
         // walked, but its own entry is left out, as the CLI does.
         if (!excluded) {
-          entries.push({ name, kind, mode: tarMode(info.mode), mtime: Math.floor(info.mtimeMs / 1000), size: 0, rdev: 0 });
+          entries.push({ name, kind, mode: tarMode(info.mode), mtimeMs: info.mtimeMs, size: 0, rdev: 0 });
           summary.directoriesIncluded++;
         }
         await walk(name);
@@ -457,7 +486,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
         name,
         kind,
         mode: tarMode(info.mode),
-        mtime: Math.floor(info.mtimeMs / 1000),
+        mtimeMs: info.mtimeMs,
         size: kind === 'file' ? info.size : 0,
         rdev: info.rdev,
       });
@@ -479,7 +508,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
   // tar's .dockerignore, so the engine drops the file once it has read it (COPY . never sees it);
   // a .dockerignore made only for that names itself too, so the image gets none, as with the CLI.
   const extras: MemoryEntry[] = [];
-  if (outsideContent) {
+  if (outsideContent && !options.forFileSync) {
     const contextIgnore = path.join(realContext, IGNORE_FILE);
     const original = hasIgnoreEntry
       ? await readFile(contextIgnore).catch((error) => {
@@ -515,12 +544,53 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
     }
   };
   const stream = new ContextStream(guarded);
-  if (options.signal) {
+  // (Unread with file sync: an abort would destroy it with an error nobody listens to.)
+  if (options.signal && !options.forFileSync) {
     const onAbort = () => stream.destroy(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('cancelled'));
     options.signal.addEventListener('abort', onAbort, { once: true });
     stream.once('close', () => options.signal!.removeEventListener('abort', onAbort));
   }
-  return { stream, dockerfile: dockerfileName, summary, failure: () => failure };
+  const fileError = (error: unknown, name: string): BuildContextError => {
+    failure ??= contextFileError(error, bytesOf(name), contextDir);
+    return failure;
+  };
+  // The Dockerfile's folder as BuildKit reads it: the Dockerfile (through its links) and its own
+  // .dockerignore, under the names they were given.
+  const dockerfileBase = Buffer.from(path.basename(dockerfilePath)).toString('latin1');
+  const dockerfileInfo = await stat(realDockerfile);
+  const dockerfileEntries: WalkEntry[] = [
+    {
+      name: dockerfileBase,
+      kind: 'file',
+      mode: tarMode(dockerfileInfo.mode),
+      mtimeMs: dockerfileInfo.mtimeMs,
+      size: dockerfileInfo.size,
+      rdev: 0,
+    },
+  ];
+  const ownIgnore = `${dockerfilePath}.dockerignore`;
+  const ownIgnoreInfo = await stat(ownIgnore).catch(() => undefined);
+  if (ownIgnoreInfo?.isFile()) {
+    dockerfileEntries.push({
+      name: `${dockerfileBase}.dockerignore`,
+      kind: 'file',
+      mode: tarMode(ownIgnoreInfo.mode),
+      mtimeMs: ownIgnoreInfo.mtimeMs,
+      size: ownIgnoreInfo.size,
+      rdev: 0,
+    });
+  }
+  const fileSync: BuildContext['fileSync'] = {
+    context: { entries, absoluteOf, fileError },
+    dockerfile: {
+      entries: dockerfileEntries,
+      absoluteOf: (name) => Buffer.from(name === dockerfileBase ? realDockerfile : ownIgnore),
+      fileError,
+    },
+    dockerfileName: textOf(dockerfileBase),
+    namesAreUtf8: namesAreUtf8 && Buffer.from(textOf(dockerfileBase), 'utf8').toString('latin1') === dockerfileBase,
+  };
+  return { stream, dockerfile: dockerfileName, summary, failure: () => failure, fileSync };
 }
 
 // ---- the stream ---------------------------------------------------------------------------------
@@ -733,7 +803,7 @@ function padding(size: number): Buffer {
 }
 
 /** Linux's dev_t split (glibc's major()/minor()), for device entries. */
-function deviceNumbers(rdev: number): { devmajor: number; devminor: number } {
+export function deviceNumbers(rdev: number): { devmajor: number; devminor: number } {
   const high = Math.floor(rdev / 2 ** 32);
   const low = rdev >>> 0;
   return {
@@ -811,13 +881,14 @@ async function* packTar(
     const absolute = absoluteOf(entry.name);
     const where = absolute.toString('utf8');
     const name = bytesOf(entry.name);
+    const seconds = Math.floor(entry.mtimeMs / 1000);
     if (entry.kind === 'directory') {
       for (const block of headerBlocks({
         name: Buffer.concat([name, Buffer.from('/')]),
         kind: 'directory',
         mode: entry.mode,
         size: 0,
-        mtime: entry.mtime,
+        mtime: seconds,
       }))
         await put(block, out);
     } else if (entry.kind === 'symlink') {
@@ -827,7 +898,7 @@ async function* packTar(
       } catch (error) {
         throw contextFileError(error, name, contextDir, where);
       }
-      for (const block of headerBlocks({ name, kind: 'symlink', mode: entry.mode, size: 0, mtime: entry.mtime, linkname: target }))
+      for (const block of headerBlocks({ name, kind: 'symlink', mode: entry.mode, size: 0, mtime: seconds, linkname: target }))
         await put(block, out);
     } else if (entry.kind === 'file') {
       let fd: number;
@@ -853,8 +924,7 @@ async function* packTar(
           for (let got = -1; got !== 0 && filled < entry.size + 1; filled += got)
             got = readInto(fd, small, filled, entry.size + 1 - filled, filled, name, contextDir, where);
           if (filled <= entry.size) {
-            for (const block of headerBlocks({ name, kind: 'file', mode: entry.mode, size: filled, mtime: entry.mtime }))
-              await put(block, out);
+            for (const block of headerBlocks({ name, kind: 'file', mode: entry.mode, size: filled, mtime: seconds })) await put(block, out);
             await put(small.subarray(0, filled), out);
             await put(pad(filled), out);
             packed = true;
@@ -895,7 +965,7 @@ async function* packTar(
       }
     } else {
       const devices = entry.kind === 'char' || entry.kind === 'block' ? deviceNumbers(entry.rdev) : {};
-      for (const block of headerBlocks({ name, kind: entry.kind, mode: entry.mode, size: 0, mtime: entry.mtime, ...devices }))
+      for (const block of headerBlocks({ name, kind: entry.kind, mode: entry.mode, size: 0, mtime: seconds, ...devices }))
         await put(block, out);
     }
     if (out.length) yield* out.splice(0);

@@ -205,3 +205,145 @@ export function encodeMessage(values: Array<[number, string | number]>): Buffer 
   }
   return Buffer.from(out);
 }
+
+// ---- file sync (tonistiigi/fsutil types: Packet in wire.proto, Stat in stat.proto) -----------
+
+/** fsutil's packet types. */
+export const PACKET_STAT = 0;
+export const PACKET_REQ = 1;
+export const PACKET_DATA = 2;
+export const PACKET_FIN = 3;
+export const PACKET_ERR = 4;
+
+/** What a file sync packet from the receiver carries (its stat, never sent that way, is skipped). */
+export interface FileSyncPacket {
+  type: number;
+  id: number;
+  data?: Uint8Array;
+}
+
+export function decodeFileSyncPacket(buffer: Uint8Array): FileSyncPacket {
+  const packet: FileSyncPacket = { type: PACKET_STAT, id: 0 };
+  for (const field of fields(buffer)) {
+    if (field.number === 1 && field.varint !== undefined) packet.type = Number(field.varint);
+    else if (field.number === 3 && field.varint !== undefined) packet.id = Number(BigInt.asUintN(32, field.varint));
+    else if (field.number === 4 && field.bytes) packet.data = field.bytes;
+  }
+  return packet;
+}
+
+/** One entry as fsutil describes it; `mode` is Go's os.FileMode (type bits high, as fsutil sends them). */
+export interface FileSyncStat {
+  /** Relative, `/`-separated, UTF-8. */
+  path: Buffer;
+  mode: number;
+  size: number;
+  /** Nanoseconds since the epoch. */
+  modTimeNs: bigint;
+  linkname?: Buffer;
+  devmajor?: number;
+  devminor?: number;
+}
+
+function pushVarint(out: number[], value: bigint): void {
+  let rest = BigInt.asUintN(64, value);
+  while (rest > 0x7fn) {
+    out.push(Number(rest & 0x7fn) | 0x80);
+    rest >>= 7n;
+  }
+  out.push(Number(rest));
+}
+
+function pushVarintField(out: number[], number: number, value: number | bigint): void {
+  if (value === 0 || value === 0n) return;
+  encodeVarint((number << 3) | WIRE_VARINT, out);
+  pushVarint(out, BigInt(value));
+}
+
+function pushBytesField(out: number[], number: number, bytes: Uint8Array | undefined): void {
+  if (!bytes || bytes.length === 0) return;
+  encodeVarint((number << 3) | WIRE_BYTES, out);
+  encodeVarint(bytes.length, out);
+  for (const byte of bytes) out.push(byte);
+}
+
+/** A STAT packet; without a stat, the one that ends the listing. uid and gid stay 0 (root), as the CLI sends them. */
+export function encodeStatPacket(stat: FileSyncStat | undefined): Buffer {
+  const out: number[] = [];
+  if (stat) {
+    const inner: number[] = [];
+    pushBytesField(inner, 1, stat.path);
+    pushVarintField(inner, 2, stat.mode >>> 0);
+    pushVarintField(inner, 5, stat.size);
+    pushVarintField(inner, 6, stat.modTimeNs);
+    pushBytesField(inner, 7, stat.linkname);
+    pushVarintField(inner, 8, stat.devmajor ?? 0);
+    pushVarintField(inner, 9, stat.devminor ?? 0);
+    encodeVarint((2 << 3) | WIRE_BYTES, out);
+    encodeVarint(inner.length, out);
+    for (const byte of inner) out.push(byte);
+  }
+  // Without a stat (no field 2 at all, an empty message): the listing ends here.
+  return Buffer.from(out);
+}
+
+/** A packet of a type with an id and optional bytes (DATA, FIN, ERR). */
+export function encodePacket(type: number, id: number, data?: Uint8Array): Buffer {
+  const out: number[] = [];
+  pushVarintField(out, 1, type);
+  pushVarintField(out, 3, id >>> 0);
+  pushBytesField(out, 4, data);
+  return Buffer.from(out);
+}
+
+/**
+ * The bytes before `length` bytes of file data in a DATA packet for `id` (type, id, the data's
+ * tag and length): the data itself is written after them as it is, never copied into a message.
+ */
+export function dataPacketPrefix(id: number, length: number): Buffer {
+  const out: number[] = [];
+  pushVarintField(out, 1, PACKET_DATA);
+  pushVarintField(out, 3, id >>> 0);
+  encodeVarint((4 << 3) | WIRE_BYTES, out);
+  encodeVarint(length, out);
+  return Buffer.from(out);
+}
+
+// ---- gRPC framing (one uncompressed message: flag 0, big-endian length, the message) ----------
+
+export const GRPC_FRAME_HEADER = 5;
+/** A message larger than this from the engine is refused (the session's requests are small). */
+const MAX_INCOMING_MESSAGE = 4 * 1024 * 1024;
+
+export function grpcFrame(message: Buffer): Buffer {
+  const framed = Buffer.allocUnsafe(GRPC_FRAME_HEADER + message.length);
+  framed[0] = 0;
+  framed.writeUInt32BE(message.length, 1);
+  message.copy(framed, GRPC_FRAME_HEADER);
+  return framed;
+}
+
+/** Splits a gRPC stream's bytes into its messages, however the chunks fall. */
+export class GrpcFrameReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  /** The messages completed by this chunk; throws ProtoError on a compressed or oversized one. */
+  push(chunk: Buffer): Buffer[] {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const messages: Buffer[] = [];
+    while (this.pending.length >= GRPC_FRAME_HEADER) {
+      if (this.pending[0] !== 0) throw new ProtoError('a compressed gRPC message');
+      const length = this.pending.readUInt32BE(1);
+      if (length > MAX_INCOMING_MESSAGE) throw new ProtoError(`a gRPC message of ${length} bytes`);
+      if (this.pending.length < GRPC_FRAME_HEADER + length) break;
+      messages.push(this.pending.subarray(GRPC_FRAME_HEADER, GRPC_FRAME_HEADER + length));
+      this.pending = this.pending.subarray(GRPC_FRAME_HEADER + length);
+    }
+    return messages;
+  }
+
+  /** Bytes of an unfinished message. */
+  get buffered(): number {
+    return this.pending.length;
+  }
+}

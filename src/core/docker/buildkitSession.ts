@@ -1,5 +1,6 @@
 // A BuildKit session (POST /session, upgraded to HTTP/2 cleartext): the engine's BuildKit calls
-// back into it over gRPC, here only to ask for registry credentials while it pulls base images.
+// back into it over gRPC, to ask for registry credentials while it pulls base images and, where
+// the session serves them, for the build context's files (buildkitFileSync.ts).
 // dockerode 5 opens such a session too, but answers every registry a Dockerfile names with the
 // same credentials, and loads its .proto files from beside its own sources (absent once bundled);
 // this one answers only for the one registry the credentials belong to, anonymously for every
@@ -8,7 +9,9 @@ import { randomUUID } from 'node:crypto';
 import * as http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import { decodeStrings, encodeMessage } from './buildkitProto';
+import type { SyncSource } from './buildContext';
+import { FILE_SYNC_DIFF_COPY, FileSyncSent, serveDiffCopy } from './buildkitFileSync';
+import { decodeStrings, encodeMessage, GrpcFrameReader, grpcFrame } from './buildkitProto';
 
 const AUTH_CREDENTIALS = '/moby.filesync.v1.Auth/Credentials';
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
@@ -26,10 +29,28 @@ export interface SessionCredentials {
   serveraddress: string;
 }
 
+/** Folders the session serves to BuildKit's file sync, by dir name ("context", "dockerfile"). */
+export interface FileSyncOffer {
+  sources: ReadonlyMap<string, SyncSource>;
+  /** Lets BuildKit keep what it received for the next build of the same context (the CLI's is per folder too). */
+  sharedKey: string;
+}
+
+/** Header pairs as a flat list, for a Node without rawHeaders on the stream event. */
+function flatHeaders(headers: http2.IncomingHttpHeaders): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) flat.push(name, String(one));
+  }
+  return flat;
+}
+
 export interface BuildkitSession {
   id: string;
   /** Registry hosts BuildKit asked credentials for, in order (credentials went only to the matching one). */
   readonly asked: string[];
+  /** What BuildKit's file sync asked for, by dir name. */
+  readonly sent: FileSyncSent;
   close(): void;
 }
 
@@ -45,25 +66,19 @@ export function credentialsApply(askedHost: string, credentials: SessionCredenti
   return normaliseHost(askedHost) === normaliseHost(credentials.serveraddress);
 }
 
-function frame(message: Buffer): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt8(0, 0);
-  header.writeUInt32BE(message.length, 1);
-  return Buffer.concat([header, message]);
-}
-
 /** The message of a gRPC request body (one uncompressed frame), or undefined when it is not one. */
 function unframe(body: Buffer): Buffer | undefined {
-  if (body.length < 5 || body[0] !== 0) return undefined;
-  const length = body.readUInt32BE(1);
-  if (body.length < 5 + length) return undefined;
-  return body.subarray(5, 5 + length);
+  try {
+    return new GrpcFrameReader().push(body)[0];
+  } catch {
+    return undefined;
+  }
 }
 
 function answer(stream: http2.ServerHttp2Stream, message: Buffer): void {
   stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
   stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': GRPC_OK }));
-  stream.end(frame(message));
+  stream.end(grpcFrame(message));
 }
 
 function refuse(stream: http2.ServerHttp2Stream, code: string, message: string): void {
@@ -124,8 +139,10 @@ export function openBuildkitSession(
   credentials: SessionCredentials | undefined,
   signal?: AbortSignal,
   onAsked?: (host: string, answered: boolean) => void,
+  fileSync?: FileSyncOffer,
 ): Promise<BuildkitSession> {
   const id = randomUUID();
+  const methods = [AUTH_CREDENTIALS, HEALTH_CHECK, ...(fileSync ? [FILE_SYNC_DIFF_COPY] : [])];
   return new Promise<BuildkitSession>((resolve, reject) => {
     docker.modem.dial(
       {
@@ -137,7 +154,8 @@ export function openBuildkitSession(
           Upgrade: 'h2c',
           'X-Docker-Expose-Session-Uuid': id,
           'X-Docker-Expose-Session-Name': 'synapse-docker',
-          'X-Docker-Expose-Session-Grpc-Method': [AUTH_CREDENTIALS, HEALTH_CHECK],
+          'X-Docker-Expose-Session-Grpc-Method': methods,
+          ...(fileSync ? { 'X-Docker-Expose-Session-Sharedkey': fileSync.sharedKey } : {}),
         },
         statusCodes: { 101: true, 200: true, 404: 'no such endpoint', 500: 'server error' },
       } as unknown as Parameters<Docker['modem']['dial']>[0],
@@ -147,14 +165,24 @@ export function openBuildkitSession(
         // The client's idle timeout must not end a session that waits through a long build.
         connection.setTimeout?.(0);
         const asked: string[] = [];
+        const sent: FileSyncSent = new Map();
         const server = http2.createServer();
-        server.on('stream', (stream, headers) => serve(stream, String(headers[':path'] ?? ''), credentials, asked, onAsked));
+        server.on(
+          'stream',
+          (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
+            const path = String(headers[':path'] ?? '');
+            if (fileSync && path === FILE_SYNC_DIFF_COPY)
+              return serveDiffCopy(stream, rawHeaders ?? flatHeaders(headers), fileSync.sources, sent);
+            serve(stream, path, credentials, asked, onAsked);
+          },
+        );
         server.on('session', (session) => session.on('error', () => undefined));
         connection.on('error', () => undefined);
         server.emit('connection', connection);
         resolve({
           id,
           asked,
+          sent,
           close: () => {
             server.close();
             connection.destroy();

@@ -111,7 +111,8 @@ export { checkPushAllowed, checkPullAllowed, inspectPush, inspectPull } from '..
 export type { PreflightCode, PreflightRefusal, PreflightOptions, PreflightResult } from '../synapse/permissions';
 export { scanDockerfile, mayPullFrom, buildkitFeatureInError } from './buildkitFeatures';
 export type { DockerfileScan, DockerfileFeature } from './buildkitFeatures';
-export { decodeStatusResponse, ProtoError } from './buildkitProto';
+export { decodeStatusResponse, decodeFileSyncPacket, encodeStatPacket, GrpcFrameReader, ProtoError } from './buildkitProto';
+export { goFileMode, metadataValues, requestFilter } from './buildkitFileSync';
 export type { BuildkitStatus, BuildkitVertex, BuildkitLog } from './buildkitProto';
 export { openBuildkitSession, credentialsApply } from './buildkitSession';
 export type { BuildkitSession } from './buildkitSession';
