@@ -18,6 +18,7 @@ import {
   CONTAINER,
   engine,
   beginJourney,
+  extensionLogLines,
   grantClipboard,
   PROJECT_ID,
   PROJECT_NAME,
@@ -43,6 +44,7 @@ import {
   notificationMessage,
   openViewContainer,
   pickContextMenuItem,
+  runCommand,
   quickInputBox,
   quickInputText,
   quickPickRow,
@@ -92,6 +94,28 @@ async function waitForWizardStep(page: Page, expected: RegExp, timeoutMs = 20_00
     if (Date.now() > deadline) throw new Error(`timed out waiting for the step ${expected}: ${text}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The log says which builder built it; with BuildKit (the engine's default where it has it), how
+ * many of the context's files BuildKit asked the session's file sync for. Shown in the Output panel.
+ */
+async function showBuildLog(page: Page, reference: string, screenshot: (name: string) => Promise<unknown>): Promise<void> {
+  const [builtLine] = extensionLogLines((line) => line.includes(`] Built ${reference} (`));
+  assert.ok(builtLine, `the log has no "Built ${reference}" line`);
+  const builder = / with (buildkit|classic)/.exec(builtLine)?.[1];
+  const asked = extensionLogLines((line) => line.includes('] BuildKit asked for ') && line.includes(" of the context's "));
+  if (builder === 'classic') {
+    assert.deepEqual(asked, [], 'the classic builder gets a tar: no file sync line');
+    return;
+  }
+  assert.equal(builder, 'buildkit', builtLine);
+  const counts = /asked for (\d+) of the context's (\d+) files/.exec(asked.at(-1) ?? '');
+  assert.ok(counts && Number(counts[1]) >= 1 && Number(counts[1]) <= Number(counts[2]), asked.join('\n'));
+  await runCommand(page, 'Synapse: Show Log');
+  await page.locator('.part.panel .view-lines').getByText('BuildKit asked for', { exact: false }).last().waitFor({ state: 'visible' });
+  await screenshot('journey3-04b-build-log');
+  await runCommand(page, 'View: Close Panel');
 }
 
 describe('Journey 3: build an image from the explorer, push it, copy its digest reference (alice)', function () {
@@ -200,6 +224,7 @@ describe('Journey 3: build an image from the explorer, push it, copy its digest 
     await screenshot('journey3-04-built');
     const local = await engine().getImage(reference).inspect();
     assert.ok(local.Id, `the engine has no ${reference} after the build`);
+    await showBuildLog(page, reference, screenshot);
     await notificationButton(built, 'Push').click();
     const pushed = await waitForNotification(page, `Pushed ${reference} to Synapse.`, 120_000);
     assert.equal(await notificationMessage(pushed), `Pushed ${reference} to Synapse.`);

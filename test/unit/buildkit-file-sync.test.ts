@@ -1,16 +1,33 @@
-// The messages of BuildKit's file sync as the session writes and reads them (the exchange itself
-// runs against the real engines in docker-build.test.ts): Go's file modes, the stat message's
-// fields, gRPC frames split anywhere, percent-encoded metadata, and fsutil's include/exclude rules.
+// BuildKit's file sync as the session speaks it: Go's file modes, the stat message's fields, gRPC
+// frames split anywhere, percent-encoded metadata, fsutil's include/exclude rules, and the DiffCopy
+// exchange played from BuildKit's side over loopback HTTP/2 (against the real engines' BuildKit it
+// runs in docker-build.test.ts).
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http2 from 'node:http2';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
 import {
+  createBuildContext,
   decodeFileSyncPacket,
+  encodePacket,
   encodeStatPacket,
+  FILE_SYNC_DIFF_COPY,
   goFileMode,
   GrpcFrameReader,
+  grpcFrame,
   metadataValues,
+  PACKET_DATA,
+  PACKET_ERR,
+  PACKET_FIN,
+  PACKET_REQ,
+  PACKET_STAT,
   ProtoError,
   requestFilter,
+  serveDiffCopy,
 } from '../../src/core/docker';
+import type { SyncSource } from '../../src/core/docker/buildContext';
 
 describe('BuildKit file sync messages', () => {
   it("writes modes as Go's os.FileMode, as fsutil's receiver reads them", () => {
@@ -79,5 +96,142 @@ describe('BuildKit file sync messages', () => {
       'logs/keep.log',
     ]);
     assert.deepEqual(['a', 'b/c'].filter(requestFilter([])), ['a', 'b/c']);
+  });
+});
+
+/** What a receiver saw of one DiffCopy exchange: the listing, the files it asked for, the errors, the gRPC status. */
+interface Exchange {
+  listing: string[];
+  files: Map<string, Buffer>;
+  errors: string[];
+  status: string | undefined;
+}
+
+/**
+ * Plays BuildKit's side of DiffCopy against serveDiffCopy over a real HTTP/2 connection on
+ * loopback: reads the listing, asks for the entries `want` picks (by their place in it), then FIN.
+ */
+async function diffCopy(
+  sources: Map<string, SyncSource>,
+  metadata: Record<string, string | string[]>,
+  want: (listing: string[]) => number[],
+): Promise<Exchange> {
+  const server = http2.createServer();
+  server.on('stream', (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+    serveDiffCopy(stream, rawHeaders, sources, new Map()),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const result: Exchange = { listing: [], files: new Map(), errors: [], status: undefined };
+  try {
+    const request = client.request({
+      ':method': 'POST',
+      ':path': FILE_SYNC_DIFF_COPY,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      ...metadata,
+    });
+    const reader = new GrpcFrameReader();
+    const pending = new Set<number>();
+    const chunks = new Map<number, Buffer[]>();
+    const send = (type: number, id = 0) => request.write(grpcFrame(encodePacket(type, id)));
+    request.on('response', (headers) => (result.status ??= headers['grpc-status'] as string | undefined));
+    request.on('trailers', (trailers) => (result.status = trailers['grpc-status'] as string));
+    request.on('data', (chunk: Buffer) => {
+      for (const message of reader.push(chunk)) {
+        const packet = decodeFileSyncPacket(message);
+        if (packet.type === PACKET_STAT && packet.statPath !== undefined) result.listing.push(packet.statPath);
+        else if (packet.type === PACKET_STAT) {
+          for (const id of want(result.listing)) {
+            pending.add(id);
+            send(PACKET_REQ, id);
+          }
+          if (pending.size === 0) send(PACKET_FIN);
+        } else if (packet.type === PACKET_DATA && packet.data?.length) {
+          chunks.set(packet.id, [...(chunks.get(packet.id) ?? []), Buffer.from(packet.data)]);
+        } else if (packet.type === PACKET_DATA) {
+          result.files.set(result.listing[packet.id], Buffer.concat(chunks.get(packet.id) ?? []));
+          pending.delete(packet.id);
+          if (pending.size === 0) send(PACKET_FIN);
+        } else if (packet.type === PACKET_ERR) result.errors.push(Buffer.from(packet.data ?? []).toString());
+        else if (packet.type === PACKET_FIN) request.end();
+      }
+    });
+    // The sender's side ended (after FIN, an error, or a refusal): end ours, as BuildKit does.
+    request.on('end', () => request.end());
+    await new Promise<void>((resolve) => request.on('close', resolve));
+    return result;
+  } finally {
+    client.close();
+    server.close();
+  }
+}
+
+describe('BuildKit file sync exchange (serveDiffCopy over loopback HTTP/2, a real context walk)', () => {
+  let dir: string;
+  let sources: Map<string, SyncSource>;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'file-sync-'));
+    const files: Record<string, string | Buffer> = {
+      Dockerfile: 'FROM scratch\nCOPY . /\n',
+      '.dockerignore': 'drop\n',
+      'a.txt': 'hello',
+      'drop/x': 'left out',
+      'sub/deep/big.bin': Buffer.alloc(700_000, 3),
+    };
+    for (const [name, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), content);
+    }
+    const context = await createBuildContext({ contextDir: dir, forFileSync: true });
+    sources = new Map([
+      ['context', context.fileSync.context],
+      ['dockerfile', context.fileSync.dockerfile],
+    ]);
+  });
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('lists the walked context in order, sends the files asked for byte for byte, and ends with FIN and status 0', async () => {
+    const all = await diffCopy(sources, { 'dir-name': 'context' }, (listing) =>
+      listing.flatMap((name, id) => (['a.txt', 'sub/deep/big.bin'].includes(name) ? [id] : [])),
+    );
+    assert.deepEqual(all.listing, ['.dockerignore', 'Dockerfile', 'a.txt', 'sub', 'sub/deep', 'sub/deep/big.bin']);
+    assert.deepEqual([...all.files.keys()].sort(), ['a.txt', 'sub/deep/big.bin']);
+    assert.equal(all.files.get('a.txt')?.toString(), 'hello');
+    assert.ok(all.files.get('sub/deep/big.bin')?.equals(Buffer.alloc(700_000, 3)));
+    assert.deepEqual(all.errors, []);
+    assert.equal(all.status, '0');
+  });
+
+  it('lists the folders above an included file first, and only what the include and exclude patterns keep', async () => {
+    const some = await diffCopy(
+      sources,
+      { 'dir-name': 'context', 'include-patterns': ['sub/deep/big.bin', 'a.txt'], 'exclude-patterns': 'a.txt' },
+      () => [],
+    );
+    assert.deepEqual(some.listing, ['sub', 'sub/deep', 'sub/deep/big.bin']);
+    assert.equal(some.status, '0');
+  });
+
+  it('serves the Dockerfile under its own name from the "dockerfile" folder', async () => {
+    const dockerfile = await diffCopy(sources, { 'dir-name': 'dockerfile', followpaths: ['Dockerfile', 'Dockerfile.dockerignore'] }, () => [
+      0,
+    ]);
+    assert.deepEqual(dockerfile.listing, ['Dockerfile']);
+    assert.equal(dockerfile.files.get('Dockerfile')?.toString(), 'FROM scratch\nCOPY . /\n');
+  });
+
+  it('gives an engine nothing beyond the listing: a folder, an unknown id or an unknown dir name is refused', async () => {
+    const folder = await diffCopy(sources, { 'dir-name': 'context' }, (listing) => [listing.indexOf('sub')]);
+    assert.deepEqual(folder.files.size, 0);
+    assert.match(folder.errors.join(), /asked for file 3, which is not in the listing/);
+    assert.equal(folder.status, '2');
+    const unknown = await diffCopy(sources, { 'dir-name': 'context' }, () => [999]);
+    assert.equal(unknown.files.size, 0);
+    assert.equal(unknown.status, '2');
+    const elsewhere = await diffCopy(sources, { 'dir-name': '/etc' }, () => []);
+    assert.deepEqual([elsewhere.listing, elsewhere.status], [[], '5']);
   });
 });

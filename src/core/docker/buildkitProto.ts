@@ -215,17 +215,20 @@ export const PACKET_DATA = 2;
 export const PACKET_FIN = 3;
 export const PACKET_ERR = 4;
 
-/** What a file sync packet from the receiver carries (its stat, never sent that way, is skipped). */
+/** A file sync packet: its type, id and data, and of a stat only the path. */
 export interface FileSyncPacket {
   type: number;
   id: number;
   data?: Uint8Array;
+  /** The stat's path, for a STAT packet that has one. */
+  statPath?: string;
 }
 
 export function decodeFileSyncPacket(buffer: Uint8Array): FileSyncPacket {
   const packet: FileSyncPacket = { type: PACKET_STAT, id: 0 };
   for (const field of fields(buffer)) {
     if (field.number === 1 && field.varint !== undefined) packet.type = Number(field.varint);
+    else if (field.number === 2 && field.bytes) packet.statPath = decodeStrings(field.bytes).get(1) ?? '';
     else if (field.number === 3 && field.varint !== undefined) packet.id = Number(BigInt.asUintN(32, field.varint));
     else if (field.number === 4 && field.bytes) packet.data = field.bytes;
   }

@@ -111,8 +111,21 @@ export { checkPushAllowed, checkPullAllowed, inspectPush, inspectPull } from '..
 export type { PreflightCode, PreflightRefusal, PreflightOptions, PreflightResult } from '../synapse/permissions';
 export { scanDockerfile, mayPullFrom, buildkitFeatureInError } from './buildkitFeatures';
 export type { DockerfileScan, DockerfileFeature } from './buildkitFeatures';
-export { decodeStatusResponse, decodeFileSyncPacket, encodeStatPacket, GrpcFrameReader, ProtoError } from './buildkitProto';
-export { goFileMode, metadataValues, requestFilter } from './buildkitFileSync';
+export {
+  decodeStatusResponse,
+  decodeFileSyncPacket,
+  encodePacket,
+  encodeStatPacket,
+  GrpcFrameReader,
+  grpcFrame,
+  PACKET_DATA,
+  PACKET_ERR,
+  PACKET_FIN,
+  PACKET_REQ,
+  PACKET_STAT,
+  ProtoError,
+} from './buildkitProto';
+export { FILE_SYNC_DIFF_COPY, goFileMode, metadataValues, requestFilter, serveDiffCopy } from './buildkitFileSync';
 export type { BuildkitStatus, BuildkitVertex, BuildkitLog } from './buildkitProto';
 export { openBuildkitSession, credentialsApply } from './buildkitSession';
 export type { BuildkitSession } from './buildkitSession';
