@@ -372,7 +372,7 @@ async function runBuild(services: Services, dockerfile: vscode.Uri, plan: BuildP
       },
     );
     logger.info(
-      `Built ${reference} (${result.imageId}) in ${result.durationMs} ms with ${result.builder}${result.cachedSteps ? `, ${result.cachedSteps} steps from the cache` : ''}`,
+      `Built ${reference} (${result.imageId}) in ${result.durationMs} ms with ${result.builder}${result.cachedSteps ? `, ${result.cachedSteps} ${result.cachedSteps === 1 ? 'step' : 'steps'} from the cache` : ''}`,
     );
     if (result.contextSent) {
       // BuildKit keeps what an earlier build of this folder received and asks only for changes.
