@@ -375,7 +375,8 @@ async function runBuild(services: Services, dockerfile: vscode.Uri, plan: BuildP
       `Built ${reference} (${result.imageId}) in ${result.durationMs} ms with ${result.builder}${result.cachedSteps ? `, ${result.cachedSteps} ${result.cachedSteps === 1 ? 'step' : 'steps'} from the cache` : ''}`,
     );
     if (result.contextSent) {
-      // BuildKit keeps what an earlier build of this folder received and asks only for changes.
+      // BuildKit asks only for the files the Dockerfile uses that it lacks (it keeps what an
+      // earlier build of this folder received).
       logger.info(
         `BuildKit asked for ${result.contextSent.files} of the context's ${result.context.filesIncluded} files (${formatBytes(result.contextSent.bytes)} of ${formatBytes(result.context.bytesIncluded)}).`,
       );

@@ -99,8 +99,9 @@ export interface BuildResult {
   /** Steps BuildKit took from its cache (the classic builder does not say: 0). */
   cachedSteps: number;
   /**
-   * The context files BuildKit asked the session for, and their bytes; the rest it kept from an
-   * earlier build of the same folder. Undefined when the context went as a tar.
+   * The context files BuildKit asked the session for, and their bytes: those the Dockerfile uses
+   * (newer BuildKit names them; 20.10's asks for all) that an earlier build of the same folder did not leave it.
+   * Undefined when the context went as a tar.
    */
   contextSent?: { files: number; bytes: number };
 }

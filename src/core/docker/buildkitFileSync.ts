@@ -52,7 +52,7 @@ export function goFileMode(kind: WalkEntry['kind'], mode: number): number {
   return result;
 }
 
-/** What BuildKit asked for, by dir name: it keeps what an earlier build of the folder received. */
+/** What BuildKit asked for, by dir name: only files the Dockerfile uses that an earlier build of the folder did not leave it. */
 export type FileSyncSent = Map<string, { files: number; bytes: number }>;
 
 /** Slabs a file is read into: the frame header, the DATA packet's prefix, then the bytes read. */
