@@ -22,11 +22,12 @@
 // file sync, where the extension sends it as the request body. The build cache is pruned before every
 // BuildKit run (untimed), so neither side reuses the other's transferred context.
 //
-// Runs alternate core, CLI, core, CLI… Every push uploads every byte (each run pushes its own
-// image: same random layers plus a per-image salt, to a new repository; a new repository name alone
-// is not enough, the engine would "mount" known blobs from the first one). Every pull downloads
-// every byte (each run pulls an image that is not present locally at all: one pushed before, then
-// removed by id with its layers). Contacts only the local engine socket and the loopback registry.
+// Runs come in pairs that alternate which side goes first (core, CLI, CLI, core, …). Every push
+// uploads every byte (each run pushes its own image: same random layers plus a per-image salt, to a
+// new repository; a new repository name alone is not enough, the engine would "mount" known blobs
+// from the first one). Every pull downloads every byte (each run pulls an image that is not present
+// locally at all: one pushed before, then removed by id with its layers). Contacts only the local
+// engine socket and the loopback registry.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -111,6 +112,16 @@ function median(values: number[]): number {
 }
 
 /** Flushes dirty pages (the previous step's writes) so they do not slow the next timed run. */
+/**
+ * Which side run i belongs to, in pairs that alternate which side goes first (core, CLI, CLI,
+ * core, core, CLI…): a machine that speeds up or slows down over the runs (page cache, the
+ * engine's writeback) then favours neither side, as a fixed core-first order did.
+ */
+function sideOfRun(i: number): 'core' | 'cli' {
+  const coreFirst = Math.floor(i / 2) % 2 === 0;
+  return (i % 2 === 0) === coreFirst ? 'core' : 'cli';
+}
+
 function settle(): void {
   spawnSync('sync', { stdio: 'ignore' });
 }
@@ -363,7 +374,7 @@ async function benchPush(bench: Bench, config: Config, runId: string, tmp: strin
   const samples: Sample[] = [];
   let mediaType = '';
   for (let i = 0; i < images; i++) {
-    const side = i % 2 === 0 ? 'core' : 'cli';
+    const side = sideOfRun(i);
     settle();
     const reference = references[i];
     if (side === 'core') {
@@ -409,7 +420,7 @@ async function benchPull(bench: Bench, config: Config, references: string[]): Pr
   const samples: Sample[] = [];
   let size = 0;
   for (let i = 0; i < references.length; i++) {
-    const side = i % 2 === 0 ? 'core' : 'cli';
+    const side = sideOfRun(i);
     settle();
     const reference = references[i];
     if (side === 'core') {
@@ -469,7 +480,7 @@ async function benchBuild(bench: Bench, config: Config, runId: string, tmp: stri
   let cliNote: string | undefined;
   const buildkit = builder === 'buildkit';
   for (let i = 0; i < config.runs * 2; i++) {
-    const side = i % 2 === 0 ? 'core' : 'cli';
+    const side = sideOfRun(i);
     if (side === 'cli' && cliNote) continue;
     if (buildkit) await pruneBuildCache(bench.docker);
     settle();
@@ -827,7 +838,9 @@ async function main(): Promise<void> {
 
 function printEngine(engineReport: EngineReport, config: Config): void {
   console.log(`\n## Docker core vs docker CLI on ${engineReport.engineName}\n\n${engineReport.facts.map((f) => `- ${f}`).join('\n')}`);
-  console.log(`- runs: ${config.runs} per side, alternating core, CLI, …${config.quick ? ' (--quick)' : ''}\n`);
+  console.log(
+    `- runs: ${config.runs} per side, in pairs alternating which side goes first (core, CLI, CLI, core, …)${config.quick ? ' (--quick)' : ''}\n`,
+  );
   console.log(report(engineReport.rows));
   console.log(
     '\nEvery run (seconds; build: "sent" = until the engine\'s first step line, i.e. the whole context uploaded; [peak RSS]; {client CPU}):',

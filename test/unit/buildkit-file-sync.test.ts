@@ -205,6 +205,26 @@ describe('BuildKit file sync exchange (serveDiffCopy over loopback HTTP/2, a rea
     assert.equal(all.status, '0');
   });
 
+  it('packs many small files and large ones into shared slabs, each byte for byte', async () => {
+    const many = fs.mkdtempSync(path.join(os.tmpdir(), 'file-sync-many-'));
+    try {
+      const expected = new Map<string, Buffer>();
+      for (let i = 0; i < 400; i++) expected.set(`f${String(i).padStart(3, '0')}`, Buffer.alloc(1 + ((i * 7919) % 70_000), i % 251));
+      expected.set('huge.bin', Buffer.alloc(3 * 1024 * 1024 + 17, 9));
+      for (const [name, content] of expected) fs.writeFileSync(path.join(many, name), content);
+      fs.writeFileSync(path.join(many, 'Dockerfile'), 'FROM scratch\n');
+      const context = await createBuildContext({ contextDir: many, forFileSync: true });
+      const all = await diffCopy(new Map([['context', context.fileSync.context]]), { 'dir-name': 'context' }, (listing) =>
+        listing.flatMap((name, id) => (expected.has(name) ? [id] : [])),
+      );
+      assert.equal(all.status, '0');
+      assert.equal(all.files.size, expected.size);
+      for (const [name, content] of expected) assert.ok(all.files.get(name)?.equals(content), `${name} arrived intact`);
+    } finally {
+      fs.rmSync(many, { recursive: true, force: true });
+    }
+  });
+
   it('lists the folders above an included file first, and only what the include and exclude patterns keep', async () => {
     const some = await diffCopy(
       sources,

@@ -58,8 +58,10 @@ export type FileSyncSent = Map<string, { files: number; bytes: number }>;
 /** Slabs a file is read into: the frame header, the DATA packet's prefix, then the bytes read. */
 const SLAB = 256 * 1024;
 const SLABS = 4;
-/** Room before the data for the gRPC frame header and the packet prefix (≤ 5 + 2 + 6 + 6 bytes). */
+/** Room before a chunk's data for the gRPC frame header and the packet prefix (≤ 5 + 2 + 6 + 4 bytes). */
 const PREFIX_ROOM = 32;
+/** A slab with less room than this for a file's next chunk is written first. */
+const MIN_CHUNK = 16 * 1024;
 /** STAT frames are written in batches of about this size. */
 const STAT_BATCH = 64 * 1024;
 
@@ -268,6 +270,37 @@ export function serveDiffCopy(
     if (batch.length) await write(Buffer.concat(batch));
   };
 
+  // Packets are packed into the current slab, one after another, and a slab is written when it is
+  // full or nothing more is asked for: many small files then share one write, instead of each
+  // holding a slab of its own until the socket has taken it (4 files in flight made 50 KB files
+  // go ~20% slower than the CLI's transfer).
+  let current: Buffer | undefined;
+  let used = 0;
+  const flush = async () => {
+    if (!current || used === 0) return;
+    const full = current;
+    const length = used;
+    current = undefined;
+    used = 0;
+    await write(full.subarray(0, length), () => release(full));
+  };
+  /** A slab with at least `bytes` free. */
+  const room = async (bytes: number): Promise<Buffer> => {
+    if (current && SLAB - used < bytes) await flush();
+    if (!current) {
+      current = await slab();
+      used = 0;
+    }
+    return current;
+  };
+  const put = async (packet: Buffer) => {
+    const target = await room(GRPC_FRAME_HEADER + packet.length);
+    target[used] = 0;
+    target.writeUInt32BE(packet.length, used + 1);
+    packet.copy(target, used + GRPC_FRAME_HEADER);
+    used += GRPC_FRAME_HEADER + packet.length;
+  };
+
   const sendFile = async (id: number, entry: WalkEntry) => {
     let fd: number;
     try {
@@ -277,26 +310,27 @@ export function serveDiffCopy(
     }
     try {
       for (let position = 0; ;) {
-        const buffer = await slab();
+        const target = await room(PREFIX_ROOM + MIN_CHUNK);
+        // Read straight into the slab after room for the largest prefix a chunk this size needs;
+        // a shorter read (a file's end) needs a shorter prefix, and its bytes move up to meet it.
+        const most = SLAB - used - PREFIX_ROOM;
+        const headerMost = GRPC_FRAME_HEADER + dataPacketPrefix(id, most).length;
         let length: number;
         try {
-          length = readSync(fd, buffer, PREFIX_ROOM, SLAB - PREFIX_ROOM, position);
+          length = readSync(fd, target, used + headerMost, most, position);
         } catch (error) {
-          release(buffer);
           throw source.fileError(error, entry.name);
         }
-        if (length === 0) {
-          release(buffer);
-          break;
-        }
+        if (length === 0) break;
         position += length;
         counts.bytes += length;
         const prefix = dataPacketPrefix(id, length);
-        const start = PREFIX_ROOM - prefix.length - GRPC_FRAME_HEADER;
-        buffer[start] = 0;
-        buffer.writeUInt32BE(prefix.length + length, start + 1);
-        prefix.copy(buffer, start + GRPC_FRAME_HEADER);
-        await write(buffer.subarray(start, PREFIX_ROOM + length), () => release(buffer));
+        const header = GRPC_FRAME_HEADER + prefix.length;
+        if (header < headerMost) target.copyWithin(used + header, used + headerMost, used + headerMost + length);
+        target[used] = 0;
+        target.writeUInt32BE(prefix.length + length, used + 1);
+        prefix.copy(target, used + GRPC_FRAME_HEADER);
+        used += header + length;
       }
     } finally {
       try {
@@ -305,7 +339,7 @@ export function serveDiffCopy(
         // (closing a file only read from)
       }
     }
-    await write(grpcFrame(encodePacket(PACKET_DATA, id)));
+    await put(encodePacket(PACKET_DATA, id));
     counts.files++;
   };
 
@@ -321,6 +355,8 @@ export function serveDiffCopy(
         await sendFile(id, entry);
         continue;
       }
+      // Nothing more asked for yet: what is packed goes now.
+      await flush();
       if (finished) break;
       await new Promise<void>((resolve) => (wake = resolve));
     }
