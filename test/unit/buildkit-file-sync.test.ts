@@ -186,8 +186,8 @@ describe('BuildKit file sync exchange (serveDiffCopy over loopback HTTP/2, a rea
     }
     const context = await createBuildContext({ contextDir: dir, forFileSync: true });
     sources = new Map([
-      ['context', context.fileSync.context],
-      ['dockerfile', context.fileSync.dockerfile],
+      ['context', context.fileSync!.context],
+      ['dockerfile', context.fileSync!.dockerfile],
     ]);
   });
 
@@ -214,7 +214,7 @@ describe('BuildKit file sync exchange (serveDiffCopy over loopback HTTP/2, a rea
       for (const [name, content] of expected) fs.writeFileSync(path.join(many, name), content);
       fs.writeFileSync(path.join(many, 'Dockerfile'), 'FROM scratch\n');
       const context = await createBuildContext({ contextDir: many, forFileSync: true });
-      const all = await diffCopy(new Map([['context', context.fileSync.context]]), { 'dir-name': 'context' }, (listing) =>
+      const all = await diffCopy(new Map([['context', context.fileSync!.context]]), { 'dir-name': 'context' }, (listing) =>
         listing.flatMap((name, id) => (expected.has(name) ? [id] : [])),
       );
       assert.equal(all.status, '0');

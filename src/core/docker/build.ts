@@ -1,7 +1,7 @@
 // Build through the Engine API (classic builder or BuildKit), with progress and cancellation.
 import * as l10n from '@vscode/l10n';
 import type Docker from 'dockerode';
-import { BuildContext, BuildContextError, BuildContextSummary, createBuildContext } from './buildContext';
+import { BuildContext, BuildContextError, BuildContextSummary, createBuildContext, FileSyncSources } from './buildContext';
 import { DockerEndpoint } from './endpoint';
 import { registerSecret } from '../util/redact';
 import { readFile } from 'node:fs/promises';
@@ -134,13 +134,13 @@ export async function readDockerfileScan(contextDir: string, dockerfile: string 
 }
 
 /** What the session serves BuildKit's file sync: the context, and the Dockerfile's own folder. */
-function fileSyncOffer(context: BuildContext): FileSyncOffer {
+function fileSyncOffer(sources: FileSyncSources, contextDir: string): FileSyncOffer {
   return {
     sources: new Map([
-      ['context', context.fileSync.context],
-      ['dockerfile', context.fileSync.dockerfile],
+      ['context', sources.context],
+      ['dockerfile', sources.dockerfile],
     ]),
-    sharedKey: createHash('sha256').update(`synapse-docker:${context.summary.contextDir}`).digest('hex'),
+    sharedKey: createHash('sha256').update(`synapse-docker:${contextDir}`).digest('hex'),
   };
 }
 
@@ -174,25 +174,26 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
     options.onOutput?.(l10n.t('The classic builder ignores the directive # syntax={0}.', scan.syntax));
   }
   let context: BuildContext;
-  // BuildKit reads the context through the session's file sync, as `docker build` has it do: the
-  // files land where it needs them (a tar body is stored, then unpacked, 1.3-1.9x the CLI's time)
-  // and a rebuild sends only what changed. A name that is not UTF-8 cannot travel that way: tar.
-  let fileSync = builder === 'buildkit';
   try {
-    context = await createBuildContext({ contextDir: options.contextDir, dockerfile: options.dockerfile, signal, forFileSync: fileSync });
-    if (fileSync && !context.fileSync.namesAreUtf8) {
-      fileSync = false;
-      context = await createBuildContext({ contextDir: options.contextDir, dockerfile: options.dockerfile, signal });
-    }
+    // BuildKit reads the context through the session's file sync, as `docker build` has it do: the
+    // files land where it needs them (a tar body is stored, then unpacked, 1.3-1.9x the CLI's time)
+    // and a rebuild sends only what changed. (A name that is not UTF-8 still goes as a tar.)
+    context = await createBuildContext({
+      contextDir: options.contextDir,
+      dockerfile: options.dockerfile,
+      signal,
+      forFileSync: builder === 'buildkit',
+    });
   } catch (error) {
     if (signal?.aborted) throw new DockerCancelledError('build');
     throw error;
   }
+  const fileSync = context.fileSync;
   options.onContext?.(context.summary);
   const callbacks = { onProgress: options.onProgress, onOutput: options.onOutput };
   const tracker = builder === 'buildkit' ? new BuildkitProgressTracker(callbacks) : new BuildProgressTracker(callbacks);
   const buildOptions: Record<string, unknown> = {
-    dockerfile: fileSync ? context.fileSync.dockerfileName : context.dockerfile,
+    dockerfile: fileSync ? fileSync.dockerfileName : context.dockerfile,
     t: options.tags,
     // Intermediate containers go away even when a step fails or the build is cancelled.
     rm: true,
@@ -218,7 +219,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
     if (builder === 'buildkit') {
       if (auth) registerSecret(auth.password);
       try {
-        const offer = fileSync ? fileSyncOffer(context) : undefined;
+        const offer = fileSync ? fileSyncOffer(fileSync, context.summary.contextDir) : undefined;
         session = await answerWithin('build', QUICK_ANSWER_TIMEOUT_MS, signal, options.endpoint, (request) =>
           openBuildkitSession(docker, auth, request, options.onCredentialsAsked, offer),
         );

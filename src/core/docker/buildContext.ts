@@ -23,7 +23,8 @@ export interface BuildContextOptions {
   signal?: AbortSignal;
   /**
    * For BuildKit's file sync (the session serves the context and the Dockerfile's folder, as
-   * `docker build` does): a Dockerfile outside the context is not added to it under a generated name.
+   * `docker build` does): a Dockerfile outside the context is not added to it under a generated
+   * name. Ignored when a name is not UTF-8, which file sync messages cannot carry: the tar can.
    */
   forFileSync?: boolean;
 }
@@ -62,17 +63,17 @@ export interface BuildContext {
   summary: BuildContextSummary;
   /** The file error that ended the stream or the file sync, if one did (the engine then only saw a broken transfer). */
   failure(): BuildContextError | undefined;
-  /** What BuildKit's file sync serves instead of the tar (see BuildContextOptions.forFileSync). */
-  fileSync: {
-    /** The walked context, dir name "context". */
-    context: SyncSource;
-    /** The Dockerfile (and its own .dockerignore) under dir name "dockerfile". */
-    dockerfile: SyncSource;
-    /** The Dockerfile's name in that folder: the engine's `dockerfile` parameter. */
-    dockerfileName: string;
-    /** False when a name is not UTF-8, which file sync messages cannot carry (the tar can). */
-    namesAreUtf8: boolean;
-  };
+  /** What BuildKit's file sync serves instead of the tar: present when forFileSync was asked for and could be honoured. */
+  fileSync?: FileSyncSources;
+}
+
+export interface FileSyncSources {
+  /** The walked context, dir name "context". */
+  context: SyncSource;
+  /** The Dockerfile (and its own .dockerignore) under dir name "dockerfile". */
+  dockerfile: SyncSource;
+  /** The Dockerfile's name in that folder: the engine's `dockerfile` parameter. */
+  dockerfileName: string;
 }
 
 /** Entries to serve through BuildKit's file sync, in the walk's order (each folder's names in byte order). */
@@ -296,6 +297,10 @@ export const bytesOf = (byteString: string): Buffer => Buffer.from(byteString, '
 export const textOf = (byteString: string): string =>
   /^[\x00-\x7f]*$/.test(byteString) ? byteString : bytesOf(byteString).toString('utf8');
 
+/** True when a byte string's bytes are UTF-8 (`text` is its textOf, when already at hand). */
+const isUtf8 = (byteString: string, text = textOf(byteString)): boolean =>
+  text === byteString || Buffer.from(text, 'utf8').toString('latin1') === byteString;
+
 /** An entry made here rather than read from the context (the generated .dockerignore and Dockerfile). */
 interface MemoryEntry {
   name: string;
@@ -437,7 +442,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
         summary.directoriesExcluded++;
         continue;
       }
-      if (namesAreUtf8 && text !== name && Buffer.from(text, 'utf8').toString('latin1') !== name) namesAreUtf8 = false;
+      if (namesAreUtf8 && !isUtf8(name, text)) namesAreUtf8 = false;
       candidates.push({ name, text, excluded });
     }
     // Metadata of every candidate (and a read check of every file, so an unreadable one is named
@@ -503,12 +508,14 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
   };
   await walk(undefined);
   throwIfAborted(options.signal);
+  const dockerfileBase = Buffer.from(path.basename(dockerfilePath)).toString('latin1');
+  const viaFileSync = options.forFileSync === true && namesAreUtf8 && isUtf8(dockerfileBase);
 
   // Like the CLI for a Dockerfile outside the context: the generated name is appended to the
   // tar's .dockerignore, so the engine drops the file once it has read it (COPY . never sees it);
   // a .dockerignore made only for that names itself too, so the image gets none, as with the CLI.
   const extras: MemoryEntry[] = [];
-  if (outsideContent && !options.forFileSync) {
+  if (outsideContent && !viaFileSync) {
     const contextIgnore = path.join(realContext, IGNORE_FILE);
     const original = hasIgnoreEntry
       ? await readFile(contextIgnore).catch((error) => {
@@ -545,42 +552,45 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
   };
   const stream = new ContextStream(guarded);
   // (Unread with file sync: an abort would destroy it with an error nobody listens to.)
-  if (options.signal && !options.forFileSync) {
+  if (options.signal && !viaFileSync) {
     const onAbort = () => stream.destroy(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('cancelled'));
     options.signal.addEventListener('abort', onAbort, { once: true });
     stream.once('close', () => options.signal!.removeEventListener('abort', onAbort));
   }
-  const fileError = (error: unknown, name: string): BuildContextError => {
-    failure ??= contextFileError(error, bytesOf(name), contextDir);
-    return failure;
-  };
+  const fileSync = viaFileSync
+    ? await fileSyncSources(entries, absoluteOf, contextDir, dockerfilePath, realDockerfile, dockerfileBase, (error) => (failure ??= error))
+    : undefined;
+  return { stream, dockerfile: dockerfileName, summary, failure: () => failure, fileSync };
+}
+
+/** The context's walked entries and the Dockerfile's own folder, as BuildKit's file sync serves them. */
+async function fileSyncSources(
+  entries: WalkEntry[],
+  absoluteOf: (relative: string) => Buffer,
+  contextDir: string,
+  dockerfilePath: string,
+  realDockerfile: string,
+  /** The Dockerfile's name as given, as a byte string. */
+  dockerfileBase: string,
+  /** Keeps the first file error, which failure() then returns. */
+  record: (error: BuildContextError) => BuildContextError,
+): Promise<FileSyncSources> {
+  const fileError = (error: unknown, name: string): BuildContextError => record(contextFileError(error, bytesOf(name), contextDir));
   // The Dockerfile's folder as BuildKit reads it: the Dockerfile (through its links) and its own
   // .dockerignore, under the names they were given.
-  const dockerfileBase = Buffer.from(path.basename(dockerfilePath)).toString('latin1');
-  const dockerfileInfo = await stat(realDockerfile);
-  const dockerfileEntries: WalkEntry[] = [
-    {
-      name: dockerfileBase,
-      kind: 'file',
-      mode: tarMode(dockerfileInfo.mode),
-      mtimeMs: dockerfileInfo.mtimeMs,
-      size: dockerfileInfo.size,
-      rdev: 0,
-    },
-  ];
+  const fileEntry = (name: string, info: Stats): WalkEntry => ({
+    name,
+    kind: 'file',
+    mode: tarMode(info.mode),
+    mtimeMs: info.mtimeMs,
+    size: info.size,
+    rdev: 0,
+  });
+  const dockerfileEntries = [fileEntry(dockerfileBase, await stat(realDockerfile))];
   const ownIgnore = `${dockerfilePath}.dockerignore`;
   const ownIgnoreInfo = await stat(ownIgnore).catch(() => undefined);
-  if (ownIgnoreInfo?.isFile()) {
-    dockerfileEntries.push({
-      name: `${dockerfileBase}.dockerignore`,
-      kind: 'file',
-      mode: tarMode(ownIgnoreInfo.mode),
-      mtimeMs: ownIgnoreInfo.mtimeMs,
-      size: ownIgnoreInfo.size,
-      rdev: 0,
-    });
-  }
-  const fileSync: BuildContext['fileSync'] = {
+  if (ownIgnoreInfo?.isFile()) dockerfileEntries.push(fileEntry(`${dockerfileBase}.dockerignore`, ownIgnoreInfo));
+  return {
     context: { entries, absoluteOf, fileError },
     dockerfile: {
       entries: dockerfileEntries,
@@ -588,9 +598,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
       fileError,
     },
     dockerfileName: textOf(dockerfileBase),
-    namesAreUtf8: namesAreUtf8 && Buffer.from(textOf(dockerfileBase), 'utf8').toString('latin1') === dockerfileBase,
   };
-  return { stream, dockerfile: dockerfileName, summary, failure: () => failure, fileSync };
 }
 
 // ---- the stream ---------------------------------------------------------------------------------

@@ -178,30 +178,46 @@ export function decodeStrings(buffer: Uint8Array): Map<number, string> {
   return result;
 }
 
-function encodeVarint(value: number, out: number[]): void {
-  let rest = value;
-  while (rest > 0x7f) {
-    out.push((rest & 0x7f) | 0x80);
-    rest = Math.floor(rest / 128);
+/** A varint; a bigint or a negative number as its 64-bit two's complement, as protobuf's int64 is. */
+function encodeVarint(value: number | bigint, out: number[]): void {
+  if (typeof value === 'number' && value >= 0 && Number.isSafeInteger(value)) {
+    let rest = value;
+    while (rest > 0x7f) {
+      out.push((rest % 128) | 0x80);
+      rest = Math.floor(rest / 128);
+    }
+    out.push(rest);
+    return;
   }
-  out.push(rest);
+  let rest = BigInt.asUintN(64, BigInt(value));
+  while (rest > 0x7fn) {
+    out.push(Number(rest & 0x7fn) | 0x80);
+    rest >>= 7n;
+  }
+  out.push(Number(rest));
 }
 
-/** A message of string fields (empty strings are left out, as proto3 does) and varint fields. */
+/** A varint field; 0 is left out, as proto3 does. */
+function pushVarintField(out: number[], number: number, value: number | bigint): void {
+  if (value === 0 || value === 0n) return;
+  encodeVarint((number << 3) | WIRE_VARINT, out);
+  encodeVarint(value, out);
+}
+
+/** A length-delimited field; empty is left out, as proto3 does. */
+function pushBytesField(out: number[], number: number, bytes: Uint8Array | undefined): void {
+  if (!bytes || bytes.length === 0) return;
+  encodeVarint((number << 3) | WIRE_BYTES, out);
+  encodeVarint(bytes.length, out);
+  for (const byte of bytes) out.push(byte);
+}
+
+/** A message of string fields and varint fields (empty strings and zeros are left out, as proto3 does). */
 export function encodeMessage(values: Array<[number, string | number]>): Buffer {
   const out: number[] = [];
   for (const [number, value] of values) {
-    if (typeof value === 'number') {
-      if (value === 0) continue;
-      encodeVarint((number << 3) | WIRE_VARINT, out);
-      encodeVarint(value, out);
-      continue;
-    }
-    if (value === '') continue;
-    const bytes = Buffer.from(value, 'utf8');
-    encodeVarint((number << 3) | WIRE_BYTES, out);
-    encodeVarint(bytes.length, out);
-    for (const byte of bytes) out.push(byte);
+    if (typeof value === 'number') pushVarintField(out, number, value);
+    else pushBytesField(out, number, Buffer.from(value, 'utf8'));
   }
   return Buffer.from(out);
 }
@@ -246,28 +262,6 @@ export interface FileSyncStat {
   linkname?: Buffer;
   devmajor?: number;
   devminor?: number;
-}
-
-function pushVarint(out: number[], value: bigint): void {
-  let rest = BigInt.asUintN(64, value);
-  while (rest > 0x7fn) {
-    out.push(Number(rest & 0x7fn) | 0x80);
-    rest >>= 7n;
-  }
-  out.push(Number(rest));
-}
-
-function pushVarintField(out: number[], number: number, value: number | bigint): void {
-  if (value === 0 || value === 0n) return;
-  encodeVarint((number << 3) | WIRE_VARINT, out);
-  pushVarint(out, BigInt(value));
-}
-
-function pushBytesField(out: number[], number: number, bytes: Uint8Array | undefined): void {
-  if (!bytes || bytes.length === 0) return;
-  encodeVarint((number << 3) | WIRE_BYTES, out);
-  encodeVarint(bytes.length, out);
-  for (const byte of bytes) out.push(byte);
 }
 
 /** A STAT packet; without a stat, the one that ends the listing. uid and gid stay 0 (root), as the CLI sends them. */

@@ -36,15 +36,6 @@ export interface FileSyncOffer {
   sharedKey: string;
 }
 
-/** Header pairs as a flat list, for a Node without rawHeaders on the stream event. */
-function flatHeaders(headers: http2.IncomingHttpHeaders): string[] {
-  const flat: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) flat.push(name, String(one));
-  }
-  return flat;
-}
-
 export interface BuildkitSession {
   id: string;
   /** Registry hosts BuildKit asked credentials for, in order (credentials went only to the matching one). */
@@ -167,15 +158,11 @@ export function openBuildkitSession(
         const asked: string[] = [];
         const sent: FileSyncSent = new Map();
         const server = http2.createServer();
-        server.on(
-          'stream',
-          (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
-            const path = String(headers[':path'] ?? '');
-            if (fileSync && path === FILE_SYNC_DIFF_COPY)
-              return serveDiffCopy(stream, rawHeaders ?? flatHeaders(headers), fileSync.sources, sent);
-            serve(stream, path, credentials, asked, onAsked);
-          },
-        );
+        server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+          const path = String(headers[':path'] ?? '');
+          if (fileSync && path === FILE_SYNC_DIFF_COPY) return serveDiffCopy(stream, rawHeaders, fileSync.sources, sent);
+          serve(stream, path, credentials, asked, onAsked);
+        });
         server.on('session', (session) => session.on('error', () => undefined));
         connection.on('error', () => undefined);
         server.emit('connection', connection);
