@@ -6,13 +6,15 @@
 // process: dockerBenchWorker.ts).
 //
 //   node out/test/bench/docker.bench.js [--engines debian,current,podman] [--builders classic,buildkit]
-//        [--runs N] [--quick] [--only push,pull,build] [--big-runs N] [--layer-mb N]
+//        [--runs N] [--quick] [--only push,pull,build] [--big-runs N] [--layer-mb N] [--storage memory|disk]
 //
 // --engines: the engines to run on, in order (default all three); the stack is left on the last one
 // only if it was up before the benchmark, else stopped. --builders: default both (BuildKit is skipped,
 // and said so, on an engine that has none: Podman builds with Buildah).
 // --runs: runs per side (default 3; --quick: 1, with a 50 MB image and 100/200 MB contexts, ~1 min).
 // --layer-mb: the size of each of the 5 layers of the push/pull image (default 100: a ~500 MB image).
+// --storage: where the stack keeps the engine's data and the registry's blobs (default memory, a
+// tmpfs: this machine's disk made the same build vary by 25-45 % between runs; disk runs it there).
 // --big-runs: core builds of the 2 GB context, for its peak RSS (default 0). SYNAPSE_BENCH_CORE=<path
 // to a built src/core/docker/index.js> runs the core side from another build (a patched copy).
 //
@@ -34,7 +36,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { createDockerClient, inspectBuildEngine } from '../../src/core/docker';
-import { readStackInfo, SandboxInfo, stackDown, stackStatus, stackUp } from '../sandbox/stack';
+import { readStackInfo, SandboxInfo, stackDown, stackStatus, StackStorage, stackStorage, stackUp } from '../sandbox/stack';
 import { ENGINE_NAMES, EngineName } from '../sandbox/engines';
 import { ContextStats, writeBuildContext, writeImageContext, writeLayerData } from './dockerBenchData';
 import type { WorkerJob, WorkerResult } from './dockerBenchWorker';
@@ -63,6 +65,7 @@ interface Config {
   bigContextFiles: number;
   bigContextBytes: number;
   bigContextRuns: number;
+  storage: StackStorage;
 }
 
 function parseArgs(argv: string[]): Config {
@@ -79,6 +82,8 @@ function parseArgs(argv: string[]): Config {
   for (const engine of engines)
     if (!(ENGINE_NAMES as readonly string[]).includes(engine))
       throw new Error(`--engines: ${engine} is not one of ${ENGINE_NAMES.join(', ')}`);
+  const storage = (value('--storage') ?? 'memory') as StackStorage;
+  if (storage !== 'memory' && storage !== 'disk') throw new Error(`--storage: ${storage} is not memory or disk`);
   const builders = (value('--builders') ?? 'classic,buildkit').split(',').map((s) => s.trim()) as BuilderName[];
   for (const builder of builders)
     if (builder !== 'classic' && builder !== 'buildkit') throw new Error(`--builders: ${builder} is not classic or buildkit`);
@@ -95,6 +100,7 @@ function parseArgs(argv: string[]): Config {
     bigContextFiles: quick ? 4_000 : 40_000,
     bigContextBytes: quick ? 200e6 : 2e9,
     bigContextRuns: Number(value('--big-runs') ?? 0),
+    storage,
   };
 }
 
@@ -111,7 +117,6 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** Flushes dirty pages (the previous step's writes) so they do not slow the next timed run. */
 /**
  * Which side run i belongs to, in pairs that alternate which side goes first (core, CLI, CLI,
  * core, core, CLI…): a machine that speeds up or slows down over the runs (page cache, the
@@ -122,6 +127,7 @@ function sideOfRun(i: number): 'core' | 'cli' {
   return (i % 2 === 0) === coreFirst ? 'core' : 'cli';
 }
 
+/** Flushes dirty pages (the previous step's writes) so they do not slow the next timed run. */
 function settle(): void {
   spawnSync('sync', { stdio: 'ignore' });
 }
@@ -329,6 +335,8 @@ interface Sample {
   uploadMs?: number;
   /** CPU time of the client side (core: the operation in the worker; CLI: the whole process). */
   cpuMs?: number;
+  /** core build: the engine check the extension makes before its build questions (not in ms). */
+  engineCheckMs?: number;
 }
 
 interface Row {
@@ -494,6 +502,7 @@ async function benchBuild(bench: Bench, config: Config, runId: string, tmp: stri
         rssKiB: result.vmHwmKiB,
         baselineKiB: result.baselineRssKiB,
         uploadMs: result.firstStepMs,
+        engineCheckMs: result.engineCheckMs,
       });
     } else {
       let uploadMs: number | undefined;
@@ -521,7 +530,7 @@ async function benchBuild(bench: Bench, config: Config, runId: string, tmp: stri
     sizes[side].push(await contentSize(bench.docker, tag(i)));
     const last = samples.at(-1)!;
     log(
-      `build ${builder} run ${Math.floor(i / 2) + 1} ${side.padEnd(4)} ${seconds(last.ms)}${last.uploadMs === undefined ? '' : ` (context sent after ${seconds(last.uploadMs)})`}${last.rssKiB ? `, peak RSS ${mib(last.rssKiB)}` : ''}${last.cpuMs !== undefined ? `, CPU ${seconds(last.cpuMs)}` : ''}`,
+      `build ${builder} run ${Math.floor(i / 2) + 1} ${side.padEnd(4)} ${seconds(last.ms)}${last.uploadMs === undefined ? '' : ` (context sent after ${seconds(last.uploadMs)})`}${last.engineCheckMs === undefined ? '' : ` (engine checked before, in ${seconds(last.engineCheckMs)})`}${last.rssKiB ? `, peak RSS ${mib(last.rssKiB)}` : ''}${last.cpuMs !== undefined ? `, CPU ${seconds(last.cpuMs)}` : ''}`,
     );
     await removeImage(bench.docker, tag(i));
   }
@@ -642,7 +651,7 @@ function everyRun(rows: Row[]): string {
       const text = row.samples
         .map(
           (s) =>
-            `${s.side === 'core' ? 'core' : 'CLI'} ${(s.ms / 1000).toFixed(2)}${s.uploadMs !== undefined ? ` (sent ${(s.uploadMs / 1000).toFixed(2)})` : ''}${s.rssKiB ? ` [${mib(s.rssKiB)}]` : ''}${s.cpuMs !== undefined ? ` {CPU ${(s.cpuMs / 1000).toFixed(2)}}` : ''}`,
+            `${s.side === 'core' ? 'core' : 'CLI'} ${(s.ms / 1000).toFixed(2)}${s.uploadMs !== undefined ? ` (sent ${(s.uploadMs / 1000).toFixed(2)})` : ''}${s.engineCheckMs !== undefined ? ` (check ${(s.engineCheckMs / 1000).toFixed(2)})` : ''}${s.rssKiB ? ` [${mib(s.rssKiB)}]` : ''}${s.cpuMs !== undefined ? ` {CPU ${(s.cpuMs / 1000).toFixed(2)}}` : ''}`,
         )
         .join(', ');
       return `- ${row.name}${row.builder ? ` (${row.builder})` : ''}: ${text}`;
@@ -686,7 +695,7 @@ let interrupted = false;
 /** Every benchmark on one engine of the stack (switched to it first). */
 async function benchEngine(engineName: EngineName, config: Config, runId: string, tmp: string): Promise<EngineReport> {
   log(`engine ${engineName}: switching the stack to it`);
-  const up = await stackUp(engineName);
+  const up = await stackUp(engineName, config.storage);
   const info = up.info;
   if (info.engine?.name !== engineName) throw new Error(`the stack came up on ${info.engine?.name ?? '?'}, not ${engineName}`);
   const token = info.users.find((user) => user.userName === USER)?.token;
@@ -781,6 +790,7 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
     `engine ${engineName}: ${engine.product} ${version.Version} (API ${version.ApiVersion}), /_ping Builder-Version "${engine.builderVersion}", storage ${engineInfo.Driver}${storeLine ? ` (${storeLine[1]})` : ''}; ${info.engine?.source ?? ''}`,
     `CLI: ${cliVersion} (${DOCKER_CLI}, Debian 12 docker.io${engine.podman ? ", talking to Podman's Docker-compatible socket" : ''}); classic: DOCKER_BUILDKIT=0; BuildKit: DOCKER_BUILDKIT=1 (built into the 20.10 CLI, no buildx)`,
     `core: Node ${process.version}, ${process.env.SYNAPSE_BENCH_CORE ? 'src/core/docker' : 'dist/docker.js (the bundle of src/core/docker the extension loads)'}${process.env.SYNAPSE_BENCH_CORE ? ` (SYNAPSE_BENCH_CORE=${process.env.SYNAPSE_BENCH_CORE})` : ''}`,
+    `storage: the engine's data and the registry's blobs ${config.storage === 'memory' ? 'in memory (tmpfs /dev/shm)' : 'on disk'}`,
     `registry: ${info.registry} (Docker Distribution, token auth via the Synapse sandbox), user ${USER}, project ${PROJECT}; sandbox manifest policy ${policy}`,
     `machine: ${os.cpus().length} cores, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${os
       .loadavg()
@@ -796,6 +806,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   const before = await stackStatus();
   const hadStack = before.allUp ? (readStackInfo()?.engine?.name ?? 'debian') : undefined;
+  const hadStorage = stackStorage();
+  if (hadStorage && hadStorage !== config.storage) {
+    log(`the stack keeps its storage on ${hadStorage}: stopping it to bring it up with storage on ${config.storage}`);
+    log((await stackDown()).join('; '));
+  }
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'synapse-docker-bench-'));
   const onSignal = () => {
@@ -818,9 +833,10 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
     if (hadStack) {
-      if (readStackInfo()?.engine?.name !== hadStack) {
-        log(`switching the stack back to ${hadStack}`);
-        await stackUp(hadStack).catch((error: Error) => log(`could not switch back: ${error.message}`));
+      if (readStackInfo()?.engine?.name !== hadStack || stackStorage() !== hadStorage) {
+        log(`switching the stack back to ${hadStack} (storage on ${hadStorage ?? 'disk'})`);
+        if (stackStorage() !== hadStorage) log((await stackDown()).join('; '));
+        await stackUp(hadStack, hadStorage).catch((error: Error) => log(`could not switch back: ${error.message}`));
       }
     } else {
       log('stopping the stack this benchmark started');
@@ -843,7 +859,7 @@ function printEngine(engineReport: EngineReport, config: Config): void {
   );
   console.log(report(engineReport.rows));
   console.log(
-    '\nEvery run (seconds; build: "sent" = until the engine\'s first step line, i.e. the whole context uploaded; [peak RSS]; {client CPU}):',
+    '\nEvery run (seconds; build: "sent" = until the engine\'s first step line, i.e. the whole context uploaded; "check" = the engine check the extension makes before its build questions (buildFlow), so untimed here; [peak RSS]; {client CPU}):',
   );
   console.log(everyRun(engineReport.rows));
   if (engineReport.error) console.log(`\nERROR on ${engineReport.engineName}: ${engineReport.error}`);

@@ -53,6 +53,8 @@ export interface WorkerResult {
   /** build: ms from the start to the walked context (onContext) and to the engine's first step line (context fully sent). */
   contextMs?: number;
   firstStepMs?: number;
+  /** build: ms of the engine check the extension makes before its build questions (untimed here, as there). */
+  engineCheckMs?: number;
 }
 
 function procStatusKiB(field: string): number {
@@ -85,6 +87,14 @@ async function main(): Promise<void> {
   const sampler = job.sampleMs ? setInterval(sample, job.sampleMs) : undefined;
 
   const result: Partial<WorkerResult> = {};
+  // The extension asks the engine who it is before its build questions (buildFlow's checkEngine)
+  // and hands the answer to buildImage: the wait after the last answer starts without it.
+  let engine: CoreModule.BuildEngine | undefined;
+  if (job.op === 'build') {
+    const checkStarted = performance.now();
+    engine = await core.inspectBuildEngine(docker, { endpoint });
+    result.engineCheckMs = performance.now() - checkStarted;
+  }
   let progressCalls = 0;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -93,6 +103,7 @@ async function main(): Promise<void> {
     const built = await core.buildImage({
       docker,
       endpoint,
+      engine,
       contextDir: job.contextDir!,
       dockerfile: path.join(job.contextDir!, 'Dockerfile'), // as the extension passes it: the editor's fsPath
       tags: [job.reference],
