@@ -335,7 +335,7 @@ interface Sample {
   uploadMs?: number;
   /** CPU time of the client side (core: the operation in the worker; CLI: the whole process). */
   cpuMs?: number;
-  /** core build: the engine check the extension makes before its build questions (not in ms). */
+  /** core build: the engine check the extension makes before its build questions (not counted in ms). */
   engineCheckMs?: number;
 }
 
@@ -465,11 +465,16 @@ function describeContext(stats: ContextStats): string {
   return `${stats.files.toLocaleString('en')} files / ${mb(stats.bytes)}, sends ${stats.keptFiles.toLocaleString('en')} / ${mb(stats.keptBytes)}`;
 }
 
+/** The CLI has BuildKit only through buildx, which it lacks (the 20.10 CLI has it built in). */
+function cliLacksBuildx(error: unknown): error is CliError {
+  return error instanceof CliError && /buildx/i.test(error.result.stderr + error.result.stdout);
+}
+
 /**
- * One untimed build before the timed pairs. The first build after the engine starts pays one-time
- * costs on the engine's side, and it fell to the core, which goes first: on Docker 20.10 it took
- * 8.02 s (context sent after 2.93 s) against 5.8-6.1 s (1.9-2.0 s) for the runs after it, on Docker
- * 28 8.39 s against 7.2-7.6 s. The core builds it when the CLI has no BuildKit of its own.
+ * One untimed build before the timed pairs. Without it the series' first build ran slow, and it
+ * fell to the core, which goes first: 8.02 s against 5.8-6.1 s for the runs after it on Docker
+ * 20.10, 8.39 s against 7.2-7.6 s on Docker 28. With it, no first timed run stood out on either
+ * side. The core builds it when the CLI has no BuildKit of its own.
  */
 async function warmUpBuild(bench: Bench, contextDir: string, builder: BuilderName, reference: string): Promise<void> {
   const buildkit = builder === 'buildkit';
@@ -477,7 +482,7 @@ async function warmUpBuild(bench: Bench, contextDir: string, builder: BuilderNam
   try {
     await cli(bench, ['build', '--no-cache', '-t', reference, contextDir], { env: { DOCKER_BUILDKIT: buildkit ? '1' : '0' } });
   } catch (error) {
-    if (!(buildkit && error instanceof CliError && /buildx/i.test(error.result.stderr + error.result.stdout))) throw error;
+    if (!(buildkit && cliLacksBuildx(error))) throw error;
     await core(bench, { op: 'build', reference, contextDir, builder });
   }
   log(`build ${builder} warm-up (untimed) ${seconds(Date.now() - started)}`);
@@ -540,7 +545,7 @@ async function benchBuild(bench: Bench, config: Config, runId: string, tmp: stri
         samples.push({ side, ms: result.ms, cpuMs: result.cpuMs, rssKiB: result.maxRssKiB, uploadMs });
       } catch (error) {
         // The 20.10 CLI has BuildKit built in; a CLI without it asks for buildx. Said, not hidden.
-        if (buildkit && error instanceof CliError && /buildx/i.test(error.result.stderr + error.result.stdout)) {
+        if (buildkit && cliLacksBuildx(error)) {
           cliNote = 'CLI cannot (no buildx)';
           log(`build ${builder}: ${cliNote}: ${error.result.stderr.trim().split('\n').pop()}`);
           continue;
