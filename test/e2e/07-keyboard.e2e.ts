@@ -26,6 +26,7 @@ import {
   activityBarItem,
   arrowDownToMenuItem,
   arrowDownToTreeRow,
+  expandFocusedTreeRowByKeyboard,
   contextMenu,
   contextMenuItem,
   focusedMenuItem,
@@ -70,13 +71,11 @@ describe('Journey 7: keyboard only — sign in, walk the tree, Shift+F10 on a ta
     await page.keyboard.press('Home');
     await waitForFocusedTreeRow(page, VIEW, (row) => row.index === 0, 'the first project to take the focus');
     await arrowDownToTreeRow(page, VIEW, PROJECT_NAME);
-    await page.keyboard.press('ArrowRight');
-    await waitForFocusedTreeRow(page, VIEW, (row) => row.label === PROJECT_NAME && row.expanded === true, `"${PROJECT_NAME}" to expand`);
+    await expandFocusedTreeRowByKeyboard(page, VIEW, PROJECT_NAME);
     // Its children load after the row shows expanded; ArrowDown before that would skip past them.
     await treeRow(page, VIEW, ALIGNER).first().waitFor({ state: 'visible', timeout: 30_000 });
     await arrowDownToTreeRow(page, VIEW, ALIGNER);
-    await page.keyboard.press('ArrowRight');
-    await waitForFocusedTreeRow(page, VIEW, (row) => row.label === ALIGNER && row.expanded === true, `${ALIGNER} to expand`);
+    await expandFocusedTreeRowByKeyboard(page, VIEW, ALIGNER);
     // The newest tag comes first (Synapse's order by creation, descending).
     const newest = (await sandboxTags('syn1000101'))[0];
     await treeRow(page, VIEW, newest.tag).first().waitFor({ state: 'visible', timeout: 30_000 });
@@ -115,8 +114,7 @@ describe('Journey 7: keyboard only — sign in, walk the tree, Shift+F10 on a ta
     await page.keyboard.press('ArrowLeft');
     await waitForFocusedTreeRow(page, VIEW, (row) => row.label === ALIGNER && row.expanded === false, `${ALIGNER} to collapse`);
     await arrowDownToTreeRow(page, VIEW, VARIANT_CALLER);
-    await page.keyboard.press('ArrowRight');
-    await waitForFocusedTreeRow(page, VIEW, (row) => row.label === VARIANT_CALLER && row.expanded === true, `${VARIANT_CALLER} to expand`);
+    await expandFocusedTreeRowByKeyboard(page, VIEW, VARIANT_CALLER);
     await treeRow(page, VIEW, 'Load more…').first().waitFor({ state: 'attached', timeout: 30_000 });
     await page.keyboard.press('ArrowDown');
     await waitForFocusedTreeRow(page, VIEW, (row) => row.level === 3, 'the first tag to take the focus', 30_000);

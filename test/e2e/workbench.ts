@@ -634,6 +634,45 @@ export async function waitForFocusedTreeRow(
   }
 }
 
+/**
+ * Expands the focused tree row `label` with ArrowRight and waits until it shows expanded. Chromium
+ * under load has dropped a single key press here (the row stayed focused and collapsed, nothing
+ * else changed), so a press is repeated while the row is still focused and collapsed, at most
+ * `presses` times; ArrowRight on an expanded row would move to its first child, so never then.
+ */
+export async function expandFocusedTreeRowByKeyboard(
+  page: Page,
+  viewName: string,
+  label: string,
+  presses = 3,
+  perPressMs = 7_000,
+): Promise<TreeRowInfo> {
+  const lost: string[] = [];
+  for (let press = 1; ; press++) {
+    await page.keyboard.press('ArrowRight');
+    try {
+      return await waitForFocusedTreeRow(
+        page,
+        viewName,
+        (row) => row.label === label && row.expanded === true,
+        `"${label}" to expand`,
+        perPressMs,
+      );
+    } catch (error) {
+      const row = await focusedTreeRow(page, viewName);
+      const active = await page.evaluate(() => {
+        const el = document.activeElement;
+        return el ? `${el.tagName.toLowerCase()}.${(el.getAttribute('class') ?? '').split(' ').filter(Boolean).join('.')}` : 'none';
+      });
+      lost.push(`press ${press}: focused row ${JSON.stringify(row)}, DOM focus on ${active}`);
+      if (press >= presses || row?.label !== label || row.expanded !== false) {
+        throw new Error(`ArrowRight did not expand "${label}": ${lost.join('; ')}`, { cause: error });
+      }
+      console.log(`[e2e] ArrowRight on "${label}" was lost (${lost.at(-1)}); pressing it again`);
+    }
+  }
+}
+
 /** Presses ArrowDown until the focused tree row is labelled `label` (at most `maxSteps` presses). */
 export async function arrowDownToTreeRow(page: Page, viewName: string, label: string, maxSteps = 60): Promise<TreeRowInfo> {
   for (let step = 0; ; step++) {
