@@ -7,6 +7,7 @@
 //
 //   node out/test/bench/docker.bench.js [--engines debian,current,podman] [--builders classic,buildkit]
 //        [--runs N] [--quick] [--only push,pull,build] [--big-runs N] [--layer-mb N] [--storage memory|disk]
+//        [--load N]
 //
 // --engines: the engines to run on, in order (default all three); the stack is left on the last one
 // only if it was up before the benchmark, else stopped. --builders: default both (BuildKit is skipped,
@@ -15,6 +16,9 @@
 // --layer-mb: the size of each of the 5 layers of the push/pull image (default 100: a ~500 MB image).
 // --storage: where the stack keeps the engine's data and the registry's blobs (default memory, a
 // tmpfs: this machine's disk made the same build vary by 25-45 % between runs; disk runs it there).
+// --load: N processes that keep a core busy each (a spin loop at normal priority) run while an
+// engine is benchmarked, for the "loaded machine" case: there, a client's own CPU time is taken
+// from the engine's (default 0: a quiet machine).
 // --big-runs: core builds of the 2 GB context, for its peak RSS (default 0). SYNAPSE_BENCH_CORE=<path
 // to a built src/core/docker/index.js> runs the core side from another build (a patched copy).
 //
@@ -36,7 +40,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { createDockerClient, inspectBuildEngine } from '../../src/core/docker';
-import { readStackInfo, SandboxInfo, stackDown, stackStatus, StackStorage, stackStorage, stackUp } from '../sandbox/stack';
+import { readStackInfo, SandboxInfo, stackDown, stackRunDir, stackStatus, StackStorage, stackStorage, stackUp } from '../sandbox/stack';
 import { ENGINE_NAMES, EngineName } from '../sandbox/engines';
 import { ContextStats, writeBuildContext, writeImageContext, writeLayerData } from './dockerBenchData';
 import type { WorkerJob, WorkerResult } from './dockerBenchWorker';
@@ -66,6 +70,7 @@ interface Config {
   bigContextBytes: number;
   bigContextRuns: number;
   storage: StackStorage;
+  load: number;
 }
 
 function parseArgs(argv: string[]): Config {
@@ -87,6 +92,8 @@ function parseArgs(argv: string[]): Config {
   const builders = (value('--builders') ?? 'classic,buildkit').split(',').map((s) => s.trim()) as BuilderName[];
   for (const builder of builders)
     if (builder !== 'classic' && builder !== 'buildkit') throw new Error(`--builders: ${builder} is not classic or buildkit`);
+  const load = Number(value('--load') ?? 0);
+  if (!Number.isInteger(load) || load < 0) throw new Error('--load wants a whole number of busy processes');
   return {
     engines,
     builders,
@@ -101,6 +108,51 @@ function parseArgs(argv: string[]): Config {
     bigContextBytes: quick ? 200e6 : 2e9,
     bigContextRuns: Number(value('--big-runs') ?? 0),
     storage,
+    load,
+  };
+}
+
+/**
+ * What one engine's benchmarks add to the stack's storage at most: each pushed image in the engine
+ * and again in the registry (which keeps every blob until stack down; a pull replaces the removed
+ * image), and a build's context copy, image and the next build's; a quarter more for the engine's own.
+ */
+function storageNeeded(config: Config): number {
+  const image = config.layers * config.layerBytes;
+  const transfers = config.only.has('push') ? config.runs * 2 * image * 2 : 0;
+  const builds = config.only.has('build') ? 3 * config.contextBytes + (config.bigContextRuns ? 3 * config.bigContextBytes : 0) : 0;
+  return (transfers + builds) * 1.25;
+}
+
+/** MemAvailable from /proc/meminfo, in bytes. */
+function memoryAvailable(): number {
+  const match = /^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
+  return match ? Number(match[1]) * 1024 : os.freemem();
+}
+
+/**
+ * Refuses to start an engine's runs without room for them: in memory the stack's tmpfs takes RAM
+ * (there is no swap here), and a full one had left the whole machine thrashing for 20 minutes.
+ */
+function checkStorageRoom(config: Config, engineName: EngineName): void {
+  const runDir = stackRunDir();
+  if (!runDir) return;
+  const stats = fs.statfsSync(runDir);
+  const free = stats.bavail * stats.bsize;
+  const room = config.storage === 'memory' ? Math.min(free, memoryAvailable()) : free;
+  const needed = storageNeeded(config);
+  if (room >= needed) return;
+  const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
+  throw new Error(
+    `the stack's storage (${runDir}, ${config.storage === 'memory' ? 'in memory' : 'on disk'}) has ${gb(room)} left${config.storage === 'memory' ? ' (free tmpfs and free RAM)' : ''}, and the benchmarks on ${engineName} need about ${gb(needed)}: the registry keeps every pushed blob until the stack stops, so stop it first (node out/test/sandbox/stack.js down)${config.storage === 'memory' ? ' or run with --storage disk' : ''}`,
+  );
+}
+
+/** `count` processes that each keep one core busy until stopped (--load). */
+function startLoad(count: number): () => void {
+  const spinners = Array.from({ length: count }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  return () => {
+    for (const spinner of spinners) spinner.kill('SIGKILL');
   };
 }
 
@@ -722,6 +774,7 @@ let interrupted = false;
 async function benchEngine(engineName: EngineName, config: Config, runId: string, tmp: string): Promise<EngineReport> {
   log(`engine ${engineName}: switching the stack to it`);
   const up = await stackUp(engineName, config.storage);
+  checkStorageRoom(config, engineName);
   const info = up.info;
   if (info.engine?.name !== engineName) throw new Error(`the stack came up on ${info.engine?.name ?? '?'}, not ${engineName}`);
   const token = info.users.find((user) => user.userName === USER)?.token;
@@ -776,6 +829,7 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
   const loadBefore = os.loadavg();
   const notes: string[] = [];
   let error: string | undefined;
+  const stopLoad = startLoad(config.load);
   try {
     if (config.only.has('push')) rows.push(await benchPush(bench, config, runId, tmp, references));
     if (interrupted) throw new Error('interrupted');
@@ -797,6 +851,7 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
     error = caught instanceof Error ? (caught.stack ?? caught.message) : String(caught);
     log(`engine ${engineName}: ${error}`);
   } finally {
+    stopLoad();
     log(`engine ${engineName}: cleaning up its images and the CLI config`);
     for (const reference of references)
       await removeImage(docker, reference).catch((e: Error) => log(`could not remove ${reference}: ${e.message}`));
@@ -821,7 +876,9 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
     `machine: ${os.cpus().length} cores, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${os
       .loadavg()
       .map((l) => l.toFixed(2))
-      .join(' ')} after; ${((Date.now() - started) / 60_000).toFixed(1)} min`,
+      .join(
+        ' ',
+      )} after; ${((Date.now() - started) / 60_000).toFixed(1)} min${config.load ? `; --load ${config.load}: ${config.load} busy process${config.load > 1 ? 'es' : ''} (a spin loop each) ran through every run` : ''}`,
     ...notes,
   ];
   return { engineName, facts, rows, error };
@@ -870,7 +927,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    `\n## Summary: every engine (${config.runs} runs per side, medians; ✗ = target missed; ${((Date.now() - started) / 60_000).toFixed(1)} min in all)\n`,
+    `\n## Summary: every engine (${config.runs} runs per side, medians${config.load ? `, --load ${config.load}` : ''}; ✗ = target missed; ${((Date.now() - started) / 60_000).toFixed(1)} min in all)\n`,
   );
   const summaryRows = reports.flatMap((r) => r.rows.map((row) => ({ ...row, name: `${r.engineName}: ${row.name}` })));
   console.log(report(summaryRows));

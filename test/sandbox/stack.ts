@@ -190,9 +190,15 @@ function isTmpfs(dir: string): boolean {
 
 /** The storage of the stack's run directory, while it has one. */
 export function stackStorage(): StackStorage | undefined {
-  const runDir = readState().runDir;
-  if (!runDir || !fs.existsSync(runDir)) return undefined;
+  const runDir = stackRunDir();
+  if (!runDir) return undefined;
   return path.dirname(runDir) === MEMORY_BASE ? 'memory' : 'disk';
+}
+
+/** The stack's run directory (engine data, registry storage), undefined when it has none. */
+export function stackRunDir(): string | undefined {
+  const runDir = readState().runDir;
+  return runDir && fs.existsSync(runDir) ? runDir : undefined;
 }
 
 /** A fresh short directory for sockets: the kernel caps unix socket paths at 108 bytes. */
