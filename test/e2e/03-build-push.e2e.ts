@@ -117,11 +117,17 @@ async function showBuildLog(page: Page, reference: string, screenshot: (name: st
   const filter = page.locator('.part.panel .viewpane-filter input').first();
   await filter.fill('BuildKit asked for');
   const lines = page.locator('.part.panel .view-lines');
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 20_000;
   let shown = '';
-  while (Date.now() < deadline) {
+  for (let attempt = 1; Date.now() < deadline; attempt++) {
     shown = (await lines.innerText()).replace(/\u00a0/g, ' ');
     if (shown.includes('BuildKit asked for') && !shown.includes('[internal]')) break;
+    // A filter typed while the channel's text was still loading has been seen not to apply
+    // (the whole log stayed in view): type it again every 2 s.
+    if (attempt % 10 === 0) {
+      await filter.fill('');
+      await filter.fill('BuildKit asked for');
+    }
     await page.waitForTimeout(200);
   }
   assert.ok(shown.includes('BuildKit asked for') && !shown.includes('[internal]'), `the filtered log shows:\n${shown}`);
