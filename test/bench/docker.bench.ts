@@ -866,6 +866,10 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
         `moved ${trashed}/${references.length} benchmark repositories to the sandbox's trash (their blobs stay in the stack's registry storage until stack down)`,
       );
   }
+  const loadAverage = (averages: number[]) => averages.map((l) => l.toFixed(2)).join(' ');
+  const loadNote = config.load
+    ? `; --load ${config.load}: ${config.load} busy process${config.load > 1 ? 'es' : ''} (a spin loop each) ran through every run`
+    : '';
   const storeLine = (engineInfo.DriverStatus ?? []).find(([key]) => /driver-type/i.test(key ?? ''));
   const facts = [
     `engine ${engineName}: ${engine.product} ${version.Version} (API ${version.ApiVersion}), /_ping Builder-Version "${engine.builderVersion}", storage ${engineInfo.Driver}${storeLine ? ` (${storeLine[1]})` : ''}; ${info.engine?.source ?? ''}`,
@@ -873,12 +877,7 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
     `core: Node ${process.version}, ${process.env.SYNAPSE_BENCH_CORE ? 'src/core/docker' : 'dist/docker.js (the bundle of src/core/docker the extension loads)'}${process.env.SYNAPSE_BENCH_CORE ? ` (SYNAPSE_BENCH_CORE=${process.env.SYNAPSE_BENCH_CORE})` : ''}`,
     `storage: the engine's data and the registry's blobs ${config.storage === 'memory' ? 'in memory (tmpfs /dev/shm)' : 'on disk'}`,
     `registry: ${info.registry} (Docker Distribution, token auth via the Synapse sandbox), user ${USER}, project ${PROJECT}; sandbox manifest policy ${policy}`,
-    `machine: ${os.cpus().length} cores, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(
-        ' ',
-      )} after; ${((Date.now() - started) / 60_000).toFixed(1)} min${config.load ? `; --load ${config.load}: ${config.load} busy process${config.load > 1 ? 'es' : ''} (a spin loop each) ran through every run` : ''}`,
+    `machine: ${os.cpus().length} cores, load average ${loadAverage(loadBefore)} before, ${loadAverage(os.loadavg())} after; ${((Date.now() - started) / 60_000).toFixed(1)} min${loadNote}`,
     ...notes,
   ];
   return { engineName, facts, rows, error };
@@ -938,7 +937,7 @@ async function main(): Promise<void> {
 function printEngine(engineReport: EngineReport, config: Config): void {
   console.log(`\n## Docker core vs docker CLI on ${engineReport.engineName}\n\n${engineReport.facts.map((f) => `- ${f}`).join('\n')}`);
   console.log(
-    `- runs: ${config.runs} per side, in pairs alternating which side goes first (core, CLI, CLI, core, …)${config.only.has('build') ? '; each builder first builds once, untimed (the first build after the engine starts pays one-time costs)' : ''}${config.quick ? ' (--quick)' : ''}\n`,
+    `- runs: ${config.runs} per side, in pairs alternating which side goes first (core, CLI, CLI, core, …)${config.only.has('build') ? '; each builder first builds once, untimed (without it the first timed build ran slow)' : ''}${config.quick ? ' (--quick)' : ''}\n`,
   );
   console.log(report(engineReport.rows));
   console.log(
