@@ -30,6 +30,7 @@ import type { CommandId } from '../commands/ids';
 import { SUBMISSIONS_VIEW_ID } from '../commands/ids';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
 import { commandStep, notify, type NextStep } from '../ui/notify';
+import { pickWhileLoading } from '../ui/pickWhileLoading';
 
 /** What is submitted: one tag of a managed repository, by the digest Synapse lists for it. */
 export interface SubmitTarget {
@@ -173,46 +174,45 @@ async function listedCommit(snapshot: AccountSnapshot, repositoryId: string, tag
 /** From the palette: one of the local images named for the registry whose tag Synapse lists, or project → repository → tag. */
 async function pickTarget(services: Services, snapshot: AccountSnapshot): Promise<SubmitTarget | undefined> {
   const client = snapshot.client;
-  const projects: Array<{ id: string; name: string }> = [];
-  for await (const page of client.projectPages({}, snapshot.signal)) {
-    projects.push(...page);
-    if (projects.length >= 200) break;
-  }
-  const project = await vscode.window.showQuickPick(
-    projects.map((p) => ({ label: p.name, description: p.id, project: p })),
-    {
-      title: vscode.l10n.t('Submit to Challenge: the project of the image'),
-      matchOnDescription: true,
+  const project = await pickWhileLoading(
+    async (signal) => {
+      const projects: Array<{ id: string; name: string }> = [];
+      for await (const page of client.projectPages({}, signal)) {
+        projects.push(...page);
+        if (projects.length >= 200) break;
+      }
+      return projects.map((p) => ({ label: p.name, description: p.id, project: p }));
     },
+    { title: vscode.l10n.t('Submit to Challenge: the project of the image'), matchOnDescription: true, signal: snapshot.signal },
   );
   if (!project) return undefined;
-  const repositories: DockerRepository[] = [];
-  for await (const page of client.dockerRepositoryPages(project.project.id, { signal: snapshot.signal }))
-    repositories.push(...page.filter((r) => r.isManaged));
-  if (repositories.length === 0) {
-    void notify(
-      'info',
-      vscode.l10n.t('{0} has no Docker repository on the registry.', project.project.name),
-      commandStep(vscode.l10n.t('Push Image…'), 'synapseDocker.pushImage'),
-    );
-    return undefined;
-  }
-  const repository = await vscode.window.showQuickPick(
-    repositories.map((r) => ({ label: r.repositoryName.replace(/^[^/]+\//, ''), description: r.id, repository: r })),
+  const repository = await pickWhileLoading(
+    async (signal) => {
+      const repositories: DockerRepository[] = [];
+      for await (const page of client.dockerRepositoryPages(project.project.id, { signal }))
+        repositories.push(...page.filter((r) => r.isManaged));
+      return repositories.map((r) => ({ label: r.repositoryName.replace(/^[^/]+\//, ''), description: r.id, repository: r }));
+    },
     {
       title: vscode.l10n.t('Submit to Challenge: the repository'),
       matchOnDescription: true,
+      signal: snapshot.signal,
+      whenEmpty: () =>
+        void notify(
+          'info',
+          vscode.l10n.t('{0} has no Docker repository on the registry.', project.project.name),
+          commandStep(vscode.l10n.t('Push Image…'), 'synapseDocker.pushImage'),
+        ),
     },
   );
   if (!repository) return undefined;
-  const commits: DockerCommit[] = [];
-  for await (const page of client.dockerTagPages(repository.repository.id, 50, {}, snapshot.signal)) commits.push(...page);
-  const tag = await vscode.window.showQuickPick(
-    commits.map((c) => ({ label: c.tag, description: c.digest, commit: c })),
-    {
-      title: vscode.l10n.t('Submit to Challenge: the tag'),
-      matchOnDescription: true,
+  const tag = await pickWhileLoading(
+    async (signal) => {
+      const commits: DockerCommit[] = [];
+      for await (const page of client.dockerTagPages(repository.repository.id, 50, {}, signal)) commits.push(...page);
+      return commits.map((c) => ({ label: c.tag, description: c.digest, commit: c }));
     },
+    { title: vscode.l10n.t('Submit to Challenge: the tag'), matchOnDescription: true, signal: snapshot.signal },
   );
   if (!tag) return undefined;
   void services;
@@ -224,59 +224,53 @@ async function pickTarget(services: Services, snapshot: AccountSnapshot): Promis
 async function pickQueue(services: Services, snapshot: AccountSnapshot, target: SubmitTarget): Promise<QueueChoice | undefined> {
   const evaluations = snapshot.client.evaluations;
   const now = Date.now();
-  const choices = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Finding the queues you can submit to…'), cancellable: true },
-    (_progress, cancellation) =>
-      withSignals([abortSignalFor(cancellation), snapshot.signal], async (signal) => {
-        // Every queue that grants SUBMIT, open or not: a closed one is listed with its end, not left out unexplained.
-        const queues = await evaluations.listEvaluations({ accessType: 'SUBMIT' }, signal);
-        return Promise.all(
-          queues.map(async (evaluation): Promise<QueueChoice> => {
-            const rounds = await evaluations.listRounds(evaluation.id, signal);
-            const round = currentRound(rounds, now);
-            if (!round) {
-              const lastRound = rounds
-                .filter((r) => Date.parse(r.roundEnd) <= now)
-                .sort((a, b) => Date.parse(b.roundEnd) - Date.parse(a.roundEnd))[0];
-              return { evaluation, lastRound, usage: [] };
-            }
-            const mine = await evaluations.listMySubmissions(evaluation.id, signal);
-            return {
-              evaluation,
-              round,
-              usage: limitUsage(
-                round,
-                mine.map((b) => ({ createdOn: b.submission.createdOn, status: b.submissionStatus.status })),
-                now,
-              ),
-            };
-          }),
-        );
+  const loadItems = async (signal: AbortSignal) => {
+    // Every queue that grants SUBMIT, open or not: a closed one is listed with its end, not left out unexplained.
+    const queues = await evaluations.listEvaluations({ accessType: 'SUBMIT' }, signal);
+    const choices = await Promise.all(
+      queues.map(async (evaluation): Promise<QueueChoice> => {
+        const rounds = await evaluations.listRounds(evaluation.id, signal);
+        const round = currentRound(rounds, now);
+        if (!round) {
+          const lastRound = rounds
+            .filter((r) => Date.parse(r.roundEnd) <= now)
+            .sort((a, b) => Date.parse(b.roundEnd) - Date.parse(a.roundEnd))[0];
+          return { evaluation, lastRound, usage: [] };
+        }
+        const mine = await evaluations.listMySubmissions(evaluation.id, signal);
+        return {
+          evaluation,
+          round,
+          usage: limitUsage(
+            round,
+            mine.map((b) => ({ createdOn: b.submission.createdOn, status: b.submissionStatus.status })),
+            now,
+          ),
+        };
       }),
-  );
-  if (choices.length === 0) {
-    void notify('info', vscode.l10n.t('No evaluation queue accepts submissions from you.'));
-    return undefined;
-  }
-  // Open rounds first.
-  choices.sort((a, b) => Number(!a.round) - Number(!b.round));
-  const items = choices.map((choice) => ({
-    label: choice.evaluation.name,
-    description: choice.round
-      ? `${choice.evaluation.id} · ${roundEndSentence(choice.round.roundEnd)}`
-      : `${choice.evaluation.id} · ${choice.lastRound ? closedSentence(choice.lastRound.roundEnd) : vscode.l10n.t('no open round')}`,
-    detail: choice.round
-      ? choice.usage.length
-        ? choice.usage.map(limitSentence).join(' · ')
-        : vscode.l10n.t('no submission limit')
-      : undefined,
-    choice,
-  }));
-  const picked = await vscode.window.showQuickPick(items, {
+    );
+    // Open rounds first.
+    choices.sort((a, b) => Number(!a.round) - Number(!b.round));
+    return choices.map((choice) => ({
+      label: choice.evaluation.name,
+      description: choice.round
+        ? `${choice.evaluation.id} · ${roundEndSentence(choice.round.roundEnd)}`
+        : `${choice.evaluation.id} · ${choice.lastRound ? closedSentence(choice.lastRound.roundEnd) : vscode.l10n.t('no open round')}`,
+      detail: choice.round
+        ? choice.usage.length
+          ? choice.usage.map(limitSentence).join(' · ')
+          : vscode.l10n.t('no submission limit')
+        : undefined,
+      choice,
+    }));
+  };
+  const picked = await pickWhileLoading(loadItems, {
     title: vscode.l10n.t('Submit {0}:{1} to…', target.repository.repositoryName, target.tag),
     placeHolder: vscode.l10n.t('Evaluation queue'),
     matchOnDescription: true,
     matchOnDetail: true,
+    signal: snapshot.signal,
+    whenEmpty: () => void notify('info', vscode.l10n.t('No evaluation queue accepts submissions from you.')),
   });
   if (!picked) return undefined;
   const choice = picked.choice;
@@ -309,55 +303,57 @@ const closedSentence = (roundEnd: string): string =>
 // ---- Individual or team ----
 
 async function pickSubmitAs(services: Services, snapshot: AccountSnapshot, queue: QueueChoice): Promise<SubmitAs | undefined> {
-  const evaluations = snapshot.client.evaluations;
-  const signal = snapshot.signal;
-  const challenge = queue.evaluation.contentSource
-    ? await evaluations.getChallengeForProject(queue.evaluation.contentSource, signal)
-    : undefined;
-  const teamIds = challenge ? await evaluations.listSubmissionTeams(challenge.id, signal) : [];
-  const names = new Map<string, string>();
-  const nameOf = async (principalId: string): Promise<string> => {
-    if (!names.has(principalId)) names.set(principalId, await evaluations.getUserName(principalId, signal).catch(() => principalId));
-    return names.get(principalId)!;
-  };
-  const teams = await Promise.all(
-    teamIds.map(async (teamId) => {
-      const [team, eligibility] = await Promise.all([
-        evaluations.getTeam(teamId, signal),
-        evaluations.getTeamEligibility(queue.evaluation.id, teamId, signal),
-      ]);
-      const members = await Promise.all(eligibility.membersEligibility.map(async (m) => memberSentence(await nameOf(m.principalId), m)));
-      return { team, eligibility, members };
-    }),
-  );
-  const me = (await snapshot.client.getUserProfile(signal)).userName;
-  const individualFull = tightestLimit(queue.usage)?.left === 0;
   if (!queue.round) return undefined;
+  const evaluations = snapshot.client.evaluations;
   type Item = vscode.QuickPickItem & { as: SubmitAs | undefined; refusal?: string };
-  const items: Item[] = [
-    {
-      label: vscode.l10n.t('Individually, as {0}', me),
-      description: individualFull ? vscode.l10n.t('your limit is reached') : queue.usage.map(limitSentence).join(' · '),
-      as: { kind: 'individual' },
-    },
-    ...teams.map(({ team, eligibility, members }): Item => {
-      const refusal = teamSentence(eligibility);
-      const contributors = eligibility.membersEligibility
-        .filter((m) => m.isEligible && !m.hasConflictingSubmission)
-        .map((m) => m.principalId);
-      return {
-        label: vscode.l10n.t('As team {0}', team.name),
-        description:
-          refusal ?? vscode.l10n.t('{0} of {1} members can contribute', contributors.length, eligibility.membersEligibility.length),
-        detail: members.join(' · '),
-        as: refusal ? undefined : { kind: 'team', teamId: team.id, teamName: team.name, eligibility, contributors },
-        refusal,
-      };
-    }),
-  ];
-  const picked = await vscode.window.showQuickPick(items, {
+  const loadItems = async (signal: AbortSignal): Promise<Item[]> => {
+    const challenge = queue.evaluation.contentSource
+      ? await evaluations.getChallengeForProject(queue.evaluation.contentSource, signal)
+      : undefined;
+    const teamIds = challenge ? await evaluations.listSubmissionTeams(challenge.id, signal) : [];
+    const names = new Map<string, string>();
+    const nameOf = async (principalId: string): Promise<string> => {
+      if (!names.has(principalId)) names.set(principalId, await evaluations.getUserName(principalId, signal).catch(() => principalId));
+      return names.get(principalId)!;
+    };
+    const teams = await Promise.all(
+      teamIds.map(async (teamId) => {
+        const [team, eligibility] = await Promise.all([
+          evaluations.getTeam(teamId, signal),
+          evaluations.getTeamEligibility(queue.evaluation.id, teamId, signal),
+        ]);
+        const members = await Promise.all(eligibility.membersEligibility.map(async (m) => memberSentence(await nameOf(m.principalId), m)));
+        return { team, eligibility, members };
+      }),
+    );
+    const me = (await snapshot.client.getUserProfile(signal)).userName;
+    const individualFull = tightestLimit(queue.usage)?.left === 0;
+    return [
+      {
+        label: vscode.l10n.t('Individually, as {0}', me),
+        description: individualFull ? vscode.l10n.t('your limit is reached') : queue.usage.map(limitSentence).join(' · '),
+        as: { kind: 'individual' },
+      },
+      ...teams.map(({ team, eligibility, members }): Item => {
+        const refusal = teamSentence(eligibility);
+        const contributors = eligibility.membersEligibility
+          .filter((m) => m.isEligible && !m.hasConflictingSubmission)
+          .map((m) => m.principalId);
+        return {
+          label: vscode.l10n.t('As team {0}', team.name),
+          description:
+            refusal ?? vscode.l10n.t('{0} of {1} members can contribute', contributors.length, eligibility.membersEligibility.length),
+          detail: members.join(' · '),
+          as: refusal ? undefined : { kind: 'team', teamId: team.id, teamName: team.name, eligibility, contributors },
+          refusal,
+        };
+      }),
+    ];
+  };
+  const picked = await pickWhileLoading(loadItems, {
     title: vscode.l10n.t('Submit to {0} as…', queue.evaluation.name),
     matchOnDetail: true,
+    signal: snapshot.signal,
   });
   if (!picked) return undefined;
   if (!picked.as) {

@@ -64,8 +64,11 @@ export async function launchChromium(profileDir: string, options: { width?: numb
   );
   const page = context.pages()[0] ?? (await context.newPage());
   const consoleLines: string[] = [];
-  page.on('console', (msg) => consoleLines.push(`[${msg.type()}] ${msg.text()}`));
-  page.on('pageerror', (error) => consoleLines.push(`[pageerror] ${error.stack ?? error.message}`));
+  const started = Date.now();
+  const stamp = (): string => `${((Date.now() - started) / 1000).toFixed(3)}s`;
+  page.on('console', (msg) => consoleLines.push(`${stamp()} [${msg.type()}] ${msg.text()}`));
+  page.on('pageerror', (error) => consoleLines.push(`${stamp()} [pageerror] ${error.stack ?? error.message}`));
+  await context.addInitScript(traceNotifications);
   let closed = false;
   return {
     context,
@@ -79,6 +82,39 @@ export async function launchChromium(profileDir: string, options: { width?: numb
       await context.close().catch(() => undefined);
     },
   };
+}
+
+/**
+ * Runs in the page: logs each notification the workbench announces to screen readers (every one
+ * added) and each toast it renders, so a failed run's console log tells a notification that was
+ * never added from one VS Code kept out of the toasts (its spam protection drops a fourth toast
+ * within 0.8 s). Both containers are watched alone, never the whole document.
+ */
+function traceNotifications(): void {
+  const watched = new Set<string>();
+  const watch = (selector: string, label: string, text: (node: Element) => string | undefined): void => {
+    const root = document.querySelector(selector);
+    if (!root || watched.has(selector)) return;
+    watched.add(selector);
+    let last = '';
+    const log = (node: Element): void => {
+      const line = (text(node) ?? '').replace(/\s+/g, ' ').trim();
+      if (line && line !== last) console.debug(`[${label}] ${line}`);
+      last = line || last;
+    };
+    new MutationObserver((records) => {
+      for (const record of records) {
+        const target = record.target instanceof Element ? record.target : record.target.parentElement;
+        const added = Array.from(record.addedNodes).filter((n): n is Element => n instanceof Element);
+        for (const node of added.length ? added : target ? [target] : []) log(node);
+      }
+    }).observe(root, { childList: true, subtree: label === 'announced', characterData: label === 'announced' });
+  };
+  const poll = setInterval(() => {
+    watch('.monaco-aria-container', 'announced', (node) => node.textContent ?? undefined);
+    watch('.notifications-toasts', 'toast', (node) => node.querySelector('.notification-list-item-message')?.textContent ?? undefined);
+    if (watched.size === 2) clearInterval(poll);
+  }, 200);
 }
 
 /** The workbench URL that opens `folder` and passes development/test paths through ?payload=. */
