@@ -2,7 +2,7 @@
 // SYNAPSE_AUTH_TOKEN) or one pasted into a password box. The token is verified before it is
 // stored. Automation may pass the token as the first argument.
 import * as vscode from 'vscode';
-import { commandStep, notify } from '../ui/notify';
+import { commandStep, notify, withNotificationProgress } from '../ui/notify';
 import { discoverToken, DiscoveredToken } from '../core/credentials';
 import { SignInError } from '../core/synapse/signIn';
 import {
@@ -37,8 +37,8 @@ export const signInCommand: CommandDefinition = {
 /** `automated`: the token came as an argument, so nobody waits on the notification's buttons. */
 async function signInWith(services: Services, token: string, automated: boolean): Promise<boolean> {
   try {
-    const verified = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the token with Synapse…'), cancellable: true },
+    const verified = await withNotificationProgress(
+      { title: vscode.l10n.t('Checking the token with Synapse…'), cancellable: true },
       (_progress, cancellation) => services.session.signIn(token, abortSignalFor(cancellation)),
     );
     void verifyRegistryLogin(services);

@@ -4,7 +4,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { commandStep, notify } from '../ui/notify';
+import { commandStep, notify, withNotificationProgress } from '../ui/notify';
 import { formatBytes } from '../core/util/bytes';
 import { assessContextFolderOnDisk, contextRiskSentences, describeContextUpload } from '../core/contextFolder';
 import { NameError, parseImageReference, synapseImageName } from '../core/naming';
@@ -326,8 +326,8 @@ async function runBuild(services: Services, dockerfile: vscode.Uri, plan: BuildP
   const registryAuth = await baseImageAuth(services, connection, dockerfile, registry);
   logger.info(`Building ${reference} from ${dockerfile.fsPath} with the context ${contextDir}`);
   try {
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Building {0}', reference), cancellable: true },
+    const result = await withNotificationProgress(
+      { title: vscode.l10n.t('Building {0}', reference), cancellable: true },
       (progress, cancellation) => {
         let reported = 0;
         let where = '';

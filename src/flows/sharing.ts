@@ -31,6 +31,7 @@ import { SynapseError } from '../core/synapse/errors';
 import { Logger } from '../core/util/log';
 import { BuiltinCommandId } from '../commands/ids';
 import type { SharingActions } from '../services';
+import { notify } from '../ui/notify';
 import { SharingElement, SharingTreeProvider } from '../tree/sharingView';
 
 export interface SharingFlowDependencies {
@@ -57,7 +58,7 @@ export class SharingFlow implements SharingActions {
   async open(subject: SharingSubject): Promise<SharingSettings | undefined> {
     const you = this.deps.you();
     if (!you) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('Sign in to Synapse to see sharing settings.'));
+      void notify('warning', vscode.l10n.t('Sign in to Synapse to see sharing settings.'));
       return undefined;
     }
     this.deps.view.showMessage(subject, vscode.l10n.t('Loading the sharing settings of {0}…', subject.name), 'info');
@@ -148,16 +149,16 @@ export class SharingFlow implements SharingActions {
       this.show(outcome.settings);
       await this.afterChange(client, settings.subject);
       if (outcome.kind === 'conflict') {
-        void vscode.window.showWarningMessage(concurrentChangeSentence(outcome.settings));
+        void notify('warning', concurrentChangeSentence(outcome.settings));
         return false;
       }
-      void vscode.window.showInformationMessage(appliedSentence(plan));
+      void notify('info', appliedSentence(plan));
       this.deps.logger.info(`Sharing of ${settings.subject.id} changed (${change.kind}).`);
       return true;
     } catch (error) {
       const rule = ruleOfRefusal(error);
       const reason = rule ? `${ruleExplanation(rule, settings)} (Synapse: "${(error as SynapseError).reason}")` : errorText(error);
-      void vscode.window.showErrorMessage(vscode.l10n.t("Couldn't change the sharing settings of {0}: {1}", settings.subject.name, reason));
+      void notify('error', vscode.l10n.t("Couldn't change the sharing settings of {0}: {1}", settings.subject.name, reason));
       await this.reload();
       return false;
     }
@@ -180,7 +181,8 @@ export class SharingFlow implements SharingActions {
   private current(): SharingSettings | undefined {
     const settings = this.deps.view.settings;
     if (!settings)
-      void vscode.window.showInformationMessage(
+      void notify(
+        'info',
         vscode.l10n.t('Open the sharing settings of a project or repository first (Sharing… on it in the Synapse tree).'),
       );
     return settings;
@@ -202,7 +204,7 @@ export class SharingFlow implements SharingActions {
     if (name === 'AUTHENTICATED_USERS') return { id: AUTHENTICATED_USERS_GROUP_ID, kind: 'authenticated' };
     const headers = await (await this.deps.client()).findPrincipals(name, { limit: 20 });
     const header = headers.find((h) => h.userName?.toLowerCase() === name.toLowerCase());
-    if (!header) void vscode.window.showWarningMessage(vscode.l10n.t('No Synapse user or team is named {0}.', name));
+    if (!header) void notify('warning', vscode.l10n.t('No Synapse user or team is named {0}.', name));
     return header ? principalOf(header) : undefined;
   }
 

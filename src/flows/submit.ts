@@ -29,7 +29,7 @@ import type { Services } from '../services';
 import type { CommandId } from '../commands/ids';
 import { SUBMISSIONS_VIEW_ID } from '../commands/ids';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
-import { commandStep, notify, type NextStep } from '../ui/notify';
+import { commandStep, notify, type NextStep, withNotificationProgress } from '../ui/notify';
 import { pickWhileLoading } from '../ui/pickWhileLoading';
 
 /** What is submitted: one tag of a managed repository, by the digest Synapse lists for it. */
@@ -81,9 +81,8 @@ export async function submitToChallenge(services: Services, sink: SubmissionSink
     if (!(await confirm(target, queue, as))) return undefined;
     // One progress toast for checking and sending: VS Code drops a toast that follows three others
     // within 0.8 s (its spam protection), which had swallowed the receipt after a quick confirmation.
-    const submission = await vscode.window.withProgress(
+    const submission = await withNotificationProgress(
       {
-        location: vscode.ProgressLocation.Notification,
         title: vscode.l10n.t('Submitting to {0}', queue.evaluation.name),
         cancellable: true,
       },

@@ -25,7 +25,7 @@ import type { Services } from '../services';
 import { DockerConnection, dockerErrors, DockerModule } from '../host/dockerAccess';
 import { confirmCredentialsToEngine } from '../host/engineTrust';
 import { abortSignalFor, isCancellation, showError } from '../ui/errors';
-import { commandStep, notify, type NextStep } from '../ui/notify';
+import { commandStep, notify, type NextStep, withNotificationProgress } from '../ui/notify';
 
 /** The command that starts a push or a pull afresh (with a reference: that one again). */
 const commandOf = (action: 'push' | 'pull') => (action === 'push' ? 'synapseDocker.pushImage' : 'synapseDocker.pullImage');
@@ -231,22 +231,19 @@ async function transferOnce(
     }
     const auth = account.registryAuth(reference.registry);
     const started = Date.now();
-    const digest = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: kind.progressTitle(name), cancellable: true },
-      (progress, cancellation) => {
-        const onProgress = reportTransfer(progress, note);
-        return whileLinked([abortSignalFor(cancellation), account.signal], (signal) =>
-          kind.run(connection, {
-            docker: connection.docker,
-            endpoint: connection.endpoint,
-            reference,
-            auth,
-            signal,
-            onProgress,
-          }),
-        );
-      },
-    );
+    const digest = await withNotificationProgress({ title: kind.progressTitle(name), cancellable: true }, (progress, cancellation) => {
+      const onProgress = reportTransfer(progress, note);
+      return whileLinked([abortSignalFor(cancellation), account.signal], (signal) =>
+        kind.run(connection, {
+          docker: connection.docker,
+          endpoint: connection.endpoint,
+          reference,
+          auth,
+          signal,
+          onProgress,
+        }),
+      );
+    });
     moved = true;
     logger.info(`${kind.action === 'push' ? 'Pushed' : 'Pulled'} ${name} (${digest}) in ${Date.now() - started} ms`);
     await kind.succeeded(services, connection, account, reference, name, digest);
@@ -304,8 +301,8 @@ async function preflight(
   action: 'push' | 'pull',
 ): Promise<PreflightRefusal[]> {
   const check = action === 'push' ? checkPushAllowed : checkPullAllowed;
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking permissions with Synapse…'), cancellable: true },
+  return withNotificationProgress(
+    { title: vscode.l10n.t('Checking permissions with Synapse…'), cancellable: true },
     (_progress, cancellation) =>
       whileLinked([abortSignalFor(cancellation), snapshot.signal], (signal) =>
         check({ client: snapshot.client, reference, scopes: snapshot.account.scopes, portalUrl: services.settings().portalUrl, signal }),

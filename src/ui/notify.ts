@@ -2,6 +2,7 @@
 // waits for the answer, so an unanswered notification never holds a command (or a test) open.
 import * as vscode from 'vscode';
 import { redact } from '../core/util/redact';
+import { ToastPacer } from '../core/util/toastPacing';
 import type { BuiltinCommandId, CommandId } from '../commands/ids';
 
 export interface NextStep {
@@ -19,9 +20,13 @@ function show(level: Level, rawMessage: string, titles: string[]): Thenable<stri
   return vscode.window.showErrorMessage(message, ...titles);
 }
 
+// Every toast this extension adds is counted by the one pacer: notify and withNotificationProgress.
+const pacer = new ToastPacer();
+
 /** Shows `message` with a button per step; resolves once a button was clicked or the notification closed. */
 export function notify(level: Level, message: string, ...steps: NextStep[]): Thenable<void> {
   const titled = steps.map((step) => ({ step, title: redact(step.title) }));
+  pacer.addResult();
   return show(
     level,
     message,
@@ -34,4 +39,17 @@ export function notify(level: Level, message: string, ...steps: NextStep[]): The
 /** A step that runs one of the extension's (or VS Code's) commands. */
 export function commandStep(title: string, command: CommandId | BuiltinCommandId, ...args: unknown[]): NextStep {
   return { title, run: () => vscode.commands.executeCommand(command, ...args) };
+}
+
+/**
+ * vscode.window.withProgress in a notification toast. When the toasts just shown leave no room for
+ * this one and its result, it starts up to 0.86 s later, in VS Code's next window (toastPacing).
+ */
+export async function withNotificationProgress<R>(
+  options: Omit<vscode.ProgressOptions, 'location'>,
+  task: (progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken) => Thenable<R>,
+): Promise<R> {
+  const waitMs = pacer.reserveProgress();
+  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  return vscode.window.withProgress({ ...options, location: vscode.ProgressLocation.Notification }, task);
 }
