@@ -35,8 +35,8 @@ export class RandomStream {
   }
 }
 
-/** A small seeded PRNG (mulberry32) for sizes and names: same seed, same context. */
-function prng(seed: number): () => number {
+/** A small seeded PRNG (mulberry32) for sizes and names: same seed, same context (and the same flows in toast-pacing.test). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -3,6 +3,7 @@
 // it, and without the pacer the same flows do lose results (so the check can fail).
 import * as assert from 'node:assert/strict';
 import { ToastPacer, TOAST_WINDOW_MARGIN_MS, TOAST_WINDOW_MS } from '../../src/core/util/toastPacing';
+import { prng } from '../bench/dockerBenchData';
 
 /**
  * The workbench's rule (notificationsToasts.ts in VS Code 1.100: a counter with an 800 ms
@@ -63,18 +64,6 @@ function simulate(flows: Flow[], options: { paced: boolean; lag: (i: number) => 
   return outcome;
 }
 
-/** A small seeded generator (mulberry32), so every run checks the same flows. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Flows as a quick user (or a test) runs them: clicks 0-1 s after a result, checks and transfers of 0-600 ms. */
 function quickFlows(next: () => number, count: number): Flow[] {
   return Array.from({ length: count }, () => ({
@@ -100,7 +89,7 @@ describe('toast pacing: no result toast is the one VS Code drops', () => {
   });
 
   it('2,000 quick flows with 0-50 ms from the extension host to the workbench: every result shown, no wait over 0.86 s', () => {
-    const next = random(20261203);
+    const next = prng(20261203);
     const flows = quickFlows(next, 2000);
     const paced = simulate(flows, { paced: true, lag: () => Math.floor(next() * 50) });
     assert.equal(paced.resultsShown, paced.results, `${paced.results - paced.resultsShown} of ${paced.results} results dropped`);
@@ -109,7 +98,7 @@ describe('toast pacing: no result toast is the one VS Code drops', () => {
   });
 
   it('the same flows unpaced lose results, so the check above can fail', () => {
-    const next = random(20261203);
+    const next = prng(20261203);
     const flows = quickFlows(next, 2000);
     const unpaced = simulate(flows, { paced: false, lag: () => Math.floor(next() * 50) });
     assert.ok(unpaced.resultsShown < unpaced.results, 'the generated flows never hit VS Code’s limit');
