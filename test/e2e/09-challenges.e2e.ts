@@ -6,6 +6,7 @@
 // view shows SCORED and the score, a notification says so, and polling stops. Then the refusals,
 // each before anything is sent: an arm64-only image, a closed round (from the tag's context menu), a
 // digest Synapse has not recorded (a push whose notification is held back), and the daily limit.
+// With Synapse slow, the palette's first picker opens at once, busy, and no toast stands in for it.
 //
 // Expects: nobody signed in (journey 8) or anyone: it signs alice in itself; no notification.
 //          The sandbox is reset first (its evaluation service then has no submission).
@@ -42,8 +43,10 @@ import {
   contextMenu,
   notificationButton,
   notificationMessage,
+  notificationToasts,
   openViewContainer,
   pickContextMenuItem,
+  quickInput,
   quickPickRow,
   runCommand,
   treeRow,
@@ -327,6 +330,36 @@ describe('Journey 9: submit a pushed image to a challenge as a team, follow it t
     await sandboxAdmin('/__admin/listener-delay', { ms: 0 });
     await clearAllNotifications(page);
     await removeImages(engine(), [again]);
+  });
+
+  it('with Synapse slow (1.5 s an answer), the first picker opens at once and shows it is busy, with no toast; Escape while it loads ends it quietly', async () => {
+    const { page, screenshot } = e2e();
+    await clearAllNotifications(page);
+    await sandboxAdmin('/__admin/latency', { ms: 1_500 });
+    try {
+      const started = Date.now();
+      await runCommand(page, 'Synapse: Submit to Challenge…');
+      await waitForQuickInput(page, 5_000);
+      await page.getByText('Submit to Challenge: the project of the image').first().waitFor({ state: 'visible', timeout: 5_000 });
+      const openedMs = Date.now() - started;
+      // VS Code shows a busy picker's progress bar 0.8 s after it opened.
+      await quickInput(page).locator('.monaco-progress-container.active').waitFor({ state: 'visible', timeout: 5_000 });
+      assert.equal(await quickPickRow(page, PROJECT_NAME).count(), 0, 'no project listed before Synapse answered');
+      assert.equal(
+        await notificationToasts(page).count(),
+        0,
+        `a toast while the picker loads: ${await notificationToasts(page).allInnerTexts()}`,
+      );
+      assert.ok(openedMs < 1_500, `the picker took ${openedMs} ms to open: it waited for Synapse`);
+      await screenshot('journey9-11a-busy-picker');
+      // Closed while it still loads: the lookups stop, and nothing is reported as failed.
+      await page.keyboard.press('Escape');
+      await quickInput(page).waitFor({ state: 'hidden', timeout: 5_000 });
+      await page.waitForTimeout(3_000);
+      assert.equal(await notificationToasts(page).count(), 0, `after Escape: ${await notificationToasts(page).allInnerTexts()}`);
+    } finally {
+      await sandboxAdmin('/__admin/latency', { ms: 0 });
+    }
   });
 
   it('the daily limit: a second team submission is taken, a third is refused in the picker', async () => {
