@@ -43,7 +43,8 @@ export function commandStep(title: string, command: CommandId | BuiltinCommandId
 
 /**
  * vscode.window.withProgress in a notification toast. When the toasts just shown leave no room for
- * this one and its result, it starts up to 0.86 s later, in VS Code's next window (toastPacing).
+ * this one and its result, it starts later: at most 0.86 s after the toast before the last one
+ * (core/util/toastPacing).
  */
 export async function withNotificationProgress<R>(
   options: Omit<vscode.ProgressOptions, 'location'>,
