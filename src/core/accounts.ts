@@ -69,6 +69,16 @@ export function linkSignals(...signals: Array<AbortSignal | undefined>): { signa
   return { signal: controller.signal, dispose };
 }
 
+/** Runs `work` with a signal that aborts when any of `signals` does, and unhooks it afterwards. */
+export async function whileLinked<T>(signals: Array<AbortSignal | undefined>, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const linked = linkSignals(...signals);
+  try {
+    return await work(linked.signal);
+  } finally {
+    linked.dispose();
+  }
+}
+
 /** What the wrapped client tells its owner after each call: Synapse answered, or refused the token (401). */
 export type TokenVerdict = 'accepted' | 'rejected';
 

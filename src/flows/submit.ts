@@ -5,7 +5,7 @@
 // receipt and the submission in the Submissions view.
 import * as vscode from 'vscode';
 import { AccountSnapshot, NotSignedInError } from '../host/session';
-import { linkSignals } from '../core/accounts';
+import { whileLinked } from '../core/accounts';
 import { limitUsage, currentRound, tightestLimit, type LimitUsage } from '../core/challenges/limits';
 import { isBlocking, presubmitProblems, type PresubmitProblem } from '../core/challenges/presubmit';
 import {
@@ -131,15 +131,6 @@ export async function submitToChallenge(services: Services, sink: SubmissionSink
     }
     showError(services, vscode.l10n.t('Submission failed'), error);
     return undefined;
-  }
-}
-
-async function withSignals<T>(signals: AbortSignal[], work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const linked = linkSignals(...signals);
-  try {
-    return await work(linked.signal);
-  } finally {
-    linked.dispose();
   }
 }
 
@@ -458,7 +449,7 @@ async function runChecks(
   cancellation: vscode.CancellationToken,
 ): Promise<{ etag: string } | undefined> {
   const client = snapshot.client;
-  const facts = await withSignals([abortSignalFor(cancellation), snapshot.signal], async (signal) => {
+  const facts = await whileLinked([abortSignalFor(cancellation), snapshot.signal], async (signal) => {
     const before = await client.getEntity(target.repository.id, signal);
     const commits: DockerCommit[] = [];
     for await (const page of client.dockerTagPages(target.repository.id, 50, {}, signal)) commits.push(...page);

@@ -11,7 +11,7 @@ import type { PushedManifest } from '../core/docker/pushedManifest';
 // of the session's client (dist/docker.js has its own copy of the class, so a 401 or 404 thrown
 // here would not be an `instanceof SynapseError` there, and no refusal would be found).
 import { checkPullAllowed, checkPushAllowed } from '../core/synapse/permissions';
-import { AccountEndedError, accountEnded, linkSignals } from '../core/accounts';
+import { AccountEndedError, accountEnded, whileLinked } from '../core/accounts';
 import { AddedTag, undoTag, UndoOutcome } from '../core/addedTag';
 import { AccountSnapshot, NotSignedInError } from '../host/session';
 import { digestReference, portalEntityUrl } from '../core/references';
@@ -280,16 +280,6 @@ async function transferOnce(
     const after = addedTag && !moved ? await stays() : undefined;
     showError(services, kind.failedTitle(name), error, after);
     return false;
-  }
-}
-
-/** Runs `work` with a signal that aborts when any of `signals` does, and unhooks it afterwards. */
-async function whileLinked<T>(signals: AbortSignal[], work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const linked = linkSignals(...signals);
-  try {
-    return await work(linked.signal);
-  } finally {
-    linked.dispose();
   }
 }
 

@@ -2,7 +2,7 @@
 // gets no progress toast: VS Code drops a fourth toast that follows three others within 0.8 s (its
 // spam protection), and after a quick pick the one dropped was the refusal or the receipt.
 import * as vscode from 'vscode';
-import { linkSignals } from '../core/accounts';
+import { whileLinked } from '../core/accounts';
 
 export interface PickWhileLoadingOptions extends vscode.QuickPickOptions {
   /** Aborts the load as well (the account's signal). */
@@ -18,10 +18,9 @@ export async function pickWhileLoading<T extends vscode.QuickPickItem>(
 ): Promise<T | undefined> {
   const { signal, whenEmpty, ...pickOptions } = options;
   const closed = new AbortController();
-  const linked = linkSignals(closed.signal, ...(signal ? [signal] : []));
   const closeEmpty = new vscode.CancellationTokenSource();
   let empty = false;
-  const items = load(linked.signal).then((list) => {
+  const items = whileLinked([closed.signal, signal], load).then((list) => {
     if (list.length === 0 && whenEmpty) {
       empty = true;
       closeEmpty.cancel();
@@ -33,13 +32,12 @@ export async function pickWhileLoading<T extends vscode.QuickPickItem>(
   try {
     const picked = await vscode.window.showQuickPick(items, pickOptions, closeEmpty.token);
     if (empty) {
-      whenEmpty?.();
+      whenEmpty!();
       return undefined;
     }
     return picked;
   } finally {
     closed.abort();
-    linked.dispose();
     closeEmpty.dispose();
   }
 }

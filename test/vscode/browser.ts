@@ -92,7 +92,8 @@ export async function launchChromium(profileDir: string, options: { width?: numb
  */
 function traceNotifications(): void {
   const watched = new Set<string>();
-  const watch = (selector: string, label: string, text: (node: Element) => string | undefined): void => {
+  // deep: the announcement's text changes inside its element; a toast is a new child of the container.
+  const watch = (selector: string, label: string, deep: boolean, text: (node: Element) => string | undefined): void => {
     const root = document.querySelector(selector);
     if (!root || watched.has(selector)) return;
     watched.add(selector);
@@ -108,11 +109,16 @@ function traceNotifications(): void {
         const added = Array.from(record.addedNodes).filter((n): n is Element => n instanceof Element);
         for (const node of added.length ? added : target ? [target] : []) log(node);
       }
-    }).observe(root, { childList: true, subtree: label === 'announced', characterData: label === 'announced' });
+    }).observe(root, { childList: true, subtree: deep, characterData: deep });
   };
   const poll = setInterval(() => {
-    watch('.monaco-aria-container', 'announced', (node) => node.textContent ?? undefined);
-    watch('.notifications-toasts', 'toast', (node) => node.querySelector('.notification-list-item-message')?.textContent ?? undefined);
+    watch('.monaco-aria-container', 'announced', true, (node) => node.textContent ?? undefined);
+    watch(
+      '.notifications-toasts',
+      'toast',
+      false,
+      (node) => node.querySelector('.notification-list-item-message')?.textContent ?? undefined,
+    );
     if (watched.size === 2) clearInterval(poll);
   }, 200);
 }

@@ -11,6 +11,9 @@ export const TOASTS_PER_WINDOW = 3;
 /** Margin for a toast to reach the workbench, whose clock starts the window. */
 export const TOAST_WINDOW_MARGIN_MS = 60;
 
+/** A progress toast and its result take 2 of a window's places: this many toasts before them may share it. */
+const TOASTS_BEFORE_PROGRESS = TOASTS_PER_WINDOW - 2;
+
 export class ToastPacer {
   /** When the last toasts were added (or will be, when held back), ascending; as many as may share a window with a progress toast's result. */
   private recent: number[] = [];
@@ -30,15 +33,14 @@ export class ToastPacer {
    */
   reserveProgress(): number {
     const now = this.now();
-    // This toast and its result take 2 of the 3 places: the one before the last must be out of the span.
-    const keep = TOASTS_PER_WINDOW - 1;
-    const oldest = this.recent.length === keep ? this.recent[0] : Number.NEGATIVE_INFINITY;
+    // The toast before the last TOASTS_BEFORE_PROGRESS ones must be out of the span.
+    const oldest = this.recent.length > TOASTS_BEFORE_PROGRESS ? this.recent[0] : Number.NEGATIVE_INFINITY;
     const at = Math.max(now, this.recent.at(-1) ?? now, oldest + TOAST_WINDOW_MS + TOAST_WINDOW_MARGIN_MS);
     this.record(at);
     return at - now;
   }
 
   private record(at: number): void {
-    this.recent = [...this.recent, at].sort((x, y) => x - y).slice(-(TOASTS_PER_WINDOW - 1));
+    this.recent = [...this.recent, at].sort((x, y) => x - y).slice(-(TOASTS_BEFORE_PROGRESS + 1));
   }
 }
