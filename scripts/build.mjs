@@ -7,6 +7,9 @@
 import * as esbuild from 'esbuild';
 import { existsSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const { DIST_BUNDLES } = createRequire(import.meta.url)('./bundles.cjs');
 
 const args = new Set(process.argv.slice(2));
 const production = args.has('--production');
@@ -49,14 +52,8 @@ if (!testsOnly) {
   rmSync('dist', { recursive: true, force: true });
   builds.push({
     name: 'dist',
-    entryPoints: { extension: 'src/extension.ts', docker: 'src/core/docker/index.ts' },
-    bundle: true,
+    ...DIST_BUNDLES,
     outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    // vscode is provided by the host; ssh2's optional native parts stay out so it uses pure JS.
-    external: ['vscode', 'cpu-features', '*.node', './docker.js'],
     minify: production,
     sourcemap: !production,
     metafile: true,

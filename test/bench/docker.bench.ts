@@ -42,7 +42,7 @@ import type Docker from 'dockerode';
 import { createDockerClient, inspectBuildEngine } from '../../src/core/docker';
 import { readStackInfo, SandboxInfo, stackDown, stackRunDir, stackStatus, StackStorage, stackStorage, stackUp } from '../sandbox/stack';
 import { ENGINE_NAMES, EngineName } from '../sandbox/engines';
-import { ContextStats, writeBuildContext, writeImageContext, writeLayerData } from './dockerBenchData';
+import { ContextStats, prng, writeBuildContext, writeImageContext, writeLayerData } from './dockerBenchData';
 import type { WorkerJob, WorkerResult } from './dockerBenchWorker';
 
 const DOCKER_CLI = '/usr/bin/docker';
@@ -176,6 +176,22 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Resamples for ratioInterval. */
+const BOOTSTRAP_ROUNDS = 4000;
+
+/**
+ * A 95 % interval for median(core) / median(cli): a bootstrap, each side resampled with
+ * replacement, seeded so the same runs give the same interval. A build's engine work varies by
+ * ±10 % from run to run, so a ratio of 1.016 from 8 runs per side does not tell which side is
+ * faster; the interval says how far its median can be trusted.
+ */
+function ratioInterval(core: number[], cli: number[]): [number, number] {
+  const random = prng(0x5eed);
+  const resample = (values: number[]) => values.map(() => values[Math.floor(random() * values.length)]);
+  const ratios = Array.from({ length: BOOTSTRAP_ROUNDS }, () => median(resample(core)) / median(resample(cli))).sort((a, b) => a - b);
+  return [ratios[Math.floor(0.025 * BOOTSTRAP_ROUNDS)], ratios[Math.ceil(0.975 * BOOTSTRAP_ROUNDS) - 1]];
 }
 
 /**
@@ -684,6 +700,11 @@ function report(rows: Row[]): string {
     const coreTimes = of('core', (s) => s.ms);
     const cliTimes = of('cli', (s) => s.ms);
     const ratio = coreTimes.length && cliTimes.length ? median(coreTimes) / median(cliTimes) : Number.NaN;
+    const interval = coreTimes.length > 1 && cliTimes.length > 1 ? ratioInterval(coreTimes, cliTimes) : undefined;
+    // Until the engine's first step line: the part of a classic build the client decides.
+    const coreSent = of('core', (s) => s.uploadMs);
+    const cliSent = of('cli', (s) => s.uploadMs);
+    const sentRatio = coreSent.length && cliSent.length ? median(coreSent) / median(cliSent) : Number.NaN;
     const coreCpu = of('core', (s) => s.cpuMs);
     const cliCpu = of('cli', (s) => s.cpuMs);
     const cpuRatio = coreCpu.length && cliCpu.length ? median(coreCpu) / median(cliCpu) : Number.NaN;
@@ -712,6 +733,8 @@ function report(rows: Row[]): string {
       describe(coreTimes),
       row.cliNote ?? describe(cliTimes),
       Number.isNaN(ratio) ? '–' : `${ratio.toFixed(3)}${timeMiss ? MISS : ''}`,
+      interval ? `${interval[0].toFixed(3)}–${interval[1].toFixed(3)}` : '–',
+      Number.isNaN(sentRatio) ? '–' : `${seconds(median(coreSent))} / ${seconds(median(cliSent))} = ${sentRatio.toFixed(3)}`,
       `${cpu(coreCpu)} / ${cpu(cliCpu)}${Number.isNaN(cpuRatio) ? '' : ` = ${cpuRatio.toFixed(2)}×`}${cpuMiss ? MISS : ''}`,
       `${peak(coreRss)}${rssMiss ? MISS : ''}${baseline.length ? ` (${mib(median(baseline))} idle)` : ''} / ${peak(cliRss)}`,
       targets.join(', '),
@@ -727,6 +750,8 @@ function report(rows: Row[]): string {
       'core median (min–max)',
       'CLI median (min–max)',
       'core/CLI time',
+      'its 95 % interval',
+      'context sent core / CLI',
       'client CPU s core / CLI',
       'peak RSS core / CLI',
       'targets',
@@ -961,7 +986,9 @@ function printEngine(engineReport: EngineReport, config: Config): void {
   console.log(
     '\nNotes: core times are the operation inside its worker process (modules already loaded, as in the extension); ' +
       "CLI times are the whole `docker` process. Client CPU: user + system CPU of the core worker during the operation, and of the whole `docker` process (bash's `times` for it, in 1 ms steps). " +
-      'Peak RSS: the core worker\'s VmHWM (Node and dockerode included; "idle" = its RSS just before the operation), the CLI\'s max RSS (GNU time).',
+      'Peak RSS: the core worker\'s VmHWM (Node and dockerode included; "idle" = its RSS just before the operation), the CLI\'s max RSS (GNU time). ' +
+      `The 95 % interval of core/CLI time is a bootstrap of both sides' runs (${BOOTSTRAP_ROUNDS} resamples); the target is read on the median. ` +
+      '"Context sent": the median time until the engine\'s first step line (classic builds), the part the client decides; the rest is the engine\'s.',
   );
 }
 

@@ -14,6 +14,11 @@ import { COMMAND_IDS, CONTEXT_VALUES } from '../../src/commands/ids';
 const ROOT = resolve(__dirname, '../../..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const layers = require(join(ROOT, 'scripts/eslint-layers.cjs')) as { rules: Record<string, unknown> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const bundles = require(join(ROOT, 'scripts/bundles.cjs')) as {
+  DIST_BUNDLES: esbuild.BuildOptions & { entryPoints: Record<'extension' | 'docker', string> };
+  UNUSED_DOCKER_MODULES: Record<string, string>;
+};
 
 /** What only dist/docker.js may contain. */
 const DOCKER_ONLY = /node_modules[\\/](dockerode|docker-modem|ssh2|tar-fs|tar-stream|@balena[\\/]dockerignore|cpu-features)[\\/]/;
@@ -21,21 +26,22 @@ const DOCKER_ONLY = /node_modules[\\/](dockerode|docker-modem|ssh2|tar-fs|tar-st
 describe('Layers and the lazy Docker bundle', function () {
   this.timeout(60_000);
 
-  it('the extension bundle (what activation loads) contains no dockerode, tar-fs or src/core/docker code', async () => {
-    // The build's own options for dist/extension.js (scripts/build.mjs), written to memory.
+  /** One entry of dist/ built in memory with the build's own options (scripts/bundles.cjs). */
+  async function bundleOf(entry: 'extension' | 'docker'): Promise<{ inputs: string[]; text: string }> {
     const result = await esbuild.build({
-      entryPoints: [join(ROOT, 'src/extension.ts')],
-      bundle: true,
+      ...bundles.DIST_BUNDLES,
+      entryPoints: { [entry]: bundles.DIST_BUNDLES.entryPoints[entry] },
+      absWorkingDir: ROOT,
       write: false,
       outdir: join(ROOT, 'out/layers-check'),
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      external: ['vscode', 'cpu-features', '*.node', './docker.js'],
       metafile: true,
       logLevel: 'silent',
     });
-    const inputs = Object.keys(result.metafile.inputs);
+    return { inputs: Object.keys(result.metafile.inputs), text: result.outputFiles.map((file) => file.text).join('\n') };
+  }
+
+  it('the extension bundle (what activation loads) contains no dockerode, tar-fs or src/core/docker code', async () => {
+    const { inputs, text } = await bundleOf('extension');
     assert.ok(
       inputs.some((input) => input.endsWith('src/extension.ts')),
       'the check must see the extension entry',
@@ -54,29 +60,30 @@ describe('Layers and the lazy Docker bundle', function () {
       [],
       'src/core/docker is dist/docker.js: only type imports of it from the extension',
     );
-    const text = result.outputFiles.map((file) => file.text).join('\n');
     assert.match(text, /require\(["']\.\/docker\.js["']\)/, 'dist/docker.js is required at run time, by name');
   });
 
-  it('the Docker bundle holds what the extension bundle lacks (the check above looks at the right names)', async () => {
-    const result = await esbuild.build({
-      entryPoints: [join(ROOT, 'src/core/docker/index.ts')],
-      bundle: true,
-      write: false,
-      outdir: join(ROOT, 'out/layers-check'),
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      external: ['vscode', 'cpu-features', '*.node'],
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const inputs = Object.keys(result.metafile.inputs);
+  it('the Docker bundle holds what the extension bundle lacks, and none of the dockerode parts the extension never runs', async () => {
+    const { inputs, text } = await bundleOf('docker');
     for (const name of ['dockerode', 'docker-modem', 'tar-fs'])
       assert.ok(
         inputs.some((input) => input.includes(`node_modules/${name}/`)),
         `dist/docker.js bundles ${name}`,
       );
+    // ssh2 (13 MiB of RSS once loaded), dockerode's gRPC session and protobuf progress decoder.
+    assert.deepEqual(
+      inputs.filter((input) => /node_modules[\\/](ssh2|@grpc|protobufjs|tweetnacl|bcrypt-pbkdf)[\\/]/.test(input)),
+      [],
+      'the unused dockerode modules are left out',
+    );
+    const stubbed = Object.keys(bundles.UNUSED_DOCKER_MODULES);
+    assert.deepEqual(
+      stubbed.filter((key) => !inputs.includes(`unused-docker-module:${key}`)),
+      [],
+      'each stub replaced its module (a moved require would bundle the real one again)',
+    );
+    for (const reason of Object.values(bundles.UNUSED_DOCKER_MODULES))
+      assert.ok(text.includes(`${reason} is not part of this build`), `a call of a stub says: ${reason}`);
   });
 
   function lint(code: string, file: string): string[] {
