@@ -6,13 +6,13 @@
 // themselves, sockets are left out; a Dockerfile is located through its symbolic links, and one
 // outside the context is added under a generated name. Any file that cannot be read ends the
 // build with a BuildContextError naming that file (relative to the context) and what happened.
-import ignore from '@balena/dockerignore';
 import * as l10n from '@vscode/l10n';
 import { createHash } from 'node:crypto';
 import { accessSync, closeSync, constants, Dirent, fstatSync, lstatSync, openSync, readdirSync, readSync, Stats } from 'node:fs';
 import { lstat, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { DockerignoreMatcher } from './dockerignore';
 
 export interface BuildContextOptions {
   /** The context directory. */
@@ -379,7 +379,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
   }
   patterns ??= [];
   const cleaned = patterns.map(cleanPattern).filter((pattern): pattern is string => pattern !== undefined);
-  const matcher = ignore({ ignorecase: false }).add(cleaned);
+  const matcher = new DockerignoreMatcher(cleaned);
   // Exception patterns, to decide which excluded folders to walk.
   const exceptions = cleaned.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1));
   /** The CLI's rule: walk an excluded folder only if an exception pattern starts with its path. */

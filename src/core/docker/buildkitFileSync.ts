@@ -6,10 +6,10 @@
 // packets ended by an empty one, and FIN closes the exchange. Files go straight from disk into
 // gRPC frames in four reused 256 KB slabs, so memory stays flat whatever the context holds; BuildKit
 // keeps what it received and, in the next build of the same folder, asks only for what changed.
-import ignore from '@balena/dockerignore';
 import { closeSync, constants, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import type * as http2 from 'node:http2';
 import { bytesOf, deviceNumbers, SyncSource, textOf, WalkEntry } from './buildContext';
+import { DockerignoreMatcher } from './dockerignore';
 import {
   dataPacketPrefix,
   decodeFileSyncPacket,
@@ -91,8 +91,8 @@ export function requestFilter(rawHeaders: readonly string[]): (text: string) => 
     .map(clean)
     .filter(Boolean);
   const excludes = metadataValues(rawHeaders, 'exclude-patterns').map(clean).filter(Boolean);
-  const included = includes.length ? ignore({ ignorecase: false }).add(includes) : undefined;
-  const excluded = excludes.length ? ignore({ ignorecase: false }).add(excludes) : undefined;
+  const included = includes.length ? new DockerignoreMatcher(includes) : undefined;
+  const excluded = excludes.length ? new DockerignoreMatcher(excludes) : undefined;
   return (text) => (!included || included.ignores(text)) && (!excluded || !excluded.ignores(text));
 }
 
