@@ -20,7 +20,10 @@ const UNUSED_DOCKER_MODULES = {
 const unusedDockerModules = {
   name: 'unused-docker-modules',
   setup(build) {
-    build.onResolve({ filter: /^\.\/(ssh|session|buildkit)$/ }, (args) => {
+    // Only the requests named above reach the callback, which then checks the importer.
+    const requests = [...new Set(Object.keys(UNUSED_DOCKER_MODULES).map((key) => key.split('|')[1]))];
+    const filter = new RegExp(`^(${requests.map((request) => request.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, (args) => {
       const importer = args.importer.split('\\').join('/');
       const key = Object.keys(UNUSED_DOCKER_MODULES).find((entry) => {
         const [file, request] = entry.split('|');

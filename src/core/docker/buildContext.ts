@@ -440,7 +440,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
       const name = relativeDir ? `${relativeDir}/${child.name}` : child.name;
       const text = textOf(name);
       const isForced = forced.has(text);
-      const excluded = !isForced && cleaned.length > 0 && matcher.ignores(text);
+      const excluded = !isForced && !matcher.empty && matcher.ignores(text);
       if (excluded && !child.isDirectory()) {
         summary.filesExcluded++;
         continue;

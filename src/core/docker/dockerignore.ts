@@ -13,10 +13,9 @@ interface Rule {
   /** The pattern after cleaning, in the platform's separators. */
   pattern: string;
   negative: boolean;
-  /** How many of the pattern's path segments are not `**`. */
-  fixedSegments: number;
   segments: number;
-  hasGlobstar: boolean;
+  /** How many of the segments are not `**` (fewer than `segments`: the pattern has a `**`). */
+  fixedSegments: number;
   /** Compiled on first use (an invalid pattern throws then, as in moby). */
   regexp?: RegExp;
 }
@@ -63,7 +62,6 @@ function ruleOf(line: string): Rule | undefined {
     negative,
     segments: segments.length,
     fixedSegments: segments.filter((segment) => segment !== '**').length,
-    hasGlobstar: segments.includes('**'),
   };
 }
 
@@ -131,7 +129,7 @@ export class DockerignoreMatcher {
 
   /** moby: a rule matches a path whose leading folders it matches (any number of them for `**`). */
   private matchesParent(rule: Rule, folders: string[]): boolean {
-    if (rule.hasGlobstar) {
+    if (rule.fixedSegments < rule.segments) {
       for (let count = rule.fixedSegments; count <= folders.length; count++) {
         if (this.test(rule, folders.slice(0, count).join(SEP))) return true;
       }
