@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The "current" test engine: Docker Engine 28 as Debian's sid suite packages it (docker.io +
-# containerd), fetched with a private apt configuration (the system's sources, lists and cache are
+# containerd), with the same suite's docker CLI and buildx (docker-cli + docker-buildx: the CLI the
+# benchmark compares the extension with on this engine), fetched with a private apt configuration (the system's sources, lists and cache are
 # never touched) and unpacked with dpkg-deb into .cache/engines/current/<versions>/. Reused when present.
 # Writes .cache/engines/current/engine.json, which test/sandbox/engines.ts reads:
 #   {"suite", "packages": {name: version}, "pinned": true|false, "pins": {...}, "root": <unpacked tree>}
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 suite=sid
-pins="${SYNAPSE_CURRENT_ENGINE_PINS:-docker.io=28.5.2+dfsg4-5 containerd=2.1.9+ds1-5}"
+pins="${SYNAPSE_CURRENT_ENGINE_PINS:-docker.io=28.5.2+dfsg4-5 containerd=2.1.9+ds1-5 docker-cli=28.5.2+dfsg4-5 docker-buildx=0.29.1+ds1-4}"
 cache="$PWD/.cache/engines"
 apt_dir="$cache/apt-$suite"
 engine_dir="$cache/current"

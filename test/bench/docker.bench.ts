@@ -22,11 +22,13 @@
 // --big-runs: core builds of the 2 GB context, for its peak RSS (default 0). SYNAPSE_BENCH_CORE=<path
 // to a built src/core/docker/index.js> runs the core side from another build (a patched copy).
 //
-// The CLI is Debian 12's docker.io (/usr/bin/docker 20.10) on every engine: on Podman it talks to
-// Podman's Docker-compatible socket, the same API the extension uses. Its BuildKit is the one built
-// into the 20.10 CLI (DOCKER_BUILDKIT=1, no buildx needed): the context goes through the session's
-// file sync, where the extension sends it as the request body. The build cache is pruned before every
-// BuildKit run (untimed), so neither side reuses the other's transferred context.
+// The CLI comes from the engine's own Debian suite (engineCli): on the current engine, sid's
+// docker-cli 28 with docker-buildx (`docker build` is buildx there, so BuildKit builds go through
+// buildx, without provenance attestations, which the extension's builds do not make either); on
+// Debian 12's engine and on Podman, Debian 12's docker.io CLI 20.10, whose BuildKit is built in
+// (DOCKER_BUILDKIT=1). On Podman it talks to Podman's Docker-compatible socket, the same API the
+// extension uses. The build cache is pruned before every BuildKit run (untimed), so neither side
+// reuses the other's transferred context.
 //
 // Runs come in pairs that alternate which side goes first (core, CLI, CLI, core, …). Every push
 // uploads every byte (each run pushes its own image: same random layers plus a per-image salt, to a
@@ -40,12 +42,21 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { createDockerClient, inspectBuildEngine } from '../../src/core/docker';
-import { readStackInfo, SandboxInfo, stackDown, stackRunDir, stackStatus, StackStorage, stackStorage, stackUp } from '../sandbox/stack';
-import { ENGINE_NAMES, EngineName } from '../sandbox/engines';
+import {
+  projectRoot,
+  readStackInfo,
+  SandboxInfo,
+  stackDown,
+  stackRunDir,
+  stackStatus,
+  StackStorage,
+  stackStorage,
+  stackUp,
+} from '../sandbox/stack';
+import { ENGINE_NAMES, EngineCli, engineCli, EngineName, linkCliPlugins } from '../sandbox/engines';
 import { ContextStats, prng, writeBuildContext, writeImageContext, writeLayerData } from './dockerBenchData';
 import type { WorkerJob, WorkerResult } from './dockerBenchWorker';
 
-const DOCKER_CLI = '/usr/bin/docker';
 /**
  * GNU time, for the CLI's peak RSS (optional: without it the CLI's CPU and RSS columns stay empty).
  * Its CPU times come in steps of 10 ms, too coarse for a 0.06 s push, so the CPU is bash's `times`
@@ -285,6 +296,7 @@ interface Bench {
   info: SandboxInfo;
   token: string;
   docker: Docker;
+  cli: EngineCli;
   configDir: string;
   /** Where GNU time writes; undefined when /usr/bin/time is missing. */
   timeFile?: string;
@@ -297,7 +309,7 @@ async function cli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; onOutput?: (text: string, elapsedMs: number) => void } = {},
 ): Promise<Exited> {
-  const result = await run(DOCKER_CLI, ['--config', bench.configDir, ...args], {
+  const result = await run(bench.cli.command, ['--config', bench.configDir, ...args], {
     env: { ...bench.cliEnv, ...options.env },
     onOutput: options.onOutput,
     timeFile: bench.timeFile,
@@ -551,6 +563,12 @@ function cliLacksBuildx(error: unknown): error is CliError {
   return error instanceof CliError && /buildx/i.test(error.result.stderr + error.result.stdout);
 }
 
+/** `docker build` for one image; through buildx without provenance, which the core's builds never attach. */
+function cliBuild(bench: Bench, buildkit: boolean, reference: string, contextDir: string): string[] {
+  const buildkitFlags = buildkit ? ['--progress=plain', ...(bench.cli.pluginDir ? ['--provenance=false'] : [])] : [];
+  return ['build', '--no-cache', ...buildkitFlags, '-t', reference, contextDir];
+}
+
 /**
  * One untimed build before the timed pairs. Without it the series' first build ran slow, and it
  * fell to the core, which goes first: 8.02 s against 5.8-6.1 s for the runs after it on Docker
@@ -561,7 +579,7 @@ async function warmUpBuild(bench: Bench, contextDir: string, builder: BuilderNam
   const buildkit = builder === 'buildkit';
   const started = Date.now();
   try {
-    await cli(bench, ['build', '--no-cache', '-t', reference, contextDir], { env: { DOCKER_BUILDKIT: buildkit ? '1' : '0' } });
+    await cli(bench, cliBuild(bench, buildkit, reference, contextDir), { env: { DOCKER_BUILDKIT: buildkit ? '1' : '0' } });
   } catch (error) {
     if (!(buildkit && cliLacksBuildx(error))) throw error;
     await core(bench, { op: 'build', reference, contextDir, builder });
@@ -615,7 +633,7 @@ async function benchBuild(bench: Bench, config: Config, runId: string, tmp: stri
       let uploadMs: number | undefined;
       let seen = '';
       try {
-        const result = await cli(bench, ['build', '--no-cache', ...(buildkit ? ['--progress=plain'] : []), '-t', tag(i), context.dir], {
+        const result = await cli(bench, cliBuild(bench, buildkit, tag(i), context.dir), {
           env: { DOCKER_BUILDKIT: buildkit ? '1' : '0' },
           onOutput: (text, elapsedMs) => {
             if (uploadMs !== undefined || buildkit) return;
@@ -837,7 +855,8 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
   const version = await docker.version();
   const engineInfo = (await docker.info()) as { Driver?: string; KernelVersion?: string; NCPU?: number; DriverStatus?: string[][] };
   const engine = await inspectBuildEngine(docker);
-  const cliVersion = spawnSync(DOCKER_CLI, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? 'unknown';
+  const cli = engineCli(engineName, projectRoot);
+  const cliVersion = spawnSync(cli.command, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? 'unknown';
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'synapse-docker-bench-config-'));
   fs.chmodSync(configDir, 0o700);
   // What `docker login` would store (it would also ask the engine's /auth, which Podman cannot
@@ -847,6 +866,7 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
     JSON.stringify({ auths: { [info.registry]: { auth: Buffer.from(`${USER}:${token}`).toString('base64') } } }),
     { mode: 0o600 },
   );
+  linkCliPlugins(cli, configDir);
   const baseEnv = { ...process.env };
   for (const key of ['DOCKER_CONFIG', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'SYNAPSE_BENCH_TOKEN', 'DOCKER_BUILDKIT'])
     delete baseEnv[key];
@@ -856,6 +876,7 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
     info,
     token,
     docker,
+    cli,
     configDir,
     timeFile: fs.existsSync(GNU_TIME) ? path.join(tmp, 'time.txt') : undefined,
     cliEnv: { ...baseEnv, DOCKER_HOST: info.dockerHost, DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false' },
@@ -911,7 +932,7 @@ async function benchEngine(engineName: EngineName, config: Config, runId: string
   const storeLine = (engineInfo.DriverStatus ?? []).find(([key]) => /driver-type/i.test(key ?? ''));
   const facts = [
     `engine ${engineName}: ${engine.product} ${version.Version} (API ${version.ApiVersion}), /_ping Builder-Version "${engine.builderVersion}", storage ${engineInfo.Driver}${storeLine ? ` (${storeLine[1]})` : ''}; ${info.engine?.source ?? ''}`,
-    `CLI: ${cliVersion} (${DOCKER_CLI}, Debian 12 docker.io${engine.podman ? ", talking to Podman's Docker-compatible socket" : ''}); classic: DOCKER_BUILDKIT=0; BuildKit: DOCKER_BUILDKIT=1 (built into the 20.10 CLI, no buildx)`,
+    `CLI: ${cliVersion} (${cli.command}, ${cli.source}${engine.podman ? ", talking to Podman's Docker-compatible socket" : ''}); classic: DOCKER_BUILDKIT=0; BuildKit: DOCKER_BUILDKIT=1 (${cli.pluginDir ? 'through buildx, --provenance=false' : 'built into the CLI, no buildx'})`,
     `core: Node ${process.version}, ${process.env.SYNAPSE_BENCH_CORE ? 'src/core/docker' : 'dist/docker.js (the bundle of src/core/docker the extension loads)'}${process.env.SYNAPSE_BENCH_CORE ? ` (SYNAPSE_BENCH_CORE=${process.env.SYNAPSE_BENCH_CORE})` : ''}`,
     `storage: the engine's data and the registry's blobs ${config.storage === 'memory' ? 'in memory (tmpfs /dev/shm)' : 'on disk'}`,
     `registry: ${info.registry} (Docker Distribution, token auth via the Synapse sandbox), user ${USER}, project ${PROJECT}; sandbox manifest policy ${policy}`,

@@ -222,6 +222,45 @@ function podmanLaunch(engineDir: string, registryAddress: string): EngineLaunch 
   };
 }
 
+/** A docker CLI to compare the extension with: the one packaged in the engine's own Debian suite. */
+export interface EngineCli {
+  command: string;
+  /** Its CLI plugins (buildx), when they are not where the CLI looks by itself. */
+  pluginDir?: string;
+  /** e.g. "Debian sid docker-cli=28.5.2+dfsg4-5 docker-buildx=0.29.1+ds1-4". */
+  source: string;
+}
+
+/**
+ * The current engine: sid's docker-cli and docker-buildx, unpacked beside it (`docker build` is
+ * buildx there). Debian 12's docker.io and podman: Debian 12's CLI 20.10, BuildKit built in.
+ */
+export function engineCli(name: EngineName, projectRoot: string): EngineCli {
+  if (name === 'current') {
+    const tree = currentEngineTree(projectRoot);
+    const command = path.join(tree.root, 'usr', 'bin', 'docker');
+    const pluginDir = path.join(tree.root, 'usr', 'libexec', 'docker', 'cli-plugins');
+    for (const file of [command, path.join(pluginDir, 'docker-buildx')])
+      if (!fs.existsSync(file))
+        throw new Error(
+          `the current engine's tree ${tree.root} has no ${path.relative(tree.root, file)}: remove .cache/engines/current and try again.`,
+        );
+    const versions = ['docker-cli', 'docker-buildx'].map((pkg) => `${pkg}=${tree.packages[pkg] ?? '?'}`).join(' ');
+    return { command, pluginDir, source: `Debian ${tree.suite} ${versions}` };
+  }
+  const command = findExecutable('/usr/bin/docker');
+  if (!command) throw new Error(`the docker CLI /usr/bin/docker is missing: install the Debian package docker.io (${ROOT_HINT}).`);
+  return { command, source: `Debian 12 docker.io ${debianPackageVersion('docker.io') ?? '(version unknown)'}` };
+}
+
+/** Links the CLI's plugins into a config folder of its own (`--config` / DOCKER_CONFIG), where the CLI looks for them. */
+export function linkCliPlugins(cli: EngineCli, configDir: string): void {
+  if (!cli.pluginDir) return;
+  fs.mkdirSync(path.join(configDir, 'cli-plugins'), { recursive: true });
+  for (const plugin of fs.readdirSync(cli.pluginDir))
+    fs.symlinkSync(path.join(cli.pluginDir, plugin), path.join(configDir, 'cli-plugins', plugin));
+}
+
 /** How to start the named engine in `engineDir` (a fresh folder). Podman needs the registry's address. */
 export function engineLaunch(name: EngineName, engineDir: string, options: { projectRoot: string; registryAddress: string }): EngineLaunch {
   switch (name) {

@@ -2,6 +2,7 @@
 // (.dockerignore with exceptions, Dockerfiles in subfolders and outside the context), build args,
 // target stages, failing steps, cancellation, and memory use on a large context.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +29,8 @@ import {
   DockerCancelledError,
   imageExists,
 } from '../../src/core/docker';
+import { engineCli, linkCliPlugins } from '../sandbox/engines';
+import { projectRoot } from '../sandbox/stack';
 import { BASE_IMAGE, ImageJanitor, makeTree, runInImage, sandboxUser, stackEngine, StackEngine, uniqueId } from './helpers/docker-fixtures';
 
 /** The names inside the tar a context produces (files, and directories with a trailing "/"). */
@@ -378,6 +381,38 @@ describe('docker build (real engine)', function () {
       const listing = (await runInImage(docker, tag, ['find', '/ctx', '-type', 'f'])).split('\n').filter(Boolean).sort();
       assert.deepEqual(listing, ['/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/a.txt', '/ctx/logs/keep.log']);
       assert.equal(await runInImage(docker, tag, ['cat', '/ctx/logs/keep.log']), 'kept');
+    });
+
+    it("puts in the image what this engine's own docker CLI puts there, for a wildcard exception under an excluded folder", async () => {
+      // Classic builds never walk `vendor` for `!**/*.go` (the CLI's tar walk), BuildKit's file
+      // sync does (fsutil): each side builds with the engine's default builder.
+      const dir = tree({
+        Dockerfile: `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`,
+        '.dockerignore': 'vendor\nother\n!**/*.go\n',
+        'main.go': 'm',
+        'vendor/c.go': 'c',
+        'vendor/x.txt': 'x',
+        'vendor/sub/d.go': 'd',
+        'other/o.txt': 'o',
+      });
+      const [ours, theirs] = [nextTag(), nextTag()];
+      janitor.add(ours);
+      janitor.add(theirs);
+      const result = await buildImage({ docker, contextDir: dir, tags: [ours], network: 'none' });
+      const cli = engineCli(stack.info.engine?.name ?? 'debian', projectRoot);
+      const config = fs.mkdtempSync(path.join(os.tmpdir(), 'build-cli-config-'));
+      dirs.push(config);
+      linkCliPlugins(cli, config);
+      const built = spawnSync(cli.command, ['build', '-q', '--network', 'none', '-t', theirs, dir], {
+        env: { PATH: process.env.PATH, HOME: config, DOCKER_CONFIG: config, DOCKER_HOST: stack.info.dockerHost, DOCKER_CLI_HINTS: 'false' },
+        encoding: 'utf8',
+      });
+      assert.equal(built.status, 0, `${cli.source}: ${built.stderr}`);
+      const listing = async (tag: string) => (await runInImage(docker, tag, ['find', '/ctx'])).split('\n').filter(Boolean).sort();
+      const expected = ['/ctx', '/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/main.go'];
+      if (result.builder === 'buildkit') expected.push('/ctx/vendor', '/ctx/vendor/c.go', '/ctx/vendor/sub', '/ctx/vendor/sub/d.go');
+      assert.deepEqual(await listing(ours), expected.sort(), `the extension's ${result.builder} build`);
+      assert.deepEqual(await listing(theirs), expected, `${cli.source} (${cli.command})`);
     });
 
     it('builds with the Dockerfile in a subfolder and the context at the root', async () => {

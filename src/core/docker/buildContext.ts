@@ -12,7 +12,7 @@ import { accessSync, closeSync, constants, Dirent, fstatSync, lstatSync, openSyn
 import { lstat, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { DockerignoreMatcher } from './dockerignore';
+import { DockerignoreMatcher, DockerignorePatternError, FolderResults, readDockerignore } from './dockerignore';
 
 export interface BuildContextOptions {
   /** The context directory. */
@@ -143,26 +143,6 @@ export function displayName(name: Buffer | string): string {
   return out;
 }
 
-/** Reads ignore patterns the way the CLI does: one per line, `#` comments, blank lines skipped. */
-export function parseDockerignore(text: string): string[] {
-  return text
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
-/** The CLI cleans each pattern (Go's filepath.Clean, then no leading `/`) before matching. */
-function cleanPattern(pattern: string): string | undefined {
-  const negated = pattern.startsWith('!');
-  let body = (negated ? pattern.slice(1) : pattern).trim();
-  if (body === '') return undefined;
-  body = path.posix.normalize(body);
-  if (body.length > 1) body = body.replace(/\/+$/, '');
-  if (body.length > 1 && body.startsWith('/')) body = body.replace(/^\/+/, '') || '/';
-  return negated ? `!${body}` : body;
-}
-
 /** A file error turned into a sentence that names the file and what happened. */
 export function contextFileError(error: unknown, relative: Buffer | string, contextDir: string, absolute?: string): BuildContextError {
   if (error instanceof BuildContextError) return error;
@@ -228,7 +208,7 @@ function changedError(relative: Buffer, contextDir: string, absolute: string): B
 
 async function readIgnoreFile(file: string): Promise<string[] | undefined> {
   try {
-    return parseDockerignore(await readFile(file, 'utf8'));
+    return readDockerignore(await readFile(file, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new BuildContextError(
@@ -378,12 +358,21 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
     if (patterns === undefined) ignoreFile = undefined;
   }
   patterns ??= [];
-  const cleaned = patterns.map(cleanPattern).filter((pattern): pattern is string => pattern !== undefined);
-  const matcher = new DockerignoreMatcher(cleaned);
-  // Exception patterns, to decide which excluded folders to walk.
-  const exceptions = cleaned.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1));
-  /** The CLI's rule: walk an excluded folder only if an exception pattern starts with its path. */
-  const mayBringBack = (relativeDir: string) => exceptions.some((exception) => `${exception}/`.startsWith(`${relativeDir}/`));
+  let matcher: DockerignoreMatcher;
+  try {
+    matcher = new DockerignoreMatcher(patterns);
+  } catch (error) {
+    if (!(error instanceof DockerignorePatternError)) throw error;
+    throw new BuildContextError(
+      l10n.t({
+        message: '{0} has a pattern that docker build refuses too: {2} ({1}). Correct or remove that line.',
+        args: [ignoreFile!, error.reason, error.pattern],
+        comment: ['{1}: moby\'s reason, e.g. "syntax error in pattern". {2}: the pattern as written.'],
+      }),
+      ignoreFile!,
+    );
+  }
+  const walkRule = options.forFileSync ? 'file-sync' : 'tar';
 
   // Always sent, whatever the patterns say (the CLI adds them back as exceptions).
   const forced = new Set<string>([IGNORE_FILE]);
@@ -418,7 +407,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
   const entries: WalkEntry[] = [];
   let hasIgnoreEntry = false;
   let namesAreUtf8 = true;
-  const walk = async (relativeDir: string | undefined): Promise<void> => {
+  const walk = async (relativeDir: string | undefined, folderResults: FolderResults | undefined): Promise<void> => {
     throwIfAborted(options.signal);
     const absoluteDir = relativeDir ? absoluteOf(relativeDir) : bytesOf(root);
     let children: Dirent[];
@@ -435,22 +424,22 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
     }
     // Byte order, like the CLI's walk (latin1 characters compare as their bytes).
     children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const candidates: Array<{ name: string; text: string; excluded: boolean }> = [];
+    const candidates: Array<{ name: string; text: string; excluded: boolean; results?: FolderResults }> = [];
     for (const child of children) {
       const name = relativeDir ? `${relativeDir}/${child.name}` : child.name;
       const text = textOf(name);
-      const isForced = forced.has(text);
-      const excluded = !isForced && !matcher.empty && matcher.ignores(text);
+      const answer = matcher.empty ? undefined : matcher.match(text, folderResults);
+      const excluded = answer !== undefined && answer.excluded && !forced.has(text);
       if (excluded && !child.isDirectory()) {
         summary.filesExcluded++;
         continue;
       }
-      if (excluded && !mayBringBack(text) && !forcedDirs.has(text)) {
+      if (excluded && !matcher.mayBringBack(text, walkRule) && !forcedDirs.has(text)) {
         summary.directoriesExcluded++;
         continue;
       }
       if (namesAreUtf8 && !isUtf8(name, text)) namesAreUtf8 = false;
-      candidates.push({ name, text, excluded });
+      candidates.push({ name, text, excluded, results: child.isDirectory() ? answer?.results : undefined });
     }
     // Metadata of every candidate (and a read check of every file, so an unreadable one is named
     // before anything is sent, as the CLI does). Synchronous calls, WALK_BATCH at a time between
@@ -472,7 +461,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
       }
     }
     for (let index = 0; index < candidates.length; index++) {
-      const { name, text, excluded } = candidates[index];
+      const { name, text, excluded, results } = candidates[index];
       const info = infos[index];
       const kind = kindOf(info);
       if (kind === 'directory') {
@@ -482,7 +471,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
           entries.push({ name, kind, mode: tarMode(info.mode), mtimeMs: info.mtimeMs, size: 0, rdev: 0 });
           summary.directoriesIncluded++;
         }
-        await walk(name);
+        await walk(name, results);
         continue;
       }
       if (excluded) {
@@ -513,7 +502,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
       }
     }
   };
-  await walk(undefined);
+  await walk(undefined, undefined);
   throwIfAborted(options.signal);
   const dockerfileBase = Buffer.from(path.basename(dockerfilePath)).toString('latin1');
   const viaFileSync = options.forFileSync === true && namesAreUtf8 && isUtf8(dockerfileBase);

@@ -9,7 +9,7 @@
 import { closeSync, constants, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import type * as http2 from 'node:http2';
 import { bytesOf, deviceNumbers, SyncSource, textOf, WalkEntry } from './buildContext';
-import { DockerignoreMatcher } from './dockerignore';
+import { DockerignoreMatcher, WalkMatcher } from './dockerignore';
 import {
   dataPacketPrefix,
   decodeFileSyncPacket,
@@ -91,8 +91,9 @@ export function requestFilter(rawHeaders: readonly string[]): (text: string) => 
     .map(clean)
     .filter(Boolean);
   const excludes = metadataValues(rawHeaders, 'exclude-patterns').map(clean).filter(Boolean);
-  const included = includes.length ? new DockerignoreMatcher(includes) : undefined;
-  const excluded = excludes.length ? new DockerignoreMatcher(excludes) : undefined;
+  // fsutil matches each path with its folder's results, as the context's own walk does.
+  const included = includes.length ? new WalkMatcher(new DockerignoreMatcher(includes)) : undefined;
+  const excluded = excludes.length ? new WalkMatcher(new DockerignoreMatcher(excludes)) : undefined;
   return (text) => (!included || included.ignores(text)) && (!excluded || !excluded.ignores(text));
 }
 
