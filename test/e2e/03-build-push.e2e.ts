@@ -45,6 +45,7 @@ import {
   openViewContainer,
   pickContextMenuItem,
   runCommand,
+  quickInput,
   quickInputBox,
   quickInputText,
   quickPickRow,
@@ -60,6 +61,7 @@ import {
 } from './workbench';
 
 const BUILD_FOLDER = 'build-push';
+const REFUSED_FOLDER = 'bad-ignore';
 const TAG = 'latest';
 
 /** The explorer's pane: in a single-folder workspace it is named after the folder. */
@@ -70,6 +72,27 @@ function explorerPaneName(): string {
 /** A row of the explorer at a given depth (1 = the folder's top level). */
 function explorerRow(page: Page, label: string, level: number): Locator {
   return treeRow(page, explorerPaneName(), label).and(page.locator(`[aria-level="${level}"]`));
+}
+
+/** Opens a folder at the explorer's top level; one written after the explorer listed the workspace needs a refresh first, as a user would do. */
+async function openExplorerFolder(page: Page, name: string): Promise<void> {
+  await openViewContainer(page, 'Explorer');
+  const folder = explorerRow(page, name, 1).first();
+  const listed = await folder.waitFor({ state: 'visible', timeout: 3_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!listed) {
+    await viewPane(page, explorerPaneName()).locator('.pane-header').hover();
+    await viewPane(page, explorerPaneName()).getByRole('button', { name: 'Refresh Explorer' }).click();
+    await folder.waitFor({ state: 'visible', timeout: 20_000 });
+  }
+  if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
+}
+
+/** The Dockerfile of a folder at the explorer's top level (its file icon's classes name the folder). */
+function explorerDockerfile(page: Page, folderName: string): Locator {
+  return explorerRow(page, 'Dockerfile', 2).filter({ has: page.locator(`.${folderName}-name-dir-icon`) });
 }
 
 async function waitForAriaSelected(row: Locator, timeoutMs: number): Promise<void> {
@@ -170,21 +193,8 @@ describe('Journey 3: build an image from the explorer, push it, copy its digest 
 
   it('right-clicks the Dockerfile in the explorer and picks "Build Image for Synapse…"', async () => {
     const { page, screenshot } = e2e();
-    await openViewContainer(page, 'Explorer');
-    const folder = explorerRow(page, BUILD_FOLDER, 1).first();
-    // The folder was written after the explorer listed the workspace: refresh it as a user would.
-    if (
-      !(await folder.waitFor({ state: 'visible', timeout: 3_000 }).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      await viewPane(page, explorerPaneName()).locator('.pane-header').hover();
-      await viewPane(page, explorerPaneName()).getByRole('button', { name: 'Refresh Explorer' }).click();
-      await folder.waitFor({ state: 'visible', timeout: 20_000 });
-    }
-    if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
-    const dockerfile = explorerRow(page, 'Dockerfile', 2).first();
+    await openExplorerFolder(page, BUILD_FOLDER);
+    const dockerfile = explorerDockerfile(page, BUILD_FOLDER);
     await dockerfile.waitFor({ state: 'visible', timeout: 10_000 });
     await dockerfile.click({ button: 'right' });
     await contextMenu(page).waitFor({ state: 'visible' });
@@ -316,6 +326,30 @@ describe('Journey 3: build an image from the explorer, push it, copy its digest 
     await screenshot('journey3-06-copied');
 
     recordPushed({ repositoryName, label, repositoryId, tag: TAG, reference, digest });
+  });
+
+  it('refuses a Dockerfile whose .dockerignore has a pattern docker build refuses, before the wizard asks anything', async () => {
+    const { page, screenshot, workspace } = e2e();
+    await clearAllNotifications(page);
+    const folder = path.join(workspace, REFUSED_FOLDER);
+    fs.mkdirSync(folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, 'Dockerfile'), `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`);
+    fs.writeFileSync(path.join(folder, '.dockerignore'), 'node_modules\nsrc/[\n');
+    await openExplorerFolder(page, REFUSED_FOLDER);
+    const dockerfile = explorerDockerfile(page, REFUSED_FOLDER);
+    await dockerfile.waitFor({ state: 'visible', timeout: 10_000 });
+    await dockerfile.click({ button: 'right' });
+    await pickContextMenuItem(page, 'Build Image for Synapse…');
+    const refusal = await waitForNotification(page, /has a pattern that docker build refuses too/, 20_000);
+    await waitForToastShown(refusal);
+    const text = await notificationMessage(refusal);
+    assert.ok(text.includes(path.join(folder, '.dockerignore')), text);
+    assert.match(text, /: src\/\[ \(syntax error in pattern\)\. Correct or remove that line\./);
+    assert.equal(await quickInput(page).isVisible(), false, 'the wizard opened although the build cannot run');
+    await screenshot('journey3-07-refused-dockerignore');
+    await clearAllNotifications(page);
+    // Later journeys pick among the workspace's Dockerfiles: this one goes again.
+    fs.rmSync(folder, { recursive: true, force: true });
   });
 
   it('leaves alice signed in with the tree collapsed', async () => {

@@ -315,6 +315,38 @@ function kindOf(info: Stats): EntryKind | 'socket' {
  * Walks and filters the context, then returns a tar stream of it with the counts for the log.
  * The walk only keeps the list of included entries; file contents are read while the tar is read.
  */
+/**
+ * The .dockerignore a build of this Dockerfile and context reads, and its matcher. BuildKit's rule,
+ * applied here for both builders: <Dockerfile>.dockerignore wins. A pattern docker build refuses is
+ * a BuildContextError naming the file: the build flow asks this before its questions.
+ */
+export async function loadDockerignore(
+  contextDir: string,
+  dockerfilePath: string,
+): Promise<{ ignoreFile?: string; patterns: string[]; matcher: DockerignoreMatcher }> {
+  let ignoreFile: string | undefined = `${dockerfilePath}.dockerignore`;
+  let patterns = await readIgnoreFile(ignoreFile);
+  if (patterns === undefined) {
+    ignoreFile = path.join(contextDir, IGNORE_FILE);
+    patterns = await readIgnoreFile(ignoreFile);
+    if (patterns === undefined) ignoreFile = undefined;
+  }
+  patterns ??= [];
+  try {
+    return { ignoreFile, patterns, matcher: new DockerignoreMatcher(patterns) };
+  } catch (error) {
+    if (!(error instanceof DockerignorePatternError)) throw error;
+    throw new BuildContextError(
+      l10n.t({
+        message: '{0} has a pattern that docker build refuses too: {2} ({1}). Correct or remove that line.',
+        args: [ignoreFile!, error.reason, error.pattern],
+        comment: ['{1}: moby\'s reason, e.g. "syntax error in pattern". {2}: the pattern as written.'],
+      }),
+      ignoreFile!,
+    );
+  }
+}
+
 export async function createBuildContext(options: BuildContextOptions): Promise<BuildContext> {
   const contextDir = path.resolve(options.contextDir);
   let realContext: string;
@@ -349,29 +381,7 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
     dockerfileName = `.synapse-dockerfile-${hash}`;
   }
 
-  // BuildKit's rule, applied here for both builders: <Dockerfile>.dockerignore wins.
-  let ignoreFile: string | undefined = `${dockerfilePath}.dockerignore`;
-  let patterns = await readIgnoreFile(ignoreFile);
-  if (patterns === undefined) {
-    ignoreFile = path.join(contextDir, IGNORE_FILE);
-    patterns = await readIgnoreFile(ignoreFile);
-    if (patterns === undefined) ignoreFile = undefined;
-  }
-  patterns ??= [];
-  let matcher: DockerignoreMatcher;
-  try {
-    matcher = new DockerignoreMatcher(patterns);
-  } catch (error) {
-    if (!(error instanceof DockerignorePatternError)) throw error;
-    throw new BuildContextError(
-      l10n.t({
-        message: '{0} has a pattern that docker build refuses too: {2} ({1}). Correct or remove that line.',
-        args: [ignoreFile!, error.reason, error.pattern],
-        comment: ['{1}: moby\'s reason, e.g. "syntax error in pattern". {2}: the pattern as written.'],
-      }),
-      ignoreFile!,
-    );
-  }
+  const { ignoreFile, patterns, matcher } = await loadDockerignore(contextDir, dockerfilePath);
   const walkRule = options.forFileSync ? 'file-sync' : 'tar';
 
   // Always sent, whatever the patterns say (the CLI adds them back as exceptions).

@@ -52,7 +52,7 @@ export {
   PING_TIMEOUT_MS,
 } from './engine';
 export type { EngineTransport } from './engine';
-export { createBuildContext, BuildContextError } from './buildContext';
+export { createBuildContext, loadDockerignore, BuildContextError } from './buildContext';
 export type { BuildContext, BuildContextOptions, BuildContextSummary } from './buildContext';
 export {
   NdjsonParser,
