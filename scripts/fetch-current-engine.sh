@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The "current" test engine: Docker Engine 28 as Debian's sid suite packages it (docker.io +
 # containerd), with the same suite's docker CLI and buildx (docker-cli + docker-buildx: the CLI the
-# benchmark compares the extension with on this engine), fetched with a private apt configuration (the system's sources, lists and cache are
-# never touched) and unpacked with dpkg-deb into .cache/engines/current/<versions>/. Reused when present.
+# benchmark compares the extension with on this engine), fetched with a private apt configuration
+# (the system's sources, lists and cache are never touched) and unpacked with dpkg-deb into .cache/engines/current/<versions>/. Reused when present.
 # Writes .cache/engines/current/engine.json, which test/sandbox/engines.ts reads:
 #   {"suite", "packages": {name: version}, "pinned": true|false, "pins": {...}, "root": <unpacked tree>}
 # Sid moves: the versions CI uses are pinned below (override: SYNAPSE_CURRENT_ENGINE_PINS="docker.io=… containerd=…").

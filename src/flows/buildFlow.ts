@@ -50,7 +50,8 @@ export async function buildFromDockerfile(services: Services, argument?: unknown
     // The engine first: an unreachable one is said at once, not after four questions.
     const engine = await checkEngine(services, dockerfile);
     if (!engine) return undefined;
-    // So is a .dockerignore that docker build would refuse.
+    // So is a .dockerignore that docker build would refuse. (The build reads it again: it may be
+    // edited while the wizard asks.)
     await engine.connection.module.loadDockerignore(contextDirectory(services, dockerfile), dockerfile.fsPath);
     const plan = await planBuild(services, dockerfile, rebuild);
     return plan ? await runBuild(services, dockerfile, plan, engine) : undefined;

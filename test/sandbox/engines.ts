@@ -253,6 +253,11 @@ export function engineCli(name: EngineName, projectRoot: string): EngineCli {
   return { command, source: `Debian 12 docker.io ${debianPackageVersion('docker.io') ?? '(version unknown)'}` };
 }
 
+/** The environment of a CLI run that reads nothing of the user's: its own config folder (also its home) and the given engine. */
+export function isolatedCliEnv(configDir: string, dockerHost: string): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_HOST: dockerHost, DOCKER_CLI_HINTS: 'false' };
+}
+
 /** Links the CLI's plugins into a config folder of its own (`--config` / DOCKER_CONFIG), where the CLI looks for them. */
 export function linkCliPlugins(cli: EngineCli, configDir: string): void {
   if (!cli.pluginDir) return;

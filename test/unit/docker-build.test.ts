@@ -29,7 +29,7 @@ import {
   DockerCancelledError,
   imageExists,
 } from '../../src/core/docker';
-import { engineCli, linkCliPlugins } from '../sandbox/engines';
+import { engineCli, isolatedCliEnv, linkCliPlugins } from '../sandbox/engines';
 import { projectRoot } from '../sandbox/stack';
 import { BASE_IMAGE, ImageJanitor, makeTree, runInImage, sandboxUser, stackEngine, StackEngine, uniqueId } from './helpers/docker-fixtures';
 
@@ -404,7 +404,7 @@ describe('docker build (real engine)', function () {
       dirs.push(config);
       linkCliPlugins(cli, config);
       const built = spawnSync(cli.command, ['build', '-q', '--network', 'none', '-t', theirs, dir], {
-        env: { PATH: process.env.PATH, HOME: config, DOCKER_CONFIG: config, DOCKER_HOST: stack.info.dockerHost, DOCKER_CLI_HINTS: 'false' },
+        env: isolatedCliEnv(config, stack.info.dockerHost),
         encoding: 'utf8',
       });
       assert.equal(built.status, 0, `${cli.source}: ${built.stderr}`);

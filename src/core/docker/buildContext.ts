@@ -312,10 +312,6 @@ function kindOf(info: Stats): EntryKind | 'socket' {
 }
 
 /**
- * Walks and filters the context, then returns a tar stream of it with the counts for the log.
- * The walk only keeps the list of included entries; file contents are read while the tar is read.
- */
-/**
  * The .dockerignore a build of this Dockerfile and context reads, and its matcher. BuildKit's rule,
  * applied here for both builders: <Dockerfile>.dockerignore wins. A pattern docker build refuses is
  * a BuildContextError naming the file: the build flow asks this before its questions.
@@ -347,6 +343,10 @@ export async function loadDockerignore(
   }
 }
 
+/**
+ * Walks and filters the context, then returns a tar stream of it with the counts for the log.
+ * The walk only keeps the list of included entries; file contents are read while the tar is read.
+ */
 export async function createBuildContext(options: BuildContextOptions): Promise<BuildContext> {
   const contextDir = path.resolve(options.contextDir);
   let realContext: string;

@@ -206,8 +206,12 @@ export type FolderResults = readonly boolean[];
 
 export class DockerignoreMatcher {
   private readonly rules: Rule[] = [];
-  /** The `!` rules' patterns, `/`-separated. */
+  /** The `!` rules' patterns, `/`-separated: a folder starting one of them is walked though left out (the tar walk). */
   private readonly exceptions: string[];
+  /** The same for fsutil, without a trailing `/**` or `/*`. */
+  private readonly fileSyncPrefixes: string[];
+  /** fsutil walks every folder left out when a `!` pattern has a wildcard before its trailing glob. */
+  private readonly fileSyncWalksAll: boolean;
 
   /** Patterns as readDockerignore gives them; throws DockerignorePatternError where moby refuses one. */
   constructor(patterns: readonly string[]) {
@@ -228,6 +232,9 @@ export class DockerignoreMatcher {
       this.rules.push(rule);
     }
     this.exceptions = this.rules.filter((rule) => rule.exclusion).map((rule) => toSlash(rule.pattern));
+    this.fileSyncPrefixes = this.exceptions.map((pattern) => pattern.replace(/\/\*\*$/, '').replace(/\/\*$/, ''));
+    const wildcard = SEP === '\\' ? /[*[\]?^]/ : /[*[\]?^\\]/;
+    this.fileSyncWalksAll = this.fileSyncPrefixes.some((prefix) => wildcard.test(prefix));
   }
 
   get empty(): boolean {
@@ -241,16 +248,16 @@ export class DockerignoreMatcher {
    * a `!` pattern has a wildcard anywhere else, since that may match below any folder.
    */
   mayBringBack(folder: string, walk: 'tar' | 'file-sync'): boolean {
-    const { exceptions } = this;
-    if (walk === 'tar') return exceptions.some((pattern) => `${pattern}/`.startsWith(`${folder}/`));
-    const prefixes = exceptions.map((pattern) => pattern.replace(/\/\*\*$/, '').replace(/\/\*$/, ''));
-    const wildcard = SEP === '\\' ? /[*[\]?^]/ : /[*[\]?^\\]/;
-    return prefixes.some((prefix) => wildcard.test(prefix) || `${prefix}/`.startsWith(`${folder}/`));
+    if (walk === 'file-sync' && this.fileSyncWalksAll) return true;
+    const prefixes = walk === 'tar' ? this.exceptions : this.fileSyncPrefixes;
+    return prefixes.some((prefix) => `${prefix}/`.startsWith(`${folder}/`));
   }
 
   /**
-   * Whether a path (relative, `/`-separated) is left out, given its folder's results (none for a
-   * path at the top): moby's MatchesUsingParentResults. `results` is what its children need.
+   * Whether a path (relative, `/`-separated) is left out, given its folder's results: moby's
+   * MatchesUsingParentResults. `results` is what its children need. Only a path at the top has no
+   * folder results (the walk and WalkMatcher always pass them below it), so the parent-folder
+   * search moby does without them never applies.
    */
   match(relative: string, folder?: FolderResults): { excluded: boolean; results: FolderResults } {
     const file = fromSlash(relative);
@@ -263,21 +270,11 @@ export class DockerignoreMatcher {
         // A rule that cannot change the answer is skipped, and so is not recorded for the children.
         if (rule.exclusion !== excluded) continue;
         match = matches(rule, file);
-        if (!match && !folder) match = this.matchesAFolder(rule, file);
       }
       results[index] = match;
       if (match) excluded = !rule.exclusion;
     }
     return { excluded, results };
-  }
-
-  /** Without a folder's results: whether the rule matches one of the path's folders. */
-  private matchesAFolder(rule: Rule, file: string): boolean {
-    const parent = path.dirname(file);
-    if (parent === '.') return false;
-    const folders = parent.split(SEP);
-    for (let count = 1; count <= folders.length; count++) if (matches(rule, folders.slice(0, count).join(SEP))) return true;
-    return false;
   }
 }
 
@@ -296,7 +293,7 @@ export class WalkMatcher {
   }
 
   private resultsOf(folder: string): FolderResults | undefined {
-    if (folder === '.' || folder === '/' || folder === '') return undefined;
+    if (folder === '.') return undefined;
     let results = this.folders.get(folder);
     if (!results) {
       results = this.matcher.match(folder, this.resultsOf(path.posix.dirname(folder))).results;

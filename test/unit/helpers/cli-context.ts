@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isolatedCliEnv } from '../../sandbox/engines';
 import { SocketEngine } from './fake-engine';
 
 const BLOCK = 512;
@@ -85,14 +86,7 @@ export async function cliContext(cli: string, contextDir: string): Promise<{ nam
   try {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
       const child = spawn(cli, ['build', '-q', contextDir], {
-        env: {
-          PATH: process.env.PATH,
-          HOME: config,
-          DOCKER_CONFIG: config,
-          DOCKER_HOST: engine.endpoint.host,
-          DOCKER_BUILDKIT: '0',
-          DOCKER_CLI_HINTS: 'false',
-        },
+        env: { ...isolatedCliEnv(config, engine.endpoint.host), DOCKER_BUILDKIT: '0' },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
